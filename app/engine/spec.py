@@ -348,6 +348,18 @@ class ModuleSpec:
             resolved[p.name] = p.validate(value, self.label)
         return resolved
 
+    def call(self, inputs: dict[str, Any], params: dict[str, Any], ctx=None) -> dict[str, Any]:
+        """Run the function on ``inputs`` (by port) with resolved ``params``; check outputs."""
+        args = [inputs.get(p.name) for p in self.inputs]
+        kwargs = dict(params)
+        if self.takes_context:
+            kwargs["ctx"] = ctx
+        result = self.fn(*args, **kwargs) or {}
+        missing = [p.name for p in self.outputs if p.name not in result]
+        if missing:
+            raise TypeError(f"{self.label} returned no value for output(s) {missing}")
+        return result
+
     def describe(self) -> dict:
         """JSON description served by the module catalogue."""
         return {
