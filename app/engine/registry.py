@@ -22,19 +22,23 @@ def module(
     params: Sequence[Param] = (),
     version: str = "1",
     deterministic: bool = True,
+    fingerprint: Callable | None = None,
+    registry: dict[str, ModuleSpec] | None = None,
 ) -> Callable:
     """Declare a module: ports are positional arguments, params keyword-only.
 
     A keyword-only argument called ``ctx`` receives the step context (log, cancellation,
     datastores). The signature is checked against the declaration at import time.
+    ``registry`` defaults to the global REGISTRY (tests pass their own).
     """
+    target = REGISTRY if registry is None else registry
 
     def decorate(fn: Callable) -> Callable:
         _check_signature(name, fn, inputs, params)
         takes_context = "ctx" in inspect.signature(fn).parameters
-        if name in REGISTRY and REGISTRY[name].fn.__qualname__ != fn.__qualname__:
+        if name in target and target[name].fn.__qualname__ != fn.__qualname__:
             raise ValueError(f"Module {name!r} is declared twice")
-        REGISTRY[name] = ModuleSpec(
+        target[name] = ModuleSpec(
             name=name,
             label=label,
             category=category,
@@ -46,6 +50,7 @@ def module(
             version=version,
             deterministic=deterministic,
             takes_context=takes_context,
+            fingerprint=fingerprint,
         )
         return fn
 

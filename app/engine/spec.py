@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Any, ClassVar
 
 DATAFRAME = "dataframe"
@@ -57,6 +57,7 @@ class Param:
     """Base of every declared module parameter."""
 
     name: str
+    _: KW_ONLY
     default: Any = None
     label: str = ""
     description: str = ""
@@ -324,6 +325,9 @@ class ModuleSpec:
     version: str = "1"
     deterministic: bool = True
     takes_context: bool = False
+    # fingerprint(params, datastores) -> str | None: what a cache key cannot see (a source
+    # file's size and mtime); None marks this computation as not reusable.
+    fingerprint: Callable[..., str | None] | None = None
 
     def input(self, name: str) -> Port | None:
         """The input port called ``name``, if any."""

@@ -1,0 +1,122 @@
+"""The artifact store: step outputs as Parquet, joblib or JSON files, addressed by hash.
+
+An output's key is the SHA-256 of how it was computed (module, version, resolved params and
+the keys of its inputs), so the same computation always lands on the same file and a step
+manifest under that key tells whether it can be reused. Only files this store wrote are ever
+loaded with joblib: keys are 64 hex digits, never a user's path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import joblib
+import pandas as pd
+
+KINDS = {"parquet": ".parquet", "joblib": ".joblib", "json": ".json"}
+_KEY = re.compile(r"^[0-9a-f]{64}$")
+
+
+@dataclass(frozen=True)
+class ArtifactRef:
+    """Where one output lives: its key and file kind."""
+
+    key: str
+    kind: str
+
+    def as_dict(self) -> dict:
+        """JSON form."""
+        return {"key": self.key, "kind": self.kind}
+
+
+def digest(data: Any) -> str:
+    """SHA-256 hex of ``data`` as canonical JSON."""
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def kind_of(value: Any) -> str:
+    """The file kind a value is stored as."""
+    if isinstance(value, pd.DataFrame):
+        return "parquet"
+    if isinstance(value, dict):
+        return "json"
+    return "joblib"
+
+
+class ArtifactStore:
+    """A folder of immutable artifacts and step manifests, safe for concurrent writers."""
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def path(self, ref: ArtifactRef) -> Path:
+        """The file of ``ref``; refuses anything but a well-formed key."""
+        if not _KEY.match(ref.key) or ref.kind not in KINDS:
+            raise ValueError(f"not an artifact reference: {ref!r}")
+        return self.root / ref.key[:2] / (ref.key + KINDS[ref.kind])
+
+    def exists(self, ref: ArtifactRef) -> bool:
+        """Whether ``ref``'s file is stored."""
+        return self.path(ref).exists()
+
+    def put(self, key: str, value: Any) -> ArtifactRef:
+        """Store ``value`` under ``key`` (a no-op when it is already there)."""
+        ref = ArtifactRef(key, kind_of(value))
+        target = self.path(ref)
+        if target.exists():
+            return ref
+        if ref.kind == "parquet":
+            self._write(target, lambda f: value.to_parquet(f, index=False))
+        elif ref.kind == "json":
+            self._write(target, lambda f: f.write(json.dumps(value, allow_nan=False).encode()))
+        else:
+            self._write(target, lambda f: joblib.dump(value, f))
+        return ref
+
+    def get(self, ref: ArtifactRef) -> Any:
+        """Load the value of ``ref``."""
+        target = self.path(ref)
+        if ref.kind == "parquet":
+            return pd.read_parquet(target)
+        if ref.kind == "json":
+            return json.loads(target.read_text())
+        return joblib.load(target)
+
+    def put_manifest(self, cache_key: str, manifest: dict) -> None:
+        """Record that the step computed under ``cache_key`` produced ``manifest``'s outputs."""
+        target = self.root / "steps" / cache_key[:2] / f"{cache_key}.json"
+        self._write(target, lambda f: f.write(json.dumps(manifest).encode()))
+
+    def get_manifest(self, cache_key: str) -> dict | None:
+        """The manifest of a reusable step whose outputs are all still stored, or None."""
+        if not _KEY.match(cache_key):
+            return None
+        target = self.root / "steps" / cache_key[:2] / f"{cache_key}.json"
+        try:
+            manifest = json.loads(target.read_text())
+        except (OSError, ValueError):
+            return None
+        refs = [ArtifactRef(**o) for o in manifest.get("outputs", {}).values()]
+        return manifest if all(self.exists(r) for r in refs) else None
+
+    @staticmethod
+    def _write(target: Path, write) -> None:
+        """Write through a temporary file and rename, so readers never see half a file."""
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                write(f)
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise

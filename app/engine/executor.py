@@ -1,0 +1,344 @@
+"""Plan and execute a pipeline: reuse by cache key, concurrency, cancellation, isolation.
+
+The executor knows nothing of Flask or databases: progress leaves through
+``on_event(node_id, status, **info)`` and the caller persists it.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import time
+import traceback
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+import pandas as pd
+
+from .artifacts import ArtifactRef, ArtifactStore, digest
+from .context import Cancelled, CancelToken, StepContext
+from .datastores import Datastores
+from .document import PipelineDocument, resolve_parameter_values, substitute
+from .graph import NodeError, build_graph, validate
+from .spec import METRICS, ModuleSpec
+
+log = logging.getLogger(__name__)
+
+NOT_STARTED, QUEUED, RUNNING = "NotStarted", "Queued", "Running"
+FINISHED, FAILED, CANCELED = "Finished", "Failed", "Canceled"
+REUSED, SKIPPED = "Reused", "Skipped"
+STEP_STATUSES = (NOT_STARTED, QUEUED, RUNNING, FINISHED, FAILED, CANCELED, REUSED, SKIPPED)
+RUN_STATUSES = (NOT_STARTED, QUEUED, RUNNING, FINISHED, FAILED, CANCELED)
+LOG = "Log"  # on_event status of a log line, not a step state
+DONE = (FINISHED, REUSED)
+
+EventCallback = Callable[..., None]
+
+
+class PipelineInvalid(Exception):  # noqa: N818 - names the state of the pipeline
+    """The document cannot run: ``errors`` lists every problem by node."""
+
+    def __init__(self, errors: list[NodeError]):
+        super().__init__("invalid pipeline: " + "; ".join(e.message for e in errors[:5]))
+        self.errors = errors
+
+
+@dataclass
+class Step:
+    """One node, ready to run: resolved literal params and where each input comes from."""
+
+    node_id: str
+    spec: ModuleSpec
+    params: dict[str, Any]
+    inputs: dict[str, tuple[str, str]]
+    regenerate: bool = False
+
+
+@dataclass
+class Plan:
+    """What a run executes: steps in topological order, their successors, parameter values."""
+
+    steps: dict[str, Step]
+    order: list[str]
+    successors: dict[str, list[str]]
+    parameters: dict[str, Any]
+
+
+@dataclass
+class StepResult:
+    """The outcome of one step."""
+
+    node_id: str
+    status: str = NOT_STARTED
+    outputs: dict[str, ArtifactRef] = field(default_factory=dict)
+    cache_key: str | None = None
+    reused_from: str | None = None
+    error: dict | None = None
+    metrics: dict | None = None
+    started: float | None = None
+    finished: float | None = None
+
+    @property
+    def duration(self) -> float | None:
+        """Seconds between start and finish."""
+        if self.started is None or self.finished is None:
+            return None
+        return self.finished - self.started
+
+
+@dataclass
+class RunResult:
+    """The outcome of a run: its status and every step's result."""
+
+    status: str
+    steps: dict[str, StepResult]
+
+
+def make_plan(
+    doc: PipelineDocument,
+    registry: Mapping[str, ModuleSpec],
+    parameter_values: Mapping[str, Any] | None = None,
+    regenerate_outputs: bool = False,
+) -> Plan:
+    """Resolve parameters and validate; raise ParamError or PipelineInvalid before any work."""
+    values = resolve_parameter_values(doc, dict(parameter_values or {}))
+    errors = [e for e in validate(doc, registry, values) if e.severity == "error"]
+    if errors:
+        raise PipelineInvalid(errors)
+    graph = build_graph(doc)
+    steps = {}
+    for node in doc.nodes:
+        spec = registry[node.module]
+        inputs = {e.target.port: (e.source.node, e.source.port) for e in doc.edges
+                  if e.target.node == node.id}
+        steps[node.id] = Step(
+            node_id=node.id,
+            spec=spec,
+            params=spec.resolve_params(substitute(node.params, values)),
+            inputs=inputs,
+            regenerate=regenerate_outputs or node.regenerate_output,
+        )
+    order = list(_topological(graph))
+    return Plan(steps, order, {n: sorted(graph.successors(n)) for n in graph}, values)
+
+
+def _topological(graph):
+    return nx.lexicographical_topological_sort(graph)
+
+
+def cache_key(step: Step, input_keys: dict[str, str], datastores: Datastores) -> str:
+    """The hash that identifies a step's computation; unique per run when not reusable."""
+    fingerprint = ""
+    if step.spec.fingerprint is not None:
+        fingerprint = step.spec.fingerprint(step.params, datastores)
+    if not step.spec.deterministic or fingerprint is None:
+        fingerprint = uuid.uuid4().hex
+    return digest({
+        "module": step.spec.name,
+        "version": step.spec.version,
+        "params": step.params,
+        "inputs": input_keys,
+        "fingerprint": fingerprint,
+    })
+
+
+def summarize(value: Any) -> dict:
+    """A short description of an input, recorded with a failure."""
+    if isinstance(value, pd.DataFrame):
+        return {
+            "type": "dataframe",
+            "rows": int(len(value)),
+            "columns": int(value.shape[1]),
+            "dtypes": {str(c): str(t) for c, t in list(value.dtypes.items())[:50]},
+        }
+    return {"type": type(value).__name__}
+
+
+def _error_info(exc: BaseException, inputs: dict[str, Any]) -> dict:
+    return {
+        "type": type(exc).__name__,
+        "message": str(exc),
+        "traceback": "".join(traceback.format_exception(exc)),
+        "inputs": {port: summarize(v) for port, v in inputs.items()},
+    }
+
+
+class _Runner:
+    """The state of one execution; the loop runs in the caller's thread."""
+
+    def __init__(self, plan, store, backend, on_event, token, datastores, run_id):
+        self.plan, self.store, self.backend = plan, store, backend
+        self.on_event = on_event or (lambda *a, **k: None)
+        self.token = token or CancelToken()
+        self.datastores = datastores or Datastores({})
+        self.run_id = run_id
+        self.results = {n: StepResult(n) for n in plan.order}
+        self.values: dict[tuple[str, str], Any] = {}
+        self.pending_consumers = {n: len(plan.successors[n]) for n in plan.order}
+        self.done: queue.Queue = queue.Queue()
+
+    def emit(self, node_id: str, status: str, **info) -> None:
+        try:
+            self.on_event(node_id, status, **info)
+        except Exception:
+            log.exception("on_event failed for %s %s", node_id, status)
+
+    def run(self) -> RunResult:
+        remaining = list(self.plan.order)
+        waiting_on = {n: set(self.plan.steps[n].inputs[p][0] for p in self.plan.steps[n].inputs)
+                      for n in remaining}
+        in_flight = 0
+        while remaining or in_flight:
+            if self.token.cancelled:
+                for node_id in remaining:
+                    self._finish(node_id, CANCELED)
+                remaining = []
+            ready = [n for n in remaining if all(
+                self.results[d].status in DONE for d in waiting_on[n])]
+            for node_id in ready:
+                remaining.remove(node_id)
+                in_flight += self._start(node_id)
+            blocked = [n for n in remaining if any(
+                self.results[d].status in (FAILED, SKIPPED, CANCELED) for d in waiting_on[n])]
+            for node_id in blocked:
+                remaining.remove(node_id)
+                self._finish(node_id, SKIPPED if not self.token.cancelled else CANCELED)
+            if ready or blocked:
+                continue
+            if not in_flight:
+                break
+            try:
+                node_id, outcome = self.done.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            in_flight -= 1
+            self._complete(node_id, outcome)
+        return RunResult(self._run_status(), self.results)
+
+    def _run_status(self) -> str:
+        statuses = {r.status for r in self.results.values()}
+        if FAILED in statuses:
+            return FAILED
+        if CANCELED in statuses or self.token.cancelled:
+            return CANCELED
+        return FINISHED
+
+    def _start(self, node_id: str) -> int:
+        """Reuse or submit a step; 1 if it went to the backend."""
+        step = self.plan.steps[node_id]
+        result = self.results[node_id]
+        input_keys = {port: self.results[src].outputs[src_port].key
+                      for port, (src, src_port) in step.inputs.items()}
+        try:
+            result.cache_key = cache_key(step, input_keys, self.datastores)
+        except Exception as exc:  # a fingerprint that cannot be taken (e.g. missing file)
+            result.error = _error_info(exc, {})
+            self._finish(node_id, FAILED, error=result.error)
+            return 0
+        manifest = None if step.regenerate else self.store.get_manifest(result.cache_key)
+        if manifest is not None:
+            result.outputs = {p: ArtifactRef(**r) for p, r in manifest["outputs"].items()}
+            result.reused_from = manifest.get("run_id")
+            result.metrics = manifest.get("metrics")
+            self._release_inputs(step)
+            self._finish(node_id, REUSED, reused_from=result.reused_from,
+                         source_node=manifest.get("node_id"), metrics=result.metrics,
+                         outputs={p: r.as_dict() for p, r in result.outputs.items()})
+            return 0
+        self.emit(node_id, QUEUED)
+        result.status = QUEUED
+        inputs = {port: self._input_value(src, src_port)
+                  for port, (src, src_port) in step.inputs.items()}
+        future = self.backend.submit(self._execute_step, step, result.cache_key, inputs)
+        future.add_done_callback(lambda f, n=node_id: self.done.put((n, f)))
+        self._release_inputs(step)
+        return 1
+
+    def _input_value(self, src: str, port: str):
+        """The in-memory value, or a reference the worker loads from the store."""
+        if (src, port) in self.values:
+            value = self.values[(src, port)]
+            # Copy-on-write makes a shallow copy cheap and keeps consumers from sharing edits.
+            return value.copy(deep=False) if isinstance(value, pd.DataFrame) else value
+        return self.results[src].outputs[port]
+
+    def _release_inputs(self, step: Step) -> None:
+        """Drop in-memory outputs once every consumer has taken them."""
+        for src in {src for src, _ in step.inputs.values()}:
+            self.pending_consumers[src] -= 1
+            if self.pending_consumers[src] == 0:
+                for key in [k for k in self.values if k[0] == src]:
+                    del self.values[key]
+
+    def _execute_step(self, step: Step, key: str, inputs: dict[str, Any]) -> dict:
+        """Runs on a backend worker: load inputs, call the module, store outputs."""
+        ctx = StepContext(step.node_id, self.datastores, self.token,
+                          on_log=lambda n, line: self.emit(n, LOG, line=line), run_id=self.run_id)
+        started = time.time()
+        self.emit(step.node_id, RUNNING, started=started)
+        loaded = {}
+        try:
+            ctx.check_cancelled()
+            loaded = {p: self.store.get(v) if isinstance(v, ArtifactRef) else v
+                      for p, v in inputs.items()}
+            values = step.spec.call(loaded, step.params, ctx)
+            ctx.check_cancelled()
+            refs = {p: self.store.put(digest([key, p]), values[p]) for p in values}
+        except Cancelled:
+            return {"status": CANCELED, "started": started}
+        except Exception as exc:
+            ctx.log(f"{type(exc).__name__}: {exc}")
+            return {"status": FAILED, "started": started, "error": _error_info(exc, loaded)}
+        metrics = next((values[p.name].get("metrics") for p in step.spec.outputs
+                        if p.type == METRICS and isinstance(values.get(p.name), dict)), None)
+        self.store.put_manifest(key, {
+            "outputs": {p: r.as_dict() for p, r in refs.items()},
+            "run_id": self.run_id, "node_id": step.node_id, "metrics": metrics,
+        })
+        return {"status": FINISHED, "started": started, "values": values, "refs": refs,
+                "metrics": metrics}
+
+    def _complete(self, node_id: str, future) -> None:
+        result = self.results[node_id]
+        try:
+            outcome = future.result()
+        except BaseException as exc:  # the backend itself failed (worker died)
+            outcome = {"status": FAILED, "error": _error_info(exc, {})}
+        result.started = outcome.get("started")
+        if outcome["status"] == FINISHED:
+            result.outputs = outcome["refs"]
+            result.metrics = outcome["metrics"]
+            if self.pending_consumers[node_id]:
+                for port, value in outcome["values"].items():
+                    self.values[(node_id, port)] = value
+            self._finish(node_id, FINISHED, metrics=result.metrics,
+                         outputs={p: r.as_dict() for p, r in result.outputs.items()})
+        else:
+            result.error = outcome.get("error")
+            self._finish(node_id, outcome["status"], error=result.error)
+
+    def _finish(self, node_id: str, status: str, **info) -> None:
+        result = self.results[node_id]
+        result.status = status
+        result.finished = time.time()
+        if result.started is None:
+            result.started = result.finished
+        self.emit(node_id, status, started=result.started, finished=result.finished,
+                  cache_key=result.cache_key, **info)
+
+
+def execute(
+    plan: Plan,
+    store: ArtifactStore,
+    backend,
+    *,
+    on_event: EventCallback | None = None,
+    token: CancelToken | None = None,
+    datastores: Datastores | None = None,
+    run_id: str = "",
+) -> RunResult:
+    """Run ``plan`` on ``backend`` (anything with ``submit(fn, *args) -> Future``)."""
+    return _Runner(plan, store, backend, on_event, token, datastores, run_id).run()

@@ -1,0 +1,123 @@
+"""A private registry of tiny modules for engine tests (never in the real catalogue)."""
+
+import threading
+import time
+
+import pandas as pd
+
+from app.engine.context import ModuleError
+from app.engine.registry import module
+from app.engine.spec import (
+    DATAFRAME,
+    METRICS,
+    TRAINED_MODEL,
+    Bool,
+    Choice,
+    DataPath,
+    Float,
+    Int,
+    Port,
+    Str,
+)
+
+TOY: dict = {}
+CALLS: dict[str, int] = {}
+ACTIVE = {"now": 0, "max": 0}
+_lock = threading.Lock()
+
+
+def _count(name):
+    with _lock:
+        CALLS[name] = CALLS.get(name, 0) + 1
+
+
+@module("source", label="Source", category="Toy", outputs=[Port("dataset", DATAFRAME)],
+        params=[Int("rows", default=3, min=0, max=1000), Float("scale", default=1.0),
+                Str("name", default="x"), Bool("flag", default=False),
+                Choice("mode", ["a", "b"], default="a"), DataPath("path", optional=True)],
+        registry=TOY)
+def source(*, rows, scale, name, flag, mode, path):
+    """Make a frame of ``rows`` rows."""
+    _count("source")
+    return {"dataset": pd.DataFrame({name: [i * scale for i in range(rows)]})}
+
+
+@module("double", label="Double", category="Toy", inputs=[Port("dataset", DATAFRAME)],
+        outputs=[Port("dataset", DATAFRAME)], params=[Float("sleep", default=0.0)],
+        registry=TOY)
+def double(dataset, *, sleep):
+    """Double every value, optionally slowly (to observe concurrency)."""
+    _count("double")
+    with _lock:
+        ACTIVE["now"] += 1
+        ACTIVE["max"] = max(ACTIVE["max"], ACTIVE["now"])
+    time.sleep(sleep)
+    with _lock:
+        ACTIVE["now"] -= 1
+    return {"dataset": dataset * 2}
+
+
+@module("combine", label="Combine", category="Toy",
+        inputs=[Port("left", DATAFRAME), Port("right", DATAFRAME, optional=True)],
+        outputs=[Port("dataset", DATAFRAME)], registry=TOY)
+def combine(left, right=None):
+    """Stack two frames."""
+    _count("combine")
+    return {"dataset": pd.concat([left, right]) if right is not None else left}
+
+
+@module("fail", label="Fail", category="Toy", inputs=[Port("dataset", DATAFRAME)],
+        outputs=[Port("dataset", DATAFRAME)], params=[Str("column", default="missing")],
+        registry=TOY)
+def fail(dataset, *, column):
+    """Fail naming a column that is not there."""
+    raise ModuleError(f"Fail: column '{column}' is not in the data set")
+
+
+@module("slow", label="Slow", category="Toy", inputs=[Port("dataset", DATAFRAME)],
+        outputs=[Port("dataset", DATAFRAME)], params=[Float("seconds", default=5.0)],
+        registry=TOY)
+def slow(dataset, *, seconds, ctx):
+    """Sleep in small slices, checking for cancellation."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        ctx.check_cancelled()
+        time.sleep(0.01)
+    ctx.log("slept")
+    return {"dataset": dataset}
+
+
+@module("measure", label="Measure", category="Toy", inputs=[Port("dataset", DATAFRAME)],
+        outputs=[Port("metrics", METRICS)], registry=TOY)
+def measure(dataset):
+    """Metrics of a frame."""
+    return {"metrics": {"metrics": {"rows": len(dataset)}}}
+
+
+@module("random", label="Random", category="Toy", outputs=[Port("dataset", DATAFRAME)],
+        deterministic=False, registry=TOY)
+def random():
+    """Never reused."""
+    _count("random")
+    return {"dataset": pd.DataFrame({"r": [time.time()]})}
+
+
+@module("model", label="Model", category="Toy", outputs=[Port("model", TRAINED_MODEL)],
+        registry=TOY)
+def model():
+    """A model-typed output, to test port type checks."""
+    return {"model": {"weights": [1, 2]}}
+
+
+def doc(nodes, edges=(), parameters=()):
+    """A document from short tuples: nodes (id, module, params), edges (a.port, b.port)."""
+    from app.engine.document import PipelineDocument
+
+    return PipelineDocument.model_validate({
+        "name": "t",
+        "parameters": list(parameters),
+        "nodes": [{"id": i, "module": m, "params": p} for i, m, p in nodes],
+        "edges": [{"from": dict(zip(("node", "port"), a.split("."), strict=True)),
+                   "to": dict(zip(("node", "port"), b.split("."), strict=True))}
+                  for a, b in edges],
+    })
