@@ -1,0 +1,192 @@
+"""Execution: reuse, concurrency, cancellation, failure isolation (app/engine/executor.py)."""
+
+import threading
+import time
+
+import pandas as pd
+import pytest
+
+from app.engine.artifacts import ArtifactStore
+from app.engine.backends.local import LocalBackend
+from app.engine.context import CancelToken
+from app.engine.executor import PipelineInvalid, execute, make_plan
+from app.engine.spec import ParamError
+from tests.engine import toy
+from tests.engine.toy import TOY, doc
+
+
+@pytest.fixture
+def store(tmp_path):
+    return ArtifactStore(tmp_path / "artifacts")
+
+
+@pytest.fixture
+def backend():
+    b = LocalBackend(2)
+    yield b
+    b.shutdown()
+
+
+class Recorder:
+    """Collects on_event calls in order (thread safe)."""
+
+    def __init__(self):
+        self.events = []
+        self._lock = threading.Lock()
+
+    def __call__(self, node, status, **info):
+        with self._lock:
+            self.events.append((node, status, info))
+
+    def statuses(self, node):
+        return [s for n, s, _ in self.events if n == node and s != "Log"]
+
+
+def run(d, store, backend, values=None, regenerate=False, **kw):
+    rec = Recorder()
+    plan = make_plan(d, TOY, values, regenerate_outputs=regenerate)
+    return execute(plan, store, backend, on_event=rec, **kw), rec
+
+
+CHAIN = doc([("a", "source", {"rows": 4}), ("b", "double", {}), ("m", "measure", {})],
+            [("a.dataset", "b.dataset"), ("b.dataset", "m.dataset")])
+
+
+def test_chain_runs_and_stores_outputs(store, backend):
+    result, rec = run(CHAIN, store, backend)
+    assert result.status == "Finished"
+    out = store.get(result.steps["b"].outputs["dataset"])
+    pd.testing.assert_frame_equal(out, pd.DataFrame({"x": [0.0, 2.0, 4.0, 6.0]}))
+    assert result.steps["m"].metrics == {"rows": 4}
+    assert rec.statuses("b") == ["Queued", "Running", "Finished"]
+
+
+def test_second_run_reuses_every_step(store, backend):
+    first, _ = run(CHAIN, store, backend, run_id="r1")
+    calls = dict(toy.CALLS)
+    second, rec = run(CHAIN, store, backend, run_id="r2")
+    assert {s.status for s in second.steps.values()} == {"Reused"}
+    assert second.steps["b"].reused_from == "r1"
+    assert second.steps["m"].metrics == {"rows": 4}
+    assert toy.CALLS == calls
+    assert rec.statuses("a") == ["Reused"]
+
+
+def test_changed_param_recomputes_downstream_only(store, backend):
+    run(CHAIN, store, backend)
+    d = doc([("a", "source", {"rows": 4}), ("b", "double", {}), ("m", "measure", {})],
+            [("a.dataset", "b.dataset"), ("b.dataset", "m.dataset")])
+    d.nodes[1].params["sleep"] = 0.001
+    result, _ = run(d, store, backend)
+    assert [result.steps[n].status for n in "abm"] == ["Reused", "Finished", "Finished"]
+
+
+def test_regenerate_output_on_a_node_and_for_the_run(store, backend):
+    run(CHAIN, store, backend)
+    d = CHAIN.model_copy(deep=True)
+    d.nodes[1].regenerate_output = True
+    result, _ = run(d, store, backend)
+    # b recomputes to the same key, so m can still be reused.
+    assert [result.steps[n].status for n in "abm"] == ["Reused", "Finished", "Reused"]
+    result, _ = run(CHAIN, store, backend, regenerate=True)
+    assert {s.status for s in result.steps.values()} == {"Finished"}
+
+
+def test_non_deterministic_module_is_never_reused(store, backend):
+    d = doc([("r", "random", {}), ("b", "double", {})], [("r.dataset", "b.dataset")])
+    run(d, store, backend)
+    before = toy.CALLS.get("random", 0)
+    result, _ = run(d, store, backend)
+    assert toy.CALLS["random"] == before + 1
+    assert result.steps["b"].status == "Finished"
+
+
+def test_parameter_values_feed_bound_fields_and_change_cache_key(store, backend):
+    d = doc([("a", "source", {"rows": {"$param": "n"}}), ("m", "measure", {})],
+            [("a.dataset", "m.dataset")],
+            parameters=[{"name": "n", "type": "int", "default": 2}])
+    first, _ = run(d, store, backend)
+    second, _ = run(d, store, backend, values={"n": "5"})
+    assert first.steps["m"].metrics == {"rows": 2}
+    assert second.steps["m"].metrics == {"rows": 5}
+    assert second.steps["a"].status == "Finished"
+
+
+def test_bad_parameter_value_is_refused_before_running(store, backend):
+    d = doc([("a", "source", {"rows": {"$param": "n"}})],
+            parameters=[{"name": "n", "type": "int", "default": 2}])
+    with pytest.raises(ParamError, match="'n' must be an int"):
+        make_plan(d, TOY, {"n": "x"})
+    with pytest.raises(PipelineInvalid, match="'rows' parameter of Source"):
+        make_plan(d, TOY, {"n": 99999})
+
+
+def test_independent_branches_run_concurrently(store, backend):
+    d = doc([("a", "source", {}), ("b1", "double", {"sleep": 0.3}),
+             ("b2", "double", {"sleep": 0.3}), ("c", "combine", {})],
+            [("a.dataset", "b1.dataset"), ("a.dataset", "b2.dataset"),
+             ("b1.dataset", "c.left"), ("b2.dataset", "c.right")])
+    toy.ACTIVE["max"] = 0
+    result, _ = run(d, store, backend)
+    assert result.status == "Finished"
+    assert toy.ACTIVE["max"] == 2
+    assert len(store.get(result.steps["c"].outputs["dataset"])) == 6
+
+
+def test_failure_skips_downstream_and_keeps_independent_branch(store, backend):
+    d = doc([("a", "source", {}), ("f", "fail", {"column": "incme"}), ("x", "double", {}),
+             ("ok", "double", {})],
+            [("a.dataset", "f.dataset"), ("f.dataset", "x.dataset"), ("a.dataset", "ok.dataset")])
+    result, rec = run(d, store, backend)
+    assert result.status == "Failed"
+    failed = result.steps["f"]
+    assert failed.status == "Failed"
+    assert failed.error["type"] == "ModuleError"
+    assert failed.error["message"] == "Fail: column 'incme' is not in the data set"
+    assert "Traceback" in failed.error["traceback"]
+    assert failed.error["inputs"]["dataset"]["rows"] == 3
+    assert result.steps["x"].status == "Skipped"
+    assert result.steps["ok"].status == "Finished"
+    assert rec.statuses("x") == ["Skipped"]
+
+
+def test_cancel_inside_a_step(store, backend):
+    d = doc([("a", "source", {}), ("s", "slow", {"seconds": 30}), ("b", "double", {})],
+            [("a.dataset", "s.dataset"), ("s.dataset", "b.dataset")])
+    token = CancelToken()
+    threading.Timer(0.3, token.cancel).start()
+    started = time.monotonic()
+    result, _ = run(d, store, backend, token=token)
+    assert time.monotonic() - started < 10
+    assert result.status == "Canceled"
+    assert [result.steps[n].status for n in "asb"] == ["Finished", "Canceled", "Canceled"]
+
+
+def test_cancel_before_start(store, backend):
+    token = CancelToken()
+    token.cancel()
+    result, _ = run(CHAIN, store, backend, token=token)
+    assert result.status == "Canceled"
+    assert {s.status for s in result.steps.values()} == {"Canceled"}
+
+
+def test_log_lines_are_emitted(store, backend):
+    d = doc([("a", "source", {}), ("s", "slow", {"seconds": 0.01})], [("a.dataset", "s.dataset")])
+    _, rec = run(d, store, backend)
+    lines = [i["line"] for n, s, i in rec.events if s == "Log"]
+    assert len(lines) == 1 and lines[0].endswith("slept")
+
+
+def test_a_failing_event_callback_does_not_break_the_run(store, backend):
+    def boom(*a, **k):
+        raise RuntimeError("db down")
+
+    result = execute(make_plan(CHAIN, TOY), store, backend, on_event=boom)
+    assert result.status == "Finished"
+
+
+def test_missing_artifact_file_means_no_reuse(store, backend):
+    first, _ = run(CHAIN, store, backend)
+    store.path(first.steps["b"].outputs["dataset"]).unlink()
+    second, _ = run(CHAIN, store, backend)
+    assert second.steps["b"].status == "Finished"
