@@ -1,0 +1,375 @@
+"""Data Transformation modules: column selection, missing values, metadata, normalization.
+
+Split Data lives in transform_split.py; Join Data and Apply SQL Transformation in
+transform_sql.py. The helpers here (column kinds, column checks) are shared by all three.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from pandas.api import types as ptypes
+from scipy import special, stats
+
+from app.engine.context import ModuleError
+from app.engine.registry import module
+from app.engine.spec import DATAFRAME, Bool, Choice, Columns, Float, Port, Str
+
+CATEGORY = "Data Transformation"
+COLUMN_KINDS = ["any", "numeric", "string", "boolean", "datetime", "categorical"]
+
+
+def column_list(columns, limit: int = 30) -> str:
+    """Comma-separated column names for messages, shortened past ``limit`` names."""
+    names = [str(c) for c in columns]
+    if len(names) <= limit:
+        return ", ".join(names)
+    return ", ".join(names[:limit]) + f", ... ({len(names) - limit} more)"
+
+
+def require_columns(df: pd.DataFrame, names, label: str, what: str = "column") -> None:
+    """Raise ModuleError naming every name in ``names`` that ``df`` lacks."""
+    missing = [n for n in names if n not in df.columns]
+    if missing:
+        plural = "s" if len(missing) > 1 else ""
+        raise ModuleError(
+            f"{label}: {what}{plural} {', '.join(repr(m) for m in missing)} not in the data set "
+            f"(columns: {column_list(df.columns)})"
+        )
+
+
+def is_numeric(series: pd.Series) -> bool:
+    """True for int/float columns; booleans and categoricals are not numeric."""
+    dtype = series.dtype
+    return (
+        ptypes.is_numeric_dtype(dtype)
+        and not ptypes.is_bool_dtype(dtype)
+        and not isinstance(dtype, pd.CategoricalDtype)
+    )
+
+
+def is_text(series: pd.Series) -> bool:
+    """True for text columns: pandas 3's ``str`` dtype, other string dtypes, plain objects."""
+    dtype = series.dtype
+    return isinstance(dtype, pd.StringDtype) or ptypes.is_object_dtype(dtype)
+
+
+def column_kind_matches(series: pd.Series, kind: str) -> bool:
+    """Whether a column is of ``kind`` (one of COLUMN_KINDS).
+
+    "categorical" follows the rest of the app (Train Model encodes them as categories):
+    pandas category columns and text columns alike.
+    """
+    dtype = series.dtype
+    if kind == "any":
+        return True
+    if kind == "numeric":
+        return is_numeric(series)
+    if kind == "boolean":
+        return ptypes.is_bool_dtype(dtype)
+    if kind == "datetime":
+        return ptypes.is_datetime64_any_dtype(dtype)
+    if kind == "string":
+        return is_text(series)
+    if kind == "categorical":
+        return isinstance(dtype, pd.CategoricalDtype) or is_text(series)
+    raise ValueError(f"unknown column kind {kind!r}")
+
+
+@module(
+    "select_columns", label="Select Columns in Dataset", category=CATEGORY,
+    inputs=[Port("dataset", DATAFRAME)], outputs=[Port("dataset", DATAFRAME)],
+    params=[
+        Choice("mode", options=["include", "exclude"], default="include"),
+        Columns("columns", optional=True, default=None),
+        Choice("column_type", options=COLUMN_KINDS, default="any"),
+    ],
+)
+def select_columns(dataset, *, mode, columns, column_type):
+    """Keep (include) or drop (exclude) columns chosen by name and/or by type."""
+    label = "Select Columns in Dataset"
+    names = columns or []
+    require_columns(dataset, names, label)
+    chosen = set(names)
+    if column_type != "any":
+        chosen |= {c for c in dataset.columns if column_kind_matches(dataset[c], column_type)}
+    if mode == "include":
+        if not names and column_type == "any":
+            return {"dataset": dataset.copy()}
+        keep = [c for c in dataset.columns if c in chosen]
+    else:
+        keep = [c for c in dataset.columns if c not in chosen]
+    return {"dataset": dataset[keep].copy()}
+
+
+def _substitute_value(series: pd.Series, text: str, label: str):
+    """``text`` converted to the dtype of ``series`` so fillna keeps the column's type."""
+    dtype = series.dtype
+    name = series.name
+    try:
+        if ptypes.is_bool_dtype(dtype):
+            lowered = text.strip().lower()
+            if lowered not in _BOOL_WORDS:
+                raise ValueError(text)
+            return _BOOL_WORDS[lowered]
+        if ptypes.is_integer_dtype(dtype):
+            return int(text.strip())
+        if is_numeric(series):
+            return float(text.strip())
+        if ptypes.is_datetime64_any_dtype(dtype):
+            return pd.Timestamp(text.strip())
+    except ValueError:
+        kind = "boolean" if ptypes.is_bool_dtype(dtype) else str(dtype)
+        raise ModuleError(
+            f"{label}: the replacement value {text!r} does not fit column {name!r} "
+            f"of type {kind}"
+        ) from None
+    return text
+
+
+_BOOL_WORDS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+
+
+@module(
+    "clean_missing_data", label="Clean Missing Data", category=CATEGORY,
+    inputs=[Port("dataset", DATAFRAME)], outputs=[Port("cleaned_dataset", DATAFRAME)],
+    params=[
+        Columns("columns", optional=True),
+        Float("min_missing_ratio", default=0.0, min=0.0, max=1.0),
+        Float("max_missing_ratio", default=1.0, min=0.0, max=1.0),
+        Choice("mode", options=["custom_substitution_value", "mean", "median", "mode",
+                                "remove_entire_row", "remove_entire_column"],
+               default="custom_substitution_value"),
+        Str("replacement_value", default="0"),
+        Bool("generate_indicator", default=False),
+    ],
+)
+def clean_missing_data(dataset, *, columns, min_missing_ratio, max_missing_ratio, mode,
+                       replacement_value, generate_indicator, ctx=None):
+    """Replace or remove missing values in columns whose missing ratio is within [min, max].
+
+    Indicator columns ("<col>_IsMissing", appended at the end) are added for every cleaned
+    column in the substitution modes; the remove modes ignore the option.
+    """
+    label = "Clean Missing Data"
+    if min_missing_ratio > max_missing_ratio:
+        raise ModuleError(
+            f"{label}: min_missing_ratio ({min_missing_ratio}) is greater than "
+            f"max_missing_ratio ({max_missing_ratio})"
+        )
+    names = columns or list(dataset.columns)
+    require_columns(dataset, names, label)
+    df = dataset.copy()
+    missing = df[names].isna()
+    ratios = missing.mean() if len(df) else pd.Series(0.0, index=names)
+    targets = [c for c in names if min_missing_ratio <= ratios[c] <= max_missing_ratio]
+    _log(ctx, f"cleaning {len(targets)} of {len(names)} selected columns ({mode})")
+
+    if mode == "remove_entire_row":
+        out = df[~missing[targets].any(axis=1)] if targets else df
+        _log(ctx, f"removed {len(df) - len(out)} rows")
+        return {"cleaned_dataset": out.reset_index(drop=True)}
+    if mode == "remove_entire_column":
+        drop = [c for c in targets if ratios[c] > 0]
+        _log(ctx, f"removed columns: {column_list(drop) or 'none'}")
+        return {"cleaned_dataset": df.drop(columns=drop)}
+
+    if mode in ("mean", "median"):
+        bad = [c for c in targets if not is_numeric(df[c])]
+        if bad:
+            raise ModuleError(
+                f"{label}: the {mode} needs numeric columns; column(s) "
+                f"{', '.join(repr(b) for b in bad)} are not numeric"
+            )
+    indicators = {}
+    for col in targets:
+        if generate_indicator:
+            indicators[f"{col}_IsMissing"] = missing[col].to_numpy(dtype=bool)
+        if not missing[col].any():
+            continue
+        df[col] = _fill(df[col], mode, replacement_value, label)
+    clash = [n for n in indicators if n in df.columns]
+    if clash:
+        raise ModuleError(f"{label}: indicator column(s) {', '.join(map(repr, clash))} exist")
+    if indicators:
+        df = pd.concat([df, pd.DataFrame(indicators, index=df.index)], axis=1)
+    return {"cleaned_dataset": df}
+
+
+def _fill(series: pd.Series, mode: str, replacement: str, label: str) -> pd.Series:
+    name = series.name
+    if mode == "custom_substitution_value":
+        value = _substitute_value(series, replacement, label)
+        if isinstance(series.dtype, pd.CategoricalDtype) and value not in series.cat.categories:
+            series = series.cat.add_categories([value])
+        return series.fillna(value)
+    if series.notna().sum() == 0:
+        raise ModuleError(f"{label}: column {name!r} has no values to compute the {mode} from")
+    if mode == "mode":
+        return series.fillna(series.mode().iloc[0])
+    numbers = series.astype("float64")
+    return numbers.fillna(numbers.mean() if mode == "mean" else numbers.median())
+
+
+def _log(ctx, message: str) -> None:
+    if ctx is not None:
+        ctx.log(message)
+
+
+@module(
+    "edit_metadata", label="Edit Metadata", category=CATEGORY,
+    inputs=[Port("dataset", DATAFRAME)], outputs=[Port("dataset", DATAFRAME)],
+    params=[
+        Columns("columns"),
+        Choice("data_type", options=["unchanged", "string", "integer", "float", "boolean",
+                                     "datetime"], default="unchanged"),
+        Choice("categorical", options=["unchanged", "make_categorical", "make_non_categorical"],
+               default="unchanged"),
+        Str("new_names", default=""),
+    ],
+)
+def edit_metadata(dataset, *, columns, data_type, categorical, new_names):
+    """Change the type, categorical flag and/or names of the selected columns."""
+    label = "Edit Metadata"
+    require_columns(dataset, columns, label)
+    df = dataset.copy()
+    for col in columns:
+        series = df[col]
+        if data_type != "unchanged":
+            series = _convert(series, data_type, label)
+        if categorical == "make_categorical" and not isinstance(series.dtype, pd.CategoricalDtype):
+            series = series.astype("category")
+        elif categorical == "make_non_categorical" and isinstance(
+            series.dtype, pd.CategoricalDtype
+        ):
+            series = series.astype(series.cat.categories.dtype)
+        df[col] = series
+    if new_names.strip():
+        names = [n.strip() for n in new_names.split(",")]
+        if len(names) != len(columns) or not all(names):
+            raise ModuleError(
+                f"{label}: new_names gives {len(names)} name(s) for {len(columns)} column(s) "
+                f"({', '.join(columns)}); give one non-empty name per column, comma-separated"
+            )
+        mapping = dict(zip(columns, names, strict=True))
+        result = [mapping.get(c, c) for c in df.columns]
+        dupes = sorted({n for n in result if result.count(n) > 1})
+        if dupes:
+            raise ModuleError(f"{label}: renaming would duplicate column(s) {', '.join(dupes)}")
+        df.columns = result
+    return {"dataset": df}
+
+
+def _convert(series: pd.Series, data_type: str, label: str) -> pd.Series:
+    """``series`` converted to ``data_type``; failures name the column and a bad value."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        series = series.astype(series.cat.categories.dtype)
+    present = series.notna()
+    if data_type == "string":
+        return series.astype("str")
+    if data_type == "boolean":
+        if ptypes.is_bool_dtype(series.dtype):
+            return series
+        converted = series.map(_to_bool, na_action="ignore")
+        bad = present & converted.isna()
+    elif data_type == "datetime":
+        if ptypes.is_datetime64_any_dtype(series.dtype):
+            return series
+        converted = pd.to_datetime(series, errors="coerce", format="mixed")
+        bad = present & converted.isna()
+    else:
+        converted = pd.to_numeric(series, errors="coerce")
+        bad = present & converted.isna()
+        if data_type == "integer" and not bad.any():
+            bad = present & (converted != np.round(converted))
+    if bad.any():
+        sample = series[bad].iloc[0]
+        raise ModuleError(
+            f"{label}: column {series.name!r} cannot be converted to {data_type}: "
+            f"{int(bad.sum())} value(s) such as {sample!r} do not fit"
+        )
+    if data_type == "boolean":
+        return converted.astype("boolean" if not present.all() else "bool")
+    if data_type == "integer":
+        return converted.astype("Int64" if not present.all() else "int64")
+    if data_type == "float":
+        return converted.astype("float64")
+    return converted
+
+
+def _to_bool(value):
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, int | float | np.number) and value in (0, 1):
+        return bool(value)
+    return _BOOL_WORDS.get(str(value).strip().lower())
+
+
+@module(
+    "normalize_data", label="Normalize Data", category=CATEGORY,
+    inputs=[Port("dataset", DATAFRAME)], outputs=[Port("transformed_dataset", DATAFRAME)],
+    params=[
+        Choice("transformation", options=["zscore", "minmax", "logistic", "lognormal", "tanh"],
+               default="zscore"),
+        Columns("columns", optional=True),
+        Bool("use_zero_for_constant", default=True),
+    ],
+)
+def normalize_data(dataset, *, transformation, columns, use_zero_for_constant):
+    """Rescale numeric columns; missing values stay missing.
+
+    Formulas (statistics over the column's non-missing values):
+    zscore  (x - mean) / std, population std (ddof=0);
+    minmax  (x - min) / (max - min);
+    logistic  1 / (1 + exp(-x));
+    lognormal  CDF of the log-normal fitted to the column:
+        scipy.stats.lognorm.cdf(x, s=std(log x), scale=exp(mean(log x))), x must be > 0;
+    tanh  tanh(x).
+    With use_zero_for_constant a column holding a single value becomes 0 whatever the
+    transformation; without it zscore/minmax/lognormal give NaN for such columns.
+    """
+    label = "Normalize Data"
+    if columns:
+        require_columns(dataset, columns, label)
+        bad = [c for c in columns if not is_numeric(dataset[c])]
+        if bad:
+            raise ModuleError(
+                f"{label}: column(s) {', '.join(repr(b) for b in bad)} are not numeric; "
+                "only numeric columns can be normalized"
+            )
+        names = list(columns)
+    else:
+        names = [c for c in dataset.columns if is_numeric(dataset[c])]
+    df = dataset.copy()
+    for col in names:
+        df[col] = _normalize(df[col].astype("float64"), transformation, use_zero_for_constant,
+                             label)
+    return {"transformed_dataset": df}
+
+
+def _normalize(x: pd.Series, how: str, zero_for_constant: bool, label: str) -> pd.Series:
+    constant = x.nunique(dropna=True) <= 1
+    if constant and zero_for_constant:
+        return x.where(x.isna(), 0.0)
+    values = x.to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if how == "zscore":
+            out = (values - x.mean()) / x.std(ddof=0)
+        elif how == "minmax":
+            out = (values - x.min()) / (x.max() - x.min())
+        elif how == "logistic":
+            out = special.expit(values)
+        elif how == "tanh":
+            out = np.tanh(values)
+        else:
+            if (x <= 0).any():
+                raise ModuleError(
+                    f"{label}: lognormal needs positive values; column {x.name!r} has "
+                    f"{int((x <= 0).sum())} value(s) <= 0"
+                )
+            logs = np.log(x)
+            sigma = logs.std(ddof=0)
+            out = stats.lognorm.cdf(values, sigma, scale=np.exp(logs.mean())) if sigma > 0 \
+                else np.full(len(values), np.nan)
+            out = np.where(np.isnan(values), np.nan, out)
+    return pd.Series(out, index=x.index, name=x.name, dtype="float64")

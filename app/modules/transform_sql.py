@@ -1,0 +1,217 @@
+"""Data Transformation modules over several tables: Join Data, Apply SQL Transformation."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pandas as pd
+from pandas.api import types as ptypes
+
+from app.engine.context import Cancelled, ModuleError
+from app.engine.registry import module
+from app.engine.spec import DATAFRAME, Bool, Choice, Columns, Port, Str
+
+from .transform import CATEGORY, is_text, require_columns
+
+JOIN_LABEL = "Join Data"
+SQL_LABEL = "Apply SQL Transformation"
+_HOW = {"inner": "inner", "left_outer": "left", "full_outer": "outer", "left_semi": "inner"}
+
+
+@module(
+    "join_data", label=JOIN_LABEL, category=CATEGORY,
+    inputs=[Port("left", DATAFRAME), Port("right", DATAFRAME)],
+    outputs=[Port("dataset", DATAFRAME)],
+    params=[
+        Columns("left_keys", input="left"),
+        Columns("right_keys", input="right"),
+        Bool("match_case", default=True),
+        Choice("join_type", options=["inner", "left_outer", "full_outer", "left_semi"],
+               default="inner"),
+        Bool("keep_right_keys", default=False),
+    ],
+)
+def join_data(left, right, *, left_keys, right_keys, match_case, join_type, keep_right_keys):
+    """Join two data sets on key columns (inner, left outer, full outer or left semi).
+
+    Left columns come first, in order, then the right ones. A right column whose name is
+    already taken gets " (2)" appended (" (3)" if that is taken too). Missing keys never
+    match. In a full outer join without the right keys, rows found only on the right take
+    their key values into the left key columns, so no key is lost.
+    """
+    if len(left_keys) != len(right_keys):
+        raise ModuleError(
+            f"{JOIN_LABEL}: {len(left_keys)} left key(s) ({', '.join(left_keys)}) but "
+            f"{len(right_keys)} right key(s) ({', '.join(right_keys)}); give one right key "
+            "per left key"
+        )
+    require_columns(left, left_keys, JOIN_LABEL, "left key")
+    require_columns(right, right_keys, JOIN_LABEL, "right key")
+
+    left, right = left.reset_index(drop=True), right.reset_index(drop=True)
+    temp = [f"__join_key_{i}__" for i in range(len(left_keys))]
+    lhs = left.copy()
+    for name, col in zip(temp, left_keys, strict=True):
+        lhs[name] = _key(left[col], match_case)
+    if join_type == "left_semi":
+        rkeys = pd.DataFrame({n: _key(right[c], match_case) for n, c in
+                              zip(temp, right_keys, strict=True)}).dropna().drop_duplicates()
+        matched = _merge(lhs[temp].reset_index(), rkeys, temp, "inner", left_keys, right_keys)
+        return {"dataset": left[left.index.isin(matched["index"])].reset_index(drop=True)}
+
+    right_cols = [c for c in right.columns if keep_right_keys or c not in right_keys]
+    renamed, taken = {}, set(left.columns)
+    for col in right_cols:
+        new, n = col, 1
+        while new in taken:
+            n += 1
+            new = f"{col} ({n})"
+        renamed[col] = new
+        taken.add(new)
+    rhs = right[right_cols].rename(columns=renamed)
+    originals = [f"__right_key_{i}__" for i in range(len(right_keys))]
+    for name, original, col in zip(temp, originals, right_keys, strict=True):
+        rhs[name] = _key(right[col], match_case)
+        rhs[original] = right[col]
+    lhs["__left_row__"] = True
+    has_key = rhs[temp].notna().all(axis=1)
+    out = _merge(lhs, rhs[has_key], temp, _HOW[join_type], left_keys, right_keys)
+    if join_type == "full_outer":
+        out = pd.concat([out, rhs[~has_key]], ignore_index=True)
+        right_only = out["__left_row__"].isna()
+        if not keep_right_keys and right_only.any():
+            for lcol, original in zip(left_keys, originals, strict=True):
+                out[lcol] = out[lcol].where(~right_only, out[original])
+    out = out.drop(columns=[*temp, *originals, "__left_row__"])
+    return {"dataset": out.reset_index(drop=True)}
+
+
+def _key(series: pd.Series, match_case: bool) -> pd.Series:
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        series = series.astype(series.cat.categories.dtype)
+    if not match_case and is_text(series):
+        return series.map(lambda v: str(v).lower(), na_action="ignore").astype("str")
+    return series
+
+
+def _merge(lhs, rhs, on, how, left_keys, right_keys) -> pd.DataFrame:
+    try:
+        return lhs.merge(rhs, on=on, how=how, sort=False)
+    except (ValueError, TypeError) as exc:
+        pairs = ", ".join(f"{a!r} ({lhs[t].dtype}) with {b!r} ({rhs[t].dtype})"
+                          for a, b, t in zip(left_keys, right_keys, on, strict=True))
+        raise ModuleError(f"{JOIN_LABEL}: cannot match keys {pairs}: {exc}") from None
+
+
+@module(
+    "apply_sql_transformation", label=SQL_LABEL, category=CATEGORY,
+    inputs=[Port("t1", DATAFRAME), Port("t2", DATAFRAME, optional=True),
+            Port("t3", DATAFRAME, optional=True)],
+    outputs=[Port("dataset", DATAFRAME)],
+    params=[Str("sql", default="select * from t1;", multiline=True)],
+)
+def apply_sql_transformation(t1, t2=None, t3=None, *, sql, ctx=None):
+    """Run a SQLite script over the inputs (tables t1, t2, t3); the last SELECT is the output.
+
+    The database lives in memory; ATTACH/DETACH (hence VACUUM INTO), extension loading and
+    PRAGMA writes are refused, so a script cannot reach files. A canceled run interrupts the
+    query through SQLite's progress handler.
+    """
+    conn = sqlite3.connect(":memory:")
+    try:
+        for name, frame in (("t1", t1), ("t2", t2), ("t3", t3)):
+            if frame is not None:
+                frame.to_sql(name, conn, index=False)
+        _lock_down(conn)
+        cancelled: list[Cancelled] = []
+
+        def progress() -> int:
+            try:
+                ctx.check_cancelled()
+            except Cancelled as exc:
+                cancelled.append(exc)
+                return 1
+            return 0
+
+        if ctx is not None:
+            conn.set_progress_handler(progress, 10_000)
+        try:
+            columns, rows = _run_script(conn, sql)
+        except sqlite3.Error as exc:
+            if cancelled:
+                raise cancelled[0] from None
+            hint = _DENIED_HINT if "authoriz" in str(exc) else ""
+            statement = " ".join(getattr(exc, "statement", "").split())
+            if len(statement) > 200:
+                statement = statement[:200] + "..."
+            raise ModuleError(f"{SQL_LABEL}: {exc}{hint} (in statement: {statement})") from None
+    finally:
+        conn.close()
+    if columns is None:
+        raise ModuleError(f"{SQL_LABEL}: the script returns no rows; end it with a SELECT")
+    return {"dataset": _frame(columns, rows)}
+
+
+_DENIED_HINT = "; ATTACH, DETACH, VACUUM INTO, extension loading and PRAGMA writes are refused"
+
+
+def _lock_down(conn: sqlite3.Connection) -> None:
+    if hasattr(conn, "enable_load_extension"):
+        conn.enable_load_extension(False)
+    conn.setlimit(sqlite3.SQLITE_LIMIT_ATTACHED, 0)
+
+    def authorize(action, arg1, arg2, _db, _trigger):
+        if action in (sqlite3.SQLITE_ATTACH, sqlite3.SQLITE_DETACH):
+            return sqlite3.SQLITE_DENY
+        if action == sqlite3.SQLITE_PRAGMA and arg2 is not None:
+            return sqlite3.SQLITE_DENY
+        if action == sqlite3.SQLITE_FUNCTION and (arg2 or "").lower() == "load_extension":
+            return sqlite3.SQLITE_DENY
+        return sqlite3.SQLITE_OK
+
+    conn.set_authorizer(authorize)
+
+
+def _run_script(conn: sqlite3.Connection, script: str):
+    """Execute each statement in turn; return the last result set (columns, rows)."""
+    columns, rows, buffer = None, [], ""
+    pieces = script.split(";")
+    for i, piece in enumerate(pieces):
+        buffer += piece + (";" if i < len(pieces) - 1 else "")
+        # A ';' inside a string literal or a trigger body does not end the statement.
+        if not sqlite3.complete_statement(buffer) and i < len(pieces) - 1:
+            continue
+        if buffer.strip().strip(";").strip():
+            try:
+                cursor = conn.execute(buffer)
+                if cursor.description is not None:
+                    columns = [d[0] for d in cursor.description]
+                    rows = cursor.fetchall()
+            except sqlite3.Error as exc:
+                exc.statement = buffer.strip()
+                raise
+        buffer = ""
+    return columns, rows
+
+
+def _frame(columns: list[str], rows: list[tuple]) -> pd.DataFrame:
+    """The result as a DataFrame that survives Parquet: unique names, one type per column."""
+    names, seen = [], set()
+    for col in columns:
+        new, n = col, 1
+        while new in seen:
+            n += 1
+            new = f"{col} ({n})"
+        names.append(new)
+        seen.add(new)
+    df = pd.DataFrame.from_records(rows, columns=names) if rows else pd.DataFrame(
+        {n: pd.Series(dtype="object") for n in names})
+    for col in df.columns:
+        if ptypes.is_object_dtype(df[col].dtype):
+            kinds = {type(v) for v in df[col] if v is not None}
+            # SQLite columns can mix types per row; Parquet cannot.
+            if len(kinds) > 1 and kinds != {int, float}:
+                df[col] = df[col].map(str, na_action="ignore").astype("str")
+            elif kinds == {int, float}:
+                df[col] = df[col].astype("float64")
+    return df
