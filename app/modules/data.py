@@ -1,0 +1,353 @@
+"""Data Input and Output: Import Data, Enter Data Manually, Export Data."""
+
+from __future__ import annotations
+
+import io
+import os
+import uuid
+from pathlib import Path
+from urllib.error import HTTPError, URLError
+from urllib.parse import urlsplit
+from urllib.request import (
+    HTTPDefaultErrorHandler,
+    HTTPErrorProcessor,
+    HTTPHandler,
+    HTTPRedirectHandler,
+    HTTPSHandler,
+    OpenerDirector,
+    ProxyHandler,
+    Request,
+)
+
+import pandas as pd
+import pyarrow as pa
+
+from app.engine.context import ModuleError, StepContext
+from app.engine.datastores import DatastoreError
+from app.engine.registry import module
+from app.engine.spec import DATAFRAME, Bool, Choice, DataPath, Port, Str
+
+CATEGORY = "Data Input and Output"
+FORMATS = ["csv", "tsv", "parquet"]
+URL_SCHEMES = ("http", "https")
+DOWNLOAD_TIMEOUT = 30  # seconds, per socket operation
+MAX_DOWNLOAD_BYTES = 200 * 1024 * 1024
+_CHUNK = 1024 * 1024
+
+
+@module(
+    "import_data",
+    label="Import Data",
+    category=CATEGORY,
+    outputs=[Port("dataset", DATAFRAME)],
+    params=[
+        Choice("source", options=["datastore", "url"], default="datastore"),
+        DataPath("path", default=None, optional=True,
+                 description="File inside a datastore (when source is 'datastore')."),
+        Str("url", default="", description="http:// or https:// address (when source is 'url')."),
+        Choice("format", options=FORMATS, default="csv"),
+        Bool("header", default=True, description="The first line holds the column names."),
+        Str("column_names", default="",
+            description="Comma-separated names used when there is no header (else Col1..ColN)."),
+        Str("na_values", default="",
+            description="Comma-separated extra markers of missing values, e.g. '?'."),
+    ],
+)
+def import_data(*, source, path, url, format, header, column_names, na_values, ctx=None):
+    """Read a CSV, TSV or Parquet file from a datastore or an http(s) URL."""
+    ctx = ctx or StepContext("import_data")
+    if source == "datastore":
+        if path is None:
+            raise ModuleError(
+                "The 'path' parameter of Import Data is required when source is 'datastore'."
+            )
+        file = _existing_file(ctx, path)
+        stat = file.stat()
+        ctx.log(f"Reading {_where(path)} ({stat.st_size} bytes, mtime_ns {stat.st_mtime_ns})")
+        if stat.st_size == 0:
+            raise ModuleError(f"Import Data: the file {_where(path)} is empty.")
+        data, what = file, _where(path)
+    else:
+        data, what = _download(url, ctx), _redacted(url)
+        if not data:
+            raise ModuleError(f"Import Data: {what} returned an empty file.")
+        data = io.BytesIO(data)
+    frame = _parse(data, what, format, header, column_names, na_values, "Import Data", ctx)
+    ctx.log(f"Read {len(frame)} rows, {frame.shape[1]} columns from {what}")
+    return {"dataset": frame}
+
+
+def fingerprint(params: dict, datastores) -> str | None:
+    """A string that changes whenever Import Data's source file changes, or None.
+
+    ``params`` are Import Data's resolved parameters and ``datastores`` the run's
+    app.engine.datastores.Datastores. For a datastore file the result combines the
+    datastore, the relative path, the resolved absolute path (so a re-pointed datastore root or
+    symbolic link counts as a change), the size and the modification time in nanoseconds; the
+    engine adds it to the cache key so an edited file is re-read. None means "not reusable":
+    URL sources (the remote content can change unseen) and files that cannot be resolved or
+    read (the step will then run and report the problem itself).
+    """
+    path = params.get("path")
+    if params.get("source", "datastore") != "datastore" or not path:
+        return None
+    try:
+        file = datastores.resolve(path["datastore"], path["path"])
+        stat = file.stat()
+    except (DatastoreError, OSError):
+        return None
+    return f"{path['datastore']}:{path['path']}|{file}|{stat.st_size}|{stat.st_mtime_ns}"
+
+
+@module(
+    "enter_data_manually",
+    label="Enter Data Manually",
+    category=CATEGORY,
+    outputs=[Port("dataset", DATAFRAME)],
+    params=[
+        Choice("data_format", options=["csv", "tsv"], default="csv"),
+        Bool("has_header", default=True),
+        Str("data", default="", multiline=True),
+    ],
+)
+def enter_data_manually(*, data_format, has_header, data, ctx=None):
+    """Parse CSV or TSV text typed into the module's text area."""
+    ctx = ctx or StepContext("enter_data_manually")
+    if not data.strip():
+        raise ModuleError("Enter Data Manually: the 'data' parameter is empty; type some rows.")
+    buffer = io.BytesIO(data.encode("utf-8"))
+    frame = _parse(buffer, "the typed data", data_format, has_header, "", "",
+                   "Enter Data Manually", ctx)
+    ctx.log(f"Parsed {len(frame)} rows, {frame.shape[1]} columns")
+    return {"dataset": frame}
+
+
+@module(
+    "export_data",
+    label="Export Data",
+    category=CATEGORY,
+    inputs=[Port("dataset", DATAFRAME)],
+    params=[
+        DataPath("path", description="Destination file inside a datastore."),
+        Choice("format", options=FORMATS, default="csv"),
+        Bool("overwrite", default=False, description="Replace the file if it already exists."),
+    ],
+    # Writing a file is the point of this module: it must run every time, never be "reused".
+    deterministic=False,
+)
+def export_data(dataset, *, path, format, overwrite, ctx=None):
+    """Write the data set to a CSV, TSV or Parquet file inside a datastore."""
+    ctx = ctx or StepContext("export_data")
+    where = _where(path)
+    target = _resolve(ctx, path, "Export Data")
+    if target.is_dir():
+        raise ModuleError(f"Export Data: {where} is a folder, not a file.")
+    if target.exists() and not overwrite:
+        raise ModuleError(
+            f"Export Data: {where} already exists; set 'overwrite' to replace it."
+        )
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ModuleError(f"Export Data: cannot create the folder for {where}: {exc}") from None
+    # Re-resolve: the folders just created must still lie inside the datastore.
+    target = _resolve(ctx, path, "Export Data")
+    # Writing beside the target then renaming means readers never see half a file.
+    temp = target.parent / f".{target.name}.{uuid.uuid4().hex}.tmp"
+    try:
+        _write(dataset, temp, format)
+        with open(temp, "rb+") as handle:
+            os.fsync(handle.fileno())
+        _publish(temp, target, overwrite, where)
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        raise ModuleError(f"Export Data: could not write {where}: {exc}") from None
+    finally:
+        temp.unlink(missing_ok=True)
+    ctx.log(f"Wrote {len(dataset)} rows, {dataset.shape[1]} columns to {where} ({format})")
+    return {}
+
+
+def _write(frame: pd.DataFrame, file: Path, fmt: str) -> None:
+    if fmt == "parquet":
+        frame.to_parquet(file, index=False)
+    else:
+        frame.to_csv(file, index=False, sep="\t" if fmt == "tsv" else ",")
+
+
+def _publish(temp: Path, target: Path, overwrite: bool, where: str) -> None:
+    """Move ``temp`` onto ``target``; without ``overwrite`` never clobber a file that
+    appeared meanwhile (a hard link fails if the name exists)."""
+    if overwrite:
+        os.replace(temp, target)
+        return
+    try:
+        os.link(temp, target)
+    except FileExistsError:
+        raise ModuleError(
+            f"Export Data: {where} already exists; set 'overwrite' to replace it."
+        ) from None
+    except OSError:
+        # Some filesystems have no hard links; the earlier exists() check must do.
+        os.replace(temp, target)
+
+
+def _where(path: dict) -> str:
+    return f"'{path['path']}' in datastore '{path['datastore']}'"
+
+
+def _resolve(ctx: StepContext, path: dict, label: str) -> Path:
+    try:
+        return ctx.resolve(path["datastore"], path["path"])
+    except DatastoreError as exc:
+        raise ModuleError(f"{label}: {exc}") from None
+
+
+def _existing_file(ctx: StepContext, path: dict) -> Path:
+    file = _resolve(ctx, path, "Import Data")
+    if file.is_dir():
+        raise ModuleError(f"Import Data: {_where(path)} is a folder, not a file.")
+    if not file.is_file():
+        raise ModuleError(f"Import Data: file not found: {_where(path)}.")
+    return file
+
+
+def _split(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def _parse(data, what, fmt, header, column_names, na_values, label, ctx) -> pd.DataFrame:
+    """Parse ``data`` (a path or a binary buffer) as ``fmt``; errors name ``what``."""
+    ctx.check_cancelled()
+    try:
+        if fmt == "parquet":
+            frame = pd.read_parquet(data)
+        else:
+            frame = pd.read_csv(
+                data,
+                sep="\t" if fmt == "tsv" else ",",
+                header=0 if header else None,
+                skipinitialspace=True,
+                na_values=_split(na_values) or None,
+                # One pass over the whole file: chunked type guessing can leave a column
+                # half numbers, half text, which Parquet cannot store.
+                low_memory=False,
+            )
+    except pd.errors.EmptyDataError:
+        raise ModuleError(f"{label}: {what} is empty (no columns to read).") from None
+    except UnicodeDecodeError as exc:
+        raise ModuleError(
+            f"{label}: {what} is not UTF-8 text (byte {exc.start}); is the format right?"
+        ) from None
+    except (pd.errors.ParserError, ValueError, pa.ArrowException, OSError) as exc:
+        kind = "a Parquet" if fmt == "parquet" else f"a valid {fmt.upper()}"
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if isinstance(data, Path):  # the server's folders are none of the user's business
+            detail = detail.replace(str(data), "the file")
+        raise ModuleError(f"{label}: {what} is not {kind} file: {detail}") from None
+    if fmt != "parquet" and not isinstance(frame.index, pd.RangeIndex):
+        # pandas silently turns the first column into the index when the data rows have one
+        # field more than the header; that is a malformed file, not an index.
+        raise ModuleError(
+            f"{label}: {what} is not a valid {fmt.upper()} file: its rows have more fields "
+            f"than its header ({frame.shape[1]} names)."
+        )
+    if fmt != "parquet" and not header:
+        frame.columns = _headerless_names(frame.shape[1], column_names, what, label)
+    elif column_names.strip():
+        ctx.log("column_names ignored: the file has a header" if fmt != "parquet"
+                else "column_names ignored for Parquet files")
+    # Parquet between steps needs string column names.
+    frame.columns = [str(c) for c in frame.columns]
+    return frame
+
+
+def _headerless_names(count: int, column_names: str, what: str, label: str) -> list[str]:
+    names = _split(column_names)
+    if not names:
+        return [f"Col{i}" for i in range(1, count + 1)]
+    if len(names) != count:
+        raise ModuleError(
+            f"{label}: 'column_names' has {len(names)} names but {what} has {count} columns."
+        )
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ModuleError(f"{label}: 'column_names' repeats {', '.join(duplicates)}.")
+    return names
+
+
+class _HttpOnlyRedirects(HTTPRedirectHandler):
+    """Follow redirects only to http(s): the stock handler also follows ftp://."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        if urlsplit(newurl).scheme.lower() not in URL_SCHEMES:
+            fp.close()
+            raise ModuleError(
+                f"Import Data: {_redacted(req.full_url)} redirects to a non-http(s) address."
+            )
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+def _opener() -> OpenerDirector:
+    # Hand-built so file://, ftp:// and data: have no handler at all.
+    opener = OpenerDirector()
+    for handler in (ProxyHandler(), HTTPHandler(), HTTPSHandler(), _HttpOnlyRedirects(),
+                    HTTPDefaultErrorHandler(), HTTPErrorProcessor()):
+        opener.add_handler(handler)
+    return opener
+
+
+def _redacted(url: str) -> str:
+    """``url`` without credentials or query string (which may hold access tokens)."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return "the URL"
+    return f"{parts.scheme}://{host}{port}{parts.path}"
+
+
+def _download(url: str, ctx: StepContext) -> bytes:
+    """The body at ``url`` (http/https only), at most MAX_DOWNLOAD_BYTES."""
+    url = url.strip()
+    if not url:
+        raise ModuleError("The 'url' parameter of Import Data is required when source is 'url'.")
+    try:
+        parts = urlsplit(url)
+        scheme, host = parts.scheme.lower(), parts.hostname
+    except ValueError:
+        raise ModuleError("Import Data: the 'url' parameter is not a valid URL.") from None
+    if scheme not in URL_SCHEMES or not host:
+        raise ModuleError(
+            f"Import Data: the 'url' parameter must be an http:// or https:// address "
+            f"(got scheme {scheme + '://' if scheme else 'none'})."
+        )
+    shown = _redacted(url)
+    limit = MAX_DOWNLOAD_BYTES
+    ctx.log(f"Downloading {shown}")
+    request = Request(url)  # noqa: S310 - scheme checked above; the opener has no file handler
+    try:
+        with _opener().open(request, timeout=DOWNLOAD_TIMEOUT) as response:
+            declared = response.headers.get("Content-Length")
+            if declared and declared.isdigit() and int(declared) > limit:
+                raise ModuleError(f"Import Data: {shown} is larger than {limit} bytes.")
+            chunks, size = [], 0
+            while chunk := response.read(_CHUNK):
+                size += len(chunk)
+                if size > limit:
+                    raise ModuleError(f"Import Data: {shown} is larger than {limit} bytes.")
+                chunks.append(chunk)
+                ctx.check_cancelled()
+    except HTTPError as exc:
+        exc.close()
+        raise ModuleError(f"Import Data: {shown} answered HTTP {exc.code} {exc.reason}.") from None
+    except URLError as exc:
+        raise ModuleError(f"Import Data: cannot reach {shown}: {exc.reason}.") from None
+    except TimeoutError:
+        raise ModuleError(
+            f"Import Data: {shown} did not answer within {DOWNLOAD_TIMEOUT} seconds."
+        ) from None
+    except OSError as exc:
+        raise ModuleError(f"Import Data: downloading {shown} failed: {exc}.") from None
+    ctx.log(f"Downloaded {size} bytes")
+    return b"".join(chunks)
