@@ -1,0 +1,186 @@
+"""Machine Learning Algorithms: learners that output an unfitted scikit-learn estimator.
+
+Train Model clones and fits the estimator inside a Pipeline that one-hot encodes the
+categorical columns, so a learner only chooses the algorithm and its settings.
+"""
+
+from __future__ import annotations
+
+import math
+
+from sklearn.ensemble import (
+    HistGradientBoostingClassifier,
+    HistGradientBoostingRegressor,
+    RandomForestClassifier,
+    RandomForestRegressor,
+)
+from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
+
+from app.engine.registry import module
+from app.engine.spec import UNTRAINED_MODEL, Bool, Float, Int, Port
+
+CATEGORY = "Machine Learning Algorithms"
+OUTPUTS = [Port("untrained_model", UNTRAINED_MODEL)]
+# numpy's random_state must fit in 32 bits.
+MAX_SEED = 2**32 - 1
+
+
+def _seed(default: int = 0) -> Int:
+    return Int("seed", default=default, min=0, max=MAX_SEED, label="Random number seed")
+
+
+def _boosting_params() -> list:
+    return [
+        Int("max_leaves", default=20, min=2, label="Maximum number of leaves per tree"),
+        Int("min_leaf_instances", default=10, min=1,
+            label="Minimum number of samples per leaf node"),
+        Float("learning_rate", default=0.2, min=1e-6, max=1.0, label="Learning rate"),
+        Int("num_trees", default=100, min=1, label="Number of trees constructed"),
+        _seed(),
+    ]
+
+
+def _forest_params() -> list:
+    return [
+        Int("num_trees", default=8, min=1, label="Number of decision trees"),
+        Int("max_depth", default=32, min=1, label="Maximum depth of the decision trees"),
+        Int("min_samples_per_leaf", default=1, min=1,
+            label="Minimum number of samples per leaf node"),
+        _seed(),
+    ]
+
+
+@module(
+    "two_class_logistic_regression",
+    label="Two-Class Logistic Regression",
+    category=CATEGORY,
+    outputs=OUTPUTS,
+    params=[
+        Float("optimization_tolerance", default=1e-7, min=1e-12, label="Optimization tolerance"),
+        Float("l1_weight", default=1.0, min=0.0, label="L1 regularization weight"),
+        Float("l2_weight", default=1.0, min=0.0, label="L2 regularization weight"),
+        Int("max_iterations", default=100, min=1, label="Maximum number of iterations"),
+        _seed(),
+    ],
+)
+def two_class_logistic_regression(*, optimization_tolerance, l1_weight, l2_weight,
+                                  max_iterations, seed):
+    """Logistic regression for a two-valued label (sklearn LogisticRegression).
+
+    Azure minimises ``sum(log loss) + l1 * |w|_1 + l2 / 2 * |w|_2^2``. scikit-learn minimises
+    ``C * sum(log loss) + r * |w|_1 + (1 - r) / 2 * |w|_2^2``; with ``C = 1 / (l1 + l2)`` and
+    ``r = l1 / (l1 + l2)`` the two objectives are proportional, hence have the same optimum.
+    Only the saga solver handles an L1 term, so it is used when ``l1 > 0``, lbfgs otherwise;
+    both weights at 0 means no regularization (``C = inf``).
+    """
+    total = l1_weight + l2_weight
+    estimator = LogisticRegression(
+        C=1.0 / total if total > 0 else math.inf,
+        l1_ratio=l1_weight / total if total > 0 else 0.0,
+        solver="saga" if l1_weight > 0 else "lbfgs",
+        tol=optimization_tolerance,
+        max_iter=max_iterations,
+        random_state=seed,
+    )
+    return {"untrained_model": estimator}
+
+
+@module(
+    "two_class_boosted_decision_tree",
+    label="Two-Class Boosted Decision Tree",
+    category=CATEGORY,
+    outputs=OUTPUTS,
+    params=_boosting_params(),
+)
+def two_class_boosted_decision_tree(*, max_leaves, min_leaf_instances, learning_rate,
+                                    num_trees, seed):
+    """Gradient-boosted trees for a two-valued label (HistGradientBoostingClassifier)."""
+    estimator = HistGradientBoostingClassifier(
+        max_leaf_nodes=max_leaves,
+        min_samples_leaf=min_leaf_instances,
+        learning_rate=learning_rate,
+        max_iter=num_trees,
+        random_state=seed,
+        # Azure builds exactly num_trees trees; early stopping would build fewer.
+        early_stopping=False,
+    )
+    return {"untrained_model": estimator}
+
+
+@module(
+    "two_class_decision_forest",
+    label="Two-Class Decision Forest",
+    category=CATEGORY,
+    outputs=OUTPUTS,
+    params=_forest_params(),
+)
+def two_class_decision_forest(*, num_trees, max_depth, min_samples_per_leaf, seed):
+    """A random forest for a two-valued label (RandomForestClassifier)."""
+    estimator = RandomForestClassifier(
+        n_estimators=num_trees,
+        max_depth=max_depth,
+        min_samples_leaf=min_samples_per_leaf,
+        random_state=seed,
+        # The executor already runs branches in parallel; one core per step keeps it fair.
+        n_jobs=1,
+    )
+    return {"untrained_model": estimator}
+
+
+@module(
+    "linear_regression",
+    label="Linear Regression",
+    category=CATEGORY,
+    outputs=OUTPUTS,
+    params=[
+        Float("l2_weight", default=0.001, min=0.0, label="L2 regularization weight"),
+        Bool("include_intercept", default=True, label="Include intercept term"),
+    ],
+)
+def linear_regression(*, l2_weight, include_intercept):
+    """Least-squares linear regression: Ridge, or plain LinearRegression when l2_weight is 0."""
+    if l2_weight == 0:
+        estimator = LinearRegression(fit_intercept=include_intercept)
+    else:
+        estimator = Ridge(alpha=l2_weight, fit_intercept=include_intercept)
+    return {"untrained_model": estimator}
+
+
+@module(
+    "boosted_decision_tree_regression",
+    label="Boosted Decision Tree Regression",
+    category=CATEGORY,
+    outputs=OUTPUTS,
+    params=_boosting_params(),
+)
+def boosted_decision_tree_regression(*, max_leaves, min_leaf_instances, learning_rate,
+                                     num_trees, seed):
+    """Gradient-boosted regression trees (HistGradientBoostingRegressor)."""
+    estimator = HistGradientBoostingRegressor(
+        max_leaf_nodes=max_leaves,
+        min_samples_leaf=min_leaf_instances,
+        learning_rate=learning_rate,
+        max_iter=num_trees,
+        random_state=seed,
+        early_stopping=False,
+    )
+    return {"untrained_model": estimator}
+
+
+@module(
+    "decision_forest_regression",
+    label="Decision Forest Regression",
+    category=CATEGORY,
+    outputs=OUTPUTS,
+    params=_forest_params(),
+)
+def decision_forest_regression(*, num_trees, max_depth, min_samples_per_leaf, seed):
+    """A random forest of regression trees (RandomForestRegressor)."""
+    estimator = RandomForestRegressor(
+        n_estimators=num_trees,
+        max_depth=max_depth,
+        min_samples_leaf=min_samples_per_leaf,
+        random_state=seed,
+        n_jobs=1,
+    )
+    return {"untrained_model": estimator}
