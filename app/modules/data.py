@@ -149,7 +149,9 @@ def export_data(dataset, *, path, format, overwrite, ctx=None):
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise ModuleError(f"Export Data: cannot create the folder for {where}: {exc}") from None
+        raise ModuleError(
+            f"Export Data: cannot create the folder for {where}: {_reason(exc)}"
+        ) from None
     # Re-resolve: the folders just created must still lie inside the datastore.
     target = _resolve(ctx, path, "Export Data")
     # Writing beside the target then renaming means readers never see half a file.
@@ -160,11 +162,18 @@ def export_data(dataset, *, path, format, overwrite, ctx=None):
             os.fsync(handle.fileno())
         _publish(temp, target, overwrite, where)
     except (OSError, ValueError, pa.ArrowException) as exc:
-        raise ModuleError(f"Export Data: could not write {where}: {exc}") from None
+        raise ModuleError(f"Export Data: could not write {where}: {_reason(exc)}") from None
     finally:
         temp.unlink(missing_ok=True)
     ctx.log(f"Wrote {len(dataset)} rows, {dataset.shape[1]} columns to {where} ({format})")
     return {}
+
+
+def _reason(exc: Exception) -> str:
+    # An OSError's text embeds absolute server paths; its strerror does not.
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
 def _write(frame: pd.DataFrame, file: Path, fmt: str) -> None:

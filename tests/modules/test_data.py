@@ -428,3 +428,11 @@ def test_export_path_errors(store, tmp_path):
     with pytest.raises(ModuleError, match=r"'out/x\.csv' leads outside the datastore"):
         export(store, "out/x.csv")
     assert not (tmp_path / "x.csv").exists()
+
+
+def test_export_under_a_file_fails_without_revealing_server_folders(store):
+    (store / "f.csv").write_text("a\n")
+    with pytest.raises(ModuleError, match=r"cannot create the folder for 'f\.csv/x\.csv' in "
+                                          r"datastore 'samples': File exists$") as info:
+        export(store, "f.csv/x.csv")
+    assert str(store) not in str(info.value)
