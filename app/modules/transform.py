@@ -284,6 +284,7 @@ def _convert(series: pd.Series, data_type: str, label: str) -> pd.Series:
             bad = present & (converted != np.round(converted))
     if bad.any():
         sample = series[bad].iloc[0]
+        sample = sample.item() if hasattr(sample, "item") else sample  # numpy scalar -> Python
         raise ModuleError(
             f"{label}: column {series.name!r} cannot be converted to {data_type}: "
             f"{int(bad.sum())} value(s) such as {sample!r} do not fit"
