@@ -1,0 +1,207 @@
+"""Model Scoring & Evaluation: Score Model and Evaluate Model."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from sklearn import metrics as skm
+
+from app.engine.context import ModuleError, StepContext
+from app.engine.registry import module
+from app.engine.spec import DATAFRAME, METRICS, TRAINED_MODEL, Bool, Port
+
+from .training import TrainedModel
+
+CATEGORY = "Model Scoring & Evaluation"
+SCORED_LABELS = "Scored Labels"
+SCORED_PROBABILITIES = "Scored Probabilities"
+THRESHOLD = 0.5
+MAX_CURVE_POINTS = 500
+MAX_RESIDUAL_POINTS = 2000
+HISTOGRAM_BINS = 30
+
+
+@module(
+    "score_model",
+    label="Score Model",
+    category=CATEGORY,
+    inputs=[Port("trained_model", TRAINED_MODEL), Port("dataset", DATAFRAME)],
+    outputs=[Port("scored_dataset", DATAFRAME)],
+    params=[Bool("append_score_columns", default=True,
+                 label="Append score columns to output")],
+)
+def score_model(trained_model, dataset, *, append_score_columns, ctx=None):
+    """Predict with a trained model: append "Scored Labels" (and "Scored Probabilities")."""
+    ctx = ctx or StepContext("score_model")
+    if not isinstance(trained_model, TrainedModel):
+        raise ModuleError("Score Model needs a model trained by Train Model.")
+    model = trained_model
+    missing = [c for c in model.feature_columns if c not in dataset.columns]
+    if missing:
+        raise ModuleError(
+            f"Score Model: the data set lacks feature column(s) the model was trained on: "
+            f"{', '.join(missing)}."
+        )
+    features = dataset[model.feature_columns]
+    ctx.check_cancelled()
+    scores = {}
+    if model.task == "binary":
+        proba = model.pipeline.predict_proba(features)[:, 1]
+        # Labels follow the same 0.5 threshold Evaluate Model uses, so the two always agree.
+        chosen = np.asarray(model.pipeline.classes_)[(proba >= THRESHOLD).astype(int)]
+        scores[SCORED_LABELS] = _labels(chosen, dataset.index)
+        scores[SCORED_PROBABILITIES] = pd.Series(proba, index=dataset.index, dtype="float64")
+    else:
+        predicted = model.pipeline.predict(features)
+        scores[SCORED_LABELS] = pd.Series(predicted, index=dataset.index, dtype="float64")
+    ctx.check_cancelled()
+
+    if append_score_columns:
+        kept = dataset.drop(columns=[c for c in scores if c in dataset.columns])
+    else:
+        kept = dataset[[model.label_column]] if model.label_column in dataset.columns else None
+    scored = pd.DataFrame(scores, index=dataset.index)
+    if kept is not None:
+        scored = pd.concat([kept, scored], axis=1)
+    scored.attrs = {
+        "label_column": model.label_column,
+        "task": model.task,
+        "positive_class": model.positive_class,
+        "classes": list(model.classes),
+    }
+    ctx.log(f"scored {len(scored)} rows ({model.task})")
+    return {"scored_dataset": scored}
+
+
+def _labels(values: np.ndarray, row_index) -> pd.Series:
+    """Predicted classes with a Parquet-friendly dtype (text classes become ``str``)."""
+    if values.dtype == object:
+        return pd.Series([str(v) for v in values], index=row_index, dtype="str")
+    return pd.Series(values, index=row_index)
+
+
+@module(
+    "evaluate_model",
+    label="Evaluate Model",
+    category=CATEGORY,
+    inputs=[Port("scored_dataset", DATAFRAME),
+            Port("scored_dataset_to_compare", DATAFRAME, optional=True)],
+    outputs=[Port("evaluation_results", METRICS)],
+)
+def evaluate_model(scored_dataset, scored_dataset_to_compare=None, *, ctx=None):
+    """Metrics and curves of a scored data set (and of a second one, to compare)."""
+    ctx = ctx or StepContext("evaluate_model")
+    result = evaluate(scored_dataset, "scored_dataset", ctx)
+    result["compare"] = None
+    if scored_dataset_to_compare is not None:
+        result["compare"] = evaluate(scored_dataset_to_compare, "scored_dataset_to_compare", ctx)
+    return {"evaluation_results": result}
+
+
+def evaluate(scored: pd.DataFrame, port: str, ctx) -> dict:
+    """The JSON-ready evaluation of one scored data set."""
+    info = scored.attrs or {}
+    label, task = info.get("label_column"), info.get("task")
+    if not label or task not in ("binary", "regression"):
+        raise ModuleError(
+            f"Evaluate Model needs a data set scored by Score Model (input '{port}' carries no "
+            "label column / task metadata)."
+        )
+    needed = [label, SCORED_LABELS] + ([SCORED_PROBABILITIES] if task == "binary" else [])
+    missing = [c for c in needed if c not in scored.columns]
+    if missing:
+        raise ModuleError(
+            f"Evaluate Model: input '{port}' lacks column(s) {', '.join(missing)}; score a data "
+            "set that has the label column with Score Model."
+        )
+    rows = scored[needed].dropna()
+    if len(rows) < len(scored):
+        ctx.log(f"{port}: ignored {len(scored) - len(rows)} row(s) with a missing label or score")
+    if rows.empty:
+        raise ModuleError(f"Evaluate Model: input '{port}' has no row with a label '{label}'.")
+    if task == "binary":
+        body = _binary(rows, label, info.get("positive_class"), info.get("classes") or [])
+    else:
+        body = _regression(rows, label)
+    ctx.log(f"{port}: " + ", ".join(f"{k}={v}" for k, v in body["metrics"].items()))
+    return {"task": task, "label_column": label, **body}
+
+
+def _binary(rows: pd.DataFrame, label: str, positive, classes: list) -> dict:
+    """Accuracy, precision, recall, F1, AUC; ROC and PR curves; confusion matrix at 0.5."""
+    actual = (rows[label] == positive).to_numpy(dtype=bool)
+    proba = rows[SCORED_PROBABILITIES].to_numpy(dtype="float64")
+    predicted = proba >= THRESHOLD
+    both = len(np.unique(actual)) == 2
+    values = {
+        "accuracy": skm.accuracy_score(actual, predicted),
+        "precision": skm.precision_score(actual, predicted, zero_division=0.0),
+        "recall": skm.recall_score(actual, predicted, zero_division=0.0),
+        "f1": skm.f1_score(actual, predicted, zero_division=0.0),
+        # AUC is undefined when the label has one value only.
+        "auc": skm.roc_auc_score(actual, proba) if both else math.nan,
+    }
+    curves = {}
+    if both:
+        fpr, tpr, roc_t = skm.roc_curve(actual, proba)
+        precision, recall, pr_t = skm.precision_recall_curve(actual, proba)
+        # precision/recall have one point more than thresholds: the (recall 0) end point.
+        pr_t = np.append(pr_t, np.nan)
+        keep = _sample(len(fpr), MAX_CURVE_POINTS)
+        curves["roc"] = {"fpr": _floats(fpr[keep]), "tpr": _floats(tpr[keep]),
+                         "threshold": _floats(roc_t[keep])}
+        keep = _sample(len(precision), MAX_CURVE_POINTS)
+        curves["pr"] = {"precision": _floats(precision[keep]), "recall": _floats(recall[keep]),
+                        "threshold": _floats(pr_t[keep])}
+    tn, fp, fn, tp = skm.confusion_matrix(actual, predicted, labels=[False, True]).ravel()
+    negative = next((c for c in classes if c != positive), None)
+    curves["confusion_matrix"] = {
+        "labels": [negative, positive],
+        "matrix": [[int(tn), int(fp)], [int(fn), int(tp)]],
+    }
+    return {"metrics": {k: _float(v) for k, v in values.items()}, "curves": curves}
+
+
+def _regression(rows: pd.DataFrame, label: str) -> dict:
+    """MAE, RMSE, R2, relative absolute and squared errors; residual points and histogram."""
+    actual = rows[label].to_numpy(dtype="float64")
+    predicted = rows[SCORED_LABELS].to_numpy(dtype="float64")
+    error = actual - predicted
+    spread = actual - actual.mean()
+    values = {
+        "mae": skm.mean_absolute_error(actual, predicted),
+        "rmse": math.sqrt(skm.mean_squared_error(actual, predicted)),
+        "r2": skm.r2_score(actual, predicted) if len(actual) > 1 else math.nan,
+        "relative_absolute_error": _ratio(np.abs(error).sum(), np.abs(spread).sum()),
+        "relative_squared_error": _ratio((error**2).sum(), (spread**2).sum()),
+    }
+    keep = _sample(len(actual), MAX_RESIDUAL_POINTS)
+    counts, edges = np.histogram(error, bins=HISTOGRAM_BINS)
+    curves = {
+        "residuals": {"actual": _floats(actual[keep]), "predicted": _floats(predicted[keep])},
+        "residual_histogram": {"bins": _floats(edges), "counts": [int(c) for c in counts]},
+    }
+    return {"metrics": {k: _float(v) for k, v in values.items()}, "curves": curves}
+
+
+def _ratio(num: float, den: float) -> float:
+    return float(num / den) if den else math.nan
+
+
+def _sample(n: int, most: int) -> np.ndarray:
+    """At most ``most`` evenly spaced indices of range(n), always keeping the first and last."""
+    if n <= most:
+        return np.arange(n)
+    return np.unique(np.linspace(0, n - 1, most).round().astype(int))
+
+
+def _float(value) -> float | None:
+    """A plain Python float, or None where JSON has no number (NaN, infinity)."""
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def _floats(values) -> list[float | None]:
+    return [_float(v) for v in values]
