@@ -37,7 +37,9 @@ def check_relative(path: str) -> str:
     Percent-encoded and Unicode look-alike forms (e.g. ``%2e%2e``, fullwidth dots) are checked
     in their decoded and NFKC-normalised forms too, so none of them can smuggle a ``..``.
     """
-    if not isinstance(path, str) or not path.strip():
+    if not isinstance(path, str):
+        raise DatastoreError(f"The path must be text, not {type(path).__name__}.", path=None)
+    if not path.strip():
         raise DatastoreError("The path is empty.", path=path)
     forms = {path, unquote(path), unquote(unquote(path))}
     forms |= {unicodedata.normalize("NFKC", f) for f in list(forms)}
@@ -77,6 +79,13 @@ class Datastores(Mapping[str, Path]):
             raise DatastoreError(
                 f"Unknown datastore {name!r} (registered: {known}).", datastore=name
             ) from None
+
+    def __contains__(self, name) -> bool:
+        return name in self._roots
+
+    def get(self, name, default=None):
+        """The root of ``name``, or ``default`` (Mapping.get would see our DatastoreError)."""
+        return self._roots.get(name, default)
 
     def __iter__(self):
         return iter(self._roots)

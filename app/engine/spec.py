@@ -274,6 +274,7 @@ class Columns(Param):
 class DataPath(Param):
     """A file inside a named datastore: ``{"datastore": NAME, "path": RELATIVE}``."""
 
+    must_exist: bool = False  # checked before a run is created (sources, not sinks)
     kind: ClassVar[str] = "data_path"
     expected: ClassVar[str] = 'a data path {"datastore": NAME, "path": RELATIVE_PATH}'
     accepts: ClassVar[tuple[str, ...]] = ("data_path",)

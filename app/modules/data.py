@@ -35,14 +35,37 @@ MAX_DOWNLOAD_BYTES = 200 * 1024 * 1024
 _CHUNK = 1024 * 1024
 
 
+def fingerprint(params: dict, datastores) -> str | None:
+    """A string that changes whenever Import Data's source file changes, or None.
+
+    ``params`` are Import Data's resolved parameters and ``datastores`` the run's
+    app.engine.datastores.Datastores. For a datastore file the result combines the
+    datastore, the relative path, the resolved absolute path (so a re-pointed datastore root or
+    symbolic link counts as a change), the size and the modification time in nanoseconds; the
+    engine adds it to the cache key so an edited file is re-read. None means "not reusable":
+    URL sources (the remote content can change unseen) and files that cannot be resolved or
+    read (the step will then run and report the problem itself).
+    """
+    path = params.get("path")
+    if params.get("source", "datastore") != "datastore" or not path:
+        return None
+    try:
+        file = datastores.resolve(path["datastore"], path["path"])
+        stat = file.stat()
+    except (DatastoreError, OSError):
+        return None
+    return f"{path['datastore']}:{path['path']}|{file}|{stat.st_size}|{stat.st_mtime_ns}"
+
+
 @module(
     "import_data",
     label="Import Data",
     category=CATEGORY,
     outputs=[Port("dataset", DATAFRAME)],
+    fingerprint=fingerprint,
     params=[
         Choice("source", options=["datastore", "url"], default="datastore"),
-        DataPath("path", default=None, optional=True,
+        DataPath("path", default=None, optional=True, must_exist=True,
                  description="File inside a datastore (when source is 'datastore')."),
         Str("url", default="", description="http:// or https:// address (when source is 'url')."),
         Choice("format", options=FORMATS, default="csv"),
@@ -75,28 +98,6 @@ def import_data(*, source, path, url, format, header, column_names, na_values, c
     frame = _parse(data, what, format, header, column_names, na_values, "Import Data", ctx)
     ctx.log(f"Read {len(frame)} rows, {frame.shape[1]} columns from {what}")
     return {"dataset": frame}
-
-
-def fingerprint(params: dict, datastores) -> str | None:
-    """A string that changes whenever Import Data's source file changes, or None.
-
-    ``params`` are Import Data's resolved parameters and ``datastores`` the run's
-    app.engine.datastores.Datastores. For a datastore file the result combines the
-    datastore, the relative path, the resolved absolute path (so a re-pointed datastore root or
-    symbolic link counts as a change), the size and the modification time in nanoseconds; the
-    engine adds it to the cache key so an edited file is re-read. None means "not reusable":
-    URL sources (the remote content can change unseen) and files that cannot be resolved or
-    read (the step will then run and report the problem itself).
-    """
-    path = params.get("path")
-    if params.get("source", "datastore") != "datastore" or not path:
-        return None
-    try:
-        file = datastores.resolve(path["datastore"], path["path"])
-        stat = file.stat()
-    except (DatastoreError, OSError):
-        return None
-    return f"{path['datastore']}:{path['path']}|{file}|{stat.st_size}|{stat.st_mtime_ns}"
 
 
 @module(
