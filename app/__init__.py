@@ -1,0 +1,68 @@
+"""Pipeline Designer: a self-hosted visual machine-learning pipeline designer."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import event
+
+from . import config, errors
+from .extensions import db
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the app: configuration, database, module registry, executor, blueprints."""
+    app = Flask(__name__, instance_relative_config=False,
+                static_folder=str(config.ROOT / "static"),
+                template_folder=str(config.ROOT / "templates"))
+    app.config.update(config.load() if test_config is None else _test_defaults(test_config))
+    Path(app.config["DESIGNER_HOME"]).mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    db.init_app(app)
+    with app.app_context():
+        _tune_sqlite(db.engine)
+        from . import models  # noqa: F401 - registers the tables
+
+        db.create_all()
+
+    from .engine.registry import discover
+
+    discover()
+    from .services.runtime import Runtime
+
+    app.extensions["designer"] = Runtime(app)
+    errors.register(app)
+
+    from .api import register as register_api
+    from .views import home
+
+    register_api(app)
+    app.register_blueprint(home.bp)
+    return app
+
+
+def _test_defaults(test_config: dict) -> dict:
+    """Tests pass a dict; anything they leave out comes from an isolated environment."""
+    home = test_config.get("DESIGNER_HOME")
+    base = config.load({"DESIGNER_HOME": home} if home else {})
+    base["TESTING"] = True
+    base.update(test_config)
+    return base
+
+
+def _tune_sqlite(engine) -> None:
+    """WAL, a busy timeout and foreign keys, so server threads and the executor share SQLite."""
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()

@@ -1,0 +1,108 @@
+"""Runs: submit a document, list, detail, cancel, live events, step logs and outputs."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context, url_for
+
+from ..errors import BadRequest
+from ..extensions import db
+from ..services import outputs, runs
+from ..services.runtime import runtime
+from . import body
+from .schemas import SubmitDocument
+
+bp = Blueprint("runs", __name__, url_prefix="/api/v1/runs")
+TERMINAL = ("Finished", "Failed", "Canceled")
+
+
+@bp.post("")
+@body(SubmitDocument)
+def submit_document(payload: SubmitDocument):
+    """Submit a run of an inline pipeline document."""
+    fields = payload.model_dump(exclude={"document"})
+    run = runs.submit(payload.document, source="api", **fields)
+    runtime().dispatcher.wake()
+    return jsonify(runs.as_dict(run, full=False)), 202, {
+        "Location": url_for(".get_run", run_id=run.id)}
+
+
+@bp.get("")
+def list_runs():
+    """Runs newest first; filter with ?pipeline=, ?experiment=, ?status=, ?limit=."""
+    status = request.args.get("status")
+    if status and status not in ("NotStarted", "Queued", *runs.ACTIVE, *TERMINAL):
+        raise BadRequest(f"Unknown status {status!r}.", field="status")
+    limit = request.args.get("limit", "100")
+    if not limit.isdigit() or not 1 <= int(limit) <= 1000:
+        raise BadRequest("'limit' must be an int in the range [1, 1000].", field="limit")
+    found = runs.list_runs(request.args.get("pipeline"), request.args.get("experiment"),
+                           status, int(limit))
+    return jsonify({"runs": [runs.as_dict(r, full=False) for r in found]})
+
+
+@bp.get("/<run_id>")
+def get_run(run_id):
+    """Status, timings, parameters, steps and metrics of a run."""
+    return jsonify(runs.as_dict(runs.get(run_id)))
+
+
+@bp.post("/<run_id>/cancel")
+def cancel_run(run_id):
+    """Cancel a queued run, or ask a running one to stop."""
+    run = runs.cancel(run_id, runtime().dispatcher)
+    return jsonify(runs.as_dict(run, full=False)), 202
+
+
+@bp.get("/<run_id>/steps/<node_id>/logs")
+def step_logs(run_id, node_id):
+    """The log of one step."""
+    step = runs.step(run_id, node_id)
+    return jsonify({"node_id": node_id, "status": step.status, "log": step.log or ""})
+
+
+@bp.get("/<run_id>/steps/<node_id>/outputs/<port>/preview")
+def preview_output(run_id, node_id, port):
+    """First rows (?rows=, default 100) and per-column statistics of an output."""
+    ref = runs.output_ref(run_id, node_id, port)
+    return jsonify(outputs.preview(runtime().store, ref, request.args.get("rows", "100")))
+
+
+@bp.get("/<run_id>/steps/<node_id>/outputs/<port>")
+def download_output(run_id, node_id, port):
+    """Download an output: data sets as ?format=csv (default) or parquet."""
+    ref = runs.output_ref(run_id, node_id, port)
+    data, mime, ext = outputs.download(runtime().store, ref, request.args.get("format"))
+    name = f"{run_id[:8]}-{node_id}-{port}.{ext}"
+    return Response(data, mimetype=mime,
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@bp.get("/<run_id>/events")
+def run_events(run_id):
+    """Server-Sent Events of status changes; resumes after Last-Event-ID; ends when done."""
+    runs.get(run_id)
+    last = request.headers.get("Last-Event-ID") or request.args.get("after") or "0"
+    if not last.isdigit():
+        raise BadRequest("Last-Event-ID must be a number.", field="Last-Event-ID")
+    seconds = current_app.config["DESIGNER_SSE_SECONDS"]
+
+    def stream(after: int):
+        deadline = time.monotonic() + seconds
+        yield "retry: 1000\n\n"
+        while time.monotonic() < deadline:
+            db.session.rollback()  # a fresh snapshot each poll
+            for event in runs.events_since(run_id, after):
+                after = event.id
+                data = {"node_id": event.node_id, "status": event.status, **event.data}
+                kind = "log" if event.status == "Log" else "step" if event.node_id else "run"
+                yield f"id: {event.id}\nevent: {kind}\ndata: {json.dumps(data)}\n\n"
+            if runs.get(run_id).status in TERMINAL and not runs.events_since(run_id, after):
+                yield "event: end\ndata: {}\n\n"
+                return
+            time.sleep(0.3)
+
+    return Response(stream_with_context(stream(int(last))), mimetype="text/event-stream",
+                    headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

@@ -1,0 +1,138 @@
+"""The `designer` command: init, serve, run-pipeline, datastores."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from . import create_app
+from .errors import AppError
+
+log = logging.getLogger("designer")
+
+
+def _app():
+    return create_app()
+
+
+@click.group()
+def main():
+    """Pipeline Designer: build, run and publish machine-learning pipelines."""
+
+
+@main.command()
+def init():
+    """Create the database, register the `samples` datastore and load the sample pipelines."""
+    from .services import samples
+
+    app = _app()
+    with app.app_context():
+        loaded = [(p.name, p.id) for p in samples.init()]
+    click.echo(f"Instance ready in {app.config['DESIGNER_HOME']}")
+    for name, pipeline_id in loaded:
+        click.echo(f"  sample pipeline: {name} ({pipeline_id})")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--threads", default=32, show_default=True, type=int,
+              help="WSGI threads; each open live-update stream holds one.")
+def serve(host, port, threads):
+    """Serve the app with waitress and run queued runs in this process."""
+    from waitress import serve as waitress_serve
+
+    app = _app()
+    runtime = app.extensions["designer"]
+    runtime.start_dispatcher()
+    click.echo(f"Serving on http://{host}:{port}")
+    try:
+        waitress_serve(app, host=host, port=port, threads=threads, channel_timeout=120)
+    finally:
+        runtime.shutdown()
+
+
+@main.command("run-pipeline")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--param", "params", multiple=True, metavar="NAME=VALUE",
+              help="A pipeline parameter value; repeat for several.")
+@click.option("--experiment", default="cli", show_default=True)
+@click.option("--regenerate", is_flag=True, help="Recompute every step (no output reuse).")
+def run_pipeline(file, params, experiment, regenerate):
+    """Run a pipeline document headless; print its metrics as JSON; exit 1 if it fails."""
+    from .services import runs, samples
+
+    values = {}
+    for item in params:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise click.BadParameter(f"{item!r} is not NAME=VALUE", param_hint="--param")
+        values[name] = value
+    try:
+        document = json.loads(file.read_text())
+    except ValueError as exc:
+        raise click.ClickException(f"{file} is not valid JSON: {exc}") from None
+    app = _app()
+    runtime = app.extensions["designer"]
+    with app.app_context():
+        if "samples" not in runs.datastores.mapping():
+            samples.register_datastore()
+        try:
+            run = runs.submit(document, parameters=values, experiment=experiment,
+                              regenerate_outputs=regenerate, source="cli",
+                              worker=runtime.dispatcher.worker)
+        except AppError as exc:
+            details = {k: v for k, v in exc.details.items() if v}
+            raise click.ClickException(
+                exc.message + (f"\n{json.dumps(details, indent=2)}" if details else "")
+            ) from None
+        run_id = run.id
+    status = runtime.dispatcher.run(run_id)
+    with app.app_context():
+        result = runs.as_dict(runs.get(run_id))
+    runtime.shutdown()
+    click.echo(json.dumps({"run_id": run_id, "status": status, "metrics": result["metrics"]},
+                          indent=2))
+    if status != "Finished":
+        for step in result["steps"]:
+            if step["error"]:
+                click.echo(f"{step['label']} ({step['node_id']}) failed: "
+                           f"{step['error']['type']}: {step['error']['message']}", err=True)
+        sys.exit(1)
+
+
+@main.group()
+def datastores():
+    """Register and list datastores (named server folders)."""
+
+
+@datastores.command("add")
+@click.argument("name")
+@click.argument("path", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--replace", is_flag=True, help="Re-point an existing datastore.")
+def datastores_add(name, path, replace):
+    """Register folder PATH as datastore NAME."""
+    from .services import datastores as service
+
+    app = _app()
+    with app.app_context():
+        try:
+            store = service.add(name, path, replace=replace)
+        except AppError as exc:
+            raise click.ClickException(exc.message) from None
+        click.echo(f"{store.name}\t{store.root}")
+
+
+@datastores.command("list")
+def datastores_list():
+    """List the registered datastores."""
+    from .services import datastores as service
+
+    app = _app()
+    with app.app_context():
+        for store in service.list_all():
+            click.echo(f"{store.name}\t{store.root}")

@@ -1,0 +1,47 @@
+"""Configuration: defaults overlaid with DESIGNER_* environment variables (read only here)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _bool(text: str) -> bool:
+    return text.strip().lower() in ("1", "true", "yes", "on")
+
+
+def load(environ: dict[str, str] | None = None) -> dict:
+    """Flask config keys from the environment; every setting of the app is named here."""
+    env = os.environ if environ is None else environ
+    home = Path(env.get("DESIGNER_HOME", "instance")).resolve()
+    return {
+        "DESIGNER_HOME": str(home),
+        "SQLALCHEMY_DATABASE_URI": env.get(
+            "DESIGNER_DATABASE_URL", f"sqlite:///{home / 'designer.db'}"
+        ),
+        "DESIGNER_ARTIFACTS": env.get("DESIGNER_ARTIFACTS", str(home / "artifacts")),
+        "DESIGNER_EXECUTOR": env.get("DESIGNER_EXECUTOR", "local"),
+        "DESIGNER_WORKERS": int(env.get("DESIGNER_WORKERS", "2")),
+        "DESIGNER_MAX_CONCURRENT_RUNS": int(env.get("DESIGNER_MAX_CONCURRENT_RUNS", "2")),
+        "DESIGNER_SAMPLES": env.get("DESIGNER_SAMPLES", str(ROOT / "sample_data")),
+        "DESIGNER_SSE_SECONDS": float(env.get("DESIGNER_SSE_SECONDS", "25")),
+        "DESIGNER_DISPATCHER": _bool(env.get("DESIGNER_DISPATCHER", "false")),
+        "SECRET_KEY": env.get("DESIGNER_SECRET_KEY") or _instance_secret(home),
+        "MAX_CONTENT_LENGTH": int(env.get("DESIGNER_MAX_REQUEST_BYTES", str(16 * 1024 * 1024))),
+    }
+
+
+def _instance_secret(home: Path) -> str:
+    """A secret kept in the instance folder, so sessions survive restarts."""
+    path = home / "secret_key"
+    try:
+        return path.read_text().strip()
+    except OSError:
+        home.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_hex(32)
+        path.write_text(key)
+        path.chmod(0o600)
+        return key

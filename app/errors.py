@@ -1,0 +1,94 @@
+"""One error family and one handler: JSON under /api, plain pages elsewhere."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, request
+from pydantic import ValidationError
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+
+class AppError(Exception):
+    """An error with an HTTP status and details safe to show to the user."""
+
+    status = 400
+    title = "bad request"
+
+    def __init__(self, message: str | None = None, **details):
+        super().__init__(message or self.title)
+        self.message = message or self.title
+        self.details = details
+
+    def body(self) -> dict:
+        """The JSON answer."""
+        return {"error": self.message, **self.details}
+
+
+class BadRequest(AppError):
+    """Malformed or invalid input."""
+
+
+class NotFound(AppError):
+    """A resource that does not exist."""
+
+    status = 404
+    title = "not found"
+
+
+class Conflict(AppError):
+    """A stale revision or a name already taken."""
+
+    status = 409
+    title = "conflict"
+
+
+class InvalidPipeline(AppError):
+    """A pipeline that cannot run; ``node_errors`` maps node ids to messages."""
+
+    status = 422
+    title = "invalid pipeline"
+
+
+def pydantic_details(exc: ValidationError) -> list[dict]:
+    """Where and what, for each problem pydantic found."""
+    return [
+        {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]}
+        for e in exc.errors(include_url=False, include_context=False, include_input=False)
+    ]
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or request.path.startswith("/oauth2/")
+
+
+def register(app: Flask) -> None:
+    """Install the handlers."""
+
+    @app.errorhandler(AppError)
+    def app_error(exc: AppError):
+        if _wants_json():
+            return jsonify(exc.body()), exc.status
+        return f"{exc.status} {exc.message}", exc.status, {"Content-Type": "text/plain"}
+
+    @app.errorhandler(ValidationError)
+    def validation_error(exc: ValidationError):
+        return app_error(BadRequest("invalid request body", details=pydantic_details(exc)))
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        if _wants_json():
+            return jsonify({"error": exc.description or exc.name}), exc.code
+        return exc
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return _internal()
+
+    def _internal():
+        if _wants_json():
+            return jsonify({"error": "internal server error"}), 500
+        return "500 internal server error", 500, {"Content-Type": "text/plain"}

@@ -1,0 +1,229 @@
+"""The dispatcher: claims queued runs from the database and executes them on the backend.
+
+Claiming is one conditional UPDATE (``WHERE status = 'Queued'``), so several server processes
+can share one database without running a run twice. Step events are written by one lock-held
+writer per process, in short transactions (SQLite in WAL mode tolerates that).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+from flask import Flask
+from sqlalchemy import select
+
+from ..engine.context import CancelToken
+from ..engine.document import PipelineDocument
+from ..engine.executor import (
+    CANCELED,
+    FAILED,
+    LOG,
+    NOT_STARTED,
+    QUEUED,
+    RUNNING,
+    PipelineInvalid,
+    execute,
+    make_plan,
+)
+from ..engine.registry import REGISTRY
+from ..engine.spec import ParamError
+from ..extensions import db
+from ..models import Run, RunEvent, StepRun, now
+from . import datastores
+
+log = logging.getLogger(__name__)
+HEARTBEAT_SECONDS = 5
+STALE_AFTER = timedelta(seconds=60)
+
+
+class Dispatcher:
+    """Owns this process's running runs: their threads, cancel tokens and heartbeats."""
+
+    def __init__(self, app: Flask, backend, store, max_runs: int = 2):
+        self.app, self.backend, self.store = app, backend, store
+        self.worker = f"{socket.gethostname()}:{os.getpid()}"
+        self.tokens: dict[str, CancelToken] = {}
+        self._runs = ThreadPoolExecutor(max_workers=max_runs, thread_name_prefix="run")
+        self._slots = threading.Semaphore(max_runs)
+        self._write = threading.Lock()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def start(self) -> None:
+        """Recover interrupted runs, then claim queued runs in a background thread."""
+        with self.app.app_context():
+            recover_interrupted()
+        self._thread = threading.Thread(target=self._loop, name="dispatcher", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop claiming, cancel this process's runs and wait for them."""
+        self._stop.set()
+        self._wake.set()
+        for token in list(self.tokens.values()):
+            token.cancel()
+        self._runs.shutdown(wait=True)
+
+    def wake(self) -> None:
+        """A run was queued: look now instead of at the next poll."""
+        self._wake.set()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                with self.app.app_context():
+                    while self._slots.acquire(blocking=False):
+                        run_id = self.claim()
+                        if run_id is None:
+                            self._slots.release()
+                            break
+                        self._runs.submit(self._run_and_release, run_id)
+                    self._heartbeat_and_cancels()
+            except Exception:
+                log.exception("dispatcher loop error")
+            self._wake.wait(timeout=1.0)
+            self._wake.clear()
+
+    def _run_and_release(self, run_id: str) -> None:
+        try:
+            self.run(run_id)
+        finally:
+            self._slots.release()
+
+    # -- claiming and running ---------------------------------------------------------------
+    def claim(self) -> str | None:
+        """Atomically take the oldest queued run for this process; its id, or None."""
+        candidates = db.session.scalars(
+            select(Run.id).where(Run.status == QUEUED).order_by(Run.created).limit(5)).all()
+        for run_id in candidates:
+            taken = db.session.execute(
+                Run.__table__.update().where(Run.id == run_id, Run.status == QUEUED)
+                .values(status=RUNNING, worker=self.worker, started=now(), heartbeat=now())
+            ).rowcount
+            if taken == 1:
+                db.session.add(RunEvent(run_id=run_id, status=RUNNING, data={}))
+                db.session.commit()
+                return run_id
+        db.session.rollback()
+        return None
+
+    def run_pending(self) -> int:
+        """Claim and run queued runs in this thread until none is left (CLI and tests)."""
+        count = 0
+        with self.app.app_context():
+            while (run_id := self.claim()) is not None:
+                self.run(run_id)
+                count += 1
+        return count
+
+    def run(self, run_id: str) -> str:
+        """Execute a claimed run to its end; returns the final status."""
+        token = self.tokens.setdefault(run_id, CancelToken())
+        with self.app.app_context():
+            try:
+                run = db.session.get(Run, run_id)
+                if run.cancel_requested:
+                    token.cancel()
+                plan = make_plan(PipelineDocument.model_validate(run.document), REGISTRY,
+                                 run.parameters, regenerate_outputs=run.regenerate_outputs)
+                stores = datastores.mapping()
+                db.session.remove()
+                result = execute(plan, self.store, self.backend, token=token,
+                                 on_event=self._recorder(run_id), datastores=stores,
+                                 run_id=run_id)
+                status = result.status
+                failed = [n for n, s in result.steps.items() if s.status == FAILED]
+                reason = f"step {failed[0]} failed" if failed else ""
+                if status == CANCELED:
+                    reason = "canceled"
+            except (ParamError, PipelineInvalid) as exc:  # the registry changed since submit
+                status, reason = FAILED, str(exc)
+            except Exception as exc:
+                log.exception("run %s crashed", run_id)
+                status, reason = FAILED, f"{type(exc).__name__}: {exc}"
+            finally:
+                self.tokens.pop(run_id, None)
+            self._finish(run_id, status, reason)
+            return status
+
+    def _finish(self, run_id: str, status: str, reason: str) -> None:
+        with self._write:
+            run = db.session.get(Run, run_id)
+            run.status, run.status_reason, run.finished = status, reason, now()
+            for s in run.steps:
+                if s.status in (NOT_STARTED, QUEUED, RUNNING):
+                    s.status = CANCELED if status == CANCELED else FAILED
+            db.session.add(RunEvent(run_id=run_id, status=status, data={"reason": reason}))
+            db.session.commit()
+            db.session.remove()
+
+    def _recorder(self, run_id: str):
+        """The on_event callback: persists each step event (called from worker threads)."""
+
+        def record(node_id: str, status: str, **info) -> None:
+            with self._write, self.app.app_context():
+                step = db.session.scalar(select(StepRun).filter_by(run_id=run_id, node_id=node_id))
+                if status == LOG:
+                    step.log = (step.log or "") + info["line"] + "\n"
+                    data = {"line": info["line"]}
+                else:
+                    step.status = status
+                    for field in ("started", "finished", "cache_key", "reused_from",
+                                  "metrics", "error", "outputs"):
+                        if field in info:
+                            setattr(step, field, info[field])
+                    data = {k: info[k] for k in ("reused_from", "metrics") if info.get(k)}
+                    if info.get("error"):
+                        data["error"] = {k: info["error"][k] for k in ("type", "message")}
+                db.session.add(RunEvent(run_id=run_id, node_id=node_id, status=status,
+                                        data=data))
+                db.session.commit()
+                db.session.remove()
+
+        return record
+
+    # -- cancellation and liveness ---------------------------------------------------------
+    def cancel_local(self, run_id: str) -> None:
+        """Cancel a run executing in this process (no-op elsewhere)."""
+        token = self.tokens.get(run_id)
+        if token:
+            token.cancel()
+
+    def _heartbeat_and_cancels(self) -> None:
+        mine = list(self.tokens)
+        if not mine:
+            return
+        with self._write:
+            for run in db.session.scalars(select(Run).where(Run.id.in_(mine))):
+                if run.cancel_requested:
+                    self.cancel_local(run.id)
+                run.heartbeat = now()
+            db.session.commit()
+
+
+def recover_interrupted() -> int:
+    """Mark runs left Running by a dead process as Failed ("interrupted"); count them."""
+    cutoff = now() - STALE_AFTER
+    stale = db.session.scalars(select(Run).where(Run.status == RUNNING)).all()
+    count = 0
+    for run in stale:
+        beat = run.heartbeat
+        if beat is not None and beat.tzinfo is None:
+            beat = beat.replace(tzinfo=cutoff.tzinfo)
+        if beat is not None and beat > cutoff:
+            continue
+        run.status, run.status_reason, run.finished = FAILED, "interrupted", now()
+        for s in run.steps:
+            if s.status in (NOT_STARTED, QUEUED, RUNNING):
+                s.status = FAILED if s.status == RUNNING else CANCELED
+        db.session.add(RunEvent(run_id=run.id, status=FAILED, data={"reason": "interrupted"}))
+        count += 1
+    db.session.commit()
+    return count

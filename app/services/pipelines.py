@@ -1,0 +1,127 @@
+"""Pipeline drafts: create, read, update with optimistic concurrency, delete, validate."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import func, select
+
+from ..engine.document import PipelineDocument
+from ..engine.graph import NodeError, validate
+from ..engine.registry import REGISTRY
+from ..errors import BadRequest, Conflict, NotFound, pydantic_details
+from ..extensions import db
+from ..models import Pipeline, Run, iso, now
+
+
+def parse(document: Any) -> PipelineDocument:
+    """A document model from JSON data, or BadRequest listing each malformed field."""
+    if isinstance(document, PipelineDocument):
+        return document
+    if not isinstance(document, dict):
+        raise BadRequest("The pipeline document must be a JSON object.", field="document")
+    try:
+        return PipelineDocument.model_validate(document)
+    except ValidationError as exc:
+        raise BadRequest("malformed pipeline document", details=pydantic_details(exc)) from None
+
+
+def check(doc: PipelineDocument) -> list[NodeError]:
+    """Every validation problem (errors and warnings) of ``doc``."""
+    return validate(doc, REGISTRY)
+
+
+def group_errors(errors: list[NodeError]) -> dict:
+    """{"node_errors": {node: [msg]}, "errors": [pipeline-level], "warnings": [...]}."""
+    out = {"node_errors": {}, "errors": [], "warnings": []}
+    for e in errors:
+        if e.severity == "warning":
+            out["warnings"].append(e.as_dict())
+        elif e.node:
+            out["node_errors"].setdefault(e.node, []).append(e.message)
+        else:
+            out["errors"].append(e.message)
+    return out
+
+
+def create(document: Any, *, sample: str | None = None) -> Pipeline:
+    """Store a new draft (it may have validation errors: drafts are work in progress)."""
+    doc = parse(document)
+    pipeline = Pipeline(name=doc.name, document=doc.dump(), sample=sample)
+    db.session.add(pipeline)
+    db.session.commit()
+    return pipeline
+
+
+def get(pipeline_id: str) -> Pipeline:
+    """The pipeline or NotFound."""
+    pipeline = db.session.get(Pipeline, pipeline_id)
+    if pipeline is None:
+        raise NotFound(f"Pipeline '{pipeline_id}' does not exist.")
+    return pipeline
+
+
+def update(pipeline_id: str, document: Any, revision: Any) -> Pipeline:
+    """Replace the document if ``revision`` is the stored one; else Conflict (409)."""
+    if not isinstance(revision, int) or isinstance(revision, bool):
+        raise BadRequest("'revision' (an int, the revision you edited) is required.",
+                         field="revision")
+    doc = parse(document)
+    pipeline = get(pipeline_id)
+    updated = db.session.execute(
+        Pipeline.__table__.update()
+        .where(Pipeline.id == pipeline_id, Pipeline.revision == revision)
+        .values(document=doc.dump(), name=doc.name, revision=revision + 1, updated=now())
+    ).rowcount
+    if updated != 1:
+        db.session.rollback()
+        current = get(pipeline_id).revision
+        raise Conflict(
+            f"Pipeline '{pipeline_id}' was changed elsewhere: you edited revision {revision}, "
+            f"the stored one is {current}.", revision=current)
+    db.session.commit()
+    db.session.refresh(pipeline)
+    return pipeline
+
+
+def delete(pipeline_id: str) -> None:
+    """Delete a draft; its runs stay (they keep their frozen document)."""
+    pipeline = get(pipeline_id)
+    db.session.execute(
+        Run.__table__.update().where(Run.pipeline_id == pipeline_id).values(pipeline_id=None))
+    db.session.delete(pipeline)
+    db.session.commit()
+
+
+def list_all() -> list[Pipeline]:
+    """Every draft, last edited first."""
+    return list(db.session.scalars(select(Pipeline).order_by(Pipeline.updated.desc())))
+
+
+def last_run_status(pipeline_id: str) -> str | None:
+    """Status of the newest run of the pipeline."""
+    return db.session.scalar(
+        select(Run.status).where(Run.pipeline_id == pipeline_id)
+        .order_by(Run.created.desc()).limit(1))
+
+
+def count() -> int:
+    """Number of drafts."""
+    return db.session.scalar(select(func.count(Pipeline.id)))
+
+
+def as_dict(pipeline: Pipeline, *, full: bool = True) -> dict:
+    """JSON form; ``full`` includes the document."""
+    out = {
+        "id": pipeline.id,
+        "name": pipeline.name,
+        "revision": pipeline.revision,
+        "modules": len(pipeline.document.get("nodes", [])),
+        "created": iso(pipeline.created),
+        "updated": iso(pipeline.updated),
+        "last_run_status": last_run_status(pipeline.id),
+    }
+    if full:
+        out["document"] = pipeline.document
+    return out

@@ -1,0 +1,225 @@
+"""Runs: submit (validated before a row exists), read, cancel, events, step outputs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from ..engine.artifacts import ArtifactRef
+from ..engine.datastores import DatastoreError
+from ..engine.executor import CANCELED, QUEUED, RUNNING, PipelineInvalid, make_plan
+from ..engine.registry import REGISTRY
+from ..engine.spec import ParamError
+from ..errors import BadRequest, InvalidPipeline, NotFound
+from ..extensions import db
+from ..models import Experiment, Run, RunEvent, StepRun, iso, now
+from . import datastores, pipelines
+
+ACTIVE = (QUEUED, RUNNING)
+DEFAULT_EXPERIMENT = "default"
+
+
+def plan_for(doc, parameters: Any, regenerate: bool = False):
+    """Validate a document with parameter values into a plan, or raise a 4xx AppError."""
+    if parameters is not None and not isinstance(parameters, dict):
+        raise BadRequest("'parameters' must be an object of name -> value.", field="parameters")
+    try:
+        plan = make_plan(doc, REGISTRY, parameters, regenerate_outputs=regenerate)
+    except ParamError as exc:
+        raise BadRequest(str(exc), parameter=exc.param) from None
+    except PipelineInvalid as exc:
+        raise InvalidPipeline(**pipelines.group_errors(exc.errors)) from None
+    _check_input_files(plan)
+    return plan
+
+
+def _check_input_files(plan) -> None:
+    """Every data path a module reads must exist before the run is created."""
+    stores = datastores.mapping()
+    for step in plan.steps.values():
+        for param in step.spec.params:
+            value = step.params.get(param.name)
+            if param.kind != "data_path" or not value or not getattr(param, "must_exist", False):
+                continue
+            where = f"{step.spec.label} ({step.node_id}) '{param.name}'"
+            try:
+                path = stores.resolve(value["datastore"], value["path"])
+            except DatastoreError as exc:
+                raise BadRequest(f"{where}: {exc}", node=step.node_id, field=param.name) from None
+            if not path.is_file():
+                raise BadRequest(
+                    f"{where}: file '{value['path']}' does not exist in datastore "
+                    f"'{value['datastore']}'.", node=step.node_id, field=param.name)
+
+
+def experiment_named(name: Any) -> Experiment:
+    """The experiment called ``name``, created on first use."""
+    name = DEFAULT_EXPERIMENT if name in (None, "") else name
+    if not isinstance(name, str) or len(name) > 200 or not name.strip():
+        raise BadRequest("'experiment' must be a name of 1-200 characters.", field="experiment")
+    name = name.strip()
+    experiment = db.session.scalar(select(Experiment).filter_by(name=name))
+    if experiment is None:
+        experiment = Experiment(name=name)
+        db.session.add(experiment)
+    return experiment
+
+
+def submit(
+    document: Any,
+    *,
+    parameters: Any = None,
+    experiment: Any = None,
+    description: Any = "",
+    pipeline_id: str | None = None,
+    regenerate_outputs: bool = False,
+    source: str = "api",
+    worker: str | None = None,
+) -> Run:
+    """Create a run (Queued, or Running when ``worker`` claims it at once)."""
+    if not isinstance(description, str) or len(description) > 5000:
+        raise BadRequest("'description' must be text of at most 5000 characters.",
+                         field="description")
+    if not isinstance(regenerate_outputs, bool):
+        raise BadRequest("'regenerate_outputs' must be true or false.", field="regenerate_outputs")
+    doc = pipelines.parse(document)
+    plan = plan_for(doc, parameters, regenerate_outputs)
+    run = Run(
+        pipeline_id=pipeline_id,
+        experiment=experiment_named(experiment),
+        document=doc.dump(),
+        parameters=plan.parameters,
+        description=description,
+        regenerate_outputs=regenerate_outputs,
+        source=source,
+        status=RUNNING if worker else QUEUED,
+        worker=worker or "",
+        started=now() if worker else None,
+        heartbeat=now() if worker else None,
+    )
+    order = {node_id: i for i, node_id in enumerate(plan.order)}
+    run.steps = [StepRun(node_id=n.id, module=n.module, position=order[n.id])
+                 for n in doc.nodes]
+    db.session.add(run)
+    db.session.flush()
+    db.session.add(RunEvent(run_id=run.id, status=run.status, data={}))
+    db.session.commit()
+    return run
+
+
+def get(run_id: str) -> Run:
+    """The run or NotFound."""
+    run = db.session.get(Run, run_id)
+    if run is None:
+        raise NotFound(f"Run '{run_id}' does not exist.")
+    return run
+
+
+def step(run_id: str, node_id: str) -> StepRun:
+    """One step of a run or NotFound."""
+    found = db.session.scalar(select(StepRun).filter_by(run_id=get(run_id).id, node_id=node_id))
+    if found is None:
+        raise NotFound(f"Run '{run_id}' has no step '{node_id}'.")
+    return found
+
+
+def output_ref(run_id: str, node_id: str, port: str) -> ArtifactRef:
+    """Where a step's output is stored, or NotFound naming what is missing."""
+    found = step(run_id, node_id)
+    if port not in (found.outputs or {}):
+        available = ", ".join(found.outputs or {}) or "none yet"
+        raise NotFound(f"Step '{node_id}' has no output '{port}' (outputs: {available}).")
+    return ArtifactRef(**found.outputs[port])
+
+
+def list_runs(pipeline_id=None, experiment=None, status=None, limit=100) -> list[Run]:
+    """Runs, newest first, filtered by pipeline id, experiment name and status."""
+    query = select(Run).order_by(Run.created.desc())
+    if pipeline_id:
+        query = query.where(Run.pipeline_id == pipeline_id)
+    if experiment:
+        query = query.join(Experiment).where(Experiment.name == experiment)
+    if status:
+        query = query.where(Run.status == status)
+    return list(db.session.scalars(query.limit(limit)))
+
+
+def cancel(run_id: str, dispatcher=None) -> Run:
+    """Cancel a queued run at once; ask a running one to stop."""
+    run = get(run_id)
+    if run.status == QUEUED:
+        claimed = db.session.execute(
+            Run.__table__.update().where(Run.id == run_id, Run.status == QUEUED)
+            .values(status=CANCELED, finished=now(), status_reason="canceled before start")
+        ).rowcount
+        if claimed:
+            for s in run.steps:
+                s.status = CANCELED
+            db.session.add(RunEvent(run_id=run_id, status=CANCELED, data={}))
+        db.session.commit()
+    elif run.status == RUNNING:
+        run.cancel_requested = True
+        db.session.commit()
+        if dispatcher is not None:
+            dispatcher.cancel_local(run_id)
+    db.session.refresh(run)
+    return run
+
+
+def events_since(run_id: str, after: int) -> list[RunEvent]:
+    """Events of a run with an id greater than ``after``."""
+    return list(db.session.scalars(
+        select(RunEvent).where(RunEvent.run_id == run_id, RunEvent.id > after)
+        .order_by(RunEvent.id).limit(500)))
+
+
+def _seconds(start: datetime | float | None, end: datetime | float | None) -> float | None:
+    if start is None or end is None:
+        return None
+    if isinstance(start, datetime):
+        return (end - start).total_seconds()
+    return round(end - start, 3)
+
+
+def step_dict(s: StepRun) -> dict:
+    """JSON form of a step."""
+    spec = REGISTRY.get(s.module)
+    return {
+        "node_id": s.node_id,
+        "module": s.module,
+        "label": spec.label if spec else s.module,
+        "status": s.status,
+        "started": s.started,
+        "finished": s.finished,
+        "duration": _seconds(s.started, s.finished),
+        "reused_from": s.reused_from,
+        "outputs": {p: {"kind": r["kind"]} for p, r in (s.outputs or {}).items()},
+        "metrics": s.metrics,
+        "error": s.error,
+    }
+
+
+def as_dict(run: Run, *, full: bool = True) -> dict:
+    """JSON form of a run; ``full`` adds steps and the document."""
+    out = {
+        "id": run.id,
+        "pipeline_id": run.pipeline_id,
+        "name": run.document.get("name"),
+        "experiment": run.experiment.name,
+        "description": run.description,
+        "status": run.status,
+        "status_reason": run.status_reason,
+        "parameters": run.parameters,
+        "source": run.source,
+        "created": iso(run.created),
+        "started": iso(run.started),
+        "finished": iso(run.finished),
+        "duration": _seconds(run.started, run.finished),
+        "metrics": {s.node_id: s.metrics for s in run.steps if s.metrics},
+    }
+    if full:
+        out["steps"] = [step_dict(s) for s in run.steps]
+        out["document"] = run.document
+    return out

@@ -1,0 +1,52 @@
+"""Per-app runtime objects: the artifact store, the executor backend and the dispatcher."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app
+
+from ..engine.artifacts import ArtifactStore
+from ..engine.backends import make_backend
+from .dispatcher import Dispatcher
+
+
+class Runtime:
+    """Created once by the app factory; the backend and dispatcher start on first use."""
+
+    def __init__(self, app: Flask):
+        self.app = app
+        self.store = ArtifactStore(app.config["DESIGNER_ARTIFACTS"])
+        self._backend = None
+        self._dispatcher: Dispatcher | None = None
+
+    @property
+    def backend(self):
+        """The executor backend named by DESIGNER_EXECUTOR."""
+        if self._backend is None:
+            self._backend = make_backend(self.app.config["DESIGNER_EXECUTOR"],
+                                         self.app.config["DESIGNER_WORKERS"])
+        return self._backend
+
+    @property
+    def dispatcher(self) -> Dispatcher:
+        """This process's dispatcher (not started: ``start_dispatcher`` does that)."""
+        if self._dispatcher is None:
+            self._dispatcher = Dispatcher(self.app, self.backend, self.store,
+                                          self.app.config["DESIGNER_MAX_CONCURRENT_RUNS"])
+        return self._dispatcher
+
+    def start_dispatcher(self) -> Dispatcher:
+        """Start claiming queued runs in the background."""
+        self.dispatcher.start()
+        return self.dispatcher
+
+    def shutdown(self) -> None:
+        """Stop the dispatcher and the backend."""
+        if self._dispatcher is not None:
+            self._dispatcher.stop()
+        if self._backend is not None:
+            self._backend.shutdown()
+
+
+def runtime() -> Runtime:
+    """The runtime of the current app."""
+    return current_app.extensions["designer"]
