@@ -15,6 +15,7 @@ from sklearn.ensemble import (
     RandomForestClassifier,
     RandomForestRegressor,
 )
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
@@ -300,3 +301,12 @@ def test_cancelled_run_stops_before_fitting():
     with pytest.raises(Cancelled):
         run("train_model", {"untrained_model": untrained, "dataset": small_frame()},
             {"label_column": "label"}, ctx=StepContext("n1", token=token))
+
+
+def test_logistic_regression_non_convergence_is_logged():
+    ctx = StepContext("n1")
+    untrained = run("two_class_logistic_regression", {}, {"max_iterations": 1})["untrained_model"]
+    with pytest.warns(ConvergenceWarning):
+        run("train_model", {"untrained_model": untrained, "dataset": small_frame()},
+            {"label_column": "label"}, ctx=ctx)
+    assert any("stopped at max_iterations=1 before converging" in line for line in ctx.lines)

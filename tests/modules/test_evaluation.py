@@ -1,0 +1,256 @@
+"""Score Model and Evaluate Model: score columns, metadata, metrics and curves."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn import metrics
+from sklearn.datasets import load_diabetes
+
+from app.engine.context import ModuleError, StepContext
+from app.engine.registry import REGISTRY
+
+
+def run(name, inputs, params=None, ctx=None):
+    """Call a module through the registry exactly as the engine does; return its outputs."""
+    spec = REGISTRY[name]
+    return spec.call(inputs, spec.resolve_params(params or {}), ctx=ctx or StepContext("n1"))
+
+
+def trained(learner, frame, label, **params):
+    untrained = run(learner, {}, params)["untrained_model"]
+    return run("train_model", {"untrained_model": untrained, "dataset": frame},
+               {"label_column": label})["trained_model"]
+
+
+def frame(n=150, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=n)
+    return pd.DataFrame({
+        "x": x,
+        "kind": pd.Series(rng.choice(["p", "q"], size=n), dtype="str"),
+        "label": pd.Series(np.where(x + rng.normal(size=n) > 0, "hi", "lo"), dtype="str"),
+    })
+
+
+@pytest.fixture(scope="module")
+def binary_model():
+    return trained("two_class_boosted_decision_tree", frame(), "label", num_trees=10)
+
+
+def binary_scored(n, seed=0, positive="yes", negative="no"):
+    """A hand-made Score Model output: labels plus noisy probabilities."""
+    rng = np.random.default_rng(seed)
+    actual = rng.random(n) < 0.4
+    proba = np.clip(actual * 0.3 + rng.random(n) * 0.7, 0, 1)
+    scored = pd.DataFrame({
+        "y": pd.Series(np.where(actual, positive, negative), dtype="str"),
+        "Scored Labels": pd.Series(np.where(proba >= 0.5, positive, negative), dtype="str"),
+        "Scored Probabilities": proba,
+    })
+    scored.attrs = {"label_column": "y", "task": "binary", "positive_class": positive,
+                    "classes": [negative, positive]}
+    return scored, actual, proba
+
+
+def regression_scored(n, seed=0):
+    rng = np.random.default_rng(seed)
+    y = rng.normal(10, 3, size=n)
+    p = y + rng.normal(0, 1, size=n)
+    scored = pd.DataFrame({"t": y, "Scored Labels": p})
+    scored.attrs = {"label_column": "t", "task": "regression", "positive_class": None,
+                    "classes": []}
+    return scored, y, p
+
+
+def evaluate(scored, compare=None):
+    return run("evaluate_model", {"scored_dataset": scored,
+                                  "scored_dataset_to_compare": compare})["evaluation_results"]
+
+
+def test_score_appends_columns_and_metadata(binary_model):
+    data = frame(40, seed=3)
+    scored = run("score_model", {"trained_model": binary_model, "dataset": data})["scored_dataset"]
+    assert list(scored.columns) == ["x", "kind", "label", "Scored Labels", "Scored Probabilities"]
+    assert scored["Scored Labels"].dtype == "str"
+    assert scored.attrs == {"label_column": "label", "task": "binary", "positive_class": "lo",
+                            "classes": ["hi", "lo"]}
+    proba = binary_model.pipeline.predict_proba(data.drop(columns="label"))[:, 1]
+    assert np.array_equal(scored["Scored Probabilities"].to_numpy(), proba)
+
+
+def test_score_only_score_columns(binary_model):
+    data = frame(20, seed=4)
+    params = {"append_score_columns": False}
+    scored = run("score_model", {"trained_model": binary_model, "dataset": data},
+                 params)["scored_dataset"]
+    assert list(scored.columns) == ["label", "Scored Labels", "Scored Probabilities"]
+    unlabelled = run("score_model", {"trained_model": binary_model,
+                                     "dataset": data.drop(columns="label")},
+                     params)["scored_dataset"]
+    assert list(unlabelled.columns) == ["Scored Labels", "Scored Probabilities"]
+    assert unlabelled.attrs["label_column"] == "label"
+
+
+def test_score_regression_columns():
+    df = load_diabetes(as_frame=True).frame
+    model = trained("linear_regression", df, "target")
+    scored = run("score_model", {"trained_model": model, "dataset": df},
+                 {"append_score_columns": False})["scored_dataset"]
+    assert list(scored.columns) == ["target", "Scored Labels"]
+    assert scored.attrs["task"] == "regression" and scored.attrs["positive_class"] is None
+
+
+def test_score_missing_and_extra_columns(binary_model):
+    with pytest.raises(ModuleError, match=r"Score Model: .* feature column\(s\).*: x, kind"):
+        run("score_model", {"trained_model": binary_model,
+                            "dataset": frame()[["label"]].assign(other=1)})
+    extra = frame(30, seed=5).assign(other="z", **{"Scored Labels": "stale"})
+    scored = run("score_model", {"trained_model": binary_model, "dataset": extra})["scored_dataset"]
+    assert list(scored.columns)[-3:] == ["other", "Scored Labels", "Scored Probabilities"]
+    assert set(scored["Scored Labels"]) <= {"hi", "lo"}
+
+
+def test_score_refuses_an_untrained_model():
+    untrained = run("two_class_decision_forest", {})["untrained_model"]
+    with pytest.raises(ModuleError, match="model trained by Train Model"):
+        run("score_model", {"trained_model": untrained, "dataset": frame()})
+
+
+def test_metadata_survives_parquet(tmp_path, binary_model):
+    scored = run("score_model", {"trained_model": binary_model,
+                                 "dataset": frame(60, seed=6)})["scored_dataset"]
+    path = tmp_path / "scored.parquet"
+    scored.to_parquet(path)
+    back = pd.read_parquet(path)
+    assert back.attrs == scored.attrs
+    pd.testing.assert_frame_equal(back, scored)
+    assert evaluate(back) == evaluate(scored)
+
+
+def test_evaluate_needs_score_model_metadata():
+    plain = pd.DataFrame({"y": [1, 0], "Scored Labels": [1, 0]})
+    with pytest.raises(ModuleError, match="Evaluate Model needs a data set scored by Score Model"):
+        evaluate(plain)
+    scored, _, _ = binary_scored(20)
+    with pytest.raises(ModuleError, match=r"input 'scored_dataset' lacks column\(s\) y"):
+        evaluate(scored.drop(columns="y"))
+    with pytest.raises(ModuleError, match="needs a data set scored by Score Model .*'scored_data"
+                                          "set_to_compare'"):
+        evaluate(scored, compare=plain)
+
+
+def test_binary_metrics_and_curves():
+    scored, actual, proba = binary_scored(3000)
+    result = evaluate(scored)
+    predicted = proba >= 0.5
+    assert result["task"] == "binary" and result["label_column"] == "y"
+    assert result["compare"] is None
+    assert result["metrics"] == {
+        "accuracy": metrics.accuracy_score(actual, predicted),
+        "precision": metrics.precision_score(actual, predicted),
+        "recall": metrics.recall_score(actual, predicted),
+        "f1": metrics.f1_score(actual, predicted),
+        "auc": metrics.roc_auc_score(actual, proba),
+    }
+    assert all(type(v) is float for v in result["metrics"].values())
+
+    fpr, tpr, thresholds = metrics.roc_curve(actual, proba)
+    roc = result["curves"]["roc"]
+    assert len(fpr) > 500 and len(roc["fpr"]) == len(roc["tpr"]) == len(roc["threshold"]) <= 500
+    assert (roc["fpr"][0], roc["tpr"][0], roc["threshold"][0]) == (0.0, 0.0, None)  # inf
+    assert (roc["fpr"][-1], roc["tpr"][-1]) == (1.0, 1.0)
+    assert roc["threshold"][-1] == thresholds[-1]
+    assert roc["fpr"] == sorted(roc["fpr"])
+
+    precision, recall, _ = metrics.precision_recall_curve(actual, proba)
+    pr = result["curves"]["pr"]
+    assert len(pr["precision"]) == len(pr["recall"]) == len(pr["threshold"]) <= 500
+    assert (pr["precision"][0], pr["recall"][0]) == (precision[0], recall[0])
+    assert (pr["precision"][-1], pr["recall"][-1], pr["threshold"][-1]) == (1.0, 0.0, None)
+
+    tn, fp, fn, tp = metrics.confusion_matrix(actual, predicted).ravel()
+    assert result["curves"]["confusion_matrix"] == {
+        "labels": ["no", "yes"], "matrix": [[tn, fp], [fn, tp]]}
+    json.dumps(result, allow_nan=False)
+
+
+def test_binary_with_one_label_value_has_no_auc():
+    scored, _, _ = binary_scored(50)
+    scored["y"] = "no"
+    result = evaluate(scored)
+    assert result["metrics"]["auc"] is None
+    assert "roc" not in result["curves"]
+    assert result["curves"]["confusion_matrix"]["matrix"][1] == [0, 0]
+    json.dumps(result, allow_nan=False)
+
+
+def test_rows_with_missing_label_are_ignored():
+    scored, actual, proba = binary_scored(100)
+    scored.loc[:9, "y"] = np.nan
+    ctx = StepContext("n1")
+    result = run("evaluate_model", {"scored_dataset": scored}, ctx=ctx)["evaluation_results"]
+    assert result["metrics"]["auc"] == metrics.roc_auc_score(actual[10:], proba[10:])
+    assert any("ignored 10 row(s)" in line for line in ctx.lines)
+
+
+def test_regression_metrics_residuals_and_histogram():
+    scored, y, p = regression_scored(5000)
+    result = evaluate(scored)
+    assert result["task"] == "regression" and result["label_column"] == "t"
+    assert result["metrics"] == pytest.approx({
+        "mae": np.mean(np.abs(y - p)),
+        "rmse": np.sqrt(np.mean((y - p) ** 2)),
+        "r2": 1 - ((y - p) ** 2).sum() / ((y - y.mean()) ** 2).sum(),
+        "relative_absolute_error": np.abs(y - p).sum() / np.abs(y - y.mean()).sum(),
+        "relative_squared_error": ((y - p) ** 2).sum() / ((y - y.mean()) ** 2).sum(),
+    }, rel=1e-12)
+    assert all(type(v) is float for v in result["metrics"].values())
+    residuals = result["curves"]["residuals"]
+    assert len(residuals["actual"]) == len(residuals["predicted"]) == 2000
+    assert (residuals["actual"][0], residuals["actual"][-1]) == (y[0], y[-1])
+    assert (residuals["predicted"][0], residuals["predicted"][-1]) == (p[0], p[-1])
+    histogram = result["curves"]["residual_histogram"]
+    assert len(histogram["bins"]) == len(histogram["counts"]) + 1
+    assert sum(histogram["counts"]) == 5000
+    assert histogram["bins"][0] == (y - p).min() and histogram["bins"][-1] == (y - p).max()
+    json.dumps(result, allow_nan=False)
+
+
+def test_small_regression_keeps_every_point():
+    scored, y, _ = regression_scored(30)
+    result = evaluate(scored)
+    assert result["curves"]["residuals"]["actual"] == y.tolist()
+
+
+def test_compare_mode():
+    first, _, _ = binary_scored(400, seed=1)
+    second, _, _ = binary_scored(300, seed=2)
+    result = evaluate(first, compare=second)
+    alone = evaluate(second)
+    del alone["compare"]
+    assert result["compare"] == alone
+    assert "compare" not in result["compare"]
+    assert result["metrics"] != result["compare"]["metrics"]
+    assert result["metrics"] == evaluate(first)["metrics"]
+    json.dumps(result, allow_nan=False)
+
+
+def test_compare_regression_with_binary():
+    regression, _, _ = regression_scored(100)
+    binary, _, _ = binary_scored(100)
+    result = evaluate(regression, compare=binary)
+    assert (result["task"], result["compare"]["task"]) == ("regression", "binary")
+
+
+def test_numeric_positive_class_after_parquet(tmp_path):
+    data = frame().assign(label=lambda d: (d["label"] == "hi").astype(int))
+    model = trained("two_class_decision_forest", data, "label", num_trees=3)
+    scored = run("score_model", {"trained_model": model, "dataset": data})["scored_dataset"]
+    scored.to_parquet(tmp_path / "s.parquet")
+    back = pd.read_parquet(tmp_path / "s.parquet")
+    assert back.attrs["positive_class"] == 1 and back.attrs["classes"] == [0, 1]
+    result = evaluate(back)
+    assert result["curves"]["confusion_matrix"]["labels"] == [0, 1]
+    assert result["metrics"]["accuracy"] > 0.9
