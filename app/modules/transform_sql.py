@@ -154,6 +154,12 @@ def apply_sql_transformation(t1, t2=None, t3=None, *, sql, ctx=None):
 
 _DENIED_HINT = "; ATTACH, DETACH, VACUUM INTO, extension loading and PRAGMA writes are refused"
 
+# Pragmas whose argument names a table or index to describe: reads, not settings.
+_INTROSPECTION_PRAGMAS = frozenset({
+    "table_info", "table_xinfo", "index_list", "index_info", "index_xinfo",
+    "foreign_key_list", "foreign_key_check", "integrity_check", "quick_check", "table_list",
+})
+
 
 def _lock_down(conn: sqlite3.Connection) -> None:
     if hasattr(conn, "enable_load_extension"):
@@ -163,7 +169,8 @@ def _lock_down(conn: sqlite3.Connection) -> None:
     def authorize(action, arg1, arg2, _db, _trigger):
         if action in (sqlite3.SQLITE_ATTACH, sqlite3.SQLITE_DETACH):
             return sqlite3.SQLITE_DENY
-        if action == sqlite3.SQLITE_PRAGMA and arg2 is not None:
+        if action == sqlite3.SQLITE_PRAGMA and arg2 is not None \
+                and (arg1 or "").lower() not in _INTROSPECTION_PRAGMAS:
             return sqlite3.SQLITE_DENY
         if action == sqlite3.SQLITE_FUNCTION and (arg2 or "").lower() == "load_extension":
             return sqlite3.SQLITE_DENY
