@@ -115,13 +115,14 @@ def apply_sql_transformation(t1, t2=None, t3=None, *, sql, ctx=None):
 
     The database lives in memory; ATTACH/DETACH (hence VACUUM INTO), extension loading and
     PRAGMA writes are refused, so a script cannot reach files. A canceled run interrupts the
-    query through SQLite's progress handler.
+    query through SQLite's progress handler. SQLite has no boolean or date types: booleans
+    arrive as 0/1, datetimes as ISO text.
     """
     conn = sqlite3.connect(":memory:")
     try:
         for name, frame in (("t1", t1), ("t2", t2), ("t3", t3)):
             if frame is not None:
-                frame.to_sql(name, conn, index=False)
+                _load(conn, name, frame)
         _lock_down(conn)
         cancelled: list[Cancelled] = []
 
@@ -153,6 +154,13 @@ def apply_sql_transformation(t1, t2=None, t3=None, *, sql, ctx=None):
 
 
 _DENIED_HINT = "; ATTACH, DETACH, VACUUM INTO, extension loading and PRAGMA writes are refused"
+
+def _load(conn: sqlite3.Connection, name: str, frame: pd.DataFrame) -> None:
+    try:
+        frame.to_sql(name, conn, index=False)
+    except (sqlite3.Error, ValueError) as exc:
+        raise ModuleError(f"{SQL_LABEL}: cannot load input {name} into SQLite: {exc}") from None
+
 
 # Pragmas whose argument names a table or index to describe: reads, not settings.
 _INTROSPECTION_PRAGMAS = frozenset({

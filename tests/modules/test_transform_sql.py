@@ -167,6 +167,18 @@ def test_sql_result_columns_fit_parquet(left):
     assert list(empty.columns) == ["id", "name"] and len(empty) == 0
 
 
+def test_sql_input_that_sqlite_cannot_hold():
+    df = pd.DataFrame({"Age": [1], "age": [2]})
+    with pytest.raises(ModuleError, match=r"cannot load input t1 into SQLite: .*duplicate column"):
+        sql("select 1", df)
+
+
+def test_sql_booleans_and_datetimes():
+    df = pd.DataFrame({"b": [True, False], "d": pd.to_datetime(["2020-01-02", "2021-03-04"])})
+    out = sql("select b, d, date(d) as day from t1 where b = 1", df)
+    assert out.values.tolist() == [[1, "2020-01-02 00:00:00", "2020-01-02"]]
+
+
 def test_sql_pragma_reads_are_allowed(left):
     out = sql("pragma table_info(t1)", left)
     assert out["name"].tolist() == ["id", "name", "v"]
