@@ -15,6 +15,12 @@ def authenticate() -> None:
     return None
 
 
+def _gate():
+    if request.path.startswith("/api/v1/"):
+        return authenticate()
+    return None
+
+
 def body(model: type[BaseModel]):
     """Validate the JSON body with ``model`` and pass it as ``payload``; listed in OpenAPI."""
 
@@ -40,7 +46,6 @@ def register(app: Flask) -> None:
     """Register every API blueprint behind the authentication hook."""
     from . import datastores, modules, openapi, pipelines, runs
 
-    for module in (modules, pipelines, runs, datastores):
-        module.bp.before_request(authenticate)
+    app.before_request(_gate)
+    for module in (modules, pipelines, runs, datastores, openapi):
         app.register_blueprint(module.bp)
-    app.register_blueprint(openapi.bp)

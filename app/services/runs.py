@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from ..engine.artifacts import ArtifactRef
 from ..engine.datastores import DatastoreError
@@ -62,8 +63,12 @@ def experiment_named(name: Any) -> Experiment:
     name = name.strip()
     experiment = db.session.scalar(select(Experiment).filter_by(name=name))
     if experiment is None:
-        experiment = Experiment(name=name)
-        db.session.add(experiment)
+        try:
+            with db.session.begin_nested():  # another request may create it at the same time
+                experiment = Experiment(name=name)
+                db.session.add(experiment)
+        except IntegrityError:
+            experiment = db.session.scalar(select(Experiment).filter_by(name=name))
     return experiment
 
 

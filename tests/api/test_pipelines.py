@@ -1,0 +1,143 @@
+"""The pipelines API through the test client: CRUD, revisions, validation, bad input."""
+
+import json
+
+import pytest
+
+from tests.conftest import ROOT
+
+SAMPLE = json.loads((ROOT / "sample_data/pipelines/income_prediction.json").read_text())
+
+
+def sample_id(client, name="Income prediction"):
+    listed = client.get("/api/v1/pipelines").get_json()["pipelines"]
+    return next(p["id"] for p in listed if p["name"] == name)
+
+
+def test_module_catalogue_lists_specs(client):
+    modules = {m["name"]: m for m in client.get("/api/v1/modules").get_json()["modules"]}
+    assert {"import_data", "split_data", "train_model", "evaluate_model"} <= set(modules)
+    split = {p["name"]: p for p in modules["split_data"]["params"]}
+    assert split["fraction"] == {**split["fraction"], "kind": "float", "default": 0.5,
+                                 "min": 0.0, "max": 1.0}
+    assert [p["name"] for p in modules["split_data"]["outputs"]] == ["results1", "results2"]
+
+
+def test_samples_are_listed(client):
+    listed = client.get("/api/v1/pipelines").get_json()["pipelines"]
+    names = {p["name"]: p for p in listed}
+    assert names["Income prediction"]["modules"] == 8
+    assert names["Income prediction"]["last_run_status"] is None
+
+
+def test_create_read_update_delete(client):
+    created = client.post("/api/v1/pipelines", json={"document": {**SAMPLE, "name": "Mine"}})
+    assert created.status_code == 201
+    body = created.get_json()
+    assert created.headers["Location"].endswith(body["id"])
+    assert body["revision"] == 1 and body["document"]["name"] == "Mine"
+    doc = body["document"] | {"name": "Renamed"}
+    updated = client.put(f"/api/v1/pipelines/{body['id']}",
+                         json={"document": doc, "revision": 1})
+    assert updated.status_code == 200 and updated.get_json()["revision"] == 2
+    assert client.get(f"/api/v1/pipelines/{body['id']}").get_json()["name"] == "Renamed"
+    assert client.delete(f"/api/v1/pipelines/{body['id']}").status_code == 204
+    assert client.get(f"/api/v1/pipelines/{body['id']}").status_code == 404
+
+
+def test_stale_revision_is_a_conflict_and_nothing_is_lost(client):
+    pid = sample_id(client)
+    doc = client.get(f"/api/v1/pipelines/{pid}").get_json()["document"]
+    first = client.put(f"/api/v1/pipelines/{pid}",
+                       json={"document": doc | {"name": "Tab one"}, "revision": 1})
+    assert first.status_code == 200
+    stale = client.put(f"/api/v1/pipelines/{pid}",
+                       json={"document": doc | {"name": "Tab two"}, "revision": 1})
+    assert stale.status_code == 409
+    assert stale.get_json()["error"].startswith(f"Pipeline '{pid}' was changed elsewhere")
+    assert stale.get_json()["revision"] == 2
+    assert client.get(f"/api/v1/pipelines/{pid}").get_json()["name"] == "Tab one"
+
+
+@pytest.mark.parametrize("data, content_type, message", [
+    ("{not json", "application/json", "The request body is not valid JSON"),
+    ("", "application/json", "The request body is empty"),
+    ("[1, 2]", "application/json", "must be a JSON object"),
+])
+def test_malformed_bodies(client, data, content_type, message):
+    response = client.post("/api/v1/pipelines", data=data, content_type=content_type)
+    assert response.status_code == 400
+    assert message in response.get_json()["error"]
+
+
+def test_invalid_document_names_the_field(client):
+    bad = {**SAMPLE, "nodes": [{"id": "a b", "module": "import_data"}]}
+    response = client.post("/api/v1/pipelines", json={"document": bad})
+    assert response.status_code == 400
+    fields = [d["field"] for d in response.get_json()["details"]]
+    assert "document.nodes.0.id" in fields
+
+
+def test_unknown_field_in_body(client):
+    response = client.post("/api/v1/pipelines", json={"document": SAMPLE, "colour": 1})
+    assert response.status_code == 400
+    assert response.get_json()["details"][0]["field"] == "colour"
+
+
+def test_validate_reports_per_node_errors(client):
+    doc = json.loads(json.dumps(SAMPLE))
+    doc["nodes"][3]["params"]["fraction"] = 1.5
+    doc["edges"].append({"from": {"node": "evaluate", "port": "evaluation_results"},
+                         "to": {"node": "clean", "port": "dataset"}})
+    result = client.post("/api/v1/pipelines/validate", json={"document": doc}).get_json()
+    assert result["valid"] is False
+    assert ("The 'fraction' parameter of Split Data must be a float in the range [0.0, 1.0]. "
+            "Got 1.5 instead.") in result["node_errors"]["split"]
+    assert any("more than one wire" in m for m in result["node_errors"]["clean"])
+    assert any("cannot feed input 'dataset'" in m for m in result["node_errors"]["clean"])
+
+
+def test_validate_detects_cycles(client):
+    doc = json.loads(json.dumps(SAMPLE))
+    doc["edges"] = [e for e in doc["edges"] if e["to"]["node"] != "clean"]
+    doc["edges"].append({"from": {"node": "select", "port": "dataset"},
+                         "to": {"node": "clean", "port": "dataset"}})
+    result = client.post("/api/v1/pipelines/validate", json={"document": doc}).get_json()
+    messages = result["node_errors"]["clean"]
+    assert any(m.startswith("Circular dependency among: ") and "Select Columns in Dataset "
+               "(select)" in m for m in messages)
+
+
+def test_stored_sample_validates(client):
+    result = client.get(f"/api/v1/pipelines/{sample_id(client)}/validate").get_json()
+    assert result == {"valid": True, "node_errors": {}, "errors": [], "warnings": []}
+
+
+def test_unknown_pipeline_is_404_json(client):
+    response = client.get("/api/v1/pipelines/nope")
+    assert response.status_code == 404
+    assert response.get_json() == {"error": "Pipeline 'nope' does not exist."}
+
+
+def test_unknown_api_route_is_json_404(client):
+    response = client.get("/api/v1/nothing-here")
+    assert response.status_code == 404 and "error" in response.get_json()
+
+
+def test_openapi_describes_every_api_route(app, client):
+    spec = client.get("/api/openapi.json").get_json()
+    assert spec["openapi"].startswith("3.")
+    rules = {r.rule for r in app.url_map.iter_rules() if r.rule.startswith("/api/v1")}
+    import re
+    paths = {re.sub(r"\{([^}]+)\}", r"<\1>", p) for p in spec["paths"]}
+    assert rules <= paths
+    submit = spec["paths"]["/api/v1/pipelines/{pipeline_id}/runs"]["post"]
+    assert submit["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith(
+        "SubmitRun")
+    assert "PipelineDocument" in spec["components"]["schemas"]
+
+
+def test_home_page_escapes_names(client):
+    client.post("/api/v1/pipelines", json={"document": {**SAMPLE, "name": "<script>x</script>"}})
+    page = client.get("/").get_data(as_text=True)
+    assert "&lt;script&gt;x&lt;/script&gt;" in page and "<script>x" not in page
