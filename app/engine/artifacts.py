@@ -19,6 +19,7 @@ from typing import Any
 
 import joblib
 import pandas as pd
+import pyarrow.parquet as pq
 
 KINDS = {"parquet": ".parquet", "joblib": ".joblib", "json": ".json"}
 _KEY = re.compile(r"^[0-9a-f]{64}$")
@@ -49,6 +50,22 @@ def kind_of(value: Any) -> str:
     if isinstance(value, dict):
         return "json"
     return "joblib"
+
+
+def _read_frame(path: Path) -> pd.DataFrame:
+    """Read a stored frame; numeric category columns come back as categories too.
+
+    pyarrow restores text categoricals by itself but returns numeric ones as plain numbers;
+    the pandas metadata in the file says which columns were categorical.
+    """
+    frame = pd.read_parquet(path)
+    meta = pq.read_schema(path).pandas_metadata or {}
+    for column in meta.get("columns", []):
+        name = column.get("name")
+        if (column.get("pandas_type") == "categorical" and name in frame.columns
+                and not isinstance(frame[name].dtype, pd.CategoricalDtype)):
+            frame[name] = frame[name].astype("category")
+    return frame
 
 
 class ArtifactStore:
@@ -86,7 +103,7 @@ class ArtifactStore:
         """Load the value of ``ref``."""
         target = self.path(ref)
         if ref.kind == "parquet":
-            return pd.read_parquet(target)
+            return _read_frame(target)
         if ref.kind == "json":
             return json.loads(target.read_text())
         return joblib.load(target)
