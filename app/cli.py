@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
 import sys
 from pathlib import Path
 
@@ -49,6 +50,8 @@ def serve(host, port, threads):
     app = _app()
     runtime = app.extensions["designer"]
     runtime.start_dispatcher()
+    # SIGTERM ends like Ctrl+C: running runs are canceled and recorded, not left Running.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     click.echo(f"Serving on http://{host}:{port}")
     try:
         waitress_serve(app, host=host, port=port, threads=threads, channel_timeout=120)

@@ -11,6 +11,7 @@ import logging
 import os
 import socket
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -54,6 +55,7 @@ class Dispatcher:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._next_recovery = time.monotonic() + STALE_AFTER.total_seconds()
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
@@ -86,6 +88,9 @@ class Dispatcher:
                             break
                         self._runs.submit(self._run_and_release, run_id)
                     self._heartbeat_and_cancels()
+                    if time.monotonic() >= self._next_recovery:
+                        self._next_recovery = time.monotonic() + STALE_AFTER.total_seconds()
+                        recover_interrupted()
             except Exception:
                 log.exception("dispatcher loop error")
             self._wake.wait(timeout=1.0)
@@ -208,8 +213,28 @@ class Dispatcher:
             db.session.commit()
 
 
+def _dead_here(worker: str) -> bool:
+    """True if ``worker`` ("host:pid") names a process of this host that no longer exists."""
+    host, _, pid = worker.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    if int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
 def recover_interrupted() -> int:
-    """Mark runs left Running by a dead process as Failed ("interrupted"); count them."""
+    """Mark runs left Running by a dead process as Failed ("interrupted"); count them.
+
+    A run is orphaned when its worker was a process of this host that is gone, or when its
+    heartbeat is older than STALE_AFTER (a process elsewhere that died).
+    """
     cutoff = now() - STALE_AFTER
     stale = db.session.scalars(select(Run).where(Run.status == RUNNING)).all()
     count = 0
@@ -217,7 +242,7 @@ def recover_interrupted() -> int:
         beat = run.heartbeat
         if beat is not None and beat.tzinfo is None:
             beat = beat.replace(tzinfo=cutoff.tzinfo)
-        if beat is not None and beat > cutoff:
+        if beat is not None and beat > cutoff and not _dead_here(run.worker):
             continue
         run.status, run.status_reason, run.finished = FAILED, "interrupted", now()
         for s in run.steps:
