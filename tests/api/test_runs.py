@@ -300,3 +300,36 @@ def test_background_dispatcher_runs_concurrent_submits(request, database):
         time.sleep(0.2)
     assert statuses == ["Finished"] * 6, statuses
     dispatcher.stop()
+
+
+def test_cancel_a_running_run_stops_inside_the_step(app, client):
+    import time
+
+    slow_sql = ("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c "
+                "WHERE x < 1000000000) SELECT count(*) AS n FROM c;")
+    doc = {"name": "Slow", "nodes": [
+        {"id": "data", "module": "enter_data_manually", "params": {"data": "a\n1\n"}},
+        {"id": "sql", "module": "apply_sql_transformation", "params": {"sql": slow_sql}},
+        {"id": "after", "module": "select_columns", "params": {}}],
+        "edges": [{"from": {"node": "data", "port": "dataset"},
+                   "to": {"node": "sql", "port": "t1"}},
+                  {"from": {"node": "sql", "port": "dataset"},
+                   "to": {"node": "after", "port": "dataset"}}]}
+    dispatcher = app.extensions["designer"].start_dispatcher()
+    run_id = submit(client, document=doc).get_json()["id"]
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        steps = {s["node_id"]: s["status"] for s in
+                 client.get(f"/api/v1/runs/{run_id}").get_json()["steps"]}
+        if steps["sql"] == "Running":
+            break
+        time.sleep(0.05)
+    assert client.post(f"/api/v1/runs/{run_id}/cancel").status_code == 202
+    while time.monotonic() < deadline:
+        run = client.get(f"/api/v1/runs/{run_id}").get_json()
+        if run["status"] not in ("Queued", "Running"):
+            break
+        time.sleep(0.05)
+    assert run["status"] == "Canceled"
+    assert [s["status"] for s in run["steps"]] == ["Finished", "Canceled", "Canceled"]
+    dispatcher.stop()
