@@ -21,8 +21,12 @@ def add(name: str, root: str | Path, *, replace: bool = False) -> Datastore:
         raise BadRequest(
             f"Datastore name {name!r} must be 1-64 letters, digits, '_' or '-', "
             "starting with a letter.", field="name")
-    folder = Path(root).expanduser().resolve()
-    if not folder.is_dir():
+    try:
+        folder = Path(root).expanduser().resolve()
+        is_dir = folder.is_dir()
+    except (OSError, ValueError, RuntimeError):  # NUL bytes, unknown ~user, symlink loops
+        is_dir = False
+    if not is_dir:
         raise BadRequest(f"Datastore root {str(root)!r} is not an existing folder.", field="root")
     existing = db.session.scalar(select(Datastore).filter_by(name=name))
     if existing and not replace:

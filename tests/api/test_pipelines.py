@@ -141,3 +141,22 @@ def test_home_page_escapes_names(client):
     client.post("/api/v1/pipelines", json={"document": {**SAMPLE, "name": "<script>x</script>"}})
     page = client.get("/").get_data(as_text=True)
     assert "&lt;script&gt;x&lt;/script&gt;" in page and "<script>x" not in page
+
+
+@pytest.mark.parametrize("body, message", [
+    ({"name": "x", "root": "no/such/folder"}, "is not an existing folder"),
+    ({"name": "x", "root": "a\u0000b"}, "is not an existing folder"),
+    ({"name": "1x", "root": "."}, "must be 1-64 letters"),
+    ({"name": "samples", "root": "."}, "Datastore 'samples' already exists."),
+])
+def test_datastore_registration_errors(client, body, message):
+    response = client.post("/api/v1/datastores", json=body)
+    assert response.status_code in (400, 409)
+    assert message in response.get_json()["error"]
+
+
+def test_datastore_registration(client, tmp_path):
+    response = client.post("/api/v1/datastores", json={"name": "mine", "root": str(tmp_path)})
+    assert response.status_code == 201
+    names = [d["name"] for d in client.get("/api/v1/datastores").get_json()["datastores"]]
+    assert names == ["mine", "samples"]
