@@ -1,0 +1,113 @@
+"""Run the installed `designer` command and a real `designer serve` process from tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DESIGNER = Path(sys.executable).parent / "designer"
+SAMPLE_PIPELINES = ROOT / "sample_data" / "pipelines"
+
+
+def designer_env(home: Path) -> dict[str, str]:
+    """The test process's environment with its own instance folder and nothing else leaking."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DESIGNER_")}
+    env["DESIGNER_HOME"] = str(home)
+    return env
+
+
+def designer(home: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    """Run `designer ARGS...` in ``home`` from the checkout; capture text output."""
+    return subprocess.run(
+        [str(DESIGNER), *args], env=designer_env(home), cwd=ROOT, capture_output=True,
+        text=True, timeout=timeout, check=False,
+    )
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def http(method: str, url: str, body: bytes | dict | None = None, timeout: float = 30,
+         headers: dict | None = None) -> tuple[int, dict, bytes]:
+    """One HTTP request: (status, headers, body bytes); error statuses are returned too."""
+    data = json.dumps(body).encode() if isinstance(body, dict) else body
+    request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as exc:
+        with exc:
+            return exc.code, dict(exc.headers), exc.read()
+
+
+class Server:
+    """A `designer serve` subprocess on a free port; its output goes to a log file."""
+
+    def __init__(self, home: Path, log: Path):
+        self.home, self.log_path = home, log
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 60) -> Server:
+        """Start the process and wait until GET /health answers."""
+        with self.log_path.open("ab") as log:
+            self.proc = subprocess.Popen(
+                [str(DESIGNER), "serve", "--host", "127.0.0.1", "--port", str(self.port),
+                 "--threads", "8"],
+                env=designer_env(self.home), cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.proc.poll() is None, f"server exited early:\n{self.tail()}"
+            try:
+                if http("GET", self.url + "/health", timeout=2)[0] == 200:
+                    return self
+            except OSError:
+                pass
+            time.sleep(0.2)
+        raise AssertionError(f"server did not answer /health in {timeout} s:\n{self.tail()}")
+
+    def tail(self, lines: int = 40) -> str:
+        """The last lines the server printed, for assertion messages."""
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except OSError:
+            return "(no server output)"
+        return "\n".join(text.splitlines()[-lines:])
+
+    def get_json(self, path: str, expect: int = 200) -> dict:
+        """GET a JSON resource, asserting its status."""
+        status, _, raw = http("GET", self.url + path)
+        assert status == expect, f"GET {path}: {status} {raw[:500]!r}\n{self.tail()}"
+        return json.loads(raw)
+
+    def stop(self, sig: int = signal.SIGINT, timeout: float = 10) -> float:
+        """Signal the process and wait; the seconds it took to exit (raises on timeout)."""
+        assert self.proc is not None
+        start = time.monotonic()
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            self.proc.wait(timeout=timeout)
+        return time.monotonic() - start
+
+    def kill(self) -> None:
+        """Make sure the process is gone (teardown)."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)

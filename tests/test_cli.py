@@ -1,0 +1,192 @@
+"""The `designer` command line, run as a real subprocess with its own instance folder."""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from app import create_app
+from app.extensions import db
+from app.services import datastores, pipelines, runs
+from tests.helpers_server import SAMPLE_PIPELINES, designer
+
+INCOME = str(SAMPLE_PIPELINES / "income_prediction.json")
+NON_US = "training_data=samples:income/non_us.csv"
+METRIC_KEYS = {"accuracy", "precision", "recall", "f1", "auc"}
+ROWS = "x,y,label\n" + "\n".join(f"{i},{i % 3},{'a' if i % 2 else 'b'}" for i in range(20))
+# Each command starts a Python process that imports pandas and scikit-learn (~2-3 s), so the
+# independent ones run side by side.
+PARALLEL = 4
+
+
+def _in_parallel(*calls: tuple[Path, list[str]]) -> list:
+    """Run several `designer` command lines concurrently; their results in order."""
+    with ThreadPoolExecutor(max_workers=PARALLEL) as pool:
+        futures = [pool.submit(designer, home, *args) for home, args in calls]
+        return [f.result() for f in futures]
+
+
+@contextmanager
+def _instance(home: Path):
+    """An app context on the instance a command used, to look at what it stored."""
+    app = create_app({"DESIGNER_HOME": str(home)})
+    with app.app_context():
+        try:
+            yield
+        finally:
+            db.engine.dispose()
+
+
+def _document(folder: Path, name: str, **parts) -> str:
+    path = folder / f"{name}.json"
+    path.write_text(json.dumps({"schema_version": 1, "name": name, **parts}))
+    return str(path)
+
+
+def _enter_data() -> dict:
+    return {"id": "data", "module": "enter_data_manually", "params": {"data": ROWS}}
+
+
+def _edge(src: str, out: str, dst: str, port: str) -> dict:
+    return {"from": {"node": src, "port": out}, "to": {"node": dst, "port": port}}
+
+
+def _failing_commands(folder: Path) -> dict[str, tuple[list[str], tuple[str, ...]]]:
+    """Command lines that must fail, each with the culprits its message must name."""
+    (folder / "exists").mkdir()
+    broken = folder / "broken.json"
+    broken.write_text('{"schema_version": 1, "nodes": [')
+    int_param = _document(
+        folder, "int parameter",
+        parameters=[{"name": "seed", "type": "int", "default": 1}],
+        nodes=[_enter_data(),
+               {"id": "split", "module": "split_data", "params": {"seed": {"$param": "seed"}}}],
+        edges=[_edge("data", "dataset", "split", "dataset")])
+    cycle = _document(
+        folder, "cycle",
+        nodes=[{"id": "a", "module": "split_data", "params": {}},
+               {"id": "b", "module": "split_data", "params": {}}],
+        edges=[_edge("a", "results1", "b", "dataset"), _edge("b", "results1", "a", "dataset")])
+    bad_label = _document(
+        folder, "bad label",
+        nodes=[_enter_data(),
+               {"id": "learner", "module": "two_class_logistic_regression", "params": {}},
+               {"id": "train", "module": "train_model", "params": {"label_column": "incme"}}],
+        edges=[_edge("data", "dataset", "train", "dataset"),
+               _edge("learner", "untrained_model", "train", "untrained_model")])
+    run = ["run-pipeline"]
+    return {
+        "datastore_bad_name": (["datastores", "add", "9lives", str(folder / "exists")],
+                               ("'9lives'",)),
+        "datastore_missing_folder": (["datastores", "add", "good", str(folder / "nowhere")],
+                                     ("nowhere", "not an existing folder")),
+        "unknown_parameter": ([*run, INCOME, "--param", "trainig_data=x"],
+                              ("'trainig_data'", "training_data")),
+        "bad_parameter_type": ([*run, int_param, "--param", "seed=abc"], ("'seed'", "'abc'")),
+        "missing_data_file": ([*run, INCOME, "--param", "training_data=samples:income/no.csv"],
+                              ("Import Data (import)", "income/no.csv")),
+        "missing_document": ([*run, str(folder / "absent.json")], ("absent.json",)),
+        "malformed_json": ([*run, str(broken)], ("broken.json", "not valid JSON")),
+        "cycle": ([*run, cycle], ("Circular dependency", "Split Data (a) -> Split Data (b)")),
+        "failing_step": ([*run, bad_label],
+                         ("Train Model (train) failed", "'incme'", "columns: x, y, label")),
+    }
+
+
+FAILING = ["datastore_bad_name", "datastore_missing_folder", "unknown_parameter",
+           "bad_parameter_type", "missing_data_file", "missing_document", "malformed_json",
+           "cycle", "failing_step"]
+
+
+@pytest.fixture(scope="module")
+def failures(tmp_path_factory) -> dict:
+    """Every failing command line, run once (concurrently), each in its own instance."""
+    folder = tmp_path_factory.mktemp("failures")
+    cases = _failing_commands(folder)
+    assert sorted(cases) == sorted(FAILING)
+    results = _in_parallel(*[(folder / f"home-{name}", args) for name, (args, _) in cases.items()])
+    return {name: (result, cases[name][1]) for name, result in zip(cases, results, strict=True)}
+
+
+def _run_json(result) -> dict:
+    assert result.returncode == 0, f"exit {result.returncode}:\n{result.stderr}"
+    return json.loads(result.stdout)
+
+
+def _income_metrics(result: dict) -> dict:
+    assert result["status"] == "Finished", result
+    evaluate = result["metrics"]["evaluate"]
+    assert set(evaluate) == METRIC_KEYS, evaluate
+    for key in METRIC_KEYS:
+        assert 0.5 < evaluate[key] <= 1, (key, evaluate[key])
+    return evaluate
+
+
+def test_init_is_idempotent(tmp_path):
+    first = designer(tmp_path, "init")
+    second = designer(tmp_path, "init")
+    assert first.returncode == 0 and second.returncode == 0, first.stderr + second.stderr
+    listed = [line for line in first.stdout.splitlines() if "sample pipeline:" in line]
+    assert len(listed) == 2, first.stdout
+    # The same drafts (same ids) are reported, not fresh copies.
+    assert [line for line in second.stdout.splitlines() if "sample pipeline:" in line] == listed
+    with _instance(tmp_path):
+        names = sorted(p.name for p in pipelines.list_all())
+        stores = [(d.name, d.root) for d in datastores.list_all()]
+    assert names == ["Diabetes progression regression", "Income prediction"]
+    assert stores == [("samples", str(SAMPLE_PIPELINES.parent))]
+
+
+def test_datastores_add_then_list(tmp_path):
+    folder = tmp_path / "my data"
+    folder.mkdir()
+    home = tmp_path / "home"
+    added = designer(home, "datastores", "add", "my-data_2", str(folder))
+    assert added.returncode == 0, added.stderr
+    listed = designer(home, "datastores", "list")
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout.splitlines() == [f"my-data_2\t{folder.resolve()}"]
+
+
+@pytest.mark.parametrize("case", FAILING)
+def test_bad_command_fails_with_a_clear_message(failures, case):
+    result, culprits = failures[case]
+    assert result.returncode != 0, result.stdout
+    for culprit in culprits:
+        assert culprit in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr + result.stdout, result.stderr
+
+
+def test_failing_step_exits_1_with_the_run_json(failures):
+    result, _ = failures["failing_step"]
+    assert result.returncode == 1, result.stderr
+    out = json.loads(result.stdout)
+    assert out["status"] == "Failed"
+    assert out["metrics"] == {}
+
+
+def test_run_pipeline_metrics_retrain_and_reuse(tmp_path):
+    first = _run_json(designer(tmp_path, "run-pipeline", INCOME))
+    us = _income_metrics(first)
+
+    # The second run of the same document and a retrain on other data, side by side.
+    again, retrained = map(_run_json, _in_parallel(
+        (tmp_path, ["run-pipeline", INCOME]),
+        (tmp_path, ["run-pipeline", INCOME, "--param", NON_US, "--experiment", "retrain"])))
+    assert _income_metrics(retrained) != us
+    assert again["run_id"] != first["run_id"]
+    assert again["metrics"] == first["metrics"]
+
+    with _instance(tmp_path):
+        reused = runs.as_dict(runs.get(again["run_id"]))
+        retrain = runs.as_dict(runs.get(retrained["run_id"]))
+    assert {s["status"] for s in reused["steps"]} == {"Reused"}, reused["steps"]
+    assert {s["reused_from"] for s in reused["steps"]} == {first["run_id"]}
+    assert retrain["parameters"]["training_data"] == {"datastore": "samples",
+                                                      "path": "income/non_us.csv"}
+    assert retrain["experiment"] == "retrain"
+    assert retrain["source"] == "cli"
