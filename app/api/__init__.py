@@ -42,6 +42,16 @@ def body(model: type[BaseModel]):
     return decorate
 
 
+def query(**params: str):
+    """Declare a view's query parameters (name=JSON Schema type) for the OpenAPI document."""
+
+    def decorate(view):
+        view.query_params = params
+        return view
+
+    return decorate
+
+
 def register(app: Flask) -> None:
     """Register every API blueprint behind the authentication hook."""
     from . import datastores, modules, openapi, pipelines, runs

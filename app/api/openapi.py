@@ -46,6 +46,9 @@ def build(app) -> dict:
                                 "schema": {"$ref": "#/components/schemas/Error"}}}},
                 },
             }
+            op["parameters"] += [
+                {"name": name, "in": "query", "required": False, "schema": {"type": kind}}
+                for name, kind in getattr(view, "query_params", {}).items()]
             model = getattr(view, "body_model", None)
             if model is not None:
                 schema = model.model_json_schema(ref_template="#/components/schemas/{model}")

@@ -11,7 +11,7 @@ from ..errors import BadRequest
 from ..extensions import db
 from ..services import outputs, runs
 from ..services.runtime import runtime
-from . import body
+from . import body, query
 from .schemas import SubmitDocument
 
 bp = Blueprint("runs", __name__, url_prefix="/api/v1/runs")
@@ -30,6 +30,7 @@ def submit_document(payload: SubmitDocument):
 
 
 @bp.get("")
+@query(pipeline="string", experiment="string", status="string", limit="string")
 def list_runs():
     """Runs newest first; filter with ?pipeline=, ?experiment=, ?status=, ?limit=."""
     status = request.args.get("status")
@@ -64,6 +65,7 @@ def step_logs(run_id, node_id):
 
 
 @bp.get("/<run_id>/steps/<node_id>/outputs/<port>/preview")
+@query(rows="string")
 def preview_output(run_id, node_id, port):
     """First rows (?rows=, default 100) and per-column statistics of an output."""
     ref = runs.output_ref(run_id, node_id, port)
@@ -71,6 +73,7 @@ def preview_output(run_id, node_id, port):
 
 
 @bp.get("/<run_id>/steps/<node_id>/outputs/<port>")
+@query(format="string")
 def download_output(run_id, node_id, port):
     """Download an output: data sets as ?format=csv (default) or parquet."""
     ref = runs.output_ref(run_id, node_id, port)
@@ -81,6 +84,7 @@ def download_output(run_id, node_id, port):
 
 
 @bp.get("/<run_id>/events")
+@query(after="string")
 def run_events(run_id):
     """Server-Sent Events of status changes; resumes after Last-Event-ID; ends when done."""
     runs.get(run_id)
