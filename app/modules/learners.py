@@ -95,16 +95,8 @@ def two_class_logistic_regression(*, optimization_tolerance, l1_weight, l2_weigh
 def two_class_boosted_decision_tree(*, max_leaves, min_leaf_instances, learning_rate,
                                     num_trees, seed):
     """Gradient-boosted trees for a two-valued label (HistGradientBoostingClassifier)."""
-    estimator = HistGradientBoostingClassifier(
-        max_leaf_nodes=max_leaves,
-        min_samples_leaf=min_leaf_instances,
-        learning_rate=learning_rate,
-        max_iter=num_trees,
-        random_state=seed,
-        # Azure builds exactly num_trees trees; early stopping would build fewer.
-        early_stopping=False,
-    )
-    return {"untrained_model": estimator}
+    return _boosted(HistGradientBoostingClassifier, max_leaves, min_leaf_instances,
+                    learning_rate, num_trees, seed)
 
 
 @module(
@@ -116,15 +108,7 @@ def two_class_boosted_decision_tree(*, max_leaves, min_leaf_instances, learning_
 )
 def two_class_decision_forest(*, num_trees, max_depth, min_samples_per_leaf, seed):
     """A random forest for a two-valued label (RandomForestClassifier)."""
-    estimator = RandomForestClassifier(
-        n_estimators=num_trees,
-        max_depth=max_depth,
-        min_samples_leaf=min_samples_per_leaf,
-        random_state=seed,
-        # The executor already runs branches in parallel; one core per step keeps it fair.
-        n_jobs=1,
-    )
-    return {"untrained_model": estimator}
+    return _forest(RandomForestClassifier, num_trees, max_depth, min_samples_per_leaf, seed)
 
 
 @module(
@@ -156,15 +140,8 @@ def linear_regression(*, l2_weight, include_intercept):
 def boosted_decision_tree_regression(*, max_leaves, min_leaf_instances, learning_rate,
                                      num_trees, seed):
     """Gradient-boosted regression trees (HistGradientBoostingRegressor)."""
-    estimator = HistGradientBoostingRegressor(
-        max_leaf_nodes=max_leaves,
-        min_samples_leaf=min_leaf_instances,
-        learning_rate=learning_rate,
-        max_iter=num_trees,
-        random_state=seed,
-        early_stopping=False,
-    )
-    return {"untrained_model": estimator}
+    return _boosted(HistGradientBoostingRegressor, max_leaves, min_leaf_instances,
+                    learning_rate, num_trees, seed)
 
 
 @module(
@@ -176,11 +153,31 @@ def boosted_decision_tree_regression(*, max_leaves, min_leaf_instances, learning
 )
 def decision_forest_regression(*, num_trees, max_depth, min_samples_per_leaf, seed):
     """A random forest of regression trees (RandomForestRegressor)."""
-    estimator = RandomForestRegressor(
+    return _forest(RandomForestRegressor, num_trees, max_depth, min_samples_per_leaf, seed)
+
+
+def _boosted(estimator_class, max_leaves, min_leaf_instances, learning_rate, num_trees, seed):
+    """A histogram gradient-boosting estimator with the designer's parameter names."""
+    estimator = estimator_class(
+        max_leaf_nodes=max_leaves,
+        min_samples_leaf=min_leaf_instances,
+        learning_rate=learning_rate,
+        max_iter=num_trees,
+        random_state=seed,
+        # Azure builds exactly num_trees trees; early stopping would build fewer.
+        early_stopping=False,
+    )
+    return {"untrained_model": estimator}
+
+
+def _forest(estimator_class, num_trees, max_depth, min_samples_per_leaf, seed):
+    """A random forest with the designer's parameter names."""
+    estimator = estimator_class(
         n_estimators=num_trees,
         max_depth=max_depth,
         min_samples_leaf=min_samples_per_leaf,
         random_state=seed,
+        # The executor already runs branches in parallel; one core per step keeps it fair.
         n_jobs=1,
     )
     return {"untrained_model": estimator}
