@@ -38,10 +38,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     errors.register(app)
 
     from .api import register as register_api
-    from .views import home
+    from .views import pages
 
     register_api(app)
-    app.register_blueprint(home.bp)
+    app.register_blueprint(pages.bp)
     return app
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from ..engine.artifacts import ArtifactRef
@@ -70,6 +70,22 @@ def experiment_named(name: Any) -> Experiment:
         except IntegrityError:
             experiment = db.session.scalar(select(Experiment).filter_by(name=name))
     return experiment
+
+
+def experiment_summaries() -> list[dict]:
+    """Experiments, most recently used first, with run counts and the latest run."""
+    rows = db.session.execute(
+        select(Experiment.name, func.count(Run.id), func.max(Run.created))
+        .join(Run, Run.experiment_id == Experiment.id, isouter=True)
+        .group_by(Experiment.id).order_by(func.max(Run.created).desc())).all()
+    out = []
+    for name, count, latest in rows:
+        last = db.session.scalar(select(Run.status).join(Experiment)
+                                 .where(Experiment.name == name)
+                                 .order_by(Run.created.desc()).limit(1))
+        out.append({"name": name, "runs": count, "last_run": iso(latest),
+                    "last_status": last})
+    return out
 
 
 def submit(

@@ -137,10 +137,20 @@ def test_openapi_describes_every_api_route(app, client):
     assert "PipelineDocument" in spec["components"]["schemas"]
 
 
-def test_home_page_escapes_names(client):
-    client.post("/api/v1/pipelines", json={"document": {**SAMPLE, "name": "<script>x</script>"}})
-    page = client.get("/").get_data(as_text=True)
-    assert "&lt;script&gt;x&lt;/script&gt;" in page and "<script>x" not in page
+def test_pages_render_and_escape_names(client):
+    created = client.post("/api/v1/pipelines",
+                          json={"document": {**SAMPLE, "name": "<script>x</script>"}})
+    pid = created.get_json()["id"]
+    page = client.get(f"/pipelines/{pid}").get_data(as_text=True)
+    assert "&lt;script&gt;x&lt;/script&gt; · Pipeline Designer" in page
+    assert "<script>x" not in page
+    assert client.get("/").status_code == 200
+    assert client.get("/experiments").status_code == 200
+    assert client.get("/pipelines/nope").status_code == 404
+    assert client.get("/runs/nope").status_code == 404
+    plotly = client.get("/vendor/plotly.min.js")
+    assert plotly.status_code == 200 and plotly.mimetype == "text/javascript"
+    plotly.close()
 
 
 @pytest.mark.parametrize("body, message", [

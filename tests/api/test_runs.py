@@ -193,6 +193,14 @@ def test_list_filters(client, run_queued):
     assert client.get("/api/v1/runs?limit=0").status_code == 400
 
 
+def test_experiments_summary(client, run_queued):
+    finished_run(client, run_queued, experiment="a")
+    submit(client, experiment="b")
+    listed = client.get("/api/v1/experiments").get_json()["experiments"]
+    assert [(e["name"], e["runs"], e["last_status"]) for e in listed] == [
+        ("b", 1, "Queued"), ("a", 1, "Finished")]
+
+
 def test_cancel_a_queued_run(client, run_queued):
     run_id = submit(client).get_json()["id"]
     response = client.post(f"/api/v1/runs/{run_id}/cancel")

@@ -1,0 +1,66 @@
+// The one fetch wrapper: JSON in and out, CSRF header, API errors turned into visible messages.
+import { el } from "./dom.js";
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    super(body && body.error ? body.error : `HTTP ${status}`);
+    this.status = status;
+    this.body = body || {};
+  }
+}
+
+function csrfToken() {
+  const meta = document.querySelector('meta[name="csrf-token"]');
+  return meta ? meta.content : null;
+}
+
+/**
+ * Call the API: api("/api/v1/pipelines", {method: "POST", body: {...}}).
+ * Resolves to the parsed JSON (or null for 204); rejects with ApiError.
+ * With {quiet: true} the caller handles errors itself; otherwise they are also shown.
+ */
+export async function api(path, { method = "GET", body, quiet = false, signal } = {}) {
+  const headers = { Accept: "application/json" };
+  const token = csrfToken();
+  if (token) headers["X-CSRF-Token"] = token;
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  let response;
+  try {
+    response = await fetch(path, {
+      method, headers, signal, credentials: "same-origin",
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch (error) {
+    if (error.name === "AbortError") throw error;
+    const failure = new ApiError(0, { error: `The server cannot be reached (${error.message}).` });
+    if (!quiet) notify(failure.message);
+    throw failure;
+  }
+  if (response.status === 204) return null;
+  const text = await response.text();
+  let data = null;
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    data = { error: text.slice(0, 200) || `HTTP ${response.status}` };
+  }
+  if (!response.ok) {
+    const failure = new ApiError(response.status, data);
+    if (!quiet) notify(failure.message);
+    throw failure;
+  }
+  return data;
+}
+
+/** Show a toast message (kind: error, info, success) for a few seconds. */
+export function notify(message, kind = "error") {
+  let box = document.getElementById("toasts");
+  if (!box) {
+    box = el("div", { id: "toasts", role: "status", "aria-live": "polite" });
+    document.body.append(box);
+  }
+  const toast = el("div", { class: `toast toast-${kind}` }, message);
+  box.append(toast);
+  setTimeout(() => toast.remove(), kind === "error" ? 8000 : 3500);
+  return toast;
+}
