@@ -53,6 +53,13 @@ def validate_document(payload: PipelineBody):
     return jsonify(_validation(payload.document))
 
 
+@bp.post("/columns")
+@body(PipelineBody)
+def document_columns(payload: PipelineBody):
+    """Columns each data set input will have, known before any run (null when unknown)."""
+    return jsonify({"columns": pipelines.columns(payload.document)})
+
+
 @bp.get("/<pipeline_id>/validate")
 def validate_pipeline(pipeline_id):
     """Validate a stored draft."""

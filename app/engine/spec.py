@@ -329,6 +329,9 @@ class ModuleSpec:
     # fingerprint(params, datastores) -> str | None: what a cache key cannot see (a source
     # file's size and mtime); None marks this computation as not reusable.
     fingerprint: Callable[..., str | None] | None = None
+    # columns(input_columns, params, datastores) -> {output port: [names] | None}: the data set
+    # columns a module produces, known at design time without running it (None: unknown).
+    columns: Callable[..., dict] | None = None
 
     def input(self, name: str) -> Port | None:
         """The input port called ``name``, if any."""

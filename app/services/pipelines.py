@@ -10,9 +10,11 @@ from sqlalchemy import func, select
 from ..engine.document import PipelineDocument
 from ..engine.graph import NodeError, validate
 from ..engine.registry import REGISTRY
+from ..engine.schema import infer_columns
 from ..errors import BadRequest, Conflict, NotFound, pydantic_details
 from ..extensions import db
 from ..models import Pipeline, Run, iso, now
+from . import datastores
 
 
 def parse(document: Any) -> PipelineDocument:
@@ -25,6 +27,11 @@ def parse(document: Any) -> PipelineDocument:
         return PipelineDocument.model_validate(document)
     except ValidationError as exc:
         raise BadRequest("malformed pipeline document", details=pydantic_details(exc)) from None
+
+
+def columns(doc: PipelineDocument) -> dict:
+    """Design-time columns of every data set input, by node and port (None: unknown)."""
+    return infer_columns(doc, REGISTRY, datastores.mapping())
 
 
 def check(doc: PipelineDocument) -> list[NodeError]:

@@ -1,0 +1,60 @@
+"""Design-time schema: the columns each data set will have, propagated before any run."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from .datastores import Datastores
+from .document import PipelineDocument, resolve_parameter_values, substitute
+from .graph import build_graph
+from .spec import DATAFRAME, ModuleSpec
+
+Columns = list[str] | None
+
+
+def infer_columns(
+    doc: PipelineDocument,
+    registry: Mapping[str, ModuleSpec],
+    datastores: Datastores,
+) -> dict[str, dict[str, Columns]]:
+    """{node id: {input port: columns or None}} for every data set input of every node.
+
+    Walks the graph in topological order; a module without a ``columns`` function, with
+    invalid parameters, or fed by an unknown upstream yields None (unknown) downstream.
+    Cycles or broken documents give what could be derived.
+    """
+    import networkx as nx
+
+    try:
+        values = resolve_parameter_values(doc, {})
+    except ValueError:
+        values = {p.name: p.default for p in doc.parameters}
+    graph = build_graph(doc)
+    try:
+        order = list(nx.topological_sort(graph))
+    except nx.NetworkXUnfeasible:
+        return {}
+    produced: dict[tuple[str, str], Columns] = {}
+    inputs: dict[str, dict[str, Columns]] = {}
+    for node_id in order:
+        node = doc.node(node_id)
+        spec = registry.get(node.module)
+        if spec is None:
+            continue
+        fed = {e.target.port: produced.get((e.source.node, e.source.port))
+               for e in doc.edges if e.target.node == node_id}
+        inputs[node_id] = {p.name: fed.get(p.name) for p in spec.inputs if p.type == DATAFRAME}
+        outputs = _outputs(spec, inputs[node_id], node.params, values, datastores)
+        for port, names in outputs.items():
+            produced[(node_id, port)] = names
+    return inputs
+
+
+def _outputs(spec, fed, raw_params, values, datastores) -> dict[str, Columns]:
+    if spec.columns is None:
+        return {}
+    try:
+        params = spec.resolve_params(substitute(raw_params, values))
+        return spec.columns(fed, params, datastores) or {}
+    except Exception:  # design-time hints must never break editing
+        return {}

@@ -1,0 +1,67 @@
+"""Design-time column propagation (app/engine/schema.py with app/modules/schemas.py)."""
+
+import json
+
+import pytest
+
+from app.engine.datastores import Datastores
+from app.engine.document import PipelineDocument
+from app.engine.registry import REGISTRY
+from app.engine.schema import infer_columns
+from tests.conftest import ROOT
+
+INCOME = json.loads((ROOT / "sample_data/pipelines/income_prediction.json").read_text())
+ADULT = ["age", "workclass", "fnlwgt", "education", "education-num", "marital-status",
+         "occupation", "relationship", "race", "sex", "capital-gain", "capital-loss",
+         "hours-per-week", "native-country", "income"]
+
+
+@pytest.fixture
+def stores():
+    return Datastores({"samples": ROOT / "sample_data"})
+
+
+def test_income_columns_flow_from_the_header(stores):
+    cols = infer_columns(PipelineDocument.model_validate(INCOME), REGISTRY, stores)
+    assert cols["clean"]["dataset"] == ADULT
+    without = [c for c in ADULT if c != "fnlwgt"]
+    assert cols["split"]["dataset"] == without
+    assert cols["train"]["dataset"] == without
+    assert cols["score"]["dataset"] == without
+    assert cols["import"] == {}
+
+
+def test_unknown_when_the_file_is_missing_or_a_module_cannot_tell(stores):
+    doc = json.loads(json.dumps(INCOME))
+    doc["parameters"][0]["default"]["path"] = "income/missing.csv"
+    cols = infer_columns(PipelineDocument.model_validate(doc), REGISTRY, stores)
+    assert cols["clean"]["dataset"] is None and cols["train"]["dataset"] is None
+    doc = json.loads(json.dumps(INCOME))
+    doc["nodes"][2]["params"]["column_type"] = "numeric"  # depends on the data's types
+    cols = infer_columns(PipelineDocument.model_validate(doc), REGISTRY, stores)
+    assert cols["select"]["dataset"] == ADULT and cols["split"]["dataset"] is None
+
+
+def test_rename_and_join(stores, tmp_path):
+    (tmp_path / "a.csv").write_text("k,x\n1,2\n")
+    (tmp_path / "b.tsv").write_text("k\tx\ty\n1\t2\t3\n")
+    doc = PipelineDocument.model_validate({"name": "j", "nodes": [
+        {"id": "a", "module": "import_data", "params": {"path": "t:a.csv"}},
+        {"id": "b", "module": "import_data", "params": {"path": "t:b.tsv", "format": "tsv"}},
+        {"id": "e", "module": "edit_metadata", "params": {"columns": ["x"], "new_names": "z"}},
+        {"id": "j", "module": "join_data", "params": {"left_keys": ["k"], "right_keys": ["k"]}},
+        {"id": "s", "module": "select_columns", "params": {}}],
+        "edges": [
+            {"from": {"node": "a", "port": "dataset"}, "to": {"node": "e", "port": "dataset"}},
+            {"from": {"node": "e", "port": "dataset"}, "to": {"node": "j", "port": "left"}},
+            {"from": {"node": "b", "port": "dataset"}, "to": {"node": "j", "port": "right"}},
+            {"from": {"node": "j", "port": "dataset"}, "to": {"node": "s", "port": "dataset"}}]})
+    cols = infer_columns(doc, REGISTRY, Datastores({"t": tmp_path}))
+    assert cols["j"] == {"left": ["k", "z"], "right": ["k", "x", "y"]}
+    assert cols["s"]["dataset"] == ["k", "z", "x", "y"]
+
+
+def test_columns_api(client):
+    response = client.post("/api/v1/pipelines/columns", json={"document": INCOME})
+    assert response.status_code == 200
+    assert response.get_json()["columns"]["train"]["dataset"][-1] == "income"
