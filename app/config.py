@@ -17,6 +17,7 @@ def load(environ: dict[str, str] | None = None) -> dict:
     """Flask config keys from the environment; every setting of the app is named here."""
     env = os.environ if environ is None else environ
     home = Path(env.get("DESIGNER_HOME", "instance")).resolve()
+    upload_max = int(env.get("DESIGNER_UPLOAD_MAX_BYTES", str(200 * 1024 * 1024)))
     return {
         "DESIGNER_HOME": str(home),
         "SQLALCHEMY_DATABASE_URI": env.get(
@@ -30,7 +31,12 @@ def load(environ: dict[str, str] | None = None) -> dict:
         "DESIGNER_SSE_SECONDS": float(env.get("DESIGNER_SSE_SECONDS", "25")),
         "DESIGNER_DISPATCHER": _bool(env.get("DESIGNER_DISPATCHER", "false")),
         "SECRET_KEY": env.get("DESIGNER_SECRET_KEY") or _instance_secret(home),
-        "MAX_CONTENT_LENGTH": int(env.get("DESIGNER_MAX_REQUEST_BYTES", str(16 * 1024 * 1024))),
+        "DESIGNER_UPLOAD_MAX_BYTES": upload_max,
+        "DESIGNER_UPLOAD_EXTENSIONS": tuple(
+            e.strip().lower() for e in env.get(
+                "DESIGNER_UPLOAD_EXTENSIONS", ".csv,.tsv,.txt,.parquet").split(",") if e.strip()),
+        # The largest request: an upload plus its multipart envelope.
+        "MAX_CONTENT_LENGTH": upload_max + 1024 * 1024,
     }
 
 

@@ -6,7 +6,7 @@ import logging
 
 from flask import Flask, jsonify, request
 from pydantic import ValidationError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +76,14 @@ def register(app: Flask) -> None:
     @app.errorhandler(ValidationError)
     def validation_error(exc: ValidationError):
         return app_error(BadRequest("invalid request body", details=pydantic_details(exc)))
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def too_large(exc):
+        limit = (app.config.get("MAX_CONTENT_LENGTH") or 0) // (1024 * 1024)
+        message = f"The request is larger than the limit of {limit} MB."
+        if _wants_json():
+            return jsonify({"error": message}), 413
+        return message, 413, {"Content-Type": "text/plain"}
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

@@ -1,9 +1,10 @@
 """Datastores: list and register named server folders."""
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, current_app, jsonify, request
 
+from ..errors import BadRequest
 from ..services import datastores
-from . import body
+from . import body, query
 from .schemas import DatastoreBody
 
 bp = Blueprint("datastores", __name__, url_prefix="/api/v1/datastores")
@@ -21,3 +22,35 @@ def add_datastore(payload: DatastoreBody):
     """Register an existing server folder under a name."""
     store = datastores.add(payload.name, payload.root)
     return jsonify(datastores.as_dict(store)), 201
+
+
+@bp.get("/<name>/browse")
+@query(path="string")
+def browse(name):
+    """The files and folders of one folder of a datastore (?path=, default the root)."""
+    return jsonify(datastores.browse(name, request.args.get("path", "")))
+
+
+@bp.get("/<name>/preview")
+@query(path="string", rows="string")
+def preview(name):
+    """First rows and detected columns of a CSV, TSV or Parquet file (?path=&rows=20)."""
+    path = request.args.get("path", "")
+    rows = request.args.get("rows", "20")
+    if not rows.isdigit() or not 1 <= int(rows) <= 200:
+        raise BadRequest("'rows' must be an int in the range [1, 200].", field="rows")
+    return jsonify(datastores.preview(name, path, int(rows)))
+
+
+@bp.post("/<name>/upload")
+def upload(name):
+    """Upload a file (multipart field ``file``) into ``folder``; ``overwrite=true`` to replace."""
+    file = request.files.get("file")
+    if file is None:
+        raise BadRequest("Send the file in a multipart form field named 'file'.", field="file")
+    result = datastores.upload(
+        name, request.form.get("folder", ""), file,
+        overwrite=request.form.get("overwrite", "").lower() in ("1", "true", "yes", "on"),
+        max_bytes=current_app.config["DESIGNER_UPLOAD_MAX_BYTES"],
+        extensions=current_app.config["DESIGNER_UPLOAD_EXTENSIONS"])
+    return jsonify(result), 201

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import json
+import logging
+import os
 import re
+import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 
+import pandas as pd
 from sqlalchemy import select
 
-from ..engine.datastores import Datastores
-from ..errors import BadRequest, Conflict
+from ..engine.datastores import DatastoreError, Datastores, resolve_in_root
+from ..errors import BadRequest, Conflict, NotFound
 from ..extensions import db
 from ..models import Datastore
 
+log = logging.getLogger(__name__)
 NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
 
 
@@ -51,3 +58,115 @@ def mapping() -> Datastores:
 def as_dict(store: Datastore) -> dict:
     """JSON form."""
     return {"name": store.name, "root": store.root}
+
+
+# -- browsing, previewing and uploading files --------------------------------------------------
+
+MAX_ENTRIES = 2000
+PREVIEW_FORMATS = {".csv": "csv", ".tsv": "tsv", ".txt": "csv", ".parquet": "parquet"}
+
+
+def get(name: str) -> Datastore:
+    """The datastore called ``name`` or NotFound listing the registered ones."""
+    store = db.session.scalar(select(Datastore).filter_by(name=name))
+    if store is None:
+        known = ", ".join(d.name for d in list_all()) or "none"
+        raise NotFound(f"Unknown datastore '{name}' (registered: {known}).")
+    return store
+
+
+def resolve(name: str, path: str) -> Path:
+    """``path`` inside datastore ``name``; escapes are refused (400) and logged."""
+    store = get(name)
+    try:
+        return resolve_in_root(Path(store.root), path)
+    except DatastoreError as exc:
+        log.warning("refused path %r in datastore %r: %s", path, name, exc)
+        raise BadRequest(str(exc), datastore=name, path=path) from None
+
+
+def browse(name: str, path: str = "") -> dict:
+    """The entries of one folder (folders first), for the Browse path dialog."""
+    root = Path(get(name).root).resolve()
+    folder = resolve(name, path) if path.strip() else root
+    if not folder.is_dir():
+        raise NotFound(f"'{path}' is not a folder in datastore '{name}'.", path=path)
+    entries = []
+    for child in sorted(folder.iterdir(), key=lambda p: (not p.is_dir(), p.name.lower())):
+        if child.name.startswith(".") or len(entries) >= MAX_ENTRIES:
+            continue
+        real = child.resolve()
+        if real != root and root not in real.parents:
+            continue  # a symbolic link leading out of the datastore is not shown
+        stat = real.stat()
+        entries.append({
+            "name": child.name,
+            "path": child.relative_to(root).as_posix(),
+            "type": "folder" if real.is_dir() else "file",
+            "size": None if real.is_dir() else stat.st_size,
+            "modified": datetime.fromtimestamp(stat.st_mtime, UTC).isoformat(),
+        })
+    relative = "" if folder == root else folder.relative_to(root).as_posix()
+    return {"datastore": name, "path": relative, "entries": entries,
+            "truncated": len(entries) >= MAX_ENTRIES}
+
+
+def preview(name: str, path: str, rows: int = 20) -> dict:
+    """First rows and detected columns of a CSV, TSV or Parquet file."""
+    file = resolve(name, path)
+    if not file.is_file():
+        raise NotFound(f"File '{path}' does not exist in datastore '{name}'.", path=path)
+    fmt = PREVIEW_FORMATS.get(file.suffix.lower())
+    if fmt is None:
+        raise BadRequest(f"'{path}' cannot be previewed: only .csv, .tsv, .txt and .parquet.",
+                         path=path)
+    try:
+        if fmt == "parquet":
+            frame = pd.read_parquet(file).head(rows)
+        else:
+            frame = pd.read_csv(file, sep="\t" if fmt == "tsv" else ",", nrows=rows,
+                                skipinitialspace=True)
+    except Exception as exc:  # any parse failure of a user's file is the user's to see
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise BadRequest(f"'{path}' is not a readable {fmt} file: "
+                         f"{detail.replace(str(file), path)}", path=path) from None
+    data = json.loads(frame.to_json(orient="split", index=False, date_format="iso"))
+    return {"datastore": name, "path": path, "format": fmt,
+            "columns": [{"name": str(c), "dtype": str(t)} for c, t in frame.dtypes.items()],
+            "rows": data["data"]}
+
+
+def upload(name: str, folder: str, file, *, overwrite: bool, max_bytes: int,
+           extensions: tuple[str, ...]) -> dict:
+    """Store an uploaded file in ``folder``; refuses escapes, bad types, overwrites, size."""
+    filename = file.filename or ""
+    if not filename or "/" in filename or "\\" in filename or filename.startswith("."):
+        raise BadRequest(f"Invalid file name {filename!r}.", field="file")
+    suffix = Path(filename).suffix.lower()
+    if suffix not in extensions:
+        raise BadRequest(f"Files of type '{suffix or filename}' are not accepted "
+                         f"(allowed: {', '.join(extensions)}).", field="file")
+    folder = folder.rstrip("/")
+    relative = f"{folder}/{filename}" if folder else filename
+    target = resolve(name, relative)
+    if target.exists() and not overwrite:
+        raise Conflict(f"'{relative}' already exists in datastore '{name}'; "
+                       "confirm to overwrite it.", path=relative)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    resolve(name, relative)  # the folders just made must not lead out either
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
+    size = 0
+    try:
+        with os.fdopen(fd, "wb") as out:
+            while chunk := file.stream.read(1024 * 1024):
+                size += len(chunk)
+                if size > max_bytes:
+                    raise BadRequest(f"'{filename}' is larger than the upload limit of "
+                                     f"{max_bytes // (1024 * 1024)} MB.", field="file")
+                out.write(chunk)
+        if size == 0:
+            raise BadRequest(f"'{filename}' is empty.", field="file")
+        os.replace(tmp, target)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    return {"datastore": name, "path": relative, "size": size}
