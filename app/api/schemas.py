@@ -46,3 +46,32 @@ class DatastoreBody(_Body):
 
     name: str = Field(min_length=1, max_length=64)
     root: str = Field(min_length=1, max_length=4096)
+
+
+class FieldRef(_Body):
+    """A node's field."""
+
+    node: str
+    field: str
+
+
+class ParameterCreate(_Body):
+    """Add a pipeline parameter, optionally binding fields to it at once."""
+
+    revision: int
+    parameter: dict[str, Any]
+    attach: list[FieldRef] = Field(default_factory=list)
+
+
+class ParameterUpdate(_Body):
+    """Change a parameter: any of name (renames every binding), type, default, description."""
+
+    revision: int
+    changes: dict[str, Any]
+
+
+class BindingBody(_Body):
+    """Bind a field to an existing parameter."""
+
+    revision: int
+    parameter: str

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .spec import ParamError, coerce_data_path
 
@@ -27,13 +28,21 @@ class Position(_Model):
 class ParameterDef(_Model):
     """A pipeline parameter: fields bind to it with ``{"$param": name}``."""
 
-    name: str = Field(pattern=NAME_PATTERN)
+    name: str
     type: ParameterType
     default: Any = None
     description: str = Field(default="", max_length=2000)
     options: list[str] | None = None
     min: float | None = None
     max: float | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not re.match(NAME_PATTERN, value):
+            raise ValueError(f"parameter name {value!r} must be 1-64 characters: letters, "
+                             "digits, '_' or '-', starting with a letter")
+        return value
 
     @model_validator(mode="after")
     def _check(self):

@@ -11,6 +11,7 @@ from ..engine.document import PipelineDocument
 from ..engine.graph import NodeError, validate
 from ..engine.registry import REGISTRY
 from ..engine.schema import infer_columns
+from ..engine.spec import ParamError
 from ..errors import BadRequest, Conflict, NotFound, pydantic_details
 from ..extensions import db
 from ..models import Pipeline, Run, iso, now
@@ -90,6 +91,16 @@ def update(pipeline_id: str, document: Any, revision: Any) -> Pipeline:
     db.session.commit()
     db.session.refresh(pipeline)
     return pipeline
+
+
+def edit(pipeline_id: str, revision: Any, change) -> Pipeline:
+    """Apply ``change(document) -> document`` and save it as the next revision (409 if stale)."""
+    doc = parse(get(pipeline_id).document)
+    try:
+        changed = change(doc)
+    except ParamError as exc:
+        raise BadRequest(str(exc), parameter=exc.param) from None
+    return update(pipeline_id, changed, revision)
 
 
 def delete(pipeline_id: str) -> None:

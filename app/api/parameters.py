@@ -1,0 +1,65 @@
+"""Pipeline parameters of a draft: add, change, rename, delete, attach and detach fields."""
+
+from flask import Blueprint, jsonify, request
+
+from ..engine import parameters as edits
+from ..engine.registry import REGISTRY
+from ..errors import BadRequest
+from ..services import pipelines
+from . import body, query
+from .schemas import BindingBody, ParameterCreate, ParameterUpdate
+
+bp = Blueprint("parameters", __name__, url_prefix="/api/v1/pipelines/<pipeline_id>")
+
+
+def _revision() -> int:
+    text = request.args.get("revision", "")
+    if not text.isdigit():
+        raise BadRequest("'revision' (the revision you edited) is required as ?revision=N.",
+                         field="revision")
+    return int(text)
+
+
+def _answer(pipeline):
+    return jsonify(pipelines.as_dict(pipeline))
+
+
+@bp.post("/parameters")
+@body(ParameterCreate)
+def add_parameter(pipeline_id, payload: ParameterCreate):
+    """Add a parameter; ``attach`` binds fields to it (types must fit)."""
+    targets = [(f.node, f.field) for f in payload.attach]
+    return _answer(pipelines.edit(pipeline_id, payload.revision, lambda doc: edits.add(
+        doc, REGISTRY, payload.parameter, targets))), 201
+
+
+@bp.patch("/parameters/<name>")
+@body(ParameterUpdate)
+def update_parameter(pipeline_id, name, payload: ParameterUpdate):
+    """Change a parameter; a new name updates every binding."""
+    return _answer(pipelines.edit(pipeline_id, payload.revision, lambda doc: edits.update(
+        doc, REGISTRY, name, payload.changes)))
+
+
+@bp.delete("/parameters/<name>")
+@query(revision="string")
+def delete_parameter(pipeline_id, name):
+    """Delete a parameter: every bound field keeps the parameter's value as its own."""
+    return _answer(pipelines.edit(pipeline_id, _revision(),
+                                  lambda doc: edits.delete(doc, name)))
+
+
+@bp.put("/bindings/<node_id>/<field>")
+@body(BindingBody)
+def attach(pipeline_id, node_id, field, payload: BindingBody):
+    """Bind a node's field to an existing parameter of a fitting type."""
+    return _answer(pipelines.edit(pipeline_id, payload.revision, lambda doc: edits.attach(
+        doc, REGISTRY, node_id, field, payload.parameter)))
+
+
+@bp.delete("/bindings/<node_id>/<field>")
+@query(revision="string")
+def detach(pipeline_id, node_id, field):
+    """Unbind a field; it keeps the parameter's current value."""
+    return _answer(pipelines.edit(pipeline_id, _revision(),
+                                  lambda doc: edits.detach(doc, node_id, field)))
