@@ -36,8 +36,30 @@ def columns(doc: PipelineDocument) -> dict:
 
 
 def check(doc: PipelineDocument) -> list[NodeError]:
-    """Every validation problem (errors and warnings) of ``doc``."""
-    return validate(doc, REGISTRY)
+    """Every validation problem of ``doc``, with column names checked against known columns."""
+    return validate(doc, REGISTRY) + _missing_columns(doc, columns(doc))
+
+
+def _missing_columns(doc: PipelineDocument, known: dict) -> list[NodeError]:
+    """Column pickers naming columns the design-time schema says are not there."""
+    errors = []
+    for node in doc.nodes:
+        spec = REGISTRY.get(node.module)
+        for param in spec.params if spec else []:
+            value = node.params.get(param.name)
+            available = known.get(node.id, {}).get(getattr(param, "input", None))
+            if param.kind != "columns" or available is None or not value:
+                continue
+            names = [value] if isinstance(value, str) else value
+            if not isinstance(names, list):
+                continue
+            missing = [n for n in names if isinstance(n, str) and n not in available]
+            if missing:
+                errors.append(NodeError(
+                    f"{spec.label}: column(s) {', '.join(repr(m) for m in missing)} of "
+                    f"'{param.name}' are not in the input data set (columns: "
+                    f"{', '.join(available)}).", node=node.id, field=param.name))
+    return errors
 
 
 def group_errors(errors: list[NodeError]) -> dict:

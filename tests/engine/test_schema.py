@@ -65,3 +65,13 @@ def test_columns_api(client):
     response = client.post("/api/v1/pipelines/columns", json={"document": INCOME})
     assert response.status_code == 200
     assert response.get_json()["columns"]["train"]["dataset"][-1] == "income"
+
+
+def test_validation_flags_a_column_that_is_not_there(client):
+    doc = json.loads(json.dumps(INCOME))
+    doc["nodes"][5]["params"]["label_column"] = "incme"
+    result = client.post("/api/v1/pipelines/validate", json={"document": doc}).get_json()
+    assert result["valid"] is False
+    (message,) = result["node_errors"]["train"]
+    assert message.startswith("Train Model: column(s) 'incme' of 'label_column' are not in the "
+                              "input data set (columns: age, workclass, education,")
