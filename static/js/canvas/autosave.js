@@ -1,0 +1,89 @@
+// Autosave of the draft: debounced PUT with the revision; a stale tab is told, never overwrites.
+import { api } from "../api.js";
+
+/** Saves `graph` to PUT /api/v1/pipelines/<id>; events "state" (detail {state, message}), "conflict". */
+export class Autosave extends EventTarget {
+  /** Start watching graph changes; revision is the stored revision the document came from. */
+  constructor(pipelineId, graph, revision, { delay = 600 } = {}) {
+    super();
+    this.url = `/api/v1/pipelines/${encodeURIComponent(pipelineId)}`;
+    this.graph = graph;
+    this.revision = revision;
+    this.delay = delay;
+    this.timer = 0;
+    this.inflight = null;
+    this.savedJson = JSON.stringify(graph.doc);
+    this.state = "saved";
+    this.message = "";
+    graph.addEventListener("change", () => this.schedule());
+    window.addEventListener("beforeunload", (e) => {
+      if (this.dirty && this.state !== "conflict") { e.preventDefault(); e.returnValue = ""; }
+    });
+  }
+
+  /** True when the document differs from what the server has. */
+  get dirty() {
+    return JSON.stringify(this.graph.doc) !== this.savedJson;
+  }
+
+  /** Save soon (debounced). */
+  schedule() {
+    if (this.state === "conflict") return;
+    clearTimeout(this.timer);
+    if (!this.dirty) { if (!this.inflight) this.setState("saved"); return; }
+    this.setState("saving");
+    this.timer = setTimeout(() => this.save(), this.delay);
+  }
+
+  /** Save now and wait; resolves true when the server has the current document. */
+  async flush() {
+    clearTimeout(this.timer);
+    if (this.state === "conflict") return false;
+    if (this.inflight) await this.inflight;
+    if (this.dirty) await this.save();
+    return this.state === "saved";
+  }
+
+  /** Stop autosaving (after a conflict). */
+  stop(message) {
+    clearTimeout(this.timer);
+    this.setState("conflict", message);
+  }
+
+  async save() {
+    if (this.inflight) return this.inflight;
+    if (this.state === "conflict") return undefined;
+    const json = JSON.stringify(this.graph.doc);
+    if (json === this.savedJson) { this.setState("saved"); return undefined; }
+    this.setState("saving");
+    this.inflight = (async () => {
+      try {
+        const saved = await api(this.url, { method: "PUT", quiet: true,
+                                            body: { document: JSON.parse(json), revision: this.revision } });
+        this.revision = saved.revision;
+        this.savedJson = json;
+        this.setState(this.dirty ? "saving" : "saved");
+        this.dispatchEvent(new CustomEvent("saved", { detail: saved }));
+      } catch (error) {
+        if (error.status === 409) {
+          this.stop(error.message);
+          this.dispatchEvent(new CustomEvent("conflict", { detail: { message: error.message } }));
+        } else {
+          this.setState("error", error.message);
+          if (error.status === 0 || error.status >= 500) this.timer = setTimeout(() => this.save(), 5000);
+        }
+      } finally {
+        this.inflight = null;
+      }
+      if (this.state === "saving" && this.dirty) this.schedule();
+    })();
+    return this.inflight;
+  }
+
+  setState(state, message = "") {
+    if (this.state === state && this.message === message) return;
+    this.state = state;
+    this.message = message;
+    this.dispatchEvent(new CustomEvent("state", { detail: { state, message } }));
+  }
+}

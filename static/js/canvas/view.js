@@ -1,0 +1,384 @@
+// The SVG canvas renderer: nodes, typed ports, wires, selection, pan/zoom, statuses and error badges.
+//
+// Interface (the run view reuses it read-only):
+//   const view = new CanvasView(container, graph, {readOnly = false});
+//   view.select(ids); view.selection -> [ids]; view.fit(); view.zoomBy(factor); view.render();
+//   view.setStatuses({nodeId: "NotStarted" | "Queued" | "Running" | "Finished" | "Failed" |
+//                     "Reused" | "Skipped" | "Canceled"})   -> chip + data-status on the node <g>
+//   view.setErrors({nodeId: [messages]})                      -> red badge + data-has-errors
+//   events: "selectionchange" (detail {ids}); in edit mode also "wirerefused" (detail {reason}).
+// DOM: <g class="node" data-node-id data-module> with a label <text class="node-label">, ports
+//   <circle class="port port-in|port-out" data-port data-type> holding <title>"name (type)";
+//   wires <path class="wire" data-from="n1.dataset" data-to="n2.dataset">.
+// readOnly: select, pan, zoom and fit only. Otherwise canvas/editing.js adds the gestures.
+import { clear, el, svg } from "../dom.js";
+import { attachEditing } from "./editing.js";
+import { fitLabel, NODE_H, NODE_W, portPoint, PORT_R, wirePath } from "./geometry.js";
+
+const STATUS_TEXT = {
+  NotStarted: "Not started", Queued: "Queued", Running: "Running", Finished: "Finished",
+  Failed: "Failed", Reused: "Reused", Skipped: "Skipped", Canceled: "Canceled",
+};
+const MIN_ZOOM = 0.1;
+const MAX_ZOOM = 3;
+
+export class CanvasView extends EventTarget {
+  /** Render `graph` into `container`; readOnly limits gestures to select, pan and zoom. */
+  constructor(container, graph, { readOnly = false } = {}) {
+    super();
+    this.container = container;
+    this.graph = graph;
+    this.readOnly = readOnly;
+    this.t = { x: 40, y: 40, k: 1 };
+    this.selected = new Set();
+    this.selectedEdge = null;
+    this.statuses = {};
+    this.errors = {};
+    this.nodeEls = new Map();
+    this.wireEls = new Map();
+    this.frame = 0;
+
+    container.classList.add("canvas-host");
+    this.svg = svg("svg", { class: "canvas", tabindex: "0", role: "application",
+                            "aria-label": "Pipeline canvas" });
+    this.viewport = svg("g", { class: "viewport" });
+    this.wireLayer = svg("g", { class: "wires" });
+    this.nodeLayer = svg("g", { class: "nodes" });
+    this.overlay = svg("g", { class: "overlay" });
+    this.viewport.append(this.wireLayer, this.nodeLayer, this.overlay);
+    this.svg.append(this.viewport);
+    this.tooltip = el("div", { class: "canvas-tooltip", role: "tooltip", hidden: true });
+    container.append(this.svg, this.tooltip);
+
+    this.svg.addEventListener("pointerdown", (e) => this.onPointerDown(e));
+    this.svg.addEventListener("wheel", (e) => this.onWheel(e), { passive: false });
+    graph.addEventListener("change", (e) => this.onChange(e.detail));
+    this.editor = readOnly ? null : attachEditing(this);
+    this.render();
+    this.applyTransform();
+  }
+
+  /** The selected node ids. */
+  get selection() {
+    return [...this.selected];
+  }
+
+  /** Select exactly these nodes (clears a selected wire). */
+  select(ids) {
+    const next = new Set(ids.filter((id) => this.nodeEls.has(id)));
+    const same = next.size === this.selected.size && [...next].every((id) => this.selected.has(id));
+    this.selectEdge(null);
+    if (same) return;
+    for (const id of this.selected) this.nodeEls.get(id)?.g.classList.remove("selected");
+    this.selected = next;
+    for (const id of next) this.nodeEls.get(id).g.classList.add("selected");
+    this.dispatchEvent(new CustomEvent("selectionchange", { detail: { ids: this.selection } }));
+  }
+
+  /** Select one wire by its key (or null). */
+  selectEdge(key) {
+    if (this.selectedEdge) this.wireEls.get(this.selectedEdge)?.path.classList.remove("selected");
+    this.selectedEdge = key && this.wireEls.has(key) ? key : null;
+    if (this.selectedEdge) this.wireEls.get(key).path.classList.add("selected");
+  }
+
+  /** Draw or update every node and wire from the graph's document (keyed, incremental). */
+  render() {
+    const doc = this.graph.doc;
+    const seen = new Set();
+    for (const node of doc.nodes) {
+      seen.add(node.id);
+      let item = this.nodeEls.get(node.id);
+      if (!item || item.module !== node.module) {
+        item?.g.remove();
+        item = this.makeNode(node);
+        this.nodeEls.set(node.id, item);
+        this.nodeLayer.append(item.g);
+      }
+      this.placeNode(node.id, node.position);
+      this.drawStatus(node.id);
+      this.drawErrors(node.id);
+    }
+    for (const [id, item] of this.nodeEls) {
+      if (!seen.has(id)) { item.g.remove(); this.nodeEls.delete(id); }
+    }
+    const keys = new Set();
+    for (const edge of doc.edges) {
+      const key = `${edge.from.node}.${edge.from.port}>${edge.to.node}.${edge.to.port}`;
+      keys.add(key);
+      if (!this.wireEls.has(key)) this.wireEls.set(key, this.makeWire(edge));
+      this.wireEls.get(key).edge = edge;
+    }
+    for (const [key, item] of this.wireEls) {
+      if (!keys.has(key)) { item.path.remove(); item.hit.remove(); this.wireEls.delete(key); }
+    }
+    this.indexWires();
+    for (const key of this.wireEls.keys()) this.drawWire(key);
+    const gone = this.selection.filter((id) => !this.nodeEls.has(id));
+    if (gone.length) this.select(this.selection.filter((id) => this.nodeEls.has(id)));
+    if (this.selectedEdge && !this.wireEls.has(this.selectedEdge)) this.selectedEdge = null;
+  }
+
+  /** Zoom around the container's centre (or a client point). */
+  zoomBy(factor, clientX = null, clientY = null) {
+    const box = this.svg.getBoundingClientRect();
+    const cx = clientX === null ? box.width / 2 : clientX - box.left;
+    const cy = clientY === null ? box.height / 2 : clientY - box.top;
+    const k = Math.min(MAX_ZOOM, Math.max(MIN_ZOOM, this.t.k * factor));
+    const ratio = k / this.t.k;
+    this.t = { k, x: cx - (cx - this.t.x) * ratio, y: cy - (cy - this.t.y) * ratio };
+    this.schedule();
+  }
+
+  /** Fit every node in the visible area (never zooming in past 100%). */
+  fit() {
+    const nodes = this.graph.doc.nodes;
+    const box = this.svg.getBoundingClientRect();
+    if (!nodes.length || !box.width) { this.t = { x: 40, y: 40, k: 1 }; this.schedule(); return; }
+    const xs = nodes.map((n) => n.position.x);
+    const ys = nodes.map((n) => n.position.y);
+    const minX = Math.min(...xs);
+    const minY = Math.min(...ys);
+    const width = Math.max(...xs) + NODE_W - minX;
+    const height = Math.max(...ys) + NODE_H - minY;
+    const pad = 40;
+    const k = Math.max(MIN_ZOOM, Math.min(1, (box.width - 2 * pad) / width,
+                                          (box.height - 2 * pad) / height));
+    this.t = { k, x: (box.width - width * k) / 2 - minX * k, y: (box.height - height * k) / 2 - minY * k };
+    this.schedule();
+  }
+
+  /** Show each node's run status ({nodeId: status}). */
+  setStatuses(statuses) {
+    this.statuses = { ...statuses };
+    for (const id of this.nodeEls.keys()) this.drawStatus(id);
+  }
+
+  /** Show a red badge on nodes with errors ({nodeId: [messages]}). */
+  setErrors(errors) {
+    this.errors = { ...errors };
+    for (const id of this.nodeEls.keys()) this.drawErrors(id);
+  }
+
+  /** Canvas (world) coordinates of a client point. */
+  toWorld(clientX, clientY) {
+    const box = this.svg.getBoundingClientRect();
+    return { x: (clientX - box.left - this.t.x) / this.t.k, y: (clientY - box.top - this.t.y) / this.t.k };
+  }
+
+  /** World point at the centre of the visible area. */
+  center() {
+    const box = this.svg.getBoundingClientRect();
+    return this.toWorld(box.left + box.width / 2, box.top + box.height / 2);
+  }
+
+  // -- drawing --------------------------------------------------------------------------
+
+  makeNode(node) {
+    const spec = this.graph.catalog.get(node.module);
+    const label = spec ? spec.label : `Unknown module ${node.module}`;
+    const g = svg("g", { class: "node", "data-node-id": node.id, "data-module": node.module });
+    if (!spec) g.classList.add("unknown");
+    g.append(svg("rect", { class: "node-body", width: NODE_W, height: NODE_H, rx: 6 }),
+             svg("title", { text: label }));
+    const text = svg("text", { class: "node-label", x: NODE_W / 2, y: NODE_H / 2 + 5,
+                               "text-anchor": "middle", text: fitLabel(label) });
+    g.append(text);
+    for (const [side, ports] of [["in", spec?.inputs || []], ["out", spec?.outputs || []]]) {
+      for (const port of ports) {
+        const at = portPoint({ x: 0, y: 0 }, spec, side, port.name);
+        g.append(svg("circle", {
+          class: `port port-${side}${port.optional ? " optional" : ""}`, cx: at.x, cy: at.y,
+          r: PORT_R, "data-port": port.name, "data-type": port.type,
+          style: `fill: var(--port-${port.type}, #6e7781)`,
+        }, svg("title", { text: `${port.label || port.name} (${port.type})` })));
+      }
+    }
+    return { g, text, label, module: node.module, status: null, badge: null, x: 0, y: 0 };
+  }
+
+  placeNode(id, position) {
+    const item = this.nodeEls.get(id);
+    if (!item || (item.x === position.x && item.y === position.y && item.placed)) return;
+    item.x = position.x;
+    item.y = position.y;
+    item.placed = true;
+    item.g.setAttribute("transform", `translate(${position.x},${position.y})`);
+  }
+
+  makeWire(edge) {
+    const fromSpec = this.graph.spec(edge.from.node);
+    const port = fromSpec?.outputs.find((p) => p.name === edge.from.port);
+    const from = `${edge.from.node}.${edge.from.port}`;
+    const to = `${edge.to.node}.${edge.to.port}`;
+    const hit = svg("path", { class: "wire-hit", "data-from": from, "data-to": to });
+    const path = svg("path", { class: "wire", "data-from": from, "data-to": to,
+                               style: port ? `stroke: var(--port-${port.type}, #6e7781)` : null });
+    this.wireLayer.append(hit, path);
+    return { path, hit, edge };
+  }
+
+  indexWires() {
+    this.wiresByNode = new Map();
+    for (const [key, { edge }] of this.wireEls) {
+      for (const id of [edge.from.node, edge.to.node]) {
+        if (!this.wiresByNode.has(id)) this.wiresByNode.set(id, []);
+        this.wiresByNode.get(id).push(key);
+      }
+    }
+  }
+
+  drawWire(key) {
+    const item = this.wireEls.get(key);
+    const a = this.nodeEls.get(item.edge.from.node);
+    const b = this.nodeEls.get(item.edge.to.node);
+    if (!a || !b) return;
+    const p = portPoint(a, this.graph.spec(item.edge.from.node), "out", item.edge.from.port);
+    const q = portPoint(b, this.graph.spec(item.edge.to.node), "in", item.edge.to.port);
+    const d = wirePath(p, q);
+    item.path.setAttribute("d", d);
+    item.hit.setAttribute("d", d);
+  }
+
+  /** Move node <g>s to positions ({id: {x, y}}) and redraw their wires (used while dragging). */
+  moveVisual(positions) {
+    const keys = new Set();
+    for (const [id, pos] of Object.entries(positions)) {
+      this.placeNode(id, pos);
+      for (const key of this.wiresByNode.get(id) || []) keys.add(key);
+    }
+    for (const key of keys) this.drawWire(key);
+  }
+
+  drawStatus(id) {
+    const item = this.nodeEls.get(id);
+    const status = this.statuses[id];
+    if (!item || item.status === (status || null)) return;
+    item.status = status || null;
+    item.chip?.remove();
+    item.chip = null;
+    if (!status) {
+      item.g.removeAttribute("data-status");
+      item.text.setAttribute("y", NODE_H / 2 + 5);
+      return;
+    }
+    item.g.dataset.status = status;
+    item.text.setAttribute("y", 19);
+    const chip = svg("g", { class: `status-chip status-${status}`, transform: `translate(${NODE_W / 2},34)` });
+    const word = STATUS_TEXT[status] || status;
+    if (status === "Running") {
+      chip.append(svg("circle", { class: "spinner", cx: -44, cy: -4, r: 5 }));
+    } else {
+      chip.append(svg("circle", { class: "dot", cx: -44, cy: -4, r: 4 }));
+    }
+    chip.append(svg("text", { class: "status-text", x: -34, y: 0, text: word }));
+    item.chip = chip;
+    item.g.append(chip);
+  }
+
+  drawErrors(id) {
+    const item = this.nodeEls.get(id);
+    const messages = this.errors[id] || [];
+    if (!item) return;
+    const key = messages.join("\n");
+    if (item.errorKey === key) return;
+    item.errorKey = key;
+    item.badge?.remove();
+    item.badge = null;
+    if (!messages.length) { item.g.removeAttribute("data-has-errors"); return; }
+    item.g.dataset.hasErrors = "true";
+    const badge = svg("g", { class: "error-badge", transform: `translate(${NODE_W - 2},2)`,
+                             "aria-label": `${messages.length} problem(s)` },
+                      svg("circle", { r: 9 }),
+                      svg("text", { "text-anchor": "middle", y: 4, text: "!" }),
+                      svg("title", { text: messages.join("\n") }));
+    badge.addEventListener("pointerenter", () => this.showTooltip(badge, messages));
+    badge.addEventListener("pointerleave", () => { this.tooltip.hidden = true; });
+    item.badge = badge;
+    item.g.append(badge);
+  }
+
+  showTooltip(anchor, messages) {
+    clear(this.tooltip).append(el("ul", {}, messages.map((m) => el("li", {}, m))));
+    const host = this.container.getBoundingClientRect();
+    const box = anchor.getBoundingClientRect();
+    this.tooltip.style.left = `${box.right - host.left + 6}px`;
+    this.tooltip.style.top = `${box.top - host.top}px`;
+    this.tooltip.hidden = false;
+  }
+
+  // -- transform and navigation ----------------------------------------------------------
+
+  schedule() {
+    if (this.frame) return;
+    this.frame = requestAnimationFrame(() => { this.frame = 0; this.applyTransform(); });
+  }
+
+  applyTransform() {
+    this.viewport.setAttribute("transform", `translate(${this.t.x},${this.t.y}) scale(${this.t.k})`);
+    this.svg.dataset.zoom = this.t.k.toFixed(3);
+    this.dispatchEvent(new CustomEvent("viewchange", { detail: { ...this.t } }));
+  }
+
+  onWheel(event) {
+    event.preventDefault();
+    const factor = Math.exp(-event.deltaY * (event.deltaMode === 1 ? 0.05 : 0.0015));
+    this.zoomBy(factor, event.clientX, event.clientY);
+  }
+
+  onChange(detail) {
+    if (detail.kind === "move") {
+      const positions = {};
+      for (const id of detail.ids) {
+        const node = this.graph.node(id);
+        if (node) positions[id] = node.position;
+      }
+      this.moveVisual(positions);
+    } else if (detail.kind !== "param" && detail.kind !== "meta") {
+      this.render();
+    }
+  }
+
+  onPointerDown(event) {
+    if (event.button !== 0 && event.button !== 1) return;
+    this.tooltip.hidden = true;
+    const target = event.target;
+    if (this.editor && event.button === 0 && this.editor.pointerDown(event)) return;
+    const nodeG = target.closest(".node");
+    if (nodeG && event.button === 0) {
+      const id = nodeG.dataset.nodeId;
+      if (event.shiftKey) {
+        const next = new Set(this.selected);
+        if (next.has(id)) next.delete(id); else next.add(id);
+        this.select([...next]);
+      } else {
+        this.select([id]);
+      }
+      return;
+    }
+    this.startPan(event);
+  }
+
+  startPan(event) {
+    const start = { x: event.clientX, y: event.clientY, tx: this.t.x, ty: this.t.y };
+    let moved = false;
+    this.svg.setPointerCapture(event.pointerId);
+    this.svg.classList.add("panning");
+    const move = (e) => {
+      if (Math.abs(e.clientX - start.x) + Math.abs(e.clientY - start.y) > 3) moved = true;
+      this.t.x = start.tx + e.clientX - start.x;
+      this.t.y = start.ty + e.clientY - start.y;
+      this.schedule();
+    };
+    const up = () => {
+      this.svg.removeEventListener("pointermove", move);
+      this.svg.removeEventListener("pointerup", up);
+      this.svg.removeEventListener("pointercancel", up);
+      this.svg.classList.remove("panning");
+      if (!moved) this.select([]);
+    };
+    this.svg.addEventListener("pointermove", move);
+    this.svg.addEventListener("pointerup", up);
+    this.svg.addEventListener("pointercancel", up);
+  }
+}

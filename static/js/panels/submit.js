@@ -1,0 +1,129 @@
+// The Submit dialog (experiment, description, one field per pipeline parameter) and the problems list.
+import { api } from "../api.js";
+import { el } from "../dom.js";
+
+let uid = 0;
+
+/**
+ * Open the Submit dialog. parameters: the document's parameter definitions; values: prefilled
+ * values by name (defaults otherwise); submit(body) -> Promise<run> posts {parameters,
+ * experiment, description}; resolves to the run, or null when the dialog is cancelled.
+ */
+export function openSubmitDialog({ parameters = [], values = {}, experiment = "default",
+                                   description = "", submit, title = "Submit a run" }) {
+  return new Promise((resolve) => {
+    const listId = `experiments-${++uid}`;
+    const experimentInput = el("input", { id: `exp-${uid}`, type: "text", list: listId, required: true,
+                                          value: experiment, autocomplete: "off" });
+    const datalist = el("datalist", { id: listId });
+    api("/api/v1/experiments", { quiet: true }).then((data) => {
+      datalist.replaceChildren(...(data.experiments || []).map((x) => el("option", { value: x.name })));
+    }).catch(() => {});
+    const describe = el("textarea", { id: `desc-${uid}`, rows: 2 });
+    describe.value = description;
+    const readers = [];
+    const fields = parameters.map((p) => {
+      const { node, read } = parameterField(p, p.name in values ? values[p.name] : p.default);
+      readers.push([p.name, read]);
+      return node;
+    });
+    const message = el("div", { class: "error-text", role: "alert" });
+    const submitButton = el("button", { type: "submit", class: "primary" }, "Submit");
+    const dialog = el("dialog", { class: "submit-dialog", "aria-labelledby": `submit-title-${uid}` });
+    const form = el("form", { method: "dialog" },
+      el("h2", { id: `submit-title-${uid}` }, title),
+      el("div", { class: "field" }, el("label", { for: experimentInput.id }, "Experiment"), experimentInput, datalist,
+         el("div", { class: "muted hint" }, "Pick an existing experiment or type a new name.")),
+      el("div", { class: "field" }, el("label", { for: describe.id }, "Description"), describe),
+      el("fieldset", { class: "submit-parameters" }, el("legend", {}, "Pipeline parameters"),
+         fields.length ? fields : el("p", { class: "muted" }, "This pipeline has no parameters.")),
+      message,
+      el("div", { class: "actions" },
+         el("button", { type: "button", onclick: () => dialog.close() }, "Cancel"), submitButton));
+    let result = null;
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      message.textContent = "";
+      const name = experimentInput.value.trim();
+      if (!name) { message.textContent = "Give an experiment name."; return; }
+      const parameterValues = {};
+      for (const [key, read] of readers) {
+        const value = read();
+        if (value !== undefined) parameterValues[key] = value;
+      }
+      submitButton.disabled = true;
+      try {
+        result = await submit({ parameters: parameterValues, experiment: name, description: describe.value });
+        dialog.close();
+      } catch (error) {
+        const details = error.body && error.body.node_errors
+          ? Object.entries(error.body.node_errors).map(([n, ms]) => `${n}: ${ms.join(" ")}`).join("\n") : "";
+        message.textContent = [error.message, details].filter(Boolean).join("\n");
+      } finally {
+        submitButton.disabled = false;
+      }
+    });
+    dialog.append(form);
+    dialog.addEventListener("close", () => { dialog.remove(); resolve(result); });
+    document.body.append(dialog);
+    dialog.showModal();
+    experimentInput.focus();
+  });
+}
+
+/** Show the validation problems that prevent a submit; onPick(nodeId) selects a node. */
+export function showProblems(problems, { onPick } = {}) {
+  const dialog = el("dialog", { class: "problems-dialog", "aria-labelledby": `problems-${++uid}` });
+  const items = problems.map(({ node, label, message }) => el("li", {},
+    node ? el("button", { type: "button", class: "link", onclick: () => { dialog.close(); onPick?.(node); } }, label)
+      : null, node ? ": " : "", message));
+  dialog.append(el("h2", { id: `problems-${uid}` }, "Fix these problems before submitting"),
+                el("ul", { class: "problem-list" }, items),
+                el("div", { class: "actions" },
+                   el("button", { type: "button", class: "primary", onclick: () => dialog.close() }, "Close")));
+  dialog.addEventListener("close", () => dialog.remove());
+  document.body.append(dialog);
+  dialog.showModal();
+  return dialog;
+}
+
+function parameterField(p, value) {
+  const id = `param-${++uid}`;
+  const label = el("label", { for: id }, p.name);
+  const hint = p.description ? el("div", { class: "muted hint" }, p.description) : null;
+  const wrap = (...controls) => el("div", { class: "field", dataset: { parameter: p.name } }, label, ...controls, hint);
+  const empty = (v) => v === null || v === undefined;
+  switch (p.type) {
+    case "bool": {
+      const box = el("input", { id, type: "checkbox", checked: Boolean(value) });
+      return { node: el("div", { class: "field field-check" }, box, label, hint), read: () => box.checked };
+    }
+    case "int":
+    case "float": {
+      const input = el("input", { id, type: "number", step: p.type === "int" ? "1" : "any",
+                                  min: p.min ?? null, max: p.max ?? null });
+      input.value = empty(value) ? "" : String(value);
+      return { node: wrap(input), read: () => (input.value === "" ? undefined : Number(input.value)) };
+    }
+    case "choice": {
+      const select = el("select", { id }, (p.options || []).map((o) => el("option", { value: o, selected: o === value }, o)));
+      return { node: wrap(select), read: () => select.value };
+    }
+    case "data_path": {
+      const current = value && typeof value === "object" ? value : {};
+      const store = el("input", { id, type: "text", placeholder: "datastore", "aria-label": `${p.name} datastore` });
+      const path = el("input", { type: "text", placeholder: "relative/path.csv", "aria-label": `${p.name} path` });
+      store.value = current.datastore || "";
+      path.value = current.path || "";
+      return {
+        node: wrap(el("div", { class: "data-path" }, store, path)),
+        read: () => (store.value || path.value ? { datastore: store.value.trim(), path: path.value.trim() } : undefined),
+      };
+    }
+    default: {
+      const input = el("input", { id, type: "text" });
+      input.value = empty(value) ? "" : String(value);
+      return { node: wrap(input), read: () => input.value };
+    }
+  }
+}
