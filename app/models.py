@@ -5,7 +5,17 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .extensions import db
@@ -53,6 +63,43 @@ class Pipeline(db.Model):
     updated: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
 
 
+class PipelineEndpoint(db.Model):
+    """A named, versioned target that published pipelines are submitted to."""
+
+    __tablename__ = "pipeline_endpoints"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), default="Active")
+    default_version: Mapped[int] = mapped_column(Integer, default=0)
+    created_by: Mapped[str] = mapped_column(String(200), default="")
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+
+    versions: Mapped[list[PublishedVersion]] = relationship(
+        back_populates="endpoint", order_by="PublishedVersion.version",
+        cascade="all, delete-orphan")
+
+
+class PublishedVersion(db.Model):
+    """An immutable published pipeline: the frozen document and its parameter schema."""
+
+    __tablename__ = "published_versions"
+    __table_args__ = (UniqueConstraint("endpoint_id", "version"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    endpoint_id: Mapped[str] = mapped_column(
+        ForeignKey("pipeline_endpoints.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    document: Mapped[dict] = mapped_column(JSON)
+    parameter_schema: Mapped[dict] = mapped_column(JSON)
+    description: Mapped[str] = mapped_column(Text, default="")
+    pipeline_id: Mapped[str | None] = mapped_column(
+        ForeignKey("pipelines.id", ondelete="SET NULL"))
+    published_by: Mapped[str] = mapped_column(String(200), default="")
+    published: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+
+    endpoint: Mapped[PipelineEndpoint] = relationship(back_populates="versions")
+
+
 class Experiment(db.Model):
     """A named group of runs."""
 
@@ -79,6 +126,11 @@ class Run(db.Model):
     regenerate_outputs: Mapped[bool] = mapped_column(Boolean, default=False)
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
     source: Mapped[str] = mapped_column(String(20), default="api")
+    submitted_by: Mapped[str] = mapped_column(String(200), default="")
+    endpoint_id: Mapped[str | None] = mapped_column(
+        ForeignKey("pipeline_endpoints.id", ondelete="SET NULL"), index=True
+    )
+    endpoint_version: Mapped[int | None] = mapped_column(Integer)
     worker: Mapped[str] = mapped_column(String(200), default="")
     heartbeat: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now, index=True)

@@ -54,8 +54,18 @@ def query(**params: str):
 
 def register(app: Flask) -> None:
     """Register every API blueprint behind the authentication hook."""
-    from . import datastores, experiments, modules, openapi, parameters, pipelines, runs
+    from . import (
+        datastores,
+        endpoints,
+        experiments,
+        modules,
+        openapi,
+        parameters,
+        pipelines,
+        runs,
+    )
 
     app.before_request(_gate)
-    for module in (modules, pipelines, parameters, runs, experiments, datastores, openapi):
+    for module in (modules, pipelines, parameters, runs, experiments, datastores, endpoints,
+                   openapi):
         app.register_blueprint(module.bp)

@@ -24,6 +24,11 @@ def openapi():
     return jsonify(build(current_app))
 
 
+def _path_type(rule, argument: str) -> str:
+    converter = rule._converters.get(argument)  # noqa: SLF001 - werkzeug keeps them here
+    return "integer" if type(converter).__name__ == "IntegerConverter" else "string"
+
+
 def build(app) -> dict:
     """Walk the URL map: paths, parameters, summaries and request body schemas."""
     paths: dict = {}
@@ -38,7 +43,8 @@ def build(app) -> dict:
                 "operationId": f"{rule.endpoint}_{method.lower()}",
                 "summary": (inspect.getdoc(view) or "").split("\n")[0],
                 "parameters": [{"name": a, "in": "path", "required": True,
-                                "schema": {"type": "string"}} for a in sorted(rule.arguments)],
+                                "schema": {"type": _path_type(rule, a)}}
+                               for a in sorted(rule.arguments)],
                 "responses": {
                     "200": {"description": "OK"},
                     "4XX": {"description": "Client error",

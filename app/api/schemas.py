@@ -75,3 +75,46 @@ class BindingBody(_Body):
 
     revision: int
     parameter: str
+
+
+class NewEndpoint(_Body):
+    """A pipeline endpoint created by publishing."""
+
+    name: str = Field(min_length=1, max_length=64)
+    description: str = Field(default="", max_length=5000)
+
+
+class PublishBody(_Body):
+    """Publish a draft: to an existing endpoint (id or name) or a new one."""
+
+    endpoint: str | None = None
+    new_endpoint: NewEndpoint | None = None
+    set_default: bool = False
+    description: str = Field(default="", max_length=5000)
+
+
+class DataPathAssignment(BaseModel):
+    """Azure ML's data path value."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    datastore: str = Field(alias="DataStoreName", min_length=1)
+    path: str = Field(alias="RelativePath", min_length=1)
+
+
+class EndpointSubmit(BaseModel):
+    """Azure ML's pipeline endpoint submission body (snake_case aliases accepted)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    experiment_name: str = Field(default="default", alias="ExperimentName", min_length=1,
+                                 max_length=200)
+    description: str = Field(default="", alias="Description", max_length=5000)
+    parameter_assignments: dict[str, Any] = Field(default_factory=dict,
+                                                  alias="ParameterAssignments")
+    data_path_assignments: dict[str, DataPathAssignment] = Field(
+        default_factory=dict, alias="DataPathAssignments")
+
+
+class DefaultVersion(_Body):
+    """Which version becomes the default."""
+
+    version: int

@@ -98,6 +98,8 @@ def submit(
     regenerate_outputs: bool = False,
     source: str = "api",
     worker: str | None = None,
+    submitted_by: str = "",
+    endpoint: tuple[str, int] | None = None,
 ) -> Run:
     """Create a run (Queued, or Running when ``worker`` claims it at once)."""
     if not isinstance(description, str) or len(description) > 5000:
@@ -115,6 +117,9 @@ def submit(
         description=description,
         regenerate_outputs=regenerate_outputs,
         source=source,
+        submitted_by=submitted_by,
+        endpoint_id=endpoint[0] if endpoint else None,
+        endpoint_version=endpoint[1] if endpoint else None,
         status=RUNNING if worker else QUEUED,
         worker=worker or "",
         started=now() if worker else None,
@@ -155,9 +160,12 @@ def output_ref(run_id: str, node_id: str, port: str) -> ArtifactRef:
     return ArtifactRef(**found.outputs[port])
 
 
-def list_runs(pipeline_id=None, experiment=None, status=None, limit=100) -> list[Run]:
-    """Runs, newest first, filtered by pipeline id, experiment name and status."""
+def list_runs(pipeline_id=None, experiment=None, status=None, limit=100,
+              endpoint_id=None) -> list[Run]:
+    """Runs, newest first, filtered by pipeline id, experiment name, status and endpoint."""
     query = select(Run).order_by(Run.created.desc())
+    if endpoint_id:
+        query = query.where(Run.endpoint_id == endpoint_id)
     if pipeline_id:
         query = query.where(Run.pipeline_id == pipeline_id)
     if experiment:
@@ -234,6 +242,9 @@ def as_dict(run: Run, *, full: bool = True) -> dict:
         "status_reason": run.status_reason,
         "parameters": run.parameters,
         "source": run.source,
+        "submitted_by": run.submitted_by,
+        "endpoint_id": run.endpoint_id,
+        "endpoint_version": run.endpoint_version,
         "created": iso(run.created),
         "started": iso(run.started),
         "finished": iso(run.finished),

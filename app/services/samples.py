@@ -36,7 +36,27 @@ def load_pipelines() -> list[Pipeline]:
     return loaded
 
 
+SAMPLE_ENDPOINT = "income-retrain"
+
+
+def publish_sample_endpoint(loaded: list[Pipeline]) -> None:
+    """Publish the Income sample as version 0 of `income-retrain`, once."""
+    from ..models import PipelineEndpoint
+    from . import publishing
+
+    if db.session.scalar(select(PipelineEndpoint).filter_by(name=SAMPLE_ENDPOINT)):
+        return
+    income = next((p for p in loaded if p.sample == "income_prediction"), None)
+    if income is not None:
+        publishing.publish(income.id, new_endpoint={
+            "name": SAMPLE_ENDPOINT,
+            "description": "Retrain the income model on new census-style data."},
+            description="The Income prediction sample", by="designer init")
+
+
 def init() -> list[Pipeline]:
     """Everything `designer init` sets up; safe to run again."""
     register_datastore()
-    return load_pipelines()
+    loaded = load_pipelines()
+    publish_sample_endpoint(loaded)
+    return loaded

@@ -1,0 +1,84 @@
+"""Pipeline endpoints: publish, list, versions, default, enable/disable, submit (Azure body)."""
+
+from flask import Blueprint, jsonify, request, url_for
+
+from ..services import publishing, runs
+from ..services.runtime import runtime
+from . import body, query
+from .schemas import DefaultVersion, EndpointSubmit, PublishBody
+
+bp = Blueprint("endpoints", __name__, url_prefix="/api/v1")
+
+
+@bp.post("/pipelines/<pipeline_id>/publish")
+@body(PublishBody)
+def publish(pipeline_id, payload: PublishBody):
+    """Publish the draft as the next immutable version of an endpoint."""
+    version = publishing.publish(
+        pipeline_id, endpoint=payload.endpoint,
+        new_endpoint=payload.new_endpoint.model_dump() if payload.new_endpoint else None,
+        set_default=payload.set_default, description=payload.description)
+    return jsonify(publishing.version_dict(version) | {
+        "endpoint": publishing.as_dict(version.endpoint)}), 201
+
+
+@bp.get("/endpoints")
+def list_endpoints():
+    """Every pipeline endpoint with its default version, version count, status, last run."""
+    return jsonify({"endpoints": [publishing.as_dict(e) for e in publishing.list_all()]})
+
+
+@bp.get("/endpoints/<ref>")
+def get_endpoint(ref):
+    """One endpoint (by id or name) with its published versions and REST URL."""
+    endpoint = publishing.find(ref)
+    return jsonify(publishing.as_dict(endpoint, full=True) | {
+        "rest_url": url_for(".submit", ref=endpoint.id, _external=True)})
+
+
+@bp.get("/endpoints/<ref>/versions/<int:number>")
+def get_version(ref, number):
+    """One published version: frozen document and parameter schema."""
+    return jsonify(publishing.version_dict(publishing.version_of(publishing.find(ref), number)))
+
+
+@bp.post("/endpoints/<ref>/default")
+@body(DefaultVersion)
+def set_default(ref, payload: DefaultVersion):
+    """Make a version the default one."""
+    return jsonify(publishing.as_dict(publishing.set_default(ref, payload.version)))
+
+
+@bp.post("/endpoints/<ref>/disable")
+def disable(ref):
+    """Refuse submissions until enabled again."""
+    return jsonify(publishing.as_dict(publishing.set_enabled(ref, False)))
+
+
+@bp.post("/endpoints/<ref>/enable")
+def enable(ref):
+    """Accept submissions again."""
+    return jsonify(publishing.as_dict(publishing.set_enabled(ref, True)))
+
+
+@bp.get("/endpoints/<ref>/runs")
+def endpoint_runs(ref):
+    """This endpoint's runs, newest first."""
+    endpoint = publishing.find(ref)
+    return jsonify({"runs": [runs.as_dict(r, full=False)
+                             for r in runs.list_runs(endpoint_id=endpoint.id)]})
+
+
+@bp.post("/endpoints/<ref>/submit")
+@query(pipelineVersion="string")
+@body(EndpointSubmit)
+def submit(ref, payload: EndpointSubmit):
+    """Submit a run of the default (or ?pipelineVersion=N) version; Azure ML's body."""
+    run = publishing.submit(ref, request.args.get("pipelineVersion"), payload.model_dump(),
+                            source="api")
+    runtime().dispatcher.wake()
+    return jsonify({
+        "Id": run.id, "Status": {"StatusCode": run.status}, "EndpointId": run.endpoint_id,
+        "PipelineVersion": run.endpoint_version, "ParameterAssignments": run.parameters,
+        "ExperimentName": run.experiment.name,
+    }), 202, {"Location": url_for("runs.get_run", run_id=run.id)}

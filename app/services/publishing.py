@@ -1,0 +1,184 @@
+"""Pipeline endpoints: publish immutable versions, set the default, enable, submit runs."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from ..engine.document import PipelineDocument
+from ..errors import BadRequest, Conflict, NotFound
+from ..extensions import db
+from ..models import PipelineEndpoint, PublishedVersion, Run, iso
+from . import pipelines, runs
+
+NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
+ACTIVE, DISABLED = "Active", "Disabled"
+
+_SCHEMAS = {
+    "string": {"type": "string"},
+    "int": {"type": "integer"},
+    "float": {"type": "number"},
+    "bool": {"type": "boolean"},
+    "data_path": {
+        "type": "object",
+        "properties": {"datastore": {"type": "string"}, "path": {"type": "string"}},
+        "required": ["datastore", "path"],
+        "additionalProperties": False,
+    },
+}
+
+
+def parameter_schema(doc: PipelineDocument) -> dict:
+    """The JSON Schema of a version's parameter values (what its Submit form is built from)."""
+    properties = {}
+    for p in doc.parameters:
+        schema = dict(_SCHEMAS.get(p.type, {"type": "string"}))
+        if p.type == "choice":
+            schema["enum"] = list(p.options or [])
+        if p.min is not None:
+            schema["minimum"] = p.min
+        if p.max is not None:
+            schema["maximum"] = p.max
+        schema |= {"title": p.name, "description": p.description, "default": p.default,
+                   "x-parameter-type": p.type}
+        properties[p.name] = schema
+    return {"type": "object", "properties": properties, "additionalProperties": False}
+
+
+def find(ref: str) -> PipelineEndpoint:
+    """An endpoint by id or by name, or NotFound."""
+    endpoint = db.session.get(PipelineEndpoint, ref) or db.session.scalar(
+        select(PipelineEndpoint).filter_by(name=ref))
+    if endpoint is None:
+        raise NotFound(f"Pipeline endpoint '{ref}' does not exist.")
+    return endpoint
+
+
+def version_of(endpoint: PipelineEndpoint, number: Any = None) -> PublishedVersion:
+    """The given version (default: the endpoint's default), or NotFound listing the versions."""
+    if number in (None, ""):
+        number = endpoint.default_version
+    try:
+        number = int(number)
+    except (TypeError, ValueError):
+        raise BadRequest(f"pipelineVersion must be a version number, got {number!r}.",
+                         field="pipelineVersion") from None
+    found = next((v for v in endpoint.versions if v.version == number), None)
+    if found is None:
+        known = ", ".join(str(v.version) for v in endpoint.versions) or "none"
+        raise NotFound(f"Pipeline endpoint '{endpoint.name}' has no version {number} "
+                       f"(versions: {known}).", field="pipelineVersion")
+    return found
+
+
+def publish(pipeline_id: str, *, endpoint: str | None = None, new_endpoint: dict | None = None,
+            set_default: bool = False, description: str = "", by: str = "") -> PublishedVersion:
+    """Freeze the draft as the next version of an endpoint (a new one, or an existing one)."""
+    if (endpoint is None) == (new_endpoint is None):
+        raise BadRequest("Give either 'endpoint' (an existing id or name) or 'new_endpoint'.",
+                         field="endpoint")
+    doc = pipelines.parse(pipelines.get(pipeline_id).document)
+    runs.plan_for(doc, {})  # validation errors block publishing, listed by node
+    if new_endpoint is not None:
+        target = _create_endpoint(new_endpoint, by)
+    else:
+        target = find(endpoint)
+    number = (db.session.scalar(select(func.max(PublishedVersion.version))
+                                .where(PublishedVersion.endpoint_id == target.id)))
+    number = 0 if number is None else number + 1
+    version = PublishedVersion(endpoint=target, version=number, document=doc.dump(),
+                               parameter_schema=parameter_schema(doc), description=description,
+                               pipeline_id=pipeline_id, published_by=by)
+    if number == 0 or set_default:
+        target.default_version = number
+    db.session.add(version)
+    try:
+        db.session.commit()
+    except IntegrityError:  # two publishes of the same endpoint at once
+        db.session.rollback()
+        raise Conflict(f"Pipeline endpoint '{target.name}' was published to at the same "
+                       "time; try again.") from None
+    return version
+
+
+def _create_endpoint(data: dict, by: str) -> PipelineEndpoint:
+    name = data.get("name")
+    if not isinstance(name, str) or not NAME.match(name):
+        raise BadRequest(f"Endpoint name {name!r} must be 1-64 letters, digits, '_' or '-', "
+                         "starting with a letter.", field="new_endpoint.name")
+    if db.session.scalar(select(PipelineEndpoint).filter_by(name=name)):
+        raise Conflict(f"A pipeline endpoint named '{name}' exists; select it instead.",
+                       field="new_endpoint.name")
+    endpoint = PipelineEndpoint(name=name, description=str(data.get("description") or ""),
+                                created_by=by)
+    db.session.add(endpoint)
+    return endpoint
+
+
+def set_default(ref: str, number: Any) -> PipelineEndpoint:
+    """Make a version the endpoint's default."""
+    endpoint = find(ref)
+    endpoint.default_version = version_of(endpoint, number).version
+    db.session.commit()
+    return endpoint
+
+
+def set_enabled(ref: str, enabled: bool) -> PipelineEndpoint:
+    """Enable or disable an endpoint (a disabled one refuses submissions)."""
+    endpoint = find(ref)
+    endpoint.status = ACTIVE if enabled else DISABLED
+    db.session.commit()
+    return endpoint
+
+
+def submit(ref: str, version: Any, body: dict, *, by: str = "", source: str = "api") -> Run:
+    """Submit a run of a published version with Azure ML style assignments."""
+    endpoint = find(ref)
+    if endpoint.status != ACTIVE:
+        raise Conflict(f"Pipeline endpoint '{endpoint.name}' is disabled.")
+    published = version_of(endpoint, version)
+    doc = PipelineDocument.model_validate(published.document)
+    values = dict(body.get("parameter_assignments") or {})
+    for name, path in (body.get("data_path_assignments") or {}).items():
+        param = doc.parameter(name)
+        if param is not None and param.type != "data_path":
+            raise BadRequest(f"DataPathAssignments names '{name}', a {param.type} parameter; "
+                             "put it in ParameterAssignments.", parameter=name)
+        values[name] = path
+    run = runs.submit(doc, parameters=values, experiment=body.get("experiment_name"),
+                      description=body.get("description") or "", source=source,
+                      pipeline_id=published.pipeline_id, submitted_by=by,
+                      endpoint=(endpoint.id, published.version))
+    return run
+
+
+def list_all() -> list[PipelineEndpoint]:
+    """Every endpoint by name."""
+    return list(db.session.scalars(select(PipelineEndpoint).order_by(PipelineEndpoint.name)))
+
+
+def version_dict(v: PublishedVersion) -> dict:
+    """JSON form of a version (document included)."""
+    return {"version": v.version, "description": v.description, "published_by": v.published_by,
+            "published": iso(v.published), "pipeline_id": v.pipeline_id,
+            "is_default": v.endpoint.default_version == v.version,
+            "parameters": v.document.get("parameters", []),
+            "parameter_schema": v.parameter_schema, "document": v.document}
+
+
+def as_dict(endpoint: PipelineEndpoint, *, full: bool = False) -> dict:
+    """JSON form of an endpoint; ``full`` adds its versions."""
+    last = db.session.scalar(select(Run).where(Run.endpoint_id == endpoint.id)
+                             .order_by(Run.created.desc()).limit(1))
+    out = {"id": endpoint.id, "name": endpoint.name, "description": endpoint.description,
+           "status": endpoint.status, "default_version": endpoint.default_version,
+           "versions": len(endpoint.versions), "created": iso(endpoint.created),
+           "created_by": endpoint.created_by,
+           "last_run": None if last is None else {"id": last.id, "status": last.status,
+                                                  "created": iso(last.created)}}
+    if full:
+        out["published"] = [version_dict(v) for v in endpoint.versions]
+    return out
