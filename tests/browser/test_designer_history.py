@@ -141,16 +141,28 @@ def test_auto_layout_moves_nodes_and_undo_restores_them(page, client):
     pid = pipeline_id(client, "Income prediction")
     page.goto(f"/pipelines/{pid}")
     expect(page.locator("g.node")).to_have_count(8)
+    edges = client.get(f"/api/v1/pipelines/{pid}").get_json()["document"]["edges"]
     before = positions(saved_document(page, client, pid))
+
+    # Layered: every module sits below the modules feeding it (inputs on top, outputs below).
     page.get_by_role("button", name="Auto-layout").click()
-    after = positions(saved_document(page, client, pid))
-    assert after != before
-    # Layered left to right: each module sits right of and below the modules feeding it.
-    document = client.get(f"/api/v1/pipelines/{pid}").get_json()["document"]
-    for edge in document["edges"]:
-        source, target = after[edge["from"]["node"]], after[edge["to"]["node"]]
+    rows = positions(saved_document(page, client, pid))
+    assert rows != before
+    for edge in edges:
+        assert rows[edge["to"]["node"]][1] > rows[edge["from"]["node"]][1]
+    # Split Data and the learner feed Train Model side by side on one layer.
+    assert rows["split"][1] == rows["learner"][1] and rows["split"][0] < rows["learner"][0]
+
+    # Layers left to right: each module is also right of its inputs; one undo step each.
+    page.get_by_label("Layout direction").select_option(label="Layers left to right")
+    page.get_by_role("button", name="Auto-layout").click()
+    columns = positions(saved_document(page, client, pid))
+    for edge in edges:
+        source, target = columns[edge["from"]["node"]], columns[edge["to"]["node"]]
         assert target[0] > source[0] and target[1] > source[1]
     page.keyboard.press("Control+z")
+    assert positions(saved_document(page, client, pid)) == rows
+    page.get_by_role("button", name="Undo").click()
     assert positions(saved_document(page, client, pid)) == before
     assert page.errors == []
 

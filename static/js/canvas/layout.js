@@ -1,16 +1,17 @@
 // Auto-layout: a layered arrangement of the document's nodes, as a pure function of the document.
 //
-// Layers follow the wires left to right (one column per layer, sources as late as their first
-// consumer allows); since ports sit on top (inputs) and bottom (outputs), each node is placed
-// below its inputs, so every wire runs down and to the right and none crosses back over a node.
-// direction "TB" gives the classic top-to-bottom layering instead (layers as rows).
+// Layers by longest path (sources as late as their first consumer allows), each layer ordered
+// left to right by the barycentre of its inputs. Ports sit on top (inputs) and bottom (outputs),
+// so the default "TB" puts layers in rows: wires run straight down and the graph stays compact.
+// "LR" puts each layer in a column, left to right, every node below its inputs so that each wire
+// runs down and to the right (wide for long chains; offered as a choice in the toolbar).
 import { NODE_H, NODE_W } from "./geometry.js";
 
 const GAP_X = 60;
 const GAP_Y = 44;
 
-/** Positions {nodeId: {x, y}} of a layered layout of `doc` ("LR" by default, or "TB"). */
-export function layout(doc, { direction = "LR", origin = { x: 40, y: 40 } } = {}) {
+/** Positions {nodeId: {x, y}} of a layered layout of `doc` ("TB" by default, or "LR"). */
+export function layout(doc, { direction = "TB", origin = { x: 40, y: 40 } } = {}) {
   const ids = doc.nodes.map((n) => n.id);
   const preds = new Map(ids.map((id) => [id, []]));
   const succs = new Map(ids.map((id) => [id, []]));

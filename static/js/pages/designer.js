@@ -34,8 +34,8 @@ async function main() {
   const undoButton = el("button", { type: "button", title: "Undo (Ctrl+Z)" }, "Undo");
   const redoButton = el("button", { type: "button", title: "Redo (Ctrl+Shift+Z)" }, "Redo");
   const direction = el("select", { "aria-label": "Layout direction", class: "layout-direction" },
-                       el("option", { value: "LR" }, "Left to right"),
-                       el("option", { value: "TB" }, "Top to bottom"));
+                       el("option", { value: "TB" }, "Layers top to bottom"),
+                       el("option", { value: "LR" }, "Layers left to right"));
   const layoutButton = el("button", { type: "button", title: "Arrange the modules in layers" }, "Auto-layout");
   const helpButton = el("button", { type: "button", title: "Keyboard shortcuts (?)", "aria-label": "Keyboard shortcuts" }, "?");
   const submitButton = el("button", { type: "button", class: "primary" }, "Submit");

@@ -112,7 +112,7 @@ export class DetailsPanel {
     const set = (v) => this.edit(() => this.graph.setParam(id, param.name, v));
     const help = param.description ? el("div", { class: "muted hint" }, param.description) : null;
     if (isBound(value)) {
-      wrap.append(el("span", { class: "field-label" }, param.label || param.name),
+      put(wrap, el("span", { class: "field-label" }, param.label || param.name),
                   el("span", { class: "param-chip", title: "Bound to a pipeline parameter", id: fid },
                      "⚙ ", value.$param),
                   help, server);
@@ -137,7 +137,7 @@ export class DetailsPanel {
         control = el("input", { id: fid, type: "checkbox", checked: Boolean(current),
                                 onchange: () => set(control.checked) });
         wrap.classList.add("field-check");
-        wrap.append(control, label, help, server);
+        put(wrap, control, label, help, server);
         return wrap;
       case "choice":
         control = el("select", { id: fid, onchange: () => set(control.value) },
@@ -158,7 +158,7 @@ export class DetailsPanel {
           oninput: (e) => set(e.target.value),
         }), String(shown(current)));
     }
-    wrap.append(label, control, help, local, server);
+    put(wrap, label, control, help, local, server);
     return wrap;
   }
 
@@ -209,6 +209,11 @@ export class DetailsPanel {
     path.addEventListener("input", commit);
     return el("div", { class: "data-path" }, store, path);
   }
+}
+
+function put(parent, ...children) {
+  parent.append(...children.filter(Boolean));
+  return parent;
 }
 
 function withValue(control, value) {
