@@ -1,0 +1,210 @@
+// Visualize dialog of a step output: data set preview with column statistics, metrics with charts.
+import { api } from "../api.js";
+import { clear, el } from "../dom.js";
+
+const PLOT_CONFIG = { displaylogo: false, responsive: true };
+const number = new Intl.NumberFormat("en-US");
+
+/** Format a number for tables: integers as is, others with up to 4 significant decimals. */
+export function fmt(value) {
+  if (value === null || value === undefined) return "—";
+  if (typeof value !== "number") return String(value);
+  if (Number.isInteger(value)) return number.format(value);
+  const abs = Math.abs(value);
+  return abs !== 0 && (abs < 1e-3 || abs >= 1e6) ? value.toExponential(3) : value.toFixed(4);
+}
+
+function plot(target, data, layout) {
+  if (!window.Plotly) {
+    target.append(el("p", { class: "muted" }, "Charts are unavailable (plotly.js did not load)."));
+    return;
+  }
+  const base = { margin: { l: 50, r: 20, t: 36, b: 44 }, font: { size: 11 } };
+  window.Plotly.newPlot(target, data, { ...base, ...layout }, PLOT_CONFIG);
+}
+
+/** Open the Visualize dialog for one output port of a step. */
+export async function openVisualize({ runId, nodeId, port, title }) {
+  const enc = encodeURIComponent;
+  const url = `/api/v1/runs/${enc(runId)}/steps/${enc(nodeId)}/outputs/${enc(port)}`;
+  const body = el("div", { class: "viz-body" }, el("p", { class: "muted" }, "Loading…"));
+  const summary = el("span", { class: "viz-summary" });
+  const dialog = el("dialog", { class: "visualize", "aria-label": `Visualize ${title}` },
+    el("div", { class: "viz-head" },
+      el("h2", {}, title), summary,
+      el("a", { class: "button", href: url, download: "" }, "Download"),
+      el("button", { type: "button", onclick: () => dialog.close() }, "Close")),
+    body);
+  dialog.addEventListener("close", () => dialog.remove());
+  document.body.append(dialog);
+  dialog.showModal();
+  let preview;
+  try {
+    preview = await api(`${url}/preview?rows=100`, { quiet: true });
+  } catch (error) {
+    clear(body).append(el("p", { class: "error-text", role: "alert" }, error.message));
+    return dialog;
+  }
+  clear(body);
+  if (preview.kind === "dataframe") renderDataset(body, summary, preview);
+  else if (preview.kind === "json") renderJson(body, preview.value);
+  else {
+    body.append(el("p", {}, "This output is a model (", preview.kind, "). ",
+      "Models cannot be previewed; download the file to use it elsewhere."),
+      el("p", { class: "muted" }, preview.description || ""));
+  }
+  return dialog;
+}
+
+/* ---------- data sets ---------- */
+
+function isNumeric(column) {
+  return column.mean !== undefined;
+}
+
+function renderDataset(body, summary, preview) {
+  summary.append(el("strong", { "data-testid": "row-count" }, `${number.format(preview.row_count)} rows`),
+    " × ", el("strong", {}, `${number.format(preview.column_count)} columns`));
+  const chartTitle = el("h3", {});
+  const chartNote = el("p", { class: "muted" });
+  const chart = el("div", { class: "chart" });
+  const columnStats = Object.fromEntries(preview.columns.map((c) => [c.name, c]));
+  const statRows = {};
+  const select = (name) => {
+    for (const [key, row] of Object.entries(statRows)) row.classList.toggle("selected", key === name);
+    showColumn(name, columnStats[name], preview, chartTitle, chartNote, chart);
+  };
+  const head = el("tr", {}, preview.column_names.map((name) => el("th", {},
+    el("button", { type: "button", class: "col-button", title: `Show ${name}`,
+                   onclick: () => select(name) }, name))));
+  const rows = preview.rows.map((row) => el("tr", {}, row.map((cell) => el("td", {}, cellText(cell)))));
+  const table = el("div", { class: "viz-table" },
+    el("table", { "aria-label": "First rows" }, el("thead", {}, head), el("tbody", {}, rows)));
+  const stats = el("table", { class: "col-stats", "aria-label": "Column statistics" },
+    el("thead", {}, el("tr", {}, ["Column", "Type", "Missing", "Unique", "Mean", "Min", "Max",
+      "Top categories"].map((h) => el("th", {}, h)))),
+    el("tbody", {}, preview.columns.map((column) => {
+      const top = (column.top || []).slice(0, 3).map((t) => `${t.value} (${fmt(t.count)})`).join(", ");
+      const row = el("tr", { onclick: () => select(column.name), dataset: { column: column.name } },
+        el("td", {}, column.name), el("td", {}, column.dtype), el("td", {}, fmt(column.missing)),
+        el("td", {}, fmt(column.unique)),
+        el("td", {}, isNumeric(column) ? fmt(column.mean) : ""),
+        el("td", {}, isNumeric(column) ? fmt(column.min) : ""),
+        el("td", {}, isNumeric(column) ? fmt(column.max) : ""),
+        el("td", {}, top));
+      statRows[column.name] = row;
+      return row;
+    })));
+  body.append(
+    el("p", { class: "muted" }, `Showing the first ${number.format(preview.rows.length)} rows.`),
+    table,
+    el("div", { class: "viz-data" },
+      el("section", {}, el("h3", {}, "Columns"), stats),
+      el("section", { "aria-label": "Column chart" }, chartTitle, chartNote, chart)));
+  if (preview.column_names.length) select(preview.column_names[0]);
+}
+
+function cellText(cell) {
+  return cell === null || cell === undefined ? "" : String(cell);
+}
+
+function showColumn(name, column, preview, title, note, chart) {
+  title.textContent = name;
+  if (window.Plotly) window.Plotly.purge(chart);
+  clear(chart);
+  if (!column) return;
+  if (isNumeric(column)) {
+    const index = preview.column_names.indexOf(name);
+    const values = preview.rows.map((row) => row[index]).filter((v) => typeof v === "number");
+    note.textContent = `Histogram of the first ${values.length} rows · mean ${fmt(column.mean)}, ` +
+      `min ${fmt(column.min)}, max ${fmt(column.max)}, missing ${fmt(column.missing)}`;
+    plot(chart, [{ type: "histogram", x: values, marker: { color: "#1f6feb" } }],
+      { title: { text: `${name} (first 100 rows)` }, xaxis: { title: { text: name } },
+        yaxis: { title: { text: "count" } } });
+  } else {
+    const top = column.top || [];
+    note.textContent = `Top ${top.length} categories of all rows · missing ${fmt(column.missing)}, ` +
+      `${fmt(column.unique)} distinct`;
+    plot(chart, [{ type: "bar", x: top.map((t) => t.value), y: top.map((t) => t.count),
+                   marker: { color: "#8250df" } }],
+      { title: { text: `${name}: top categories` }, yaxis: { title: { text: "count" } } });
+  }
+}
+
+/* ---------- metrics ---------- */
+
+function renderJson(body, value) {
+  if (!value || typeof value !== "object" || !value.metrics) {
+    body.append(el("pre", { class: "log" }, JSON.stringify(value, null, 2)));
+    return;
+  }
+  const compare = value.compare && value.compare.metrics ? value.compare : null;
+  body.append(metricTable(value.metrics, compare && compare.metrics));
+  const charts = el("div", { class: "charts" });
+  body.append(charts);
+  const curves = value.curves || {};
+  const other = (compare && compare.curves) || {};
+  const pending = [];
+  const addChart = (label, data, layout) => {
+    const target = el("div", { class: "chart", "aria-label": label });
+    charts.append(el("section", {}, target));
+    pending.push(() => plot(target, data, { title: { text: label }, ...layout }));
+  };
+  const pair = (primary, secondary, build) => [build(primary, "scored data set"),
+    secondary ? build(secondary, "data set to compare") : null].filter(Boolean);
+  if (curves.roc) {
+    addChart("ROC curve", [
+      ...pair(curves.roc, other.roc, (c, name) => ({ x: c.fpr, y: c.tpr, mode: "lines", name })),
+      { x: [0, 1], y: [0, 1], mode: "lines", name: "chance", line: { dash: "dot", color: "#aaa" } }],
+    { xaxis: { title: { text: "false positive rate" }, range: [0, 1] },
+      yaxis: { title: { text: "true positive rate" }, range: [0, 1.02] } });
+  }
+  if (curves.pr) {
+    addChart("Precision-recall curve",
+      pair(curves.pr, other.pr, (c, name) => ({ x: c.recall, y: c.precision, mode: "lines", name })),
+      { xaxis: { title: { text: "recall" }, range: [0, 1] },
+        yaxis: { title: { text: "precision" }, range: [0, 1.02] } });
+  }
+  if (curves.confusion_matrix) body.append(confusionTable(curves.confusion_matrix));
+  if (curves.residuals) {
+    const { actual, predicted } = curves.residuals;
+    const all = actual.concat(predicted);
+    const lo = Math.min(...all);
+    const hi = Math.max(...all);
+    addChart("Predicted vs actual", [
+      { x: actual, y: predicted, mode: "markers", type: "scatter", name: "rows",
+        marker: { size: 5, opacity: 0.7 } },
+      { x: [lo, hi], y: [lo, hi], mode: "lines", name: "perfect", line: { dash: "dot", color: "#aaa" } }],
+    { xaxis: { title: { text: "actual" } }, yaxis: { title: { text: "predicted" } } });
+  }
+  if (curves.residual_histogram) {
+    const { bins, counts } = curves.residual_histogram;
+    const centers = counts.map((_, i) => (bins[i] + bins[i + 1]) / 2);
+    addChart("Residuals (actual − predicted)", [{ type: "bar", x: centers, y: counts,
+      marker: { color: "#1a7f37" } }], { bargap: 0.02, xaxis: { title: { text: "residual" } },
+      yaxis: { title: { text: "count" } } });
+  }
+  // Plot once every chart has its cell, so each is sized to its final width.
+  for (const draw of pending) draw();
+}
+
+function metricTable(metrics, compared) {
+  const names = Object.keys(metrics);
+  if (compared) for (const name of Object.keys(compared)) if (!names.includes(name)) names.push(name);
+  return el("table", { class: "metric-table", "aria-label": "Metrics" },
+    el("thead", {}, el("tr", {}, el("th", {}, "Metric"), el("th", {}, compared ? "Scored data set" : "Value"),
+      compared ? el("th", {}, "Data set to compare") : null)),
+    el("tbody", {}, names.map((name) => el("tr", { dataset: { metric: name } },
+      el("th", { scope: "row" }, name),
+      el("td", { class: "num" }, fmt(metrics[name])),
+      compared ? el("td", { class: "num" }, fmt(compared[name])) : null))));
+}
+
+function confusionTable({ labels, matrix }) {
+  return el("section", {}, el("h3", {}, "Confusion matrix"),
+    el("table", { class: "confusion metric-table", "aria-label": "Confusion matrix" },
+      el("thead", {}, el("tr", {}, el("th", {}, "actual \\ predicted"),
+        labels.map((label) => el("th", {}, label)))),
+      el("tbody", {}, matrix.map((row, i) => el("tr", {},
+        el("th", { scope: "row" }, labels[i]), row.map((count) => el("td", {}, fmt(count))))))));
+}

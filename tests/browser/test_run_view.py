@@ -1,0 +1,159 @@
+"""The run view: live step status, outputs, Visualize, errors, cancel and resubmit, as a person."""
+
+import copy
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+RUN_TIMEOUT = 60_000
+STEPS = 8
+SLOW_SQL = ("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x < 1000000000) "
+            "SELECT count(*) AS n FROM c;")
+
+
+def income(page):
+    pipelines = page.request.get("/api/v1/pipelines").json()["pipelines"]
+    summary = next(p for p in pipelines if p["name"] == "Income prediction")
+    return page.request.get(f"/api/v1/pipelines/{summary['id']}").json()
+
+
+def submit(page, pipeline_id, **body):
+    response = page.request.post(f"/api/v1/pipelines/{pipeline_id}/runs", data=body)
+    assert response.status == 202, response.text()
+    return response.json()["id"]
+
+
+def submit_document(page, document, **body):
+    response = page.request.post("/api/v1/runs", data={"document": document, **body})
+    assert response.status == 202, response.text()
+    return response.json()["id"]
+
+
+def step(page, label):
+    return page.get_by_role("list", name="Steps").get_by_role("button").filter(
+        has=page.locator(".step-label", has_text=re.compile(f"^{re.escape(label)}$")))
+
+
+@pytest.fixture
+def finished_income(page):
+    """The Income sample submitted and watched until every step is Finished."""
+    pipeline = income(page)
+    run_id = submit(page, pipeline["id"], experiment="browser")
+    page.goto(f"/runs/{run_id}")
+    expect(page.get_by_role("heading", name="Income prediction")).to_be_visible()
+    statuses = page.get_by_test_id("step-status")
+    expect(statuses).to_have_count(STEPS)
+    expect(statuses).to_have_text(["Finished"] * STEPS, timeout=RUN_TIMEOUT)
+    expect(page.get_by_test_id("run-status")).to_have_text("Finished")
+    return run_id
+
+
+def test_every_step_reaches_finished_and_header_shows_the_run(page, finished_income):
+    header = page.get_by_role("region", name="Run summary")
+    expect(header).to_contain_text("browser")
+    expect(header).to_contain_text("training_data = samples:income/us.csv")
+    expect(header.get_by_role("button", name="Cancel", exact=True)).to_have_count(0)
+    nodes = page.locator("g.node[data-status]")
+    if nodes.count():
+        expect(page.locator('g.node[data-status="Finished"]')).to_have_count(STEPS)
+    page.screenshot(path="test-results/run-view.png")
+    assert page.errors == []
+
+
+def test_step_parameters_and_split_data_row_count(page, finished_income):
+    step(page, "Split Data").click()
+    panel = page.get_by_role("complementary").filter(has=page.get_by_role("tab", name="Parameters"))
+    expect(panel.get_by_role("heading", name="Split Data")).to_be_visible()
+    params = panel.get_by_role("definition")
+    expect(panel.locator('[data-param="fraction"]')).to_have_text("0.7")
+    expect(params.first).to_be_visible()
+
+    step(page, "Import Data").click()
+    expect(panel.locator('[data-param="path"]')).to_contain_text("samples:income/us.csv")
+    expect(panel.locator('[data-param="path"]')).to_contain_text("parameter training_data")
+
+    step(page, "Split Data").click()
+    panel.get_by_role("tab", name="Outputs + logs").click()
+    download = panel.get_by_role("link", name=re.compile("^Download Results ?1$", re.I))
+    expect(download).to_have_attribute("href", re.compile(r"/outputs/results1\?format=csv$"))
+    panel.get_by_role("button", name=re.compile("^Visualize Results ?1$", re.I)).click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_test_id("row-count")).to_have_text("2,100 rows")
+    expect(dialog.get_by_role("table", name="First rows").locator("tbody tr")).to_have_count(100)
+    stats = dialog.get_by_role("table", name="Column statistics")
+    expect(stats.locator('tr[data-column="age"]')).to_be_visible()
+    stats.locator('tr[data-column="education"]').click()
+    expect(dialog.locator(".js-plotly-plot")).to_be_visible()
+    expect(dialog).to_contain_text("Top")
+    dialog.get_by_role("button", name="Close").click()
+    expect(page.get_by_role("dialog")).to_have_count(0)
+    assert page.errors == []
+
+
+def test_evaluate_model_metrics_and_charts(page, finished_income):
+    step(page, "Evaluate Model").click()
+    page.get_by_role("tab", name="Outputs + logs").click()
+    page.get_by_role("button", name=re.compile("^Visualize")).click()
+    dialog = page.get_by_role("dialog")
+    metrics = dialog.get_by_role("table", name="Metrics")
+    expect(metrics.locator('tr[data-metric="auc"]')).to_contain_text(re.compile(r"auc\s*0\.\d{4}"))
+    expect(dialog.locator(".js-plotly-plot").first).to_be_visible()
+    expect(dialog.get_by_role("table", name="Confusion matrix")).to_contain_text(">50K")
+    assert page.errors == []
+
+
+def test_failing_step_shows_its_error(page):
+    document = copy.deepcopy(income(page)["document"])
+    for node in document["nodes"]:
+        if node["id"] == "train":
+            node["params"]["label_column"] = "incme"
+    run_id = submit_document(page, document, experiment="failures")
+    page.goto(f"/runs/{run_id}")
+    expect(page.get_by_test_id("run-status")).to_have_text("Failed", timeout=RUN_TIMEOUT)
+    expect(step(page, "Train Model").get_by_test_id("step-status")).to_have_text("Failed")
+    expect(step(page, "Score Model").get_by_test_id("step-status")).to_have_text("Skipped")
+    step(page, "Train Model").click()
+    page.get_by_role("tab", name="Outputs + logs").click()
+    error = page.locator(".step-error")
+    expect(error).to_contain_text("label column 'incme' is not in the data set")
+    expect(error.locator(".error-type")).not_to_be_empty()
+    error.get_by_text("Traceback", exact=True).click()
+    expect(error.locator("pre")).to_contain_text("Traceback (most recent call last)")
+    expect(page.get_by_label("Step log")).to_contain_text(
+        "incme")
+    assert page.errors == []
+
+
+def test_cancel_a_long_run(page):
+    document = {"name": "Slow SQL", "nodes": [
+        {"id": "data", "module": "enter_data_manually", "position": {"x": 0, "y": 0},
+         "params": {"data": "a\n1\n2\n"}},
+        {"id": "sql", "module": "apply_sql_transformation", "position": {"x": 0, "y": 120},
+         "params": {"sql": SLOW_SQL}}],
+        "edges": [{"from": {"node": "data", "port": "dataset"}, "to": {"node": "sql", "port": "t1"}}]}
+    run_id = submit_document(page, document, experiment="slow")
+    page.goto(f"/runs/{run_id}")
+    expect(step(page, "Apply SQL Transformation").get_by_test_id("step-status")).to_have_text(
+        "Running", timeout=RUN_TIMEOUT)
+    step(page, "Apply SQL Transformation").click()
+    page.get_by_role("button", name="Cancel", exact=True).click()
+    expect(page.get_by_test_id("run-status")).to_have_text("Canceled", timeout=RUN_TIMEOUT)
+    expect(page.get_by_role("button", name="Cancel", exact=True)).to_have_count(0)
+    assert page.errors == []
+
+
+def test_resubmit_opens_the_new_run(page, finished_income):
+    page.get_by_role("button", name="Resubmit").click()
+    dialog = page.get_by_role("dialog", name="Resubmit run")
+    expect(dialog.get_by_label("Experiment")).to_have_value("browser")
+    expect(dialog.get_by_label("training_data path")).to_have_value("income/us.csv")
+    dialog.get_by_label("Experiment").fill("again")
+    dialog.get_by_label("Description").fill("second try")
+    dialog.get_by_role("button", name="Submit").click()
+    page.wait_for_url(re.compile(r"/runs/(?!" + finished_income + ")"))
+    expect(page.get_by_role("region", name="Run summary")).to_contain_text("again")
+    expect(page.get_by_role("region", name="Run summary")).to_contain_text("second try")
+    expect(page.get_by_test_id("step-status")).to_have_text(
+        [re.compile("Finished|Reused")] * STEPS, timeout=RUN_TIMEOUT)
+    assert page.errors == []
