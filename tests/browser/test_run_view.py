@@ -131,7 +131,8 @@ def test_cancel_a_long_run(page):
          "params": {"data": "a\n1\n2\n"}},
         {"id": "sql", "module": "apply_sql_transformation", "position": {"x": 0, "y": 120},
          "params": {"sql": SLOW_SQL}}],
-        "edges": [{"from": {"node": "data", "port": "dataset"}, "to": {"node": "sql", "port": "t1"}}]}
+        "edges": [{"from": {"node": "data", "port": "dataset"},
+                   "to": {"node": "sql", "port": "t1"}}]}
     run_id = submit_document(page, document, experiment="slow")
     page.goto(f"/runs/{run_id}")
     expect(step(page, "Apply SQL Transformation").get_by_test_id("step-status")).to_have_text(
