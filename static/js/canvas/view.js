@@ -5,7 +5,10 @@
 //   view.select(ids); view.selection -> [ids]; view.fit(); view.zoomBy(factor); view.render();
 //   view.setStatuses({nodeId: "NotStarted" | "Queued" | "Running" | "Finished" | "Failed" |
 //                     "Reused" | "Skipped" | "Canceled"})   -> chip + data-status on the node <g>
+//       (merged into the statuses already shown, so one step's update may come alone; null clears)
 //   view.setErrors({nodeId: [messages]})                      -> red badge + data-has-errors
+//       (replaces every badge; {} clears them)
+// CSS: link static/css/designer.css (the canvas rules live there).
 //   events: "selectionchange" (detail {ids}); in edit mode also "wirerefused" (detail {reason}).
 // DOM: <g class="node" data-node-id data-module> with a label <text class="node-label">, ports
 //   <circle class="port port-in|port-out" data-port data-type> holding <title>"name (type)";
@@ -148,9 +151,10 @@ export class CanvasView extends EventTarget {
     this.schedule();
   }
 
-  /** Show each node's run status ({nodeId: status}). */
+  /** Show run statuses ({nodeId: status}); merged into the shown ones, null clears a node's. */
   setStatuses(statuses) {
-    this.statuses = { ...statuses };
+    this.statuses = { ...this.statuses, ...statuses };
+    for (const [id, status] of Object.entries(statuses)) if (!status) delete this.statuses[id];
     for (const id of this.nodeEls.keys()) this.drawStatus(id);
   }
 
@@ -191,7 +195,7 @@ export class CanvasView extends EventTarget {
           class: `port port-${side}${port.optional ? " optional" : ""}`, cx: at.x, cy: at.y,
           r: PORT_R, "data-port": port.name, "data-type": port.type,
           style: `fill: var(--port-${port.type}, #6e7781)`,
-        }, svg("title", { text: `${port.label || port.name} (${port.type})` })));
+        }, svg("title", { text: `${port.name} (${port.type})` })));
       }
     }
     return { g, text, label, module: node.module, status: null, badge: null, x: 0, y: 0 };
