@@ -145,3 +145,20 @@ def test_details_form_fields_and_column_picker(page, client):
     assert learner["comment"] == "Tuned on the US data"
     assert learner["regenerate_output"] is True
     assert page.errors == []
+
+
+def test_data_path_field_has_datastore_and_path(page, client):
+    created = client.post("/api/v1/pipelines", json={"document": EMPTY}).get_json()
+    page.goto(f"/pipelines/{created['id']}")
+    page.locator('.palette-item[data-module="export_data"]').dblclick()
+    exported = page.locator('g.node[data-module="export_data"]')
+    expect(exported).to_have_count(1)
+    expect(exported).to_have_class("node selected")
+    expect(page.locator(".details .panel-title")).to_have_text("Export Data")
+    page.get_by_label("Path datastore").select_option("samples")
+    page.get_by_label("Path path").fill("out/scored.csv")
+    saved(page)
+    document = client.get(f"/api/v1/pipelines/{created['id']}").get_json()["document"]
+    assert document["nodes"][0]["params"]["path"] == {"datastore": "samples",
+                                                      "path": "out/scored.csv"}
+    assert page.errors == []

@@ -189,3 +189,19 @@ def test_zoom_buttons_wheel_and_fit(page, client):
     after = body(page, "import").bounding_box()
     assert round(after["x"] - before["x"]) == -100 and round(after["y"] - before["y"]) == 50
     assert page.errors == []
+
+
+def test_history_keeps_more_than_fifty_steps(page, client):
+    pid = pipeline_id(client, "Income prediction")
+    page.goto(f"/pipelines/{pid}")
+    expect(page.locator("g.node")).to_have_count(8)
+    original = positions(saved_document(page, client, pid))
+    body(page, "evaluate").click()
+    for _ in range(55):
+        page.keyboard.press("ArrowRight")                # each nudge is one step
+    nudged = positions(saved_document(page, client, pid))["evaluate"]
+    assert nudged[0] == original["evaluate"][0] + 55
+    for _ in range(55):
+        page.keyboard.press("Control+z")
+    assert positions(saved_document(page, client, pid)) == original
+    assert page.errors == []
