@@ -158,3 +158,52 @@ def test_resubmit_opens_the_new_run(page, finished_income):
     expect(page.get_by_test_id("step-status")).to_have_text(
         [re.compile("Finished|Reused")] * STEPS, timeout=RUN_TIMEOUT)
     assert page.errors == []
+
+
+def diabetes(page):
+    pipelines = page.request.get("/api/v1/pipelines").json()["pipelines"]
+    return next(p for p in pipelines if p["name"] == "Diabetes progression regression")
+
+
+def test_polling_fallback_canvas_click_and_regression_charts(page):
+    page.route("**/api/v1/runs/*/events", lambda route: route.fulfill(status=503, body="down"))
+    run_id = submit(page, diabetes(page)["id"], experiment="regression")
+    page.goto(f"/runs/{run_id}")
+    expect(page.get_by_test_id("run-status")).to_have_text("Finished", timeout=RUN_TIMEOUT)
+    expect(page.get_by_test_id("step-status")).to_have_text(["Finished"] * 6)
+    node = page.locator('g.node[data-node-id="evaluate"]')
+    expect(node).to_have_attribute("data-status", "Finished")
+    node.click()
+    expect(step(page, "Evaluate Model")).to_have_attribute("aria-pressed", "true")
+    panel = page.get_by_role("complementary").filter(has=page.get_by_role("tab", name="Parameters"))
+    expect(panel.get_by_role("heading", name="Evaluate Model")).to_be_visible()
+    panel.get_by_role("tab", name="Outputs + logs").click()
+    expect(panel.get_by_label("Step log")).to_contain_text("rmse")
+    panel.get_by_role("button", name=re.compile("^Visualize")).click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog.locator('tr[data-metric="rmse"]')).to_contain_text(re.compile(r"\d+\.\d{4}"))
+    expect(dialog.get_by_label("Predicted vs actual").locator(".main-svg").first).to_be_visible()
+    residuals = dialog.get_by_label("Residuals (actual − predicted)")
+    expect(residuals.locator(".main-svg").first).to_be_visible()
+    assert page.errors == []
+
+
+def test_resubmit_after_the_pipeline_was_deleted(page):
+    pipeline = diabetes(page)
+    run_id = submit(page, pipeline["id"], experiment="orphans")
+    assert page.request.delete(f"/api/v1/pipelines/{pipeline['id']}").status == 204
+    page.goto(f"/runs/{run_id}")
+    expect(page.get_by_test_id("run-status")).to_have_text("Finished", timeout=RUN_TIMEOUT)
+    page.get_by_role("button", name="Resubmit").click()
+    dialog = page.get_by_role("dialog", name="Resubmit run")
+    dialog.get_by_label("training_data path").fill("diabetes/missing.csv")
+    dialog.get_by_role("button", name="Submit").click()
+    expect(dialog.get_by_role("alert")).to_contain_text("missing.csv")
+    dialog.get_by_label("training_data path").fill("diabetes/diabetes.csv")
+    dialog.get_by_role("button", name="Submit").click()
+    page.wait_for_url(re.compile(r"/runs/(?!" + run_id + ")"))
+    summary = page.get_by_role("region", name="Run summary")
+    expect(summary).to_contain_text("orphans")
+    expect(summary.get_by_role("heading")).to_have_text("Diabetes progression regression")
+    expect(page.get_by_test_id("run-status")).to_have_text("Finished", timeout=RUN_TIMEOUT)
+    assert page.errors == []
