@@ -69,8 +69,8 @@ function renderSteps() {
                    onclick: () => select(step.node_id) },
       el("span", { class: "step-label" }, step.label),
       el("span", { class: "step-meta" }, statusBadge(step.status, { "data-testid": "step-status" }),
-        el("span", { class: "muted" }, step.duration !== null && step.duration !== undefined
-          ? duration(step.duration) : ""))))));
+        el("span", { class: "muted" }, step.status !== "Skipped" && step.duration !== null &&
+          step.duration !== undefined ? duration(step.duration) : ""))))));
   if (state.view) {
     state.view.setStatuses(Object.fromEntries(steps.map((s) => [s.node_id, s.status])));
   }
