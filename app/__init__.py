@@ -9,7 +9,7 @@ from flask import Flask
 from sqlalchemy import event
 
 from . import config, errors
-from .extensions import db
+from .extensions import db, login_manager
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -23,6 +23,7 @@ def create_app(test_config: dict | None = None) -> Flask:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     db.init_app(app)
+    login_manager.init_app(app)
     with app.app_context():
         _tune_sqlite(db.engine)
         from . import models  # noqa: F401 - registers the tables
@@ -38,10 +39,15 @@ def create_app(test_config: dict | None = None) -> Flask:
     errors.register(app)
 
     from .api import register as register_api
+    from .services import auth
+    from .views import auth as auth_views
     from .views import pages
 
+    login_manager.user_loader(auth.load_session_user)
+    app.jinja_env.globals["csrf_token"] = auth.csrf_token
     register_api(app)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(auth_views.bp)
     return app
 
 

@@ -28,14 +28,22 @@ def main():
 @main.command()
 def init():
     """Create the database, register the `samples` datastore and load the sample pipelines."""
-    from .services import samples
+    from .services import auth, samples
 
     app = _app()
     with app.app_context():
         loaded = [(p.name, p.id) for p in samples.init()]
+        password = None
+        if not auth.list_users():
+            given = app.config["DESIGNER_ADMIN_PASSWORD"] or None
+            _, password = auth.add_user("admin", given, role="admin")
+            password = None if given else password
     click.echo(f"Instance ready in {app.config['DESIGNER_HOME']}")
     for name, pipeline_id in loaded:
         click.echo(f"  sample pipeline: {name} ({pipeline_id})")
+    if password:
+        click.echo(f"  admin user: admin, one-time password: {password}")
+        click.echo("  (shown once; change it with `designer users set-password admin`)")
 
 
 @main.command()
@@ -139,3 +147,143 @@ def datastores_list():
     with app.app_context():
         for store in service.list_all():
             click.echo(f"{store.name}\t{store.root}")
+
+
+def _fail(exc: AppError):
+    raise click.ClickException(exc.message) from None
+
+
+@main.group()
+def users():
+    """Manage the people who sign in."""
+
+
+@users.command("add")
+@click.argument("username")
+@click.option("--role", default="viewer", show_default=True,
+              type=click.Choice(["viewer", "runner", "editor", "admin"]))
+@click.option("--password", help="Default: generated and printed once.")
+def users_add(username, role, password):
+    """Create a user."""
+    from .services import auth
+
+    with _app().app_context():
+        try:
+            _, secret = auth.add_user(username, password, role)
+        except AppError as exc:
+            _fail(exc)
+    click.echo(f"{username}\t{role}" + ("" if password else f"\tpassword: {secret}"))
+
+
+@users.command("list")
+def users_list():
+    """List users: name, role, active."""
+    from .services import auth
+
+    with _app().app_context():
+        for user in auth.list_users():
+            click.echo(f"{user.username}\t{user.role}\t{'active' if user.active else 'disabled'}")
+
+
+@users.command("set-role")
+@click.argument("username")
+@click.argument("role", type=click.Choice(["viewer", "runner", "editor", "admin"]))
+def users_set_role(username, role):
+    """Change a user's role (their sessions end)."""
+    from .services import auth
+
+    with _app().app_context():
+        try:
+            auth.set_role(username, role)
+        except AppError as exc:
+            _fail(exc)
+    click.echo(f"{username}\t{role}")
+
+
+@users.command("set-password")
+@click.argument("username")
+@click.password_option()
+def users_set_password(username, password):
+    """Set a user's password (their sessions end)."""
+    from .services import auth
+
+    with _app().app_context():
+        try:
+            auth.set_password(username, password)
+        except AppError as exc:
+            _fail(exc)
+    click.echo(f"password of {username} changed")
+
+
+@users.command("disable")
+@click.argument("username")
+def users_disable(username):
+    """Disable a user: refused at once, sessions end."""
+    from .services import auth
+
+    with _app().app_context():
+        try:
+            auth.set_user_active(username, False)
+        except AppError as exc:
+            _fail(exc)
+    click.echo(f"{username}\tdisabled")
+
+
+@users.command("enable")
+@click.argument("username")
+def users_enable(username):
+    """Enable a disabled user."""
+    from .services import auth
+
+    with _app().app_context():
+        try:
+            auth.set_user_active(username, True)
+        except AppError as exc:
+            _fail(exc)
+    click.echo(f"{username}\tactive")
+
+
+@main.group()
+def clients():
+    """Manage service principals (OAuth 2.0 clients for scripts)."""
+
+
+@clients.command("create")
+@click.argument("name")
+@click.option("--role", default="runner", show_default=True,
+              type=click.Choice(["viewer", "runner", "editor", "admin"]))
+def clients_create(name, role):
+    """Create a client; prints {"client_id", "client_secret"} (the secret is shown once)."""
+    from .services import auth
+
+    with _app().app_context():
+        try:
+            client, secret = auth.create_client(name, role, by="cli")
+        except AppError as exc:
+            _fail(exc)
+        click.echo(json.dumps({"client_id": client.client_id, "client_secret": secret}))
+
+
+@clients.command("list")
+def clients_list():
+    """List clients: name, client id, role, active."""
+    from .services import auth
+
+    with _app().app_context():
+        for c in auth.list_clients():
+            click.echo(f"{c.name}\t{c.client_id}\t{c.role}\t"
+                       f"{'active' if c.active else 'disabled'}")
+
+
+@clients.command("disable")
+@click.argument("name")
+def clients_disable(name):
+    """Disable a client: its tokens stop working at once."""
+    from .services import auth
+
+    with _app().app_context():
+        try:
+            auth.set_client_active(name, False)
+        except AppError as exc:
+            _fail(exc)
+    click.echo(f"{name}\tdisabled")

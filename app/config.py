@@ -31,6 +31,12 @@ def load(environ: dict[str, str] | None = None) -> dict:
         "DESIGNER_SSE_SECONDS": float(env.get("DESIGNER_SSE_SECONDS", "25")),
         "DESIGNER_DISPATCHER": _bool(env.get("DESIGNER_DISPATCHER", "false")),
         "SECRET_KEY": env.get("DESIGNER_SECRET_KEY") or _instance_secret(home),
+        "DESIGNER_TOKEN_SECONDS": int(env.get("DESIGNER_TOKEN_SECONDS", "3600")),
+        "DESIGNER_ADMIN_PASSWORD": env.get("DESIGNER_ADMIN_PASSWORD", ""),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _bool(env.get("DESIGNER_SECURE_COOKIES", "false")),
+        "REMEMBER_COOKIE_HTTPONLY": True,
         "DESIGNER_UPLOAD_MAX_BYTES": upload_max,
         "DESIGNER_UPLOAD_EXTENSIONS": tuple(
             e.strip().lower() for e in env.get(

@@ -31,6 +31,20 @@ class BadRequest(AppError):
     """Malformed or invalid input."""
 
 
+class Unauthorized(AppError):
+    """No valid credentials: sign in or send a bearer token."""
+
+    status = 401
+    title = "authentication required"
+
+
+class Forbidden(AppError):
+    """Valid credentials without the right to do this."""
+
+    status = 403
+    title = "forbidden"
+
+
 class NotFound(AppError):
     """A resource that does not exist."""
 
@@ -69,8 +83,9 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(AppError)
     def app_error(exc: AppError):
+        headers = {"WWW-Authenticate": 'Bearer realm="designer"'} if exc.status == 401 else {}
         if _wants_json():
-            return jsonify(exc.body()), exc.status
+            return jsonify(exc.body()), exc.status, headers
         return f"{exc.status} {exc.message}", exc.status, {"Content-Type": "text/plain"}
 
     @app.errorhandler(ValidationError)

@@ -49,13 +49,63 @@ def app(tmp_path):
                               "SECRET_KEY": "test"})
     with application.app_context():
         samples.init()
+        _principals(application)
     yield application
     application.extensions["designer"].shutdown()
 
 
+ADMIN_PASSWORD = "admin-password"  # noqa: S105 - a test fixture's password
+
+
+def _principals(application):
+    """An admin user and an admin service principal whose token the `client` fixture sends."""
+    from app.services import auth
+
+    auth.add_user("admin", ADMIN_PASSWORD, "admin")
+    client, secret = auth.create_client("tests", "admin")
+    application.config["TEST_CLIENT_CREDENTIALS"] = (client.client_id, secret)
+
+
+def bearer(application, credentials=None) -> str:
+    """A fresh access token from POST /oauth2/token."""
+    client_id, secret = credentials or application.config["TEST_CLIENT_CREDENTIALS"]
+    response = application.test_client().post("/oauth2/token", data={
+        "grant_type": "client_credentials", "client_id": client_id, "client_secret": secret})
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()["access_token"]
+
+
 @pytest.fixture
 def client(app):
-    """Flask's test client."""
+    """Flask's test client, authenticated as an admin service principal (bearer token)."""
+    test_client = app.test_client()
+    test_client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {bearer(app)}"
+    return test_client
+
+
+def sign_in(test_client, username="admin", password=ADMIN_PASSWORD):
+    """Sign in through the login form; returns the session's CSRF token."""
+    import re
+
+    page = test_client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    response = test_client.post("/login", data={
+        "username": username, "password": password, "csrf_token": token})
+    assert response.status_code == 302, response.get_data(as_text=True)[:300]
+    return token
+
+
+@pytest.fixture
+def signed_in(app):
+    """A test client signed in as the admin user (session cookie); ``.csrf`` holds the token."""
+    test_client = app.test_client()
+    test_client.csrf = sign_in(test_client)
+    return test_client
+
+
+@pytest.fixture
+def anonymous(app):
+    """A test client without credentials."""
     return app.test_client()
 
 
@@ -95,6 +145,7 @@ def pg_app(tmp_path):
     })
     with application.app_context():
         samples.init()
+        _principals(application)
     yield application
     application.extensions["designer"].shutdown()
     with application.app_context():

@@ -4,19 +4,57 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import Flask, request
+from flask import Flask, current_app, g, request
+from flask_login import current_user
 from pydantic import BaseModel
 
-from ..errors import BadRequest
+from ..errors import BadRequest, Forbidden, Unauthorized
+from ..services import auth
+
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+def current_principal() -> tuple[auth.Principal | None, str]:
+    """A bearer token's client, else the signed-in user; or None and why."""
+    header = request.headers.get("Authorization")
+    if header is not None:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return None, "Send 'Authorization: Bearer <access token>'."
+        return auth.bearer_principal(token.strip())
+    if current_user.is_authenticated:
+        return auth.Principal("user", current_user.username, current_user.role), ""
+    return None, "Sign in, or send a bearer token from POST /oauth2/token."
 
 
 def authenticate() -> None:
-    """The single gate every /api/v1 request passes; it admits everyone until auth lands."""
-    return None
+    """The single gate every /api request passes: identity, role, CSRF for sessions."""
+    principal, reason = current_principal()
+    if principal is None:
+        raise Unauthorized(reason)
+    view = current_app.view_functions.get(request.endpoint)
+    needed = getattr(view, "required_role", None) or (
+        "viewer" if request.method in SAFE_METHODS else "editor")
+    if not principal.allows(needed):
+        raise Forbidden(f"This needs the {needed} role; {principal.label} is a {principal.role}.")
+    if principal.kind == "user" and request.method not in SAFE_METHODS and not auth.csrf_ok(
+            request.headers.get("X-CSRF-Token")):
+        raise Forbidden("Missing or invalid CSRF token (send the page's X-CSRF-Token header).")
+    g.principal = principal
+
+
+def requires(role: str):
+    """Declare the least role a route needs (default: viewer to read, editor to write)."""
+
+    def decorate(view):
+        view.required_role = role
+        return view
+
+    return decorate
 
 
 def _gate():
-    if request.path.startswith("/api/v1/"):
+    if request.path.startswith("/api/"):
         return authenticate()
     return None
 
@@ -52,6 +90,14 @@ def query(**params: str):
     return decorate
 
 
+def who() -> tuple[str, str]:
+    """(principal label, source) of the current request: recorded on what it creates."""
+    principal = g.get("principal")
+    if principal is None:
+        return "", "api"
+    return principal.label, "ui" if principal.kind == "user" else "api"
+
+
 def register(app: Flask) -> None:
     """Register every API blueprint behind the authentication hook."""
     from . import (
@@ -59,6 +105,7 @@ def register(app: Flask) -> None:
         endpoints,
         experiments,
         modules,
+        oauth,
         openapi,
         parameters,
         pipelines,
@@ -66,6 +113,7 @@ def register(app: Flask) -> None:
     )
 
     app.before_request(_gate)
+    oauth.init(app)
     for module in (modules, pipelines, parameters, runs, experiments, datastores, endpoints,
                    openapi):
         app.register_blueprint(module.bp)

@@ -4,7 +4,7 @@ from flask import Blueprint, current_app, jsonify, request
 
 from ..errors import BadRequest
 from ..services import datastores
-from . import body, query
+from . import body, query, requires
 from .schemas import DatastoreBody
 
 bp = Blueprint("datastores", __name__, url_prefix="/api/v1/datastores")
@@ -17,6 +17,7 @@ def list_datastores():
 
 
 @bp.post("")
+@requires("admin")
 @body(DatastoreBody)
 def add_datastore(payload: DatastoreBody):
     """Register an existing server folder under a name."""

@@ -4,7 +4,7 @@ from flask import Blueprint, jsonify, request, url_for
 
 from ..services import publishing, runs
 from ..services.runtime import runtime
-from . import body, query
+from . import body, query, requires, who
 from .schemas import DefaultVersion, EndpointSubmit, PublishBody
 
 bp = Blueprint("endpoints", __name__, url_prefix="/api/v1")
@@ -17,7 +17,7 @@ def publish(pipeline_id, payload: PublishBody):
     version = publishing.publish(
         pipeline_id, endpoint=payload.endpoint,
         new_endpoint=payload.new_endpoint.model_dump() if payload.new_endpoint else None,
-        set_default=payload.set_default, description=payload.description)
+        set_default=payload.set_default, description=payload.description, by=who()[0])
     return jsonify(publishing.version_dict(version) | {
         "endpoint": publishing.as_dict(version.endpoint)}), 201
 
@@ -70,12 +70,14 @@ def endpoint_runs(ref):
 
 
 @bp.post("/endpoints/<ref>/submit")
+@requires("runner")
 @query(pipelineVersion="string")
 @body(EndpointSubmit)
 def submit(ref, payload: EndpointSubmit):
     """Submit a run of the default (or ?pipelineVersion=N) version; Azure ML's body."""
+    by, source = who()
     run = publishing.submit(ref, request.args.get("pipelineVersion"), payload.model_dump(),
-                            source="api")
+                            by=by, source=source)
     runtime().dispatcher.wake()
     return jsonify({
         "Id": run.id, "Status": {"StatusCode": run.status}, "EndpointId": run.endpoint_id,

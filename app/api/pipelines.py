@@ -4,7 +4,7 @@ from flask import Blueprint, jsonify, url_for
 
 from ..services import pipelines, runs
 from ..services.runtime import runtime
-from . import body
+from . import body, requires, who
 from .schemas import PipelineBody, PipelineUpdate, SubmitRun
 
 bp = Blueprint("pipelines", __name__, url_prefix="/api/v1/pipelines")
@@ -47,6 +47,7 @@ def delete_pipeline(pipeline_id):
 
 
 @bp.post("/validate")
+@requires("viewer")
 @body(PipelineBody)
 def validate_document(payload: PipelineBody):
     """Validate a document without storing it: per-node errors and warnings."""
@@ -54,6 +55,7 @@ def validate_document(payload: PipelineBody):
 
 
 @bp.post("/columns")
+@requires("viewer")
 @body(PipelineBody)
 def document_columns(payload: PipelineBody):
     """Columns each data set input will have, known before any run (null when unknown)."""
@@ -78,8 +80,9 @@ def _validation(doc) -> dict:
 def submit_run(pipeline_id, payload: SubmitRun):
     """Submit a run of the draft as it is now, with parameter values and an experiment."""
     pipeline = pipelines.get(pipeline_id)
-    run = runs.submit(pipeline.document, pipeline_id=pipeline.id, source="api",
-                      **payload.model_dump())
+    by, source = who()
+    run = runs.submit(pipeline.document, pipeline_id=pipeline.id, source=source,
+                      submitted_by=by, **payload.model_dump())
     runtime().dispatcher.wake()
     location = url_for("runs.get_run", run_id=run.id)
     return jsonify(runs.as_dict(run, full=False)), 202, {"Location": location}

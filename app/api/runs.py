@@ -11,7 +11,7 @@ from ..errors import BadRequest
 from ..extensions import db
 from ..services import outputs, runs
 from ..services.runtime import runtime
-from . import body, query
+from . import body, query, requires, who
 from .schemas import SubmitDocument
 
 bp = Blueprint("runs", __name__, url_prefix="/api/v1/runs")
@@ -23,7 +23,8 @@ TERMINAL = ("Finished", "Failed", "Canceled")
 def submit_document(payload: SubmitDocument):
     """Submit a run of an inline pipeline document."""
     fields = payload.model_dump(exclude={"document"})
-    run = runs.submit(payload.document, source="api", **fields)
+    by, source = who()
+    run = runs.submit(payload.document, source=source, submitted_by=by, **fields)
     runtime().dispatcher.wake()
     return jsonify(runs.as_dict(run, full=False)), 202, {
         "Location": url_for(".get_run", run_id=run.id)}
@@ -51,6 +52,7 @@ def get_run(run_id):
 
 
 @bp.post("/<run_id>/cancel")
+@requires("runner")
 def cancel_run(run_id):
     """Cancel a queued run, or ask a running one to stop."""
     run = runs.cancel(run_id, runtime().dispatcher)

@@ -4,6 +4,8 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
+from tests.conftest import _principals, bearer
+
 
 @pytest.fixture
 def api_schema(tmp_path):
@@ -14,11 +16,14 @@ def api_schema(tmp_path):
                               "DESIGNER_SSE_SECONDS": 0.2})
     with application.app_context():
         samples.init()
-    yield schemathesis.openapi.from_wsgi("/api/openapi.json", application)
+        _principals(application)
+    headers = {"Authorization": f"Bearer {bearer(application)}"}
+    yield schemathesis.openapi.from_wsgi("/api/openapi.json", application, headers=headers), headers
     application.extensions["designer"].shutdown()
 
 
 def test_no_route_answers_500(api_schema):
+    api_schema, headers = api_schema
     operations = [result.ok() for result in api_schema.get_all_operations()]
     assert len(operations) >= 15
     for operation in operations:
@@ -27,7 +32,7 @@ def test_no_route_answers_500(api_schema):
         @settings(max_examples=30, deadline=None, database=None,
                   suppress_health_check=list(HealthCheck))
         def check(case):
-            response = case.call()
+            response = case.call(headers=headers)
             assert response.status_code < 500, (
                 f"{case.method} {case.formatted_path} -> {response.status_code}: "
                 f"{response.text[:300]}")

@@ -139,10 +139,11 @@ def test_openapi_describes_every_api_route(app, client):
     assert "PipelineDocument" in spec["components"]["schemas"]
 
 
-def test_pages_render_and_escape_names(client):
+def test_pages_render_and_escape_names(client, signed_in):
     created = client.post("/api/v1/pipelines",
                           json={"document": {**SAMPLE, "name": "<script>x</script>"}})
     pid = created.get_json()["id"]
+    client = signed_in
     page = client.get(f"/pipelines/{pid}").get_data(as_text=True)
     assert "&lt;script&gt;x&lt;/script&gt; · Pipeline Designer" in page
     assert "<script>x" not in page

@@ -282,13 +282,18 @@ def test_interrupted_runs_are_failed_at_start_up(app, client):
 
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])
 def test_background_dispatcher_runs_concurrent_submits(request, database):
+    from tests.conftest import bearer
+
     app = request.getfixturevalue("app" if database == "sqlite" else "pg_app")
     client = app.test_client()
+    token = bearer(app)
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
     dispatcher = app.extensions["designer"].start_dispatcher()
     ids, errors = [], []
 
     def post(i):
         with app.test_client() as c:
+            c.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
             r = c.post("/api/v1/runs", json={"document": TINY, "experiment": f"e{i % 2}",
                                              "parameters": {"fraction": 0.5 + i / 100}})
             (ids if r.status_code == 202 else errors).append(r.get_json())

@@ -1,0 +1,74 @@
+"""POST /oauth2/token: the OAuth 2.0 client credentials grant (RFC 6749 section 4.4)."""
+
+from __future__ import annotations
+
+from authlib.integrations.flask_oauth2 import AuthorizationServer
+from authlib.oauth2.rfc6749 import ClientMixin, grants
+from flask import Blueprint, Flask, current_app
+from werkzeug.security import check_password_hash
+
+from ..models import ServiceClient
+from ..services import auth
+
+bp = Blueprint("oauth", __name__, url_prefix="/oauth2")
+
+
+class _Client(ClientMixin):
+    """authlib's view of a service principal: client credentials only, no scopes."""
+
+    def __init__(self, row: ServiceClient):
+        self.row = row
+
+    def get_client_id(self):
+        return self.row.client_id
+
+    def get_default_redirect_uri(self):
+        return None
+
+    def get_allowed_scope(self, scope):
+        return ""
+
+    def check_redirect_uri(self, redirect_uri):
+        return False
+
+    def check_client_secret(self, client_secret):
+        return check_password_hash(self.row.secret_hash, client_secret)
+
+    def check_endpoint_auth_method(self, method, endpoint):
+        return endpoint == "token" and method in ("client_secret_basic", "client_secret_post")
+
+    def check_response_type(self, response_type):
+        return False
+
+    def check_grant_type(self, grant_type):
+        return grant_type == "client_credentials"
+
+
+class _ClientCredentials(grants.ClientCredentialsGrant):
+    # HTTP Basic or form fields, as OAuth 2.0 clients commonly send them.
+    TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+
+
+def _query_client(client_id):
+    row = auth.find_client(client_id)
+    return _Client(row) if row is not None else None
+
+
+def _save_token(token, request):
+    auth.store_token(request.client.row, token["access_token"], token["expires_in"])
+
+
+def init(app: Flask) -> None:
+    """Bind the token server to the app (token lifetime from DESIGNER_TOKEN_SECONDS)."""
+    app.config["OAUTH2_TOKEN_EXPIRES_IN"] = {
+        "client_credentials": app.config["DESIGNER_TOKEN_SECONDS"]}
+    server = AuthorizationServer(app, query_client=_query_client, save_token=_save_token)
+    server.register_grant(_ClientCredentials)
+    app.extensions["oauth2_server"] = server
+    app.register_blueprint(bp)
+
+
+@bp.post("/token")
+def token():
+    """Exchange client credentials for a bearer token: access_token, token_type, expires_in."""
+    return current_app.extensions["oauth2_server"].create_token_response()
