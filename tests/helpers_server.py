@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -45,7 +46,7 @@ def http(method: str, url: str, body: bytes | dict | None = None, timeout: float
     """One HTTP request: (status, headers, body bytes); error statuses are returned too."""
     data = json.dumps(body).encode() if isinstance(body, dict) else body
     request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
-    if data is not None:
+    if data is not None and not request.has_header("Content-type"):
         request.add_header("Content-Type", "application/json")
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
@@ -58,11 +59,23 @@ def http(method: str, url: str, body: bytes | dict | None = None, timeout: float
 class Server:
     """A `designer serve` subprocess on a free port; its output goes to a log file."""
 
-    def __init__(self, home: Path, log: Path):
+    def __init__(self, home: Path, log: Path, headers: dict | None = None):
         self.home, self.log_path = home, log
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen | None = None
+        self.headers = dict(headers or {})
+
+    def authorize(self, client_id: str, client_secret: str) -> dict:
+        """Get a bearer token with the client credentials grant; later requests send it."""
+        form = urllib.parse.urlencode({"grant_type": "client_credentials",
+                                       "client_id": client_id, "client_secret": client_secret})
+        status, _, raw = http("POST", self.url + "/oauth2/token", form.encode(),
+                              headers={"Content-Type": "application/x-www-form-urlencoded"})
+        assert status == 200, f"token: {status} {raw!r}\n{self.tail()}"
+        token = json.loads(raw)
+        self.headers = {"Authorization": f"Bearer {token['access_token']}"}
+        return token
 
     def start(self, timeout: float = 60) -> Server:
         """Start the process and wait until GET /health answers."""
@@ -93,7 +106,7 @@ class Server:
 
     def get_json(self, path: str, expect: int = 200) -> dict:
         """GET a JSON resource, asserting its status."""
-        status, _, raw = http("GET", self.url + path)
+        status, _, raw = http("GET", self.url + path, headers=self.headers)
         assert status == expect, f"GET {path}: {status} {raw[:500]!r}\n{self.tail()}"
         return json.loads(raw)
 

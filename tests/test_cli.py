@@ -190,3 +190,48 @@ def test_run_pipeline_metrics_retrain_and_reuse(tmp_path):
                                                       "path": "income/non_us.csv"}
     assert retrain["experiment"] == "retrain"
     assert retrain["source"] == "cli"
+
+
+def test_users_and_clients_commands(tmp_path):
+    import re
+
+    home = tmp_path / "accounts"
+    first = designer(home, "init")
+    assert first.returncode == 0, first.stderr
+    assert re.search(r"admin user: admin, one-time password: \S{12,}", first.stdout)
+    assert "one-time password" not in designer(home, "init").stdout
+    added = designer(home, "users", "add", "alice", "--role", "runner")
+    assert added.returncode == 0 and re.match(r"alice\trunner\tpassword: \S+", added.stdout)
+    assert designer(home, "users", "set-role", "alice", "editor").returncode == 0
+    assert designer(home, "users", "disable", "alice").returncode == 0
+    listed = designer(home, "users", "list").stdout.splitlines()
+    assert listed == ["admin\tadmin\tactive", "alice\teditor\tdisabled"]
+    taken = designer(home, "users", "add", "alice")
+    assert taken.returncode != 0 and "User 'alice' already exists." in taken.stderr
+    short = designer(home, "users", "add", "bob", "--password", "short")
+    assert short.returncode != 0 and "at least 10 characters" in short.stderr
+    created = designer(home, "clients", "create", "nightly", "--role", "runner")
+    credentials = json.loads(created.stdout)
+    assert set(credentials) == {"client_id", "client_secret"}
+    assert designer(home, "clients", "disable", "nightly").returncode == 0
+    (row,) = designer(home, "clients", "list").stdout.splitlines()
+    assert row == f"nightly\t{credentials['client_id']}\trunner\tdisabled"
+    assert credentials["client_secret"] not in (home / "designer.db").read_bytes().decode(
+        "latin-1")
+
+
+def test_admin_password_from_the_environment(tmp_path):
+    import subprocess
+
+    from app.services import auth
+    from tests.helpers_server import DESIGNER, ROOT, designer_env
+
+    home = tmp_path / "preset"
+    env_init = subprocess.run([str(DESIGNER), "init"], env={**designer_env(home),
+                              "DESIGNER_ADMIN_PASSWORD": "preset-password"}, cwd=ROOT,
+                              capture_output=True, text=True, check=False)
+    assert env_init.returncode == 0 and "one-time password" not in env_init.stdout
+    app = create_app({"DESIGNER_HOME": str(home)})
+    with app.app_context():
+        assert auth.check_login("admin", "preset-password") is not None
+    app.extensions["designer"].shutdown()

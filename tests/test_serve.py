@@ -49,16 +49,22 @@ def live(tmp_path_factory):
     home = tmp_path_factory.mktemp("serve")
     init = designer(home, "init")
     assert init.returncode == 0, init.stderr
+    created = designer(home, "clients", "create", "tests", "--role", "editor")
+    assert created.returncode == 0, created.stderr
+    credentials = json.loads(created.stdout)
     live = Live(Server(home, home / "server.log"))
     try:
         live.server.start()
+        token = live.server.authorize(credentials["client_id"], credentials["client_secret"])
+        assert token["token_type"] == "Bearer" and token["expires_in"] == 3600
         found = [p for p in live.get("/api/v1/pipelines")["pipelines"]
                  if p["name"] == "Income prediction"]
         assert len(found) == 1, found
         live.pipeline = found[0]
         status, headers, raw = http(
             "POST", f"{live.server.url}/api/v1/pipelines/{live.pipeline['id']}/runs",
-            {"parameters": {"training_data": NON_US}, "experiment": "retrain"})
+            {"parameters": {"training_data": NON_US}, "experiment": "retrain"},
+            headers=live.server.headers)
         assert status == 202, f"{status} {raw!r}\n{live.server.tail()}"
         live.submitted, live.location = json.loads(raw), headers.get("Location", "")
         live.run = _wait_finished(live.server, live.submitted["id"])
@@ -117,20 +123,21 @@ def test_output_preview(live):
 
 def test_download_outputs(live):
     url = live.server.url + _run_path(live, "/steps/train/outputs/trained_model")
-    status, headers, raw = http("GET", url)
+    status, headers, raw = http("GET", url, headers=live.server.headers)
     assert status == 200, raw[:300]
     assert "attachment" in headers["Content-Disposition"]
     model = joblib.load(io.BytesIO(raw))
     assert model.label_column == "income"
 
     status, headers, raw = http("GET", live.server.url + _run_path(
-        live, "/steps/split/outputs/results1?format=csv"))
+        live, "/steps/split/outputs/results1?format=csv"), headers=live.server.headers)
     assert status == 200 and headers["Content-Type"].startswith("text/csv")
     assert len(raw.decode().splitlines()) == round(0.7 * NON_US_ROWS) + 1
 
 
 def test_event_stream_of_a_finished_run_ends(live):
-    request = urllib.request.Request(live.server.url + _run_path(live, "/events"))
+    request = urllib.request.Request(live.server.url + _run_path(live, "/events"),
+                                     headers=live.server.headers)
     with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
         assert response.headers["Content-Type"].startswith("text/event-stream")
         text = response.read().decode()
@@ -146,9 +153,18 @@ def test_event_stream_of_a_finished_run_ends(live):
 @pytest.mark.parametrize("raw", [b"{not json", b"", b"[1, 2]"])
 def test_malformed_body_is_400(live, raw):
     url = f"{live.server.url}/api/v1/pipelines/{live.pipeline['id']}/runs"
-    status, _, answer = http("POST", url, raw)
+    status, _, answer = http("POST", url, raw, headers=live.server.headers)
     assert status == 400, answer
     assert "JSON" in json.loads(answer)["error"]
+
+
+def test_requests_without_a_token_are_refused(live):
+    status, headers, raw = http("GET", live.server.url + "/api/v1/pipelines")
+    lowered = {k.lower(): v for k, v in headers.items()}
+    assert status == 401 and lowered["www-authenticate"].startswith("Bearer")
+    status, _, raw = http("GET", live.server.url + "/api/v1/pipelines",
+                          headers={"Authorization": "Bearer forged"})
+    assert status == 401 and json.loads(raw)["error"] == "The access token is not valid."
 
 
 def test_unknown_run_is_404(live):
@@ -162,7 +178,8 @@ def test_shutdown_and_restart_keep_the_run(live):
     assert live.server.proc.returncode is not None
     before = live.run
 
-    live.server = Server(live.server.home, live.server.log_path).start()
+    # Issued tokens are stored (hashed) in the database: they outlive a restart.
+    live.server = Server(live.server.home, live.server.log_path, live.server.headers).start()
     after = live.get(_run_path(live))
     assert after["status"] == "Finished"
     assert after["metrics"] == before["metrics"]

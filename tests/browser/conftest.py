@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
+from tests.conftest import ADMIN_PASSWORD
+
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
@@ -44,14 +46,27 @@ def live_server(app):
     thread.join(timeout=10)
 
 
+def sign_in(page, username="admin", password=ADMIN_PASSWORD) -> str:
+    """Sign in through the login form as a person would; returns the page's CSRF token."""
+    page.goto("/login")
+    page.get_by_label("User name").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(lambda url: "/login" not in url)
+    return page.locator('meta[name="csrf-token"]').get_attribute("content")
+
+
 @pytest.fixture
 def page(browser, live_server, request):
-    """A fresh 1280x800 page; a screenshot lands in test-results/ when the test fails."""
+    """A fresh 1280x800 page signed in as the admin; a screenshot lands in test-results/ when
+    the test fails. ``page.request`` API calls carry the session's CSRF token."""
     context = browser.new_context(viewport={"width": 1280, "height": 800}, base_url=live_server)
     page = context.new_page()
     errors = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.errors = errors
+    token = sign_in(page)
+    context.set_extra_http_headers({"X-CSRF-Token": token})
     yield page
     report = getattr(request.node, "rep_call", None)
     if report is not None and report.failed:
