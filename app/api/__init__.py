@@ -101,6 +101,7 @@ def who() -> tuple[str, str]:
 def register(app: Flask) -> None:
     """Register every API blueprint behind the authentication hook."""
     from . import (
+        accounts,
         datastores,
         endpoints,
         experiments,
@@ -115,5 +116,5 @@ def register(app: Flask) -> None:
     app.before_request(_gate)
     oauth.init(app)
     for module in (modules, pipelines, parameters, runs, experiments, datastores, endpoints,
-                   openapi):
+                   accounts, openapi):
         app.register_blueprint(module.bp)

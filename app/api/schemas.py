@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -118,3 +118,28 @@ class DefaultVersion(_Body):
     """Which version becomes the default."""
 
     version: int
+
+
+Role = Literal["viewer", "runner", "editor", "admin"]
+
+
+class UserCreate(_Body):
+    """A new user; without a password one is generated and returned once."""
+
+    username: str = Field(min_length=1, max_length=64)
+    role: Role = "viewer"
+    password: str | None = Field(default=None, min_length=1, max_length=200)
+
+
+class UserUpdate(_Body):
+    """Change a user's role and/or whether they may sign in."""
+
+    role: Role | None = None
+    active: bool | None = None
+
+
+class ClientCreate(_Body):
+    """A new service principal."""
+
+    name: str = Field(min_length=1, max_length=64)
+    role: Role = "runner"

@@ -253,5 +253,7 @@ def as_dict(run: Run, *, full: bool = True) -> dict:
     }
     if full:
         out["steps"] = [step_dict(s) for s in run.steps]
+        out["last_event_id"] = db.session.scalar(
+            select(func.max(RunEvent.id)).where(RunEvent.run_id == run.id)) or 0
         out["document"] = run.document
     return out

@@ -3,13 +3,16 @@
 from pathlib import Path
 
 import plotly as plotly_package
-from flask import Blueprint, render_template, send_file
-from flask_login import login_required
+from flask import Blueprint, abort, render_template, send_file
+from flask_login import current_user, login_required
 
+from ..config import ROOT
 from ..services import pipelines as pipeline_service
+from ..services import publishing
 from ..services import runs as run_service
 
 bp = Blueprint("pages", __name__)
+STATIC = ROOT / "static"
 PLOTLY_JS = Path(plotly_package.__file__).parent / "package_data" / "plotly.min.js"
 
 
@@ -40,6 +43,42 @@ def run_view(run_id):
 def experiments():
     """Runs grouped by experiment, with comparison."""
     return render_template("experiments.html", active="experiments")
+
+
+@bp.get("/datastores")
+@login_required
+def datastores():
+    """Registered datastores: browse, upload, register."""
+    return render_template("datastores.html", active="datastores")
+
+
+@bp.get("/endpoints")
+@login_required
+def endpoints():
+    """Pipeline endpoints: published, versioned pipelines to retrain."""
+    return render_template("endpoints.html", active="endpoints")
+
+
+@bp.get("/endpoints/<ref>")
+@login_required
+def endpoint(ref):
+    """One endpoint: overview, published versions, runs."""
+    return render_template("endpoint.html", endpoint=publishing.find(ref), active="endpoints")
+
+
+@bp.get("/admin")
+@login_required
+def admin():
+    """Users and service principals (admins only)."""
+    if current_user.role != "admin":
+        abort(403)
+    return render_template("admin.html", active="admin")
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """The tab icon."""
+    return send_file(STATIC / "favicon.svg", mimetype="image/svg+xml", max_age=86400)
 
 
 @bp.get("/vendor/plotly.min.js")

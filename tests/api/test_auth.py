@@ -12,7 +12,7 @@ from app.services import auth
 from tests.conftest import ADMIN_PASSWORD, bearer, sign_in
 
 OPEN = {"/health", "/oauth2/token", "/login", "/static/<path:filename>",
-        "/vendor/plotly.min.js"}
+        "/vendor/plotly.min.js", "/favicon.ico"}
 
 
 def fill(rule: str) -> str:
@@ -220,3 +220,31 @@ def test_login_then_next_page(app):
     assert browser.get("/experiments").headers["Location"].startswith("/login?next=")
     sign_in(browser)
     assert browser.get("/experiments").status_code == 200
+
+
+def test_accounts_api_is_for_admins(client, anonymous, as_role):
+    created = client.post("/api/v1/users", json={"username": "carol", "role": "runner"})
+    assert created.status_code == 201 and len(created.get_json()["password"]) >= 12
+    updated = client.patch("/api/v1/users/carol", json={"role": "editor", "active": False})
+    assert updated.get_json() | {"created": None} == {
+        "username": "carol", "role": "editor", "active": False, "created": None}
+    made = client.post("/api/v1/clients", json={"name": "ci-bot", "role": "viewer"})
+    assert made.status_code == 201 and made.get_json()["client_secret"]
+    listed = client.get("/api/v1/clients").get_json()["clients"]
+    assert all("client_secret" not in c for c in listed)
+    assert client.post("/api/v1/clients/ci-bot/disable").get_json()["active"] is False
+    editor = as_role("editor")
+    assert anonymous.get("/api/v1/users", headers=editor).status_code == 403
+    bad = client.post("/api/v1/users", json={"username": "x y"})
+    assert bad.status_code == 400 and "User name 'x y'" in bad.get_json()["error"]
+    assert client.post("/api/v1/users", json={"username": "z", "role": "god"}).status_code == 400
+
+
+def test_admin_page_only_for_admins(app, signed_in):
+    assert signed_in.get("/admin").status_code == 200
+    with app.app_context():
+        auth.add_user("vera", "vera-password", "viewer")
+    viewer = app.test_client()
+    sign_in(viewer, "vera", "vera-password")
+    assert viewer.get("/admin").status_code == 403
+    assert viewer.get("/endpoints").status_code == 200

@@ -1,0 +1,83 @@
+"""Users and service principals, for administrators."""
+
+from flask import Blueprint, jsonify
+
+from ..models import iso
+from ..services import auth
+from . import body, requires, who
+from .schemas import ClientCreate, UserCreate, UserUpdate
+
+bp = Blueprint("accounts", __name__, url_prefix="/api/v1")
+
+
+def _user(user) -> dict:
+    return {"username": user.username, "role": user.role, "active": user.active,
+            "created": iso(user.created)}
+
+
+def _client(client) -> dict:
+    return {"name": client.name, "client_id": client.client_id, "role": client.role,
+            "active": client.active, "created": iso(client.created),
+            "created_by": client.created_by}
+
+
+@bp.get("/users")
+@requires("admin")
+def list_users():
+    """Every user: name, role, active."""
+    return jsonify({"users": [_user(u) for u in auth.list_users()]})
+
+
+@bp.post("/users")
+@requires("admin")
+@body(UserCreate)
+def add_user(payload: UserCreate):
+    """Create a user; a generated password is returned once when none is given."""
+    user, password = auth.add_user(payload.username, payload.password, payload.role)
+    answer = _user(user)
+    if payload.password is None:
+        answer["password"] = password
+    return jsonify(answer), 201
+
+
+@bp.patch("/users/<username>")
+@requires("admin")
+@body(UserUpdate)
+def update_user(username, payload: UserUpdate):
+    """Change a user's role or enable/disable them (their sessions end)."""
+    user = auth.get_user(username)
+    if payload.role is not None:
+        user = auth.set_role(username, payload.role)
+    if payload.active is not None:
+        user = auth.set_user_active(username, payload.active)
+    return jsonify(_user(user))
+
+
+@bp.get("/clients")
+@requires("admin")
+def list_clients():
+    """Every service principal (never its secret)."""
+    return jsonify({"clients": [_client(c) for c in auth.list_clients()]})
+
+
+@bp.post("/clients")
+@requires("admin")
+@body(ClientCreate)
+def create_client(payload: ClientCreate):
+    """Create a service principal; the secret is in this answer only."""
+    client, secret = auth.create_client(payload.name, payload.role, by=who()[0])
+    return jsonify(_client(client) | {"client_secret": secret}), 201
+
+
+@bp.post("/clients/<name>/disable")
+@requires("admin")
+def disable_client(name):
+    """Disable a client: its tokens stop working at once."""
+    return jsonify(_client(auth.set_client_active(name, False)))
+
+
+@bp.post("/clients/<name>/enable")
+@requires("admin")
+def enable_client(name):
+    """Enable a client again."""
+    return jsonify(_client(auth.set_client_active(name, True)))
