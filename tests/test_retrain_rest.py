@@ -243,3 +243,10 @@ def test_wrong_credentials_are_refused_by_the_token_endpoint(live):
                           headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert status in (400, 401), raw
     assert "access_token" not in json.loads(raw)
+
+
+def test_readme_shows_the_example_script_verbatim():
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Retrain from code\n", 1)[1]
+    shown = section.split("```python\n", 1)[1].split("\n```\n", 1)[0] + "\n"
+    assert shown == SCRIPT.read_text()
