@@ -83,9 +83,9 @@ def _cycles(graph: nx.DiGraph) -> list[list[str]]:
     """One cycle per strongly connected component that has one (bounded work)."""
     found = []
     for component in nx.strongly_connected_components(graph):
-        sub = graph.subgraph(component)
-        if len(component) > 1 or any(sub.has_edge(n, n) for n in component):
-            cycle = nx.find_cycle(sub)
+        node = next(iter(component))
+        if len(component) > 1 or graph.has_edge(node, node):
+            cycle = nx.find_cycle(graph.subgraph(component))
             found.append([u for u, _ in cycle])
     return found
 
@@ -93,8 +93,9 @@ def _cycles(graph: nx.DiGraph) -> list[list[str]]:
 def _check_edges(doc, registry) -> list[NodeError]:
     errors = []
     fed: dict[tuple[str, str], int] = {}
+    by_id = {n.id: n for n in doc.nodes}
     for edge in doc.edges:
-        src_node, dst_node = doc.node(edge.source.node), doc.node(edge.target.node)
+        src_node, dst_node = by_id.get(edge.source.node), by_id.get(edge.target.node)
         if src_node is None or dst_node is None:
             missing = edge.source.node if src_node is None else edge.target.node
             errors.append(NodeError(f"A wire refers to unknown node '{missing}'."))

@@ -36,13 +36,17 @@ def infer_columns(
         return {}
     produced: dict[tuple[str, str], Columns] = {}
     inputs: dict[str, dict[str, Columns]] = {}
+    by_id = {n.id: n for n in doc.nodes}
+    incoming: dict[str, list] = {}
+    for edge in doc.edges:
+        incoming.setdefault(edge.target.node, []).append(edge)
     for node_id in order:
-        node = doc.node(node_id)
+        node = by_id[node_id]
         spec = registry.get(node.module)
         if spec is None:
             continue
         fed = {e.target.port: produced.get((e.source.node, e.source.port))
-               for e in doc.edges if e.target.node == node_id}
+               for e in incoming.get(node_id, [])}
         inputs[node_id] = {p.name: fed.get(p.name) for p in spec.inputs if p.type == DATAFRAME}
         outputs = _outputs(spec, inputs[node_id], node.params, values, datastores)
         for port, names in outputs.items():
