@@ -23,6 +23,7 @@ test: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/bench_income.py
+	$(BIN)/python benchmarks/bench_canvas.py
 
 clean:
 	rm -rf $(VENV)
