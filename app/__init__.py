@@ -42,9 +42,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .services import auth
     from .views import auth as auth_views
     from .views import pages
+    from .views.assets import module_preloads
 
     login_manager.user_loader(auth.load_session_user)
     app.jinja_env.globals["csrf_token"] = auth.csrf_token
+    app.jinja_env.globals["module_preloads"] = module_preloads
     register_api(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(auth_views.bp)

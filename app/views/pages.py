@@ -12,6 +12,11 @@ from ..services import publishing
 from ..services import runs as run_service
 
 bp = Blueprint("pages", __name__)
+
+
+def _page(name: str, **context):
+    """Render templates/NAME.html, whose script is static/js/pages/NAME.js (preloaded)."""
+    return render_template(f"{name}.html", page_module=f"js/pages/{name}.js", **context)
 STATIC = ROOT / "static"
 PLOTLY_JS = Path(plotly_package.__file__).parent / "package_data" / "plotly.min.js"
 
@@ -20,14 +25,14 @@ PLOTLY_JS = Path(plotly_package.__file__).parent / "package_data" / "plotly.min.
 @login_required
 def pipelines():
     """The list of pipeline drafts."""
-    return render_template("pipelines.html", active="pipelines")
+    return _page("pipelines", active="pipelines")
 
 
 @bp.get("/pipelines/<pipeline_id>")
 @login_required
 def designer(pipeline_id):
     """The designer canvas of one pipeline."""
-    return render_template("designer.html", pipeline=pipeline_service.get(pipeline_id),
+    return _page("designer", pipeline=pipeline_service.get(pipeline_id),
                            active="pipelines")
 
 
@@ -35,35 +40,35 @@ def designer(pipeline_id):
 @login_required
 def run_view(run_id):
     """One run: its graph with live step status, outputs and logs."""
-    return render_template("run.html", run=run_service.get(run_id), active="experiments")
+    return _page("run", run=run_service.get(run_id), active="experiments")
 
 
 @bp.get("/experiments")
 @login_required
 def experiments():
     """Runs grouped by experiment, with comparison."""
-    return render_template("experiments.html", active="experiments")
+    return _page("experiments", active="experiments")
 
 
 @bp.get("/datastores")
 @login_required
 def datastores():
     """Registered datastores: browse, upload, register."""
-    return render_template("datastores.html", active="datastores")
+    return _page("datastores", active="datastores")
 
 
 @bp.get("/endpoints")
 @login_required
 def endpoints():
     """Pipeline endpoints: published, versioned pipelines to retrain."""
-    return render_template("endpoints.html", active="endpoints")
+    return _page("endpoints", active="endpoints")
 
 
 @bp.get("/endpoints/<ref>")
 @login_required
 def endpoint(ref):
     """One endpoint: overview, published versions, runs."""
-    return render_template("endpoint.html", endpoint=publishing.find(ref), active="endpoints")
+    return _page("endpoint", endpoint=publishing.find(ref), active="endpoints")
 
 
 @bp.get("/admin")
@@ -72,7 +77,7 @@ def admin():
     """Users and service principals (admins only)."""
     if current_user.role != "admin":
         abort(403)
-    return render_template("admin.html", active="admin")
+    return _page("admin", active="admin")
 
 
 @bp.get("/favicon.ico")

@@ -173,3 +173,18 @@ def test_datastore_registration(client, tmp_path):
     assert response.status_code == 201
     names = [d["name"] for d in client.get("/api/v1/datastores").get_json()["datastores"]]
     assert names == ["mine", "samples"]
+
+
+def test_pages_preload_their_whole_module_graph(client, signed_in):
+    import re
+
+    pid = client.get("/api/v1/pipelines").get_json()["pipelines"][0]["id"]
+    page = signed_in.get(f"/pipelines/{pid}").get_data(as_text=True)
+    preloads = re.findall(r'<link rel="modulepreload" href="([^"]+)">', page)
+    assert "/static/js/pages/designer.js" in preloads
+    assert {"/static/js/canvas/view.js", "/static/js/canvas/graph.js",
+            "/static/js/api.js"} <= set(preloads)
+    for url in preloads:
+        response = signed_in.get(url)
+        assert response.status_code == 200, url
+        response.close()
