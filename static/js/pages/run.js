@@ -57,8 +57,22 @@ function renderHeader() {
     run.description ? el("div", { class: "params muted" }, run.description) : null,
     params.length ? el("div", { class: "params", "aria-label": "Run parameters" },
       params.map(([key, value]) => el("span", { dataset: { param: key } },
-        el("code", {}, key), " = ", formatValue(value)))) : null,
+        el("code", {}, key), " = ", formatValue(value), boundFields(run.document, key)))) : null,
     run.status_reason && run.status !== "Finished" ? el("div", { class: "reason" }, run.status_reason) : null);
+}
+
+/** " → Import Data.path, ..." naming the fields a parameter set (from the document's bindings). */
+function boundFields(document, name) {
+  const fields = [];
+  for (const node of (document || {}).nodes || []) {
+    for (const [field, value] of Object.entries(node.params || {})) {
+      if (value && typeof value === "object" && value.$param === name) {
+        fields.push(`${state.catalog[node.module]?.label || node.module}.${field}`);
+      }
+    }
+  }
+  return fields.length ? el("span", { class: "muted param-fields" }, ` → ${fields.join(", ")}`)
+    : el("span", { class: "muted param-fields" }, " (unused)");
 }
 
 function renderSteps() {
@@ -244,6 +258,7 @@ async function start() {
   ]);
   state.catalog = Object.fromEntries(modules.modules.map((m) => [m.name, m]));
   panel.catalog = state.catalog;
+  renderHeader();
   setInterval(() => {
     if (state.run && state.run.started && !TERMINAL.has(state.run.status)) {
       const cell = header.querySelector(".run-duration");

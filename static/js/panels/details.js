@@ -1,25 +1,31 @@
-// The details panel: a form generated from the selected module's spec, its comment and flags.
+// The details panel: a form generated from the selected module's spec, its comment and flags;
+// each field's "..." menu promotes it to, attaches it to or detaches it from a pipeline parameter.
 import { clear, el } from "../dom.js";
+import { bindingName } from "../canvas/graph.js";
+import { dataPathInput } from "./browse.js";
+import { describeValue, fitsField, inferParameter, openParameterDialog, suggestName } from "./parameters.js";
 
 let uid = 0;
-const isBound = (v) => v !== null && typeof v === "object" && !Array.isArray(v) && "$param" in v;
+const isBound = (v) => bindingName(v) !== null;
 const shown = (v) => (v === null || v === undefined ? "" : v);
 
 /** The right-hand panel editing the selected node of `graph`. */
 export class DetailsPanel {
   /** columnsFor(nodeId, inputPort) -> Promise<string[] | null>; datastores: Promise<[{name}]>. */
-  constructor(container, graph, { columnsFor, datastores }) {
+  constructor(container, graph, { columnsFor, onOpenParameters }) {
     this.container = container;
     this.graph = graph;
     this.columnsFor = columnsFor;
-    this.datastores = datastores;
+    this.onOpenParameters = onOpenParameters;
+    this.menu = null;
     this.ids = [];
     this.errors = {};
     this.ownEdit = false;
     graph.addEventListener("change", (e) => {
       if (this.ownEdit) return;
       const { kind, ids } = e.detail;
-      if (kind === "reset" || kind === "remove" || (kind === "param" && ids.some((i) => this.ids.includes(i)))) {
+      if (kind === "reset" || kind === "remove" || e.detail.parameters
+          || (kind === "param" && ids.some((i) => this.ids.includes(i)))) {
         this.show(this.ids.filter((id) => graph.node(id)));
       } else if (kind === "edges" && this.ids.length === 1 && ids.includes(this.ids[0])) {
         this.show(this.ids);
@@ -29,6 +35,7 @@ export class DetailsPanel {
 
   /** Show the form of one node, a summary of several, or the pipeline when none is selected. */
   show(ids) {
+    this.closeMenu();
     this.ids = [...ids];
     const body = clear(this.container);
     if (ids.length === 0) return this.showPipeline(body);
@@ -86,6 +93,7 @@ export class DetailsPanel {
     for (const slot of this.container.querySelectorAll("[data-server-for]")) {
       const name = slot.dataset.serverFor;
       slot.textContent = messages.filter((m) => m.includes(`'${name}'`)).join(" ");
+      markInvalid(slot.closest(".field"), slot.textContent);
     }
   }
 
@@ -111,11 +119,16 @@ export class DetailsPanel {
                       messages.filter((m) => m.includes(`'${param.name}'`)).join(" "));
     const set = (v) => this.edit(() => this.graph.setParam(id, param.name, v));
     const help = param.description ? el("div", { class: "muted hint" }, param.description) : null;
+    const more = this.menuButton(id, param, value);
     if (isBound(value)) {
+      const def = this.graph.parameter(value.$param);
       put(wrap, el("span", { class: "field-label" }, param.label || param.name),
-                  el("span", { class: "param-chip", title: "Bound to a pipeline parameter", id: fid },
-                     "⚙ ", value.$param),
-                  help, server);
+          el("div", { class: "bound-value" },
+             el("span", { class: "param-chip", title: "Bound to a pipeline parameter (read-only here)", id: fid },
+                "⚙ ", value.$param),
+             el("span", { class: "muted bound-default" }, def ? `= ${describeValue(def.default)}` : "(unknown parameter)")),
+          help, server, more);
+      markInvalid(wrap, server.textContent);
       return wrap;
     }
     const current = value === undefined ? param.default : value;
@@ -137,7 +150,7 @@ export class DetailsPanel {
         control = el("input", { id: fid, type: "checkbox", checked: Boolean(current),
                                 onchange: () => set(control.checked) });
         wrap.classList.add("field-check");
-        put(wrap, control, label, help, server);
+        put(wrap, control, label, help, server, more);
         return wrap;
       case "choice":
         control = el("select", { id: fid, onchange: () => set(control.value) },
@@ -150,7 +163,7 @@ export class DetailsPanel {
         control = this.columnsField(id, param, current, fid, set, local);
         break;
       case "data_path":
-        control = this.dataPathField(param, current, fid, set);
+        control = dataPathInput({ value: current, label: param.label || param.name, id: fid, onChange: set }).element;
         break;
       default:
         control = withValue(el(param.multiline ? "textarea" : "input", {
@@ -158,8 +171,90 @@ export class DetailsPanel {
           oninput: (e) => set(e.target.value),
         }), String(shown(current)));
     }
-    put(wrap, label, control, help, local, server);
+    put(wrap, label, control, help, local, server, more);
+    markInvalid(wrap, server.textContent);
     return wrap;
+  }
+
+  /** The "..." button of a field, opening its pipeline-parameter menu. */
+  menuButton(id, param, value) {
+    const label = param.label || param.name;
+    // The name is hidden text, not aria-label: get_by_label(field label) must find only the field.
+    const button = el("button", { type: "button", class: "field-more", "aria-haspopup": "menu",
+                                  "aria-expanded": "false", title: "More options" },
+                      el("span", { "aria-hidden": "true" }, "…"), el("span", { class: "visually-hidden" }, `More options for ${label}`));
+    button.addEventListener("click", (event) => {
+      event.preventDefault();
+      if (this.menu && this.menu.button === button) { this.closeMenu(); return; }
+      this.openMenu(button, this.menuItems(id, param, value));
+    });
+    return button;
+  }
+
+  menuItems(id, param, value) {
+    const graph = this.graph;
+    const label = param.label || param.name;
+    if (isBound(value)) {
+      return [
+        { label: "Detach from pipeline parameter", run: () => graph.detachField(id, param.name) },
+        this.onOpenParameters ? { label: "Show pipeline parameters", run: () => this.onOpenParameters() } : null,
+      ].filter(Boolean);
+    }
+    const fitting = graph.doc.parameters.filter((p) => fitsField(p, param));
+    return [
+      { label: "Add to pipeline parameter", run: () => {
+        const inferred = inferParameter(param, value);
+        openParameterDialog(graph, { ...inferred, value: inferred.default, name: suggestName(graph, param.name),
+                                     field: { node: id, field: param.name, label: `${graph.label(id)} · ${label}` } });
+      } },
+      { label: "Attach to pipeline parameter", empty: "No parameter of a fitting type",
+        items: fitting.map((p) => ({ label: p.name, hint: p.type, run: () => graph.attachField(id, param.name, p.name) })) },
+    ];
+  }
+
+  openMenu(button, items) {
+    this.closeMenu();
+    const menu = el("ul", { class: "field-menu", role: "menu", "aria-label": "Field options" });
+    const close = (focus) => { this.closeMenu(); if (focus) button.focus(); };
+    const entry = (item) => {
+      if (!item.items) {
+        return el("li", { role: "none" }, el("button", { type: "button", role: "menuitem",
+          onclick: () => { close(false); item.run(); } }, item.label, item.hint ? el("span", { class: "muted" }, ` (${item.hint})`) : null));
+      }
+      const sub = el("ul", { class: "field-submenu", role: "menu", "aria-label": item.label, hidden: true },
+                     item.items.length ? item.items.map(entry)
+                       : el("li", { role: "none" }, el("button", { type: "button", role: "menuitem", disabled: true }, item.empty)));
+      const opener = el("button", { type: "button", role: "menuitem", "aria-haspopup": "menu", "aria-expanded": "false",
+        onclick: () => {
+          sub.hidden = !sub.hidden;
+          opener.setAttribute("aria-expanded", String(!sub.hidden));
+          if (!sub.hidden) sub.querySelector("button")?.focus();
+        } }, item.label, " ▸");
+      return el("li", { role: "none" }, opener, sub);
+    };
+    menu.append(...items.map(entry));
+    menu.addEventListener("keydown", (event) => {
+      const buttons = [...menu.querySelectorAll("button[role=menuitem]")].filter((b) => b.offsetParent && !b.disabled);
+      const at = buttons.indexOf(document.activeElement);
+      if (event.key === "Escape") { event.preventDefault(); event.stopPropagation(); close(true); }
+      else if (event.key === "ArrowDown") { event.preventDefault(); buttons[(at + 1) % buttons.length]?.focus(); }
+      else if (event.key === "ArrowUp") { event.preventDefault(); buttons[(at - 1 + buttons.length) % buttons.length]?.focus(); }
+    });
+    const outside = (event) => { if (!menu.contains(event.target) && event.target !== button) close(false); };
+    document.addEventListener("pointerdown", outside, true);
+    button.after(menu);
+    button.setAttribute("aria-expanded", "true");
+    this.menu = { button, menu, outside };
+    menu.querySelector("button")?.focus();
+  }
+
+  closeMenu() {
+    if (!this.menu) return;
+    const { button, menu, outside } = this.menu;
+    document.removeEventListener("pointerdown", outside, true);
+    menu.remove();
+    button.setAttribute("aria-expanded", "false");
+    this.menu = null;
   }
 
   columnsField(id, param, current, fid, set, local) {
@@ -186,34 +281,21 @@ export class DetailsPanel {
     }
     return el("div", { class: "columns-picker" }, input, datalist, known);
   }
-
-  dataPathField(param, current, fid, set) {
-    const value = current && typeof current === "object" ? current : {};
-    const store = el("select", { id: fid, "aria-label": `${param.label || param.name} datastore` },
-                     el("option", { value: "" }, "(datastore)"));
-    const path = el("input", { type: "text", value: value.path || "", placeholder: "relative/path.csv",
-                               "aria-label": `${param.label || param.name} path` });
-    const names = new Set();
-    const addOption = (name) => {
-      if (!name || names.has(name)) return;
-      names.add(name);
-      store.append(el("option", { value: name, selected: name === value.datastore }, name));
-    };
-    addOption(value.datastore);
-    Promise.resolve(this.datastores).then((list) => (list || []).forEach((d) => addOption(d.name))).catch(() => {});
-    const commit = () => {
-      if (!store.value && !path.value.trim()) set(undefined);
-      else set({ datastore: store.value, path: path.value.trim() });
-    };
-    store.addEventListener("change", commit);
-    path.addEventListener("input", commit);
-    return el("div", { class: "data-path" }, store, path);
-  }
 }
 
 function put(parent, ...children) {
   parent.append(...children.filter(Boolean));
   return parent;
+}
+
+function markInvalid(wrap, message) {
+  if (!wrap) return;
+  wrap.classList.toggle("field-invalid", Boolean(message));
+  const control = wrap.querySelector("input, select, textarea");
+  if (control && message) control.setAttribute("aria-invalid", "true");
+  else if (control && control.getAttribute("aria-invalid") === "true" && !wrap.querySelector(".field-message:not([data-server-for])")?.textContent) {
+    control.setAttribute("aria-invalid", "false");
+  }
 }
 
 function withValue(control, value) {

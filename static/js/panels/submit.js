@@ -1,6 +1,7 @@
 // The Submit dialog (experiment, description, one field per pipeline parameter) and the problems list.
 import { api } from "../api.js";
 import { el } from "../dom.js";
+import { dataPathInput } from "./browse.js";
 
 let uid = 0;
 
@@ -110,15 +111,8 @@ function parameterField(p, value) {
       return { node: wrap(select), read: () => select.value };
     }
     case "data_path": {
-      const current = value && typeof value === "object" ? value : {};
-      const store = el("input", { id, type: "text", placeholder: "datastore", "aria-label": `${p.name} datastore` });
-      const path = el("input", { type: "text", placeholder: "relative/path.csv", "aria-label": `${p.name} path` });
-      store.value = current.datastore || "";
-      path.value = current.path || "";
-      return {
-        node: wrap(el("div", { class: "data-path" }, store, path)),
-        read: () => (store.value || path.value ? { datastore: store.value.trim(), path: path.value.trim() } : undefined),
-      };
+      const box = dataPathInput({ value, label: p.name, id });
+      return { node: wrap(box.element), read: box.read };
     }
     default: {
       const input = el("input", { id, type: "text" });

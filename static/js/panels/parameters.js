@@ -1,0 +1,322 @@
+// Pipeline parameters: the Settings panel, the add-parameter dialog and type/value rules.
+import { el } from "../dom.js";
+import { confirmDialog, dataPathInput } from "./browse.js";
+
+let uid = 0;
+export const PARAMETER_TYPES = ["string", "int", "float", "bool", "choice", "data_path"];
+const KIND_TO_TYPE = { int: "int", float: "float", bool: "bool", string: "string", choice: "choice",
+                       data_path: "data_path", columns: "string" };
+const blank = (v) => v === null || v === undefined || v === "";
+
+/** A parameter value as short text: samples:income/us.csv, 0.5, true. */
+export function describeValue(value) {
+  if (blank(value)) return "(no default)";
+  if (typeof value === "object" && "datastore" in value) return `${value.datastore}:${value.path}`;
+  return Array.isArray(value) ? value.join(", ") : String(value);
+}
+
+/** The parameter a field would be promoted to: {type, options, default} from its spec and value. */
+export function inferParameter(fieldSpec, value) {
+  const type = KIND_TO_TYPE[fieldSpec.kind] || "string";
+  let current = value === undefined ? fieldSpec.default : value;
+  if (fieldSpec.kind === "columns" && Array.isArray(current)) current = current.join(", ");
+  return { type, options: type === "choice" ? [...(fieldSpec.options || [])] : undefined,
+           default: blank(current) ? null : current, min: fieldSpec.min, max: fieldSpec.max };
+}
+
+/** Why value does not fit a module field's spec (ranges, options), or null. */
+export function fieldValueProblem(fieldSpec, value) {
+  if (blank(value)) return null;
+  const { kind, min, max } = fieldSpec;
+  if (kind === "int" || kind === "float") {
+    if (kind === "int" && !Number.isInteger(value)) return "must be a whole number";
+    if (!blank(min) && value < min) return `must be at least ${min}`;
+    if (!blank(max) && value > max) return `must be at most ${max}`;
+  }
+  if (kind === "choice" && !(fieldSpec.options || []).includes(value)) {
+    return `must be one of ${(fieldSpec.options || []).join(", ")}`;
+  }
+  return null;
+}
+
+/** Whether a parameter definition can drive a module field (type accepted, default fits). */
+export function fitsField(def, fieldSpec) {
+  return (fieldSpec.accepts || []).includes(def.type) && !fieldValueProblem(fieldSpec, def.default);
+}
+
+/** Why value is not a valid value of the parameter def itself, or null. */
+function ownProblem(def, value) {
+  if (blank(value)) return null;
+  if (def.type === "int" || def.type === "float") {
+    if (typeof value !== "number" || Number.isNaN(value)) return "Not a number.";
+    if (def.type === "int" && !Number.isInteger(value)) return "Must be a whole number.";
+    if (!blank(def.min) && value < def.min) return `Must be at least ${def.min}.`;
+    if (!blank(def.max) && value > def.max) return `Must be at most ${def.max}.`;
+  }
+  if (def.type === "choice" && !(def.options || []).includes(value)) return "Pick one of the options.";
+  if (def.type === "data_path" && (!value.datastore || !value.path)) return "Give both a datastore and a path.";
+  return null;
+}
+
+/** Why value cannot be the value of def given every field it drives in graph, or null. */
+export function valueProblem(graph, def, value) {
+  const own = ownProblem(def, value);
+  if (own) return own;
+  for (const { node, field } of graph.usages(def.name)) {
+    const spec = graph.spec(node)?.params.find((p) => p.name === field);
+    const problem = spec && fieldValueProblem(spec, value);
+    if (problem) return `Does not fit ${graph.label(node)} · ${spec.label || field}: ${problem}.`;
+  }
+  return null;
+}
+
+/**
+ * An input fitting a parameter type. Returns {element, read} where read() gives {value} or
+ * {problem}; onInput() is called on each edit. label names the control(s).
+ */
+export function valueEditor(def, value, { label, id = `pv-${++uid}`, onInput } = {}) {
+  const fire = () => onInput?.();
+  switch (def.type) {
+    case "bool": {
+      const box = el("input", { id, type: "checkbox", checked: Boolean(value), "aria-label": label, onchange: fire });
+      return { element: box, read: () => ({ value: box.checked }) };
+    }
+    case "int":
+    case "float": {
+      const input = el("input", { id, type: "number", step: def.type === "int" ? "1" : "any", "aria-label": label,
+                                  min: def.min ?? null, max: def.max ?? null, oninput: fire });
+      input.value = blank(value) ? "" : String(value);
+      return { element: input, read: () => {
+        if (input.value.trim() === "") return input.validity.badInput ? { problem: "Not a number." } : { value: null };
+        const n = Number(input.value);
+        return Number.isNaN(n) ? { problem: "Not a number." } : { value: n };
+      } };
+    }
+    case "choice": {
+      const select = el("select", { id, "aria-label": label, onchange: fire },
+                        el("option", { value: "" }, "(none)"),
+                        (def.options || []).map((o) => el("option", { value: o, selected: o === value }, o)));
+      return { element: select, read: () => ({ value: select.value || null }) };
+    }
+    case "data_path": {
+      const box = dataPathInput({ value, label, id, onChange: fire });
+      return { element: box.element, read: () => {
+        const v = box.read();
+        return { value: v === undefined ? null : v };
+      } };
+    }
+    default: {
+      const input = el("input", { id, type: "text", "aria-label": label, oninput: fire, autocomplete: "off" });
+      input.value = blank(value) ? "" : String(value);
+      return { element: input, read: () => ({ value: input.value }) };
+    }
+  }
+}
+
+/** A unique parameter name derived from a field name (path, path_2, ...). */
+export function suggestName(graph, base) {
+  let name = String(base || "parameter").replace(/[^A-Za-z0-9_-]/g, "_").slice(0, 60);
+  if (!/^[A-Za-z]/.test(name)) name = `p_${name}`.slice(0, 60);
+  let candidate = name;
+  for (let i = 2; graph.parameter(candidate); i += 1) candidate = `${name}_${i}`;
+  return candidate;
+}
+
+/**
+ * The add-parameter dialog. With `field` ({node, field, label}) the type is fixed (inferred from
+ * the field) and the field is bound on Save. Resolves to the new parameter's name, or null.
+ */
+export function openParameterDialog(graph, { name = "", type = "string", options, value = null, min, max,
+                                             field = null } = {}) {
+  return new Promise((resolve) => {
+    const n = ++uid;
+    const nameInput = el("input", { id: `np-name-${n}`, type: "text", autocomplete: "off", maxlength: "80" });
+    nameInput.value = name;
+    const nameMessage = el("div", { class: "error-text field-message", id: `np-name-msg-${n}`, "aria-live": "polite" });
+    nameInput.setAttribute("aria-describedby", nameMessage.id);
+    const typeSelect = el("select", { id: `np-type-${n}`, disabled: Boolean(field) },
+                          PARAMETER_TYPES.map((t) => el("option", { value: t, selected: t === type }, t)));
+    const optionsInput = el("input", { id: `np-options-${n}`, type: "text", placeholder: "a, b, c" });
+    optionsInput.value = (options || []).join(", ");
+    const minInput = el("input", { id: `np-min-${n}`, type: "number", step: "any" });
+    const maxInput = el("input", { id: `np-max-${n}`, type: "number", step: "any" });
+    if (!blank(min)) minInput.value = String(min);
+    if (!blank(max)) maxInput.value = String(max);
+    const description = el("input", { id: `np-desc-${n}`, type: "text", autocomplete: "off" });
+    const message = el("div", { class: "error-text", role: "alert" });
+    const optionsRow = el("div", { class: "field" }, el("label", { for: optionsInput.id }, "Options (comma-separated)"), optionsInput);
+    const rangeRow = el("div", { class: "field-pair" },
+      el("div", { class: "field" }, el("label", { for: minInput.id }, "Minimum (optional)"), minInput),
+      el("div", { class: "field" }, el("label", { for: maxInput.id }, "Maximum (optional)"), maxInput));
+    const defaultRow = el("div", { class: "field" });
+    let editor = null;
+    const draft = () => ({
+      name: nameInput.value.trim(), type: typeSelect.value, description: description.value.trim(),
+      options: optionsInput.value.split(",").map((s) => s.trim()).filter(Boolean),
+      min: minInput.value === "" ? null : Number(minInput.value),
+      max: maxInput.value === "" ? null : Number(maxInput.value),
+    });
+    const buildDefault = (current) => {
+      const def = draft();
+      editor = valueEditor(def, current, { id: `np-default-${n}`, label: "Default" });
+      defaultRow.replaceChildren(el("label", { for: `np-default-${n}` }, "Default"), editor.element);
+      optionsRow.hidden = def.type !== "choice" || Boolean(field);
+      rangeRow.hidden = !["int", "float"].includes(def.type);
+    };
+    buildDefault(value);
+    typeSelect.addEventListener("change", () => buildDefault(null));
+    optionsInput.addEventListener("change", () => buildDefault(editor.read().value));
+    const checkName = () => {
+      const problem = graph.parameterNameProblem(nameInput.value.trim());
+      nameMessage.textContent = problem || "";
+      nameInput.setAttribute("aria-invalid", problem ? "true" : "false");
+      return problem;
+    };
+    nameInput.addEventListener("input", checkName);
+    const titleId = `np-title-${n}`;
+    const dialog = el("dialog", { class: "parameter-dialog", "aria-labelledby": titleId });
+    const form = el("form", { method: "dialog" },
+      el("h2", { id: titleId }, field ? "Add to pipeline parameter" : "Add pipeline parameter"),
+      field ? el("p", { class: "muted" }, `The new parameter drives ${field.label}.`) : null,
+      el("div", { class: "field" }, el("label", { for: nameInput.id }, "Name"), nameInput, nameMessage),
+      el("div", { class: "field" }, el("label", { for: typeSelect.id }, "Type"), typeSelect),
+      optionsRow, defaultRow, rangeRow,
+      el("div", { class: "field" }, el("label", { for: description.id }, "Description"), description),
+      message,
+      el("div", { class: "actions" },
+         el("button", { type: "button", onclick: () => dialog.close() }, "Cancel"),
+         el("button", { type: "submit", class: "primary" }, "Save")));
+    let result = null;
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      message.textContent = "";
+      if (checkName()) { nameInput.focus(); return; }
+      const def = draft();
+      if (field) def.options = options;
+      if (def.type === "choice" && !def.options.length) { message.textContent = "A choice parameter needs options."; return; }
+      const read = editor.read();
+      const problem = read.problem || ownProblem(def, read.value)
+        || (field && fieldValueProblem(graph.spec(field.node).params.find((p) => p.name === field.field), read.value));
+      if (problem) { message.textContent = `Default: ${problem}`; return; }
+      def.default = read.value;
+      const done = graph.addParameter(def, field ? [{ node: field.node, field: field.field }] : []);
+      if (!done.ok) { message.textContent = done.reason; return; }
+      result = def.name;
+      dialog.close();
+    });
+    dialog.append(form);
+    dialog.addEventListener("close", () => { dialog.remove(); resolve(result); });
+    document.body.append(dialog);
+    dialog.showModal();
+    nameInput.focus();
+    nameInput.select();
+  });
+}
+
+/** The Settings panel listing the pipeline parameters of `graph`; onSelectNode(id) on "used by". */
+export class ParametersPanel {
+  /** Build the (hidden) panel inside host. */
+  constructor(host, graph, { onSelectNode } = {}) {
+    this.graph = graph;
+    this.onSelectNode = onSelectNode;
+    this.ownEdit = false;
+    this.list = el("div", { class: "param-cards" });
+    this.element = el("aside", { class: "parameters-panel", role: "region", "aria-label": "Pipeline parameters",
+                                 hidden: true },
+      el("div", { class: "parameters-head" }, el("h2", {}, "Pipeline parameters"),
+         el("button", { type: "button", "aria-label": "Add a pipeline parameter", title: "Add a pipeline parameter",
+                        onclick: () => openParameterDialog(graph, { name: suggestName(graph, "parameter") }) }, "+"),
+         el("button", { type: "button", "aria-label": "Close pipeline parameters", onclick: () => this.close() }, "×")),
+      this.list);
+    host.append(this.element);
+    graph.addEventListener("change", () => { if (!this.ownEdit && this.isOpen) this.render(); });
+    this.element.addEventListener("keydown", (e) => { if (e.key === "Escape") this.close(); });
+  }
+
+  get isOpen() { return !this.element.hidden; }
+
+  /** Show the panel. */
+  open() { this.element.hidden = false; this.render(); }
+
+  /** Hide the panel. */
+  close() { this.element.hidden = true; this.element.dispatchEvent(new Event("close")); }
+
+  /** Open or close. */
+  toggle() { if (this.isOpen) this.close(); else this.open(); }
+
+  edit(fn) {
+    this.ownEdit = true;
+    try { return fn(); } finally { this.ownEdit = false; }
+  }
+
+  render(focusName = null) {
+    const params = this.graph.doc.parameters;
+    this.list.replaceChildren(...params.map((p) => this.card(p)));
+    if (!params.length) {
+      this.list.append(el("p", { class: "muted" }, "No parameters yet. Use + here, or the \"...\" menu of a field."));
+    }
+    if (focusName) this.list.querySelector(`[data-parameter="${CSS.escape(focusName)}"] .param-name`)?.focus();
+  }
+
+  card(p) {
+    const graph = this.graph;
+    const n = ++uid;
+    const uses = graph.usages(p.name);
+    const nameInput = el("input", { id: `pp-name-${n}`, class: "param-name", type: "text", autocomplete: "off" });
+    nameInput.value = p.name;
+    const nameMessage = el("div", { class: "error-text field-message", "aria-live": "polite" });
+    const rename = () => {
+      const next = nameInput.value.trim();
+      if (next === p.name) { nameMessage.textContent = ""; return; }
+      const done = graph.updateParameter(p.name, { name: next });
+      if (!done.ok) {
+        nameMessage.textContent = done.reason;
+        nameInput.setAttribute("aria-invalid", "true");
+      } else this.render(next);
+    };
+    nameInput.addEventListener("keydown", (e) => {
+      if (e.key === "Enter") { e.preventDefault(); rename(); }
+      if (e.key === "Escape") { e.stopPropagation(); nameInput.value = p.name; nameMessage.textContent = ""; }
+    });
+    nameInput.addEventListener("change", rename);
+    const defaultMessage = el("div", { class: "error-text field-message", "aria-live": "polite" });
+    const editor = valueEditor(p, p.default, { id: `pp-default-${n}`, label: "Default", onInput: () => {
+      const read = editor.read();
+      const problem = read.problem || valueProblem(graph, p, read.value);
+      defaultMessage.textContent = problem || "";
+      if (!problem) this.edit(() => graph.updateParameter(p.name, { default: read.value }));
+    } });
+    const description = el("input", { id: `pp-desc-${n}`, type: "text", autocomplete: "off",
+      oninput: () => this.edit(() => graph.updateParameter(p.name, { description: description.value })) });
+    description.value = p.description || "";
+    const usedBy = uses.length
+      ? el("ul", { class: "used-by", "aria-label": `Used by (${p.name})` }, uses.map(({ node, field }) => {
+        const spec = graph.spec(node)?.params.find((f) => f.name === field);
+        return el("li", {}, el("button", { type: "button", class: "link", onclick: () => this.onSelectNode?.(node) },
+                               `${graph.label(node)} · ${spec?.label || field}`));
+      }))
+      : el("p", { class: "muted" }, "Not used by any field.");
+    return el("section", { class: "param-card", dataset: { parameter: p.name }, "aria-label": `Parameter ${p.name}` },
+      el("div", { class: "param-card-head" },
+         el("span", { class: "param-type" }, p.type),
+         uses.length ? null : el("span", { class: "unused-flag", title: "No field uses this parameter" }, "Unused"),
+         el("button", { type: "button", class: "danger", onclick: () => this.remove(p) }, "Delete")),
+      el("div", { class: "field" }, el("label", { for: nameInput.id }, "Name"), nameInput, nameMessage),
+      el("div", { class: "field" }, el("label", { for: `pp-default-${n}` }, "Default"), editor.element, defaultMessage),
+      p.type === "choice" ? el("div", { class: "muted hint" }, `Options: ${(p.options || []).join(", ")}`) : null,
+      ["int", "float"].includes(p.type) && (!blank(p.min) || !blank(p.max))
+        ? el("div", { class: "muted hint" }, `Range: ${blank(p.min) ? "−∞" : p.min} to ${blank(p.max) ? "∞" : p.max}`) : null,
+      el("div", { class: "field" }, el("label", { for: description.id }, "Description"), description),
+      el("div", { class: "field" }, el("span", { class: "field-label" }, "Used by"), usedBy));
+  }
+
+  async remove(p) {
+    const count = this.graph.usages(p.name).length;
+    const ok = await confirmDialog({
+      title: `Delete pipeline parameter '${p.name}'?`, confirm: "Delete", danger: true,
+      message: count ? `The ${count} field${count === 1 ? "" : "s"} it drives keep${count === 1 ? "s" : ""} its current value (${describeValue(p.default)}).`
+        : "No field uses it.",
+    });
+    if (ok) this.graph.deleteParameter(p.name);
+  }
+}
