@@ -11,6 +11,7 @@ import { NODE_H, NODE_W } from "../canvas/geometry.js";
 import { DetailsPanel } from "../panels/details.js";
 import { openHelp } from "../panels/help.js";
 import { buildPalette } from "../panels/palette.js";
+import { publishButton } from "../panels/publish.js";
 import { openSubmitDialog, showProblems } from "../panels/submit.js";
 
 const app = document.getElementById("app");
@@ -197,6 +198,7 @@ async function main() {
       submitButton.disabled = false;
     }
   });
+  submitButton.before(publishButton({ pipelineId, graph, autosave }));
   window.designer = { graph, view, autosave, validation };
 }
 

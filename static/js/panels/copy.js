@@ -1,0 +1,35 @@
+// A Copy button: the clipboard when the browser allows it, else the text is selected for Ctrl+C.
+import { el } from "../dom.js";
+
+/** Copy text to the clipboard; when that is refused, select `target` so Ctrl+C works. */
+export async function copyText(text, target, button) {
+  const say = (word) => {
+    if (!button) return;
+    button.dataset.label ||= button.textContent;
+    button.textContent = word;
+    setTimeout(() => { button.textContent = button.dataset.label; }, 1500);
+  };
+  try {
+    await navigator.clipboard.writeText(text);
+    say("Copied");
+  } catch {
+    if (target instanceof HTMLInputElement || target instanceof HTMLTextAreaElement) {
+      target.focus();
+      target.select();
+    } else if (target) {
+      const range = document.createRange();
+      range.selectNodeContents(target);
+      const selection = window.getSelection();
+      selection.removeAllRanges();
+      selection.addRange(range);
+    }
+    say("Press Ctrl+C");
+  }
+}
+
+/** A "Copy" button (aria-label `label`) copying `text` (a string or a function giving it). */
+export function copyButton(label, text, target) {
+  const button = el("button", { type: "button", class: "copy", "aria-label": label }, "Copy");
+  button.addEventListener("click", () => copyText(typeof text === "function" ? text() : text, target, button));
+  return button;
+}
