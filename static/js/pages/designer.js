@@ -10,6 +10,7 @@ import { CanvasView } from "../canvas/view.js";
 import { NODE_H, NODE_W } from "../canvas/geometry.js";
 import { DetailsPanel } from "../panels/details.js";
 import { openHelp } from "../panels/help.js";
+import { ParametersPanel } from "../panels/parameters.js";
 import { buildPalette } from "../panels/palette.js";
 import { publishButton } from "../panels/publish.js";
 import { openSubmitDialog, showProblems } from "../panels/submit.js";
@@ -30,6 +31,8 @@ async function main() {
 
   // Layout: top bar, conflict banner, then palette | canvas | details.
   const title = el("h1", { class: "designer-title" });
+  const gearButton = el("button", { type: "button", class: "gear-button", "aria-label": "Pipeline parameters",
+                                    title: "Pipeline parameters (Settings)", "aria-expanded": "false" }, "⚙");
   const saveState = el("span", { class: "save-state", role: "status", "aria-live": "polite" }, "Saved");
   const problemsButton = el("button", { type: "button", class: "problems-button", hidden: true });
   const undoButton = el("button", { type: "button", title: "Undo (Ctrl+Z)" }, "Undo");
@@ -50,7 +53,7 @@ async function main() {
   const zoomIn = el("button", { type: "button", "aria-label": "Zoom in", title: "Zoom in (+)" }, "+");
   const fitButton = el("button", { type: "button", title: "Fit to screen (0)" }, "Fit to screen");
   app.append(
-    el("div", { class: "designer-bar" }, title, saveState, problemsButton, el("span", { class: "spacer" }),
+    el("div", { class: "designer-bar" }, title, gearButton, saveState, problemsButton, el("span", { class: "spacer" }),
        el("div", { class: "toolbar", role: "toolbar", "aria-label": "Canvas tools" },
           undoButton, redoButton, direction, layoutButton, helpButton), submitButton),
     banner,
@@ -109,9 +112,14 @@ async function main() {
     view.select([id]);
   };
   buildPalette(paletteBox, catalog, { onAdd: addAtCentre });
+  const parameters = new ParametersPanel(canvasHost, graph, { onSelectNode: (id) => view.select([id]) });
+  gearButton.addEventListener("click", () => parameters.toggle());
+  const syncGear = () => gearButton.setAttribute("aria-expanded", String(parameters.isOpen));
+  gearButton.addEventListener("click", syncGear);
+  parameters.element.addEventListener("close", () => { syncGear(); gearButton.focus(); });
   const details = new DetailsPanel(detailsBox, graph, {
     columnsFor: makeColumnsProvider(graph),
-    datastores: api("/api/v1/datastores", { quiet: true }).then((d) => d.datastores).catch(() => []),
+    onOpenParameters: () => { parameters.open(); syncGear(); },
   });
   details.show([]);
   view.addEventListener("selectionchange", (e) => details.show(e.detail.ids));
