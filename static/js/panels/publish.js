@@ -1,9 +1,16 @@
 // The designer's Publish button and dialog: publish the draft as a new version of a pipeline endpoint.
 import { api } from "../api.js";
 import { el } from "../dom.js";
-import { formatValue } from "./outputs.js";
 
 let uid = 0;
+
+/** A parameter's default value as short text (data paths as datastore:path). */
+function formatValue(value) {
+  if (value === null || value === undefined || value === "") return "—";
+  if (typeof value === "object" && "datastore" in value) return `${value.datastore}:${value.path}`;
+  return typeof value === "object" ? JSON.stringify(value) : String(value);
+}
+
 const STYLES = "/static/css/endpoints.css";
 
 /** The dialog's styles live in endpoints.css; the designer page links it on first use. */
