@@ -13,7 +13,8 @@ bp = Blueprint("datastores", __name__, url_prefix="/api/v1/datastores")
 @bp.get("")
 def list_datastores():
     """Every registered datastore."""
-    return jsonify({"datastores": [datastores.as_dict(d) for d in datastores.list_all()]})
+    return jsonify({"datastores": [datastores.as_dict(d, with_count=True)
+                                   for d in datastores.list_all()]})
 
 
 @bp.post("")

@@ -55,9 +55,26 @@ def mapping() -> Datastores:
     return Datastores({d.name: d.root for d in list_all()})
 
 
-def as_dict(store: Datastore) -> dict:
-    """JSON form."""
-    return {"name": store.name, "root": store.root}
+MAX_COUNT = 10_000
+
+
+def count_files(root: str) -> tuple[int, bool]:
+    """Files under ``root`` (hidden ones and outward links skipped): (count, capped)."""
+    count = 0
+    for _dirs, dirnames, filenames in os.walk(root):
+        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        count += sum(1 for f in filenames if not f.startswith("."))
+        if count >= MAX_COUNT:
+            return MAX_COUNT, True
+    return count, False
+
+
+def as_dict(store: Datastore, *, with_count: bool = False) -> dict:
+    """JSON form; ``with_count`` adds the number of files (counting stops at 10,000)."""
+    out = {"name": store.name, "root": store.root}
+    if with_count:
+        out["files"], out["files_capped"] = count_files(store.root)
+    return out
 
 
 # -- browsing, previewing and uploading files --------------------------------------------------

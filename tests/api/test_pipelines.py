@@ -169,10 +169,19 @@ def test_datastore_registration_errors(client, body, message):
 
 
 def test_datastore_registration(client, tmp_path):
+    tmp_path = tmp_path / "mine"
+    tmp_path.mkdir()
     response = client.post("/api/v1/datastores", json={"name": "mine", "root": str(tmp_path)})
     assert response.status_code == 201
-    names = [d["name"] for d in client.get("/api/v1/datastores").get_json()["datastores"]]
-    assert names == ["mine", "samples"]
+    listed = client.get("/api/v1/datastores").get_json()["datastores"]
+    assert [d["name"] for d in listed] == ["mine", "samples"]
+    assert listed[0]["files"] == 0 and listed[0]["files_capped"] is False
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "a.csv").write_text("a\n1\n")
+    (tmp_path / ".hidden").write_text("x")
+    listed = client.get("/api/v1/datastores").get_json()["datastores"]
+    assert listed[0]["files"] == 1
+    assert listed[1]["files"] >= 5  # the samples: income, diabetes, pipelines
 
 
 def test_pages_preload_their_whole_module_graph(client, signed_in):

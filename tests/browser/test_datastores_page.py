@@ -26,10 +26,16 @@ def test_list_register_and_refuse_bad_folders(page, tmp_path):
     form.get_by_role("button", name="Register").click()
     expect(form.get_by_role("alert")).to_contain_text("Datastore 'samples' already exists.")
 
+    folder = tmp_path / "training"
+    folder.mkdir()
+    (folder / "a.csv").write_text("x\n1\n")
+    (folder / "b.csv").write_text("x\n2\n")
     form.get_by_label("Name").fill("training")
+    form.get_by_label("Server folder").fill(str(folder))
     form.get_by_role("button", name="Register").click()
     expect(table.locator("tbody tr")).to_have_count(2)
-    expect(table.locator('tr[data-datastore="training"]')).to_contain_text(str(tmp_path))
+    expect(table.locator('tr[data-datastore="training"]')).to_contain_text(str(folder))
+    expect(table.locator('tr[data-datastore="training"] .file-count')).to_have_text("2")
     expect(form.get_by_role("alert")).to_have_text("")
     expect(form.get_by_label("Name")).to_have_value("")
     assert page.errors == []

@@ -28,10 +28,12 @@ function renderTable() {
     return;
   }
   clear(tableHost).append(el("table", { "aria-label": "Datastores" },
-    el("thead", {}, el("tr", {}, el("th", {}, "Name"), el("th", {}, "Root folder on the server"), el("th", {}, ""))),
+    el("thead", {}, el("tr", {}, el("th", {}, "Name"), el("th", {}, "Root folder on the server"), el("th", {}, "Files"),
+                          el("th", {}, ""))),
     el("tbody", {}, stores.map((d) => el("tr", { dataset: { datastore: d.name } },
       el("td", { class: "name-cell" }, el("strong", {}, d.name)),
       el("td", {}, el("code", {}, d.root)),
+      el("td", { class: "file-count" }, `${d.files.toLocaleString()}${d.files_capped ? "+" : ""}`),
       el("td", { class: "row-actions" },
          el("button", { type: "button", "aria-label": `Browse ${d.name}`, onclick: () => browse(d.name) },
             "Browse"),
