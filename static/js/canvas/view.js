@@ -24,6 +24,7 @@ const STATUS_TEXT = {
 };
 const MIN_ZOOM = 0.1;
 const MAX_ZOOM = 3;
+const SETTLE_MS = 150;  // a pan or zoom is committed this long after its last event
 
 export class CanvasView extends EventTarget {
   /** Render `graph` into `container`; readOnly limits gestures to select, pan and zoom. */
@@ -33,6 +34,7 @@ export class CanvasView extends EventTarget {
     this.graph = graph;
     this.readOnly = readOnly;
     this.t = { x: 40, y: 40, k: 1 };
+    this.committed = { ...this.t };
     this.selected = new Set();
     this.selectedEdge = null;
     this.statuses = {};
@@ -53,8 +55,9 @@ export class CanvasView extends EventTarget {
     this.tooltip = el("div", { class: "canvas-tooltip", role: "tooltip", hidden: true });
     container.append(this.svg, this.tooltip);
 
-    this.svg.addEventListener("pointerdown", (e) => this.onPointerDown(e));
-    this.svg.addEventListener("wheel", (e) => this.onWheel(e), { passive: false });
+    // On the container, not the svg: a gesture in flight scales the svg's own box.
+    container.addEventListener("pointerdown", (e) => this.onPointerDown(e));
+    container.addEventListener("wheel", (e) => this.onWheel(e), { passive: false });
     graph.addEventListener("change", (e) => this.onChange(e.detail));
     this.editor = readOnly ? null : attachEditing(this);
     this.render();
@@ -122,22 +125,27 @@ export class CanvasView extends EventTarget {
     if (this.selectedEdge && !this.wireEls.has(this.selectedEdge)) this.selectedEdge = null;
   }
 
-  /** Zoom around the container's centre (or a client point). */
-  zoomBy(factor, clientX = null, clientY = null) {
-    const box = this.svg.getBoundingClientRect();
+  /** The canvas area on screen (the container: the svg may be moved by a gesture). */
+  box() {
+    return this.container.getBoundingClientRect();
+  }
+
+  /** Zoom around the container's centre (or a client point); ``gesture`` for wheel bursts. */
+  zoomBy(factor, clientX = null, clientY = null, gesture = false) {
+    const box = this.box();
     const cx = clientX === null ? box.width / 2 : clientX - box.left;
     const cy = clientY === null ? box.height / 2 : clientY - box.top;
     const k = Math.min(MAX_ZOOM, Math.max(MIN_ZOOM, this.t.k * factor));
     const ratio = k / this.t.k;
     this.t = { k, x: cx - (cx - this.t.x) * ratio, y: cy - (cy - this.t.y) * ratio };
-    this.schedule();
+    if (gesture) this.schedule(); else this.applyTransform();
   }
 
   /** Fit every node in the visible area (never zooming in past 100%). */
   fit() {
     const nodes = this.graph.doc.nodes;
-    const box = this.svg.getBoundingClientRect();
-    if (!nodes.length || !box.width) { this.t = { x: 40, y: 40, k: 1 }; this.schedule(); return; }
+    const box = this.box();
+    if (!nodes.length || !box.width) { this.t = { x: 40, y: 40, k: 1 }; this.applyTransform(); return; }
     const xs = nodes.map((n) => n.position.x);
     const ys = nodes.map((n) => n.position.y);
     const minX = Math.min(...xs);
@@ -148,7 +156,7 @@ export class CanvasView extends EventTarget {
     const k = Math.max(MIN_ZOOM, Math.min(1, (box.width - 2 * pad) / width,
                                           (box.height - 2 * pad) / height));
     this.t = { k, x: (box.width - width * k) / 2 - minX * k, y: (box.height - height * k) / 2 - minY * k };
-    this.schedule();
+    this.applyTransform();
   }
 
   /** Show run statuses ({nodeId: status}); merged into the shown ones, null clears a node's. */
@@ -166,13 +174,13 @@ export class CanvasView extends EventTarget {
 
   /** Canvas (world) coordinates of a client point. */
   toWorld(clientX, clientY) {
-    const box = this.svg.getBoundingClientRect();
+    const box = this.box();
     return { x: (clientX - box.left - this.t.x) / this.t.k, y: (clientY - box.top - this.t.y) / this.t.k };
   }
 
   /** World point at the centre of the visible area. */
   center() {
-    const box = this.svg.getBoundingClientRect();
+    const box = this.box();
     return this.toWorld(box.left + box.width / 2, box.top + box.height / 2);
   }
 
@@ -313,21 +321,42 @@ export class CanvasView extends EventTarget {
 
   // -- transform and navigation ----------------------------------------------------------
 
+  // While a pan or zoom lasts, the picture already drawn moves as one composited layer (a CSS
+  // transform on the <svg>): re-laying out hundreds of nodes every frame is what costs. The
+  // real transform is committed when the gesture settles, redrawing once, crisp.
   schedule() {
     if (this.frame) return;
-    this.frame = requestAnimationFrame(() => { this.frame = 0; this.applyTransform(); });
+    this.frame = requestAnimationFrame(() => { this.frame = 0; this.applyGesture(); });
+  }
+
+  applyGesture() {
+    const c = this.committed;
+    const k = this.t.k / c.k;
+    this.svg.classList.add("gesture");
+    this.svg.style.transform =
+      `translate(${this.t.x - c.x * k}px,${this.t.y - c.y * k}px) scale(${k})`;
+    this.svg.dataset.zoom = this.t.k.toFixed(3);
+    clearTimeout(this.settle);
+    this.settle = setTimeout(() => this.applyTransform(), SETTLE_MS);
+    this.dispatchEvent(new CustomEvent("viewchange", { detail: { ...this.t } }));
   }
 
   applyTransform() {
+    clearTimeout(this.settle);
+    if (this.frame) { cancelAnimationFrame(this.frame); this.frame = 0; }
+    this.committed = { ...this.t };
     this.viewport.setAttribute("transform", `translate(${this.t.x},${this.t.y}) scale(${this.t.k})`);
+    this.svg.style.transform = "";
+    this.svg.classList.remove("gesture");
     this.svg.dataset.zoom = this.t.k.toFixed(3);
     this.dispatchEvent(new CustomEvent("viewchange", { detail: { ...this.t } }));
   }
 
   onWheel(event) {
+    if (!this.svg.contains(event.target) && event.target !== this.container) return;
     event.preventDefault();
     const factor = Math.exp(-event.deltaY * (event.deltaMode === 1 ? 0.05 : 0.0015));
-    this.zoomBy(factor, event.clientX, event.clientY);
+    this.zoomBy(factor, event.clientX, event.clientY, true);
   }
 
   onChange(detail) {
@@ -345,6 +374,9 @@ export class CanvasView extends EventTarget {
 
   onPointerDown(event) {
     if (event.button !== 0 && event.button !== 1) return;
+    // Only the drawing and the bare canvas area: not toolbars or tooltips laid over it.
+    if (!this.svg.contains(event.target) && event.target !== this.container) return;
+    if (this.svg.classList.contains("gesture")) this.applyTransform();
     this.tooltip.hidden = true;
     const target = event.target;
     if (this.editor && event.button === 0 && this.editor.pointerDown(event)) return;
@@ -366,7 +398,8 @@ export class CanvasView extends EventTarget {
   startPan(event) {
     const start = { x: event.clientX, y: event.clientY, tx: this.t.x, ty: this.t.y };
     let moved = false;
-    this.svg.setPointerCapture(event.pointerId);
+    const host = this.container;
+    host.setPointerCapture(event.pointerId);
     this.svg.classList.add("panning");
     const move = (e) => {
       if (Math.abs(e.clientX - start.x) + Math.abs(e.clientY - start.y) > 3) moved = true;
@@ -375,14 +408,15 @@ export class CanvasView extends EventTarget {
       this.schedule();
     };
     const up = () => {
-      this.svg.removeEventListener("pointermove", move);
-      this.svg.removeEventListener("pointerup", up);
-      this.svg.removeEventListener("pointercancel", up);
+      host.removeEventListener("pointermove", move);
+      host.removeEventListener("pointerup", up);
+      host.removeEventListener("pointercancel", up);
       this.svg.classList.remove("panning");
+      this.applyTransform();
       if (!moved) this.select([]);
     };
-    this.svg.addEventListener("pointermove", move);
-    this.svg.addEventListener("pointerup", up);
-    this.svg.addEventListener("pointercancel", up);
+    host.addEventListener("pointermove", move);
+    host.addEventListener("pointerup", up);
+    host.addEventListener("pointercancel", up);
   }
 }
