@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +19,7 @@ from ..extensions import db
 from ..models import Experiment, Run, RunEvent, StepRun, iso, now
 from . import datastores, pipelines
 
+log = logging.getLogger(__name__)
 ACTIVE = (QUEUED, RUNNING)
 DEFAULT_EXPERIMENT = "default"
 
@@ -48,6 +50,7 @@ def _check_input_files(plan) -> None:
             try:
                 path = stores.resolve(value["datastore"], value["path"])
             except DatastoreError as exc:
+                log.warning("refused data path %r of %s: %s", value, where, exc)
                 raise BadRequest(f"{where}: {exc}", node=step.node_id, field=param.name) from None
             if not path.is_file():
                 raise BadRequest(
