@@ -129,13 +129,11 @@ def datastores_add(name, path, replace):
     """Register folder PATH as datastore NAME."""
     from .services import datastores as service
 
-    app = _app()
-    with app.app_context():
-        try:
-            store = service.add(name, path, replace=replace)
-        except AppError as exc:
-            raise click.ClickException(exc.message) from None
-        click.echo(f"{store.name}\t{store.root}")
+    def add():
+        store = service.add(name, path, replace=replace)
+        return f"{store.name}\t{store.root}"
+
+    click.echo(_service(add))
 
 
 @datastores.command("list")
@@ -143,14 +141,20 @@ def datastores_list():
     """List the registered datastores."""
     from .services import datastores as service
 
-    app = _app()
-    with app.app_context():
-        for store in service.list_all():
-            click.echo(f"{store.name}\t{store.root}")
+    for row in _service(lambda: [f"{d.name}\t{d.root}" for d in service.list_all()]):
+        click.echo(row)
 
 
-def _fail(exc: AppError):
-    raise click.ClickException(exc.message) from None
+def _service(action):
+    """Run ``action()`` inside the app; a refused request becomes a clean CLI error."""
+    with _app().app_context():
+        try:
+            return action()
+        except AppError as exc:
+            raise click.ClickException(exc.message) from None
+
+
+ROLES = click.Choice(["viewer", "runner", "editor", "admin"])
 
 
 @main.group()
@@ -160,18 +164,13 @@ def users():
 
 @users.command("add")
 @click.argument("username")
-@click.option("--role", default="viewer", show_default=True,
-              type=click.Choice(["viewer", "runner", "editor", "admin"]))
+@click.option("--role", default="viewer", show_default=True, type=ROLES)
 @click.option("--password", help="Default: generated and printed once.")
 def users_add(username, role, password):
     """Create a user."""
     from .services import auth
 
-    with _app().app_context():
-        try:
-            _, secret = auth.add_user(username, password, role)
-        except AppError as exc:
-            _fail(exc)
+    secret = _service(lambda: auth.add_user(username, password, role)[1])
     click.echo(f"{username}\t{role}" + ("" if password else f"\tpassword: {secret}"))
 
 
@@ -180,23 +179,20 @@ def users_list():
     """List users: name, role, active."""
     from .services import auth
 
-    with _app().app_context():
-        for user in auth.list_users():
-            click.echo(f"{user.username}\t{user.role}\t{'active' if user.active else 'disabled'}")
+    rows = _service(lambda: [f"{u.username}\t{u.role}\t{'active' if u.active else 'disabled'}"
+                             for u in auth.list_users()])
+    for row in rows:
+        click.echo(row)
 
 
 @users.command("set-role")
 @click.argument("username")
-@click.argument("role", type=click.Choice(["viewer", "runner", "editor", "admin"]))
+@click.argument("role", type=ROLES)
 def users_set_role(username, role):
     """Change a user's role (their sessions end)."""
     from .services import auth
 
-    with _app().app_context():
-        try:
-            auth.set_role(username, role)
-        except AppError as exc:
-            _fail(exc)
+    _service(lambda: auth.set_role(username, role))
     click.echo(f"{username}\t{role}")
 
 
@@ -207,11 +203,7 @@ def users_set_password(username, password):
     """Set a user's password (their sessions end)."""
     from .services import auth
 
-    with _app().app_context():
-        try:
-            auth.set_password(username, password)
-        except AppError as exc:
-            _fail(exc)
+    _service(lambda: auth.set_password(username, password))
     click.echo(f"password of {username} changed")
 
 
@@ -221,11 +213,7 @@ def users_disable(username):
     """Disable a user: refused at once, sessions end."""
     from .services import auth
 
-    with _app().app_context():
-        try:
-            auth.set_user_active(username, False)
-        except AppError as exc:
-            _fail(exc)
+    _service(lambda: auth.set_user_active(username, False))
     click.echo(f"{username}\tdisabled")
 
 
@@ -235,11 +223,7 @@ def users_enable(username):
     """Enable a disabled user."""
     from .services import auth
 
-    with _app().app_context():
-        try:
-            auth.set_user_active(username, True)
-        except AppError as exc:
-            _fail(exc)
+    _service(lambda: auth.set_user_active(username, True))
     click.echo(f"{username}\tactive")
 
 
@@ -250,18 +234,16 @@ def clients():
 
 @clients.command("create")
 @click.argument("name")
-@click.option("--role", default="runner", show_default=True,
-              type=click.Choice(["viewer", "runner", "editor", "admin"]))
+@click.option("--role", default="runner", show_default=True, type=ROLES)
 def clients_create(name, role):
     """Create a client; prints {"client_id", "client_secret"} (the secret is shown once)."""
     from .services import auth
 
-    with _app().app_context():
-        try:
-            client, secret = auth.create_client(name, role, by="cli")
-        except AppError as exc:
-            _fail(exc)
-        click.echo(json.dumps({"client_id": client.client_id, "client_secret": secret}))
+    def create():
+        client, secret = auth.create_client(name, role, by="cli")
+        return {"client_id": client.client_id, "client_secret": secret}
+
+    click.echo(json.dumps(_service(create)))
 
 
 @clients.command("list")
@@ -269,10 +251,11 @@ def clients_list():
     """List clients: name, client id, role, active."""
     from .services import auth
 
-    with _app().app_context():
-        for c in auth.list_clients():
-            click.echo(f"{c.name}\t{c.client_id}\t{c.role}\t"
-                       f"{'active' if c.active else 'disabled'}")
+    rows = _service(lambda: [f"{c.name}\t{c.client_id}\t{c.role}\t"
+                             f"{'active' if c.active else 'disabled'}"
+                             for c in auth.list_clients()])
+    for row in rows:
+        click.echo(row)
 
 
 @clients.command("disable")
@@ -281,9 +264,5 @@ def clients_disable(name):
     """Disable a client: its tokens stop working at once."""
     from .services import auth
 
-    with _app().app_context():
-        try:
-            auth.set_client_active(name, False)
-        except AppError as exc:
-            _fail(exc)
+    _service(lambda: auth.set_client_active(name, False))
     click.echo(f"{name}\tdisabled")
