@@ -7,6 +7,7 @@ import time
 
 from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context, url_for
 
+from ..engine.executor import RUN_STATUSES
 from ..errors import BadRequest
 from ..extensions import db
 from ..services import outputs, runs
@@ -35,7 +36,7 @@ def submit_document(payload: SubmitDocument):
 def list_runs():
     """Runs newest first; filter with ?pipeline=, ?experiment=, ?status=, ?limit=."""
     status = request.args.get("status")
-    if status and status not in ("NotStarted", "Queued", *runs.ACTIVE, *TERMINAL):
+    if status and status not in RUN_STATUSES:
         raise BadRequest(f"Unknown status {status!r}.", field="status")
     limit = request.args.get("limit", "100")
     if not limit.isdigit() or not 1 <= int(limit) <= 1000:

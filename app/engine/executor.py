@@ -30,7 +30,6 @@ log = logging.getLogger(__name__)
 NOT_STARTED, QUEUED, RUNNING = "NotStarted", "Queued", "Running"
 FINISHED, FAILED, CANCELED = "Finished", "Failed", "Canceled"
 REUSED, SKIPPED = "Reused", "Skipped"
-STEP_STATUSES = (NOT_STARTED, QUEUED, RUNNING, FINISHED, FAILED, CANCELED, REUSED, SKIPPED)
 RUN_STATUSES = (NOT_STARTED, QUEUED, RUNNING, FINISHED, FAILED, CANCELED)
 LOG = "Log"  # on_event status of a log line, not a step state
 DONE = (FINISHED, REUSED)
@@ -81,13 +80,6 @@ class StepResult:
     started: float | None = None
     finished: float | None = None
 
-    @property
-    def duration(self) -> float | None:
-        """Seconds between start and finish."""
-        if self.started is None or self.finished is None:
-            return None
-        return self.finished - self.started
-
 
 @dataclass
 class RunResult:
@@ -121,12 +113,8 @@ def make_plan(
             inputs=inputs,
             regenerate=regenerate_outputs or node.regenerate_output,
         )
-    order = list(_topological(graph))
+    order = list(nx.lexicographical_topological_sort(graph))
     return Plan(steps, order, {n: sorted(graph.successors(n)) for n in graph}, values)
-
-
-def _topological(graph):
-    return nx.lexicographical_topological_sort(graph)
 
 
 def cache_key(step: Step, input_keys: dict[str, str], datastores: Datastores) -> str:

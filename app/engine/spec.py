@@ -14,9 +14,6 @@ TRAINED_MODEL = "trained_model"
 METRICS = "metrics"
 PORT_TYPES = (DATAFRAME, UNTRAINED_MODEL, TRAINED_MODEL, METRICS)
 
-# Pipeline parameter types (the document's "parameters[].type").
-PARAMETER_TYPES = ("string", "int", "float", "bool", "choice", "data_path")
-
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from ..engine.document import PipelineDocument
 from ..engine.graph import NodeError, validate
@@ -144,11 +144,6 @@ def last_run_status(pipeline_id: str) -> str | None:
     return db.session.scalar(
         select(Run.status).where(Run.pipeline_id == pipeline_id)
         .order_by(Run.created.desc()).limit(1))
-
-
-def count() -> int:
-    """Number of drafts."""
-    return db.session.scalar(select(func.count(Pipeline.id)))
 
 
 def as_dict(pipeline: Pipeline, *, full: bool = True) -> dict:

@@ -20,7 +20,6 @@ from ..models import Experiment, Run, RunEvent, StepRun, iso, now
 from . import datastores, pipelines
 
 log = logging.getLogger(__name__)
-ACTIVE = (QUEUED, RUNNING)
 DEFAULT_EXPERIMENT = "default"
 
 

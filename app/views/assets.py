@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 
 from flask import current_app, url_for
 
@@ -54,8 +54,3 @@ def module_preloads(entry: str) -> list[str]:
     if current_app.debug:
         _graph.cache_clear()
     return [url_for("static", filename=path) for path in _graph(entry)]
-
-
-def static_path(relative: str) -> Path:
-    """Absolute path of a static file (for tests)."""
-    return STATIC / relative
