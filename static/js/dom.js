@@ -67,3 +67,11 @@ export function duration(seconds) {
 export function when(iso) {
   return iso ? new Date(iso).toLocaleString() : "";
 }
+
+/** Show a modal <dialog>; once closed it is removed from the page and ``onClose`` runs. */
+export function openModal(dialog, onClose) {
+  dialog.addEventListener("close", () => { dialog.remove(); onClose?.(); });
+  document.body.append(dialog);
+  dialog.showModal();
+  return dialog;
+}

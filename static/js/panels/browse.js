@@ -1,6 +1,6 @@
 // Browse path: a datastore's lazily loaded file tree, file preview, upload, and a data_path input.
 import { api, ApiError } from "../api.js";
-import { clear, el, when } from "../dom.js";
+import { clear, el, openModal, when } from "../dom.js";
 
 let uid = 0;
 const enc = encodeURIComponent;
@@ -242,9 +242,7 @@ export function confirmDialog({ title, message, confirm = "OK", danger = false }
          el("button", { type: "button", onclick: () => dialog.close() }, "Cancel"),
          el("button", { type: "button", class: danger ? "primary danger-fill" : "primary",
                         onclick: () => { answer = true; dialog.close(); } }, confirm)));
-    dialog.addEventListener("close", () => { dialog.remove(); resolve(answer); });
-    document.body.append(dialog);
-    dialog.showModal();
+    openModal(dialog, () => resolve(answer));
   });
 }
 
@@ -268,9 +266,7 @@ export function openBrowseDialog({ datastore = "", path = "" } = {}) {
       el("div", { class: "actions" }, chosen,
          el("button", { type: "button", onclick: () => dialog.close() }, "Cancel"), choose));
     choose.addEventListener("click", () => { result = browser.selection(); dialog.close(); });
-    dialog.addEventListener("close", () => { dialog.remove(); resolve(result); });
-    document.body.append(dialog);
-    dialog.showModal();
+    openModal(dialog, () => resolve(result));
   });
 }
 

@@ -1,6 +1,6 @@
 // The Submit dialog of a published endpoint version: a form generated from its parameter schema.
 import { api } from "../api.js";
-import { el } from "../dom.js";
+import { el, openModal } from "../dom.js";
 
 let uid = 0;
 let browseModule = null;
@@ -96,9 +96,7 @@ export function openEndpointSubmit({ endpoint, version }) {
     }
 
     dialog.append(form);
-    dialog.addEventListener("close", () => { dialog.remove(); resolve(result); });
-    document.body.append(dialog);
-    dialog.showModal();
+    openModal(dialog, () => resolve(result));
     experiment.focus();
   });
 }

@@ -1,5 +1,5 @@
 // The keyboard-shortcut help overlay opened with "?".
-import { el } from "../dom.js";
+import { el, openModal } from "../dom.js";
 
 const SHORTCUTS = [
   ["?", "Show this help"],
@@ -31,8 +31,6 @@ export function openHelp() {
          el("td", {}, what))))),
     el("div", { class: "actions" },
        el("button", { type: "button", class: "primary", onclick: () => dialog.close() }, "Close")));
-  dialog.addEventListener("close", () => dialog.remove());
-  document.body.append(dialog);
-  dialog.showModal();
+  openModal(dialog);
   return dialog;
 }

@@ -1,5 +1,5 @@
 // Pipeline parameters: the Settings panel, the add-parameter dialog and type/value rules.
-import { el } from "../dom.js";
+import { el, openModal } from "../dom.js";
 import { confirmDialog, dataPathInput } from "./browse.js";
 
 let uid = 0;
@@ -205,9 +205,7 @@ export function openParameterDialog(graph, { name = "", type = "string", options
       dialog.close();
     });
     dialog.append(form);
-    dialog.addEventListener("close", () => { dialog.remove(); resolve(result); });
-    document.body.append(dialog);
-    dialog.showModal();
+    openModal(dialog, () => resolve(result));
     nameInput.focus();
     nameInput.select();
   });

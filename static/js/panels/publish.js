@@ -1,6 +1,6 @@
 // The designer's Publish button and dialog: publish the draft as a new version of a pipeline endpoint.
 import { api } from "../api.js";
-import { el } from "../dom.js";
+import { el, openModal } from "../dom.js";
 
 let uid = 0;
 
@@ -46,9 +46,7 @@ function showAlone(text) {
   const dialog = el("dialog", { class: "publish-dialog", "aria-label": "Publish" },
     el("p", { class: "error-text", role: "alert" }, text),
     el("div", { class: "actions" }, el("button", { type: "button", onclick: () => dialog.close() }, "Close")));
-  dialog.addEventListener("close", () => dialog.remove());
-  document.body.append(dialog);
-  dialog.showModal();
+  openModal(dialog);
 }
 
 /**
@@ -153,9 +151,7 @@ export function openPublishDialog({ pipelineId, graph }) {
     }
 
     dialog.append(form);
-    dialog.addEventListener("close", () => { dialog.remove(); resolve(result); });
-    document.body.append(dialog);
-    dialog.showModal();
+    openModal(dialog, () => resolve(result));
     nameInput.focus();
   });
 }

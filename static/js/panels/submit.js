@@ -1,6 +1,6 @@
 // The Submit dialog (experiment, description, one field per pipeline parameter) and the problems list.
 import { api } from "../api.js";
-import { el } from "../dom.js";
+import { el, openModal } from "../dom.js";
 import { dataPathInput } from "./browse.js";
 
 let uid = 0;
@@ -65,9 +65,7 @@ export function openSubmitDialog({ parameters = [], values = {}, experiment = "d
       }
     });
     dialog.append(form);
-    dialog.addEventListener("close", () => { dialog.remove(); resolve(result); });
-    document.body.append(dialog);
-    dialog.showModal();
+    openModal(dialog, () => resolve(result));
     experimentInput.focus();
   });
 }
@@ -82,9 +80,7 @@ export function showProblems(problems, { onPick } = {}) {
                 el("ul", { class: "problem-list" }, items),
                 el("div", { class: "actions" },
                    el("button", { type: "button", class: "primary", onclick: () => dialog.close() }, "Close")));
-  dialog.addEventListener("close", () => dialog.remove());
-  document.body.append(dialog);
-  dialog.showModal();
+  openModal(dialog);
   return dialog;
 }
 

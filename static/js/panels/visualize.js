@@ -1,6 +1,6 @@
 // Visualize dialog of a step output: data set preview with column statistics, metrics with charts.
 import { api } from "../api.js";
-import { clear, el } from "../dom.js";
+import { clear, el, openModal } from "../dom.js";
 
 const PLOT_CONFIG = { displaylogo: false, responsive: true };
 const number = new Intl.NumberFormat("en-US");
@@ -35,9 +35,7 @@ export async function openVisualize({ runId, nodeId, port, title }) {
       el("a", { class: "button", href: url, download: "" }, "Download"),
       el("button", { type: "button", onclick: () => dialog.close() }, "Close")),
     body);
-  dialog.addEventListener("close", () => dialog.remove());
-  document.body.append(dialog);
-  dialog.showModal();
+  openModal(dialog);
   let preview;
   try {
     preview = await api(`${url}/preview?rows=100`, { quiet: true });
