@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 
 from ..engine.artifacts import ArtifactRef
 from ..engine.datastores import DatastoreError
@@ -75,19 +76,18 @@ def experiment_named(name: Any) -> Experiment:
 
 
 def experiment_summaries() -> list[dict]:
-    """Experiments, most recently used first, with run counts and the latest run."""
+    """Experiments, most recently used first, with run counts and the latest run (one query)."""
+    latest = aliased(Run)
+    last_status = (select(latest.status).where(latest.experiment_id == Experiment.id)
+                   .order_by(latest.created.desc()).limit(1).correlate(Experiment)
+                   .scalar_subquery())
     rows = db.session.execute(
-        select(Experiment.name, func.count(Run.id), func.max(Run.created))
+        select(Experiment.name, func.count(Run.id), func.max(Run.created), last_status)
         .join(Run, Run.experiment_id == Experiment.id, isouter=True)
-        .group_by(Experiment.id).order_by(func.max(Run.created).desc())).all()
-    out = []
-    for name, count, latest in rows:
-        last = db.session.scalar(select(Run.status).join(Experiment)
-                                 .where(Experiment.name == name)
-                                 .order_by(Run.created.desc()).limit(1))
-        out.append({"name": name, "runs": count, "last_run": iso(latest),
-                    "last_status": last})
-    return out
+        .group_by(Experiment.id, Experiment.name)
+        .order_by(func.max(Run.created).desc())).all()
+    return [{"name": name, "runs": count, "last_run": iso(when), "last_status": status}
+            for name, count, when, status in rows]
 
 
 def submit(

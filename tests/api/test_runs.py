@@ -346,3 +346,17 @@ def test_cancel_a_running_run_stops_inside_the_step(app, client):
     assert run["status"] == "Canceled"
     assert [s["status"] for s in run["steps"]] == ["Finished", "Canceled", "Canceled"]
     dispatcher.stop()
+
+
+def test_experiments_summary_on_postgresql(pg_app):
+    from tests.conftest import bearer
+
+    client = pg_app.test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {bearer(pg_app)}"
+    for name in ("a", "b", "a"):
+        response = client.post("/api/v1/endpoints/income-retrain/submit",
+                               json={"ExperimentName": name})
+        assert response.status_code == 202
+    listed = client.get("/api/v1/experiments").get_json()["experiments"]
+    assert [(e["name"], e["runs"], e["last_status"]) for e in listed] == [
+        ("a", 2, "Queued"), ("b", 1, "Queued")]
