@@ -147,7 +147,8 @@ def create_client(name: str, role: str = "runner", by: str = "") -> tuple[Servic
     _check_role(role)
     if db.session.scalar(select(ServiceClient).filter_by(name=name)):
         raise Conflict(f"Client '{name}' already exists.", field="name")
-    secret = secrets.token_urlsafe(32)
+    # Hex, so a secret never starts with '-' (a command line would read it as an option).
+    secret = secrets.token_hex(32)
     client = ServiceClient(client_id=secrets.token_hex(16), name=name, role=role, created_by=by,
                            secret_hash=generate_password_hash(secret))
     db.session.add(client)

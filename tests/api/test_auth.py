@@ -248,3 +248,9 @@ def test_admin_page_only_for_admins(app, signed_in):
     sign_in(viewer, "vera", "vera-password")
     assert viewer.get("/admin").status_code == 403
     assert viewer.get("/endpoints").status_code == 200
+
+
+def test_client_secrets_never_look_like_command_line_options(app):
+    with app.app_context():
+        secrets = [auth.create_client(f"c{i}", "viewer")[1] for i in range(40)]
+    assert all(re.fullmatch(r"[0-9a-f]{64}", s) for s in secrets)
