@@ -257,9 +257,10 @@ def breakdown(engine: Engine, csv: Path, workdir: Path) -> None:
               for n in doc_nodes}
     first = min(s.started for s in result.steps.values())
     out("\nPer-step breakdown of one engine run, in ms. wait: its start - its last input's "
-        "finish;\nwall: start to finish (inputs, module call, writes, manifest, hand-off); "
-        "call: the module\nfunction; write: ArtifactStore.put of its outputs; other: wall - "
-        "call - write;\nplain: the same step in the plain code.")
+        "finish\n(negative: it started on the input in memory while the input was still being "
+        "written);\nwall: start to Finished (inputs, module call, the write-behind of its "
+        "outputs, manifest);\ncall: the module function; write: ArtifactStore.put of its "
+        "outputs; other: wall - call - write;\nplain: the same step in the plain code.")
     out(f"{'step':<10}{'module':<33}{'wait':>7}{'wall':>9}{'call':>9}{'write':>8}{'other':>8}"
         f"{'plain':>9}")
     written = 0.0

@@ -12,13 +12,14 @@ import time
 import traceback
 import uuid
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 import networkx as nx
 import pandas as pd
 
-from .artifacts import ArtifactRef, ArtifactStore, digest
+from .artifacts import ArtifactRef, ArtifactStore, digest, kind_of
 from .context import Cancelled, CancelToken, StepContext
 from .datastores import Datastores
 from .document import PipelineDocument, resolve_parameter_values, substitute
@@ -155,7 +156,14 @@ def _error_info(exc: BaseException, inputs: dict[str, Any]) -> dict:
 
 
 class _Runner:
-    """The state of one execution; the loop runs in the caller's thread."""
+    """The state of one execution; the loop runs in the caller's thread.
+
+    A step's outputs go to its consumers in memory as soon as its module returns, and are
+    written to the artifact store by one writer thread meanwhile (write-behind): the writes
+    overlap the next steps instead of delaying them. A step is Finished once its outputs and
+    manifest are stored; a failed write fails the step, and consumers not yet started are
+    skipped.
+    """
 
     def __init__(self, plan, store, backend, on_event, token, datastores, run_id):
         self.plan, self.store, self.backend = plan, store, backend
@@ -166,7 +174,9 @@ class _Runner:
         self.results = {n: StepResult(n) for n in plan.order}
         self.values: dict[tuple[str, str], Any] = {}
         self.pending_consumers = {n: len(plan.successors[n]) for n in plan.order}
+        self.computed: set[str] = set()  # outputs in memory, perhaps still being written
         self.done: queue.Queue = queue.Queue()
+        self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="artifact-writer")
 
     def emit(self, node_id: str, status: str, **info) -> None:
         try:
@@ -175,6 +185,17 @@ class _Runner:
             log.exception("on_event failed for %s %s", node_id, status)
 
     def run(self) -> RunResult:
+        try:
+            return self._loop()
+        finally:
+            self.writer.shutdown(wait=True)
+
+    def _usable(self, node_id: str) -> bool:
+        """True when a consumer of ``node_id`` may start."""
+        status = self.results[node_id].status
+        return status in DONE or (node_id in self.computed and status == QUEUED)
+
+    def _loop(self) -> RunResult:
         remaining = list(self.plan.order)
         waiting_on = {n: set(self.plan.steps[n].inputs[p][0] for p in self.plan.steps[n].inputs)
                       for n in remaining}
@@ -184,8 +205,7 @@ class _Runner:
                 for node_id in remaining:
                     self._finish(node_id, CANCELED)
                 remaining = []
-            ready = [n for n in remaining if all(
-                self.results[d].status in DONE for d in waiting_on[n])]
+            ready = [n for n in remaining if all(self._usable(d) for d in waiting_on[n])]
             for node_id in ready:
                 remaining.remove(node_id)
                 in_flight += self._start(node_id)
@@ -199,11 +219,14 @@ class _Runner:
             if not in_flight:
                 break
             try:
-                node_id, outcome = self.done.get(timeout=0.2)
+                node_id, stage, future = self.done.get(timeout=0.2)
             except queue.Empty:
                 continue
             in_flight -= 1
-            self._complete(node_id, outcome)
+            if stage == "computed":
+                in_flight += self._computed(node_id, future)
+            else:
+                self._stored(node_id, future)
         return RunResult(self._run_status(), self.results)
 
     def _run_status(self) -> str:
@@ -241,7 +264,7 @@ class _Runner:
         inputs = {port: self._input_value(src, src_port)
                   for port, (src, src_port) in step.inputs.items()}
         future = self.backend.submit(self._execute_step, step, result.cache_key, inputs)
-        future.add_done_callback(lambda f, n=node_id: self.done.put((n, f)))
+        future.add_done_callback(lambda f, n=node_id: self.done.put((n, "computed", f)))
         self._release_inputs(step)
         return 1
 
@@ -262,7 +285,7 @@ class _Runner:
                     del self.values[key]
 
     def _execute_step(self, step: Step, key: str, inputs: dict[str, Any]) -> dict:
-        """Runs on a backend worker: load inputs, call the module, store outputs."""
+        """Runs on a backend worker: load inputs and call the module."""
         ctx = StepContext(step.node_id, self.datastores, self.token,
                           on_log=lambda n, line: self.emit(n, LOG, line=line), run_id=self.run_id)
         started = time.time()
@@ -274,7 +297,6 @@ class _Runner:
                       for p, v in inputs.items()}
             values = step.spec.call(loaded, step.params, ctx)
             ctx.check_cancelled()
-            refs = {p: self.store.put(digest([key, p]), values[p]) for p in values}
         except Cancelled:
             return {"status": CANCELED, "started": started}
         except Exception as exc:
@@ -282,31 +304,60 @@ class _Runner:
             return {"status": FAILED, "started": started, "error": _error_info(exc, loaded)}
         metrics = next((values[p.name].get("metrics") for p in step.spec.outputs
                         if p.type == METRICS and isinstance(values.get(p.name), dict)), None)
-        self.store.put_manifest(key, {
-            "outputs": {p: r.as_dict() for p, r in refs.items()},
-            "run_id": self.run_id, "node_id": step.node_id, "metrics": metrics,
-        })
+        refs = {p: ArtifactRef(digest([key, p]), kind_of(v)) for p, v in values.items()}
         return {"status": FINISHED, "started": started, "values": values, "refs": refs,
                 "metrics": metrics}
 
-    def _complete(self, node_id: str, future) -> None:
+    def _computed(self, node_id: str, future) -> int:
+        """A module returned: hand its outputs on and queue their write; 1 if queued."""
         result = self.results[node_id]
         try:
             outcome = future.result()
         except BaseException as exc:  # the backend itself failed (worker died)
             outcome = {"status": FAILED, "error": _error_info(exc, {})}
         result.started = outcome.get("started")
-        if outcome["status"] == FINISHED:
-            result.outputs = outcome["refs"]
-            result.metrics = outcome["metrics"]
-            if self.pending_consumers[node_id]:
-                for port, value in outcome["values"].items():
-                    self.values[(node_id, port)] = value
+        if outcome["status"] != FINISHED:
+            result.error = outcome.get("error")
+            self._finish(node_id, outcome["status"], error=result.error)
+            return 0
+        result.outputs = outcome["refs"]
+        result.metrics = outcome["metrics"]
+        if self.pending_consumers[node_id]:
+            for port, value in outcome["values"].items():
+                self.values[(node_id, port)] = value
+        self.computed.add(node_id)
+        write = self.writer.submit(self._store, node_id, outcome["values"])
+        write.add_done_callback(lambda f, n=node_id: self.done.put((n, "stored", f)))
+        return 1
+
+    def _store(self, node_id: str, values: dict[str, Any]) -> dict | None:
+        """On the writer thread: write a step's outputs, then its manifest; an error or None."""
+        result = self.results[node_id]
+        for port, ref in result.outputs.items():
+            try:
+                self.store.put(ref.key, values[port])
+            except Exception as exc:
+                error = _error_info(exc, {})
+                error["message"] = f"output '{port}' could not be stored: {exc}"
+                return error
+        self.store.put_manifest(result.cache_key, {
+            "outputs": {p: r.as_dict() for p, r in result.outputs.items()},
+            "run_id": self.run_id, "node_id": node_id, "metrics": result.metrics,
+        })
+        return None
+
+    def _stored(self, node_id: str, future) -> None:
+        result = self.results[node_id]
+        try:
+            error = future.result()
+        except Exception as exc:  # the manifest could not be written
+            error = _error_info(exc, {})
+        if error is None:
             self._finish(node_id, FINISHED, metrics=result.metrics,
                          outputs={p: r.as_dict() for p, r in result.outputs.items()})
         else:
-            result.error = outcome.get("error")
-            self._finish(node_id, outcome["status"], error=result.error)
+            result.error = error
+            self._finish(node_id, FAILED, error=error)
 
     def _finish(self, node_id: str, status: str, **info) -> None:
         result = self.results[node_id]

@@ -190,3 +190,43 @@ def test_missing_artifact_file_means_no_reuse(store, backend):
     store.path(first.steps["b"].outputs["dataset"]).unlink()
     second, _ = run(CHAIN, store, backend)
     assert second.steps["b"].status == "Finished"
+
+
+class SlowWrites(ArtifactStore):
+    """A store whose data-set writes take 0.3 s, and fail for a column named 'boom'."""
+
+    def put(self, key, value):
+        if isinstance(value, pd.DataFrame):
+            if "boom" in value.columns:
+                raise OSError(28, "No space left on device")
+            time.sleep(0.3)
+        return super().put(key, value)
+
+
+def test_consumers_start_while_their_input_is_still_being_written(tmp_path, backend):
+    store = SlowWrites(tmp_path / "artifacts")
+    result, rec = run(CHAIN, store, backend)
+    assert result.status == "Finished"
+    order = [(n, s) for n, s, _ in rec.events]
+    assert order.index(("b", "Running")) < order.index(("a", "Finished"))
+    assert store.get_manifest(result.steps["a"].cache_key) is not None
+    out = store.get(result.steps["b"].outputs["dataset"])
+    pd.testing.assert_frame_equal(out, pd.DataFrame({"x": [0.0, 2.0, 4.0, 6.0]}))
+
+
+def test_an_output_that_cannot_be_stored_fails_its_step_and_skips_what_has_not_started(
+        tmp_path, backend):
+    store = SlowWrites(tmp_path / "artifacts")
+    d = doc([("a", "source", {"name": "boom"}), ("other", "source", {}),
+             ("s", "slow", {"seconds": 1.0}), ("c", "combine", {})],
+            [("a.dataset", "c.left"), ("other.dataset", "s.dataset"), ("s.dataset", "c.right")])
+    result, rec = run(d, store, backend)
+    assert result.status == "Failed"
+    failed = result.steps["a"]
+    assert failed.status == "Failed"
+    assert failed.error["type"] == "OSError"
+    assert failed.error["message"] == (
+        "output 'dataset' could not be stored: [Errno 28] No space left on device")
+    assert store.get_manifest(failed.cache_key) is None
+    assert result.steps["s"].status == "Finished"
+    assert rec.statuses("c") == ["Skipped"]
