@@ -4,7 +4,9 @@ Without /usr/bin/chromium the tests skip with the reason, except under CI (CI=tr
 `.ci/run` installs it and a missing browser is a failure.
 """
 
+import logging
 import os
+import re
 import threading
 from pathlib import Path
 
@@ -72,7 +74,20 @@ def page(browser, live_server, request):
     if report is not None and report.failed:
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+        describe_run(page)
     context.close()
+
+
+def describe_run(page) -> None:
+    """On a run page, log the run's steps as the server sees them (for a failure report)."""
+    match = re.search(r"/runs/(\w+)", page.url)
+    if not match:
+        return
+    run = page.request.get(f"/api/v1/runs/{match.group(1)}").json()
+    lines = [f"run {run.get('id')}: {run.get('status')} {run.get('status_reason') or ''}"]
+    lines += [f"  {s.get('node_id')}: {s.get('status')} started {s.get('started')} "
+              f"finished {s.get('finished')}" for s in run.get("steps", [])]
+    logging.getLogger("tests.browser").warning("\n".join(lines))
 
 
 @pytest.hookimpl(wrapper=True)
