@@ -11,9 +11,14 @@ bp = Blueprint("datastores", __name__, url_prefix="/api/v1/datastores")
 
 
 @bp.get("")
+@query(counts="string")
 def list_datastores():
-    """Every registered datastore."""
-    return jsonify({"datastores": [datastores.as_dict(d, with_count=True)
+    """Every registered datastore, with its file count unless ``?counts=false`` (counting walks
+    each folder, so pickers that only need the names leave it out)."""
+    counts = request.args.get("counts", "true")
+    if counts not in ("true", "false"):
+        raise BadRequest("'counts' must be true or false.", field="counts")
+    return jsonify({"datastores": [datastores.as_dict(d, with_count=counts == "true")
                                    for d in datastores.list_all()]})
 
 

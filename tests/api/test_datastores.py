@@ -135,3 +135,15 @@ def test_upload_over_the_limit_is_refused(app, client, store):
     response = upload(client, data=b"a,b\n" + b"1,2\n" * 1000)
     assert response.status_code == 413
     assert "larger than the limit" in response.get_json()["error"]
+
+
+def test_the_list_counts_files_unless_asked_not_to(client, store):
+    listed = {d["name"]: d for d in client.get("/api/v1/datastores").get_json()["datastores"]}
+    assert listed["mine"]["files"] == 4  # a.csv, b.tsv, c.parquet, escape.csv (not .hidden)
+    bare = {d["name"]: d for d in
+            client.get("/api/v1/datastores?counts=false").get_json()["datastores"]}
+    assert set(bare) == set(listed)
+    assert "files" not in bare["mine"] and bare["mine"]["root"] == str(store)
+    response = client.get("/api/v1/datastores?counts=maybe")
+    assert response.status_code == 400
+    assert response.get_json()["error"] == "'counts' must be true or false."

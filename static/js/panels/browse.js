@@ -9,7 +9,7 @@ let datastoreList = null;
 
 /** The registered datastores ([{name, root}]), fetched once per page. */
 export function listDatastores() {
-  datastoreList ||= api("/api/v1/datastores", { quiet: true }).then((d) => d.datastores || [])
+  datastoreList ||= api("/api/v1/datastores?counts=false", { quiet: true }).then((d) => d.datastores || [])
     .catch(() => { datastoreList = null; return []; });
   return datastoreList;
 }

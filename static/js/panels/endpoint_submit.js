@@ -32,7 +32,7 @@ export function openEndpointSubmit({ endpoint, version }) {
     }).catch(() => {});
     const storesId = `submit-stores-${n}`;
     const stores = el("datalist", { id: storesId });
-    api("/api/v1/datastores", { quiet: true }).then((d) => {
+    api("/api/v1/datastores?counts=false", { quiet: true }).then((d) => {
       stores.replaceChildren(...(d.datastores || []).map((s) => el("option", { value: s.name })));
     }).catch(() => {});
     const describe = el("textarea", { id: `se-desc-${n}`, rows: 2, maxlength: "5000" });
