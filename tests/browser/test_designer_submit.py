@@ -132,3 +132,36 @@ def test_a_stale_tab_is_told_and_does_not_overwrite(page, client):
     body(other, "learner").click()
     expect(other.get_by_label("Random number seed")).to_have_value("7")
     assert page.errors == []
+
+
+def test_submit_dialog_checks_parameter_values_before_submitting(page, client):
+    pid = pipeline_id(client, "Income prediction")
+    revision = client.get(f"/api/v1/pipelines/{pid}").get_json()["revision"]
+    added = client.post(f"/api/v1/pipelines/{pid}/parameters", json={
+        "revision": revision,
+        "parameter": {"name": "split_seed", "type": "int", "default": 0, "min": 0, "max": 99},
+        "attach": [{"node": "split", "field": "seed"}]})
+    assert added.status_code == 201, added.get_json()
+    page.goto(f"/pipelines/{pid}")
+    page.get_by_role("button", name="Submit").click()
+    dialog = page.get_by_role("dialog", name="Submit a run")
+    seed = dialog.get_by_label("split_seed")
+    seed.fill("120")
+    path = dialog.get_by_label("training_data path")
+    path.fill("")
+    dialog.get_by_role("button", name="Submit").click()
+    expect(dialog.get_by_role("alert")).to_have_text("Correct the marked parameters.")
+    expect(dialog.get_by_text("split_seed must be at most 99.")).to_be_visible()
+    expect(dialog.get_by_text("Give the path of a file in the datastore.")).to_be_visible()
+    expect(seed).to_have_attribute("aria-invalid", "true")
+    expect(path).to_have_attribute("aria-invalid", "true")
+    assert client.get(f"/api/v1/runs?pipeline={pid}").get_json()["runs"] == []
+    seed.fill("7")
+    path.fill("income/non_us.csv")
+    dialog.get_by_role("button", name="Submit").click()
+    expect(page).to_have_url(re.compile(r"/runs/[0-9a-f]+$"))
+    run = client.get(f"/api/v1/runs/{page.url.rsplit('/', 1)[1]}").get_json()
+    assert run["parameters"]["split_seed"] == 7
+    assert run["parameters"]["training_data"] == {"datastore": "samples",
+                                                  "path": "income/non_us.csv"}
+    assert page.errors == []

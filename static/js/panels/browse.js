@@ -310,5 +310,5 @@ export function dataPathInput({ value, label, id, onChange, disabled = false }) 
     addOption(next.datastore || "", true);
     path.value = next.path || "";
   };
-  return { element: el("div", { class: "data-path" }, store, path, browse), read, write };
+  return { element: el("div", { class: "data-path" }, store, path, browse), controls: [store, path], read, write };
 }

@@ -1,7 +1,7 @@
 // The Submit dialog (experiment, description, one field per pipeline parameter) and the problems list.
 import { api } from "../api.js";
 import { el, openModal } from "../dom.js";
-import { dataPathInput } from "./browse.js";
+import { parameterField, readFields } from "./parameter_fields.js";
 
 let uid = 0;
 
@@ -22,22 +22,17 @@ export function openSubmitDialog({ parameters = [], values = {}, experiment = "d
     }).catch(() => {});
     const describe = el("textarea", { id: `desc-${uid}`, rows: 2 });
     describe.value = description;
-    const readers = [];
-    const fields = parameters.map((p) => {
-      const { node, read } = parameterField(p, p.name in values ? values[p.name] : p.default);
-      readers.push([p.name, read]);
-      return node;
-    });
+    const fields = parameters.map((p) => parameterField(p, p.name in values ? values[p.name] : p.default));
     const message = el("div", { class: "error-text", role: "alert" });
     const submitButton = el("button", { type: "submit", class: "primary" }, "Submit");
     const dialog = el("dialog", { class: "submit-dialog", "aria-labelledby": `submit-title-${uid}` });
-    const form = el("form", { method: "dialog" },
+    const form = el("form", { method: "dialog", novalidate: true },
       el("h2", { id: `submit-title-${uid}` }, title),
       el("div", { class: "field" }, el("label", { for: experimentInput.id }, "Experiment"), experimentInput, datalist,
          el("div", { class: "muted hint" }, "Pick an existing experiment or type a new name.")),
       el("div", { class: "field" }, el("label", { for: describe.id }, "Description"), describe),
       el("fieldset", { class: "submit-parameters" }, el("legend", {}, "Pipeline parameters"),
-         fields.length ? fields : el("p", { class: "muted" }, "This pipeline has no parameters.")),
+         fields.length ? fields.map((f) => f.node) : el("p", { class: "muted" }, "This pipeline has no parameters.")),
       message,
       el("div", { class: "actions" },
          el("button", { type: "button", onclick: () => dialog.close() }, "Cancel"), submitButton));
@@ -47,11 +42,9 @@ export function openSubmitDialog({ parameters = [], values = {}, experiment = "d
       message.textContent = "";
       const name = experimentInput.value.trim();
       if (!name) { message.textContent = "Give an experiment name."; return; }
-      const parameterValues = {};
-      for (const [key, read] of readers) {
-        const value = read();
-        if (value !== undefined) parameterValues[key] = value;
-      }
+      const { values: given, dataPaths, ok } = readFields(fields);
+      if (!ok) { message.textContent = "Correct the marked parameters."; return; }
+      const parameterValues = { ...given, ...dataPaths };
       submitButton.disabled = true;
       try {
         result = await submit({ parameters: parameterValues, experiment: name, description: describe.value });
@@ -82,38 +75,4 @@ export function showProblems(problems, { onPick } = {}) {
                    el("button", { type: "button", class: "primary", onclick: () => dialog.close() }, "Close")));
   openModal(dialog);
   return dialog;
-}
-
-function parameterField(p, value) {
-  const id = `param-${++uid}`;
-  const label = el("label", { for: id }, p.name);
-  const hint = p.description ? el("div", { class: "muted hint" }, p.description) : null;
-  const wrap = (...controls) => el("div", { class: "field", dataset: { parameter: p.name } }, label, ...controls, hint);
-  const empty = (v) => v === null || v === undefined;
-  switch (p.type) {
-    case "bool": {
-      const box = el("input", { id, type: "checkbox", checked: Boolean(value) });
-      return { node: el("div", { class: "field field-check" }, box, label, hint), read: () => box.checked };
-    }
-    case "int":
-    case "float": {
-      const input = el("input", { id, type: "number", step: p.type === "int" ? "1" : "any",
-                                  min: p.min ?? null, max: p.max ?? null });
-      input.value = empty(value) ? "" : String(value);
-      return { node: wrap(input), read: () => (input.value === "" ? undefined : Number(input.value)) };
-    }
-    case "choice": {
-      const select = el("select", { id }, (p.options || []).map((o) => el("option", { value: o, selected: o === value }, o)));
-      return { node: wrap(select), read: () => select.value };
-    }
-    case "data_path": {
-      const box = dataPathInput({ value, label: p.name, id });
-      return { node: wrap(box.element), read: box.read };
-    }
-    default: {
-      const input = el("input", { id, type: "text" });
-      input.value = empty(value) ? "" : String(value);
-      return { node: wrap(input), read: () => input.value };
-    }
-  }
 }
