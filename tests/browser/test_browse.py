@@ -133,3 +133,26 @@ def test_refused_uploads_show_the_reason(page, client, tmp_path):
     dialog.get_by_role("button", name="Upload").click()
     expect(error).to_have_text("Choose a file to upload.")
     assert page.errors == []
+
+
+def test_a_slow_answer_for_the_previous_datastore_does_not_replace_the_tree(page, client, tmp_path):
+    scratch_store(client, tmp_path)
+    open_income(page, client)
+    held = []
+    page.route("**/api/v1/datastores/samples/browse*", lambda route: held.append(route))  # answered later
+    dialog = open_export_browse(page)
+    expect(dialog.get_by_label("Datastore")).to_have_value("samples")
+    for _ in range(50):  # the samples tree was asked for and is waiting
+        if held:
+            break
+        page.wait_for_timeout(100)
+    assert held
+    dialog.get_by_label("Datastore").select_option("scratch")
+    data = dialog.locator('[role="treeitem"][data-path="data"]')
+    expect(data).to_be_visible()
+    for route in held:
+        route.continue_()
+    page.wait_for_load_state("networkidle")
+    expect(data).to_be_visible()
+    expect(dialog.locator('[role="treeitem"][data-path="income"]')).to_have_count(0)
+    assert page.errors == []

@@ -54,20 +54,25 @@ export function createBrowser({ datastore = "", path = "", onSelect, onPick } = 
     status, uploadForm);
   let selected = null;
   let previewSeq = 0;
+  const loads = new WeakMap();
 
   const setFolder = (folder) => { folderInput.value = folder; };
   const fail = (error) => { status.textContent = error.message; };
 
-  /** Load one folder's entries into a list element (role group or the tree). */
+  /** Load one folder's entries into a list element (role group or the tree). A load that a
+   *  newer one into the same list overtook (another datastore picked meanwhile) is dropped. */
   async function loadInto(list, folder, depth) {
+    const load = {};
+    loads.set(list, load);
     clear(list).append(el("li", { class: "muted browse-loading", role: "none" }, "Loading…"));
     let data;
     try {
       data = await api(`/api/v1/datastores/${enc(store.value)}/browse?path=${enc(folder)}`, { quiet: true });
     } catch (error) {
-      clear(list).append(el("li", { class: "error-text", role: "none" }, error.message));
+      if (loads.get(list) === load) clear(list).append(el("li", { class: "error-text", role: "none" }, error.message));
       return [];
     }
+    if (loads.get(list) !== load) return [];
     const rows = data.entries.map((entry) => row(entry, depth));
     clear(list).append(...rows.map((r) => r.item));
     if (!rows.length) list.append(el("li", { class: "muted browse-empty", role: "none" }, "(empty folder)"));
