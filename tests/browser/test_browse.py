@@ -138,8 +138,8 @@ def test_refused_uploads_show_the_reason(page, client, tmp_path):
 def test_a_slow_answer_for_the_previous_datastore_does_not_replace_the_tree(page, client, tmp_path):
     scratch_store(client, tmp_path)
     open_income(page, client)
-    held = []
-    page.route("**/api/v1/datastores/samples/browse*", lambda route: held.append(route))  # answered later
+    held = []  # the samples tree's answers, let through by hand later
+    page.route("**/api/v1/datastores/samples/browse*", lambda route: held.append(route))
     dialog = open_export_browse(page)
     expect(dialog.get_by_label("Datastore")).to_have_value("samples")
     for _ in range(50):  # the samples tree was asked for and is waiting
