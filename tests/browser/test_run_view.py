@@ -207,3 +207,40 @@ def test_resubmit_after_the_pipeline_was_deleted(page):
     expect(summary.get_by_role("heading")).to_have_text("Diabetes progression regression")
     expect(page.get_by_test_id("run-status")).to_have_text("Finished", timeout=RUN_TIMEOUT)
     assert page.errors == []
+
+
+def test_a_late_answer_does_not_turn_the_run_status_back(page):
+    sql = ("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x < 15000000) "
+           "SELECT count(*) AS n FROM c;")
+    document = {"name": "Seconds of SQL", "nodes": [
+        {"id": "data", "module": "enter_data_manually", "position": {"x": 0, "y": 0},
+         "params": {"data": "a\n1\n"}},
+        {"id": "sql", "module": "apply_sql_transformation", "position": {"x": 0, "y": 120},
+         "params": {"sql": sql}}],
+        "edges": [{"from": {"node": "data", "port": "dataset"},
+                   "to": {"node": "sql", "port": "t1"}}]}
+    run_id = submit_document(page, document, experiment="late")
+    held, asked = [], []
+
+    def answer(route):
+        asked.append(route.request.url)
+        if len(asked) == 2:  # the first refresh after the page loaded: its answer comes last
+            held.append((route, route.fetch()))
+        else:
+            route.continue_()
+
+    page.route(re.compile(rf"/api/v1/runs/{run_id}$"), answer)
+    page.goto(f"/runs/{run_id}")
+    expect(page.get_by_test_id("run-status")).to_have_text("Finished", timeout=RUN_TIMEOUT)
+    page.wait_for_timeout(1000)  # the stream has ended and its last refresh is answered
+    assert len(held) == 1
+    route, response = held[0]
+    assert response.json()["status"] == "Running"
+    requests = len(asked)
+    route.fulfill(response=response)
+    page.wait_for_timeout(500)
+    assert len(asked) == requests  # nothing after the late answer could put it right
+    expect(page.get_by_test_id("run-status")).to_have_text("Finished")
+    expect(step(page, "Apply SQL Transformation").get_by_test_id("step-status")).to_have_text(
+        "Finished")
+    assert page.errors == []

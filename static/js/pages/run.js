@@ -11,7 +11,7 @@ const STEP_DONE = new Set(["Finished", "Failed", "Canceled", "Reused", "Skipped"
 const STATUS_TEXT = { NotStarted: "Not started" };
 
 const state = { run: null, catalog: {}, selected: null, view: null, source: null, poll: null,
-                refetch: null, canceling: false };
+                refetch: null, canceling: false, asked: 0, shown: 0 };
 
 const header = el("section", { class: "run-header", "aria-label": "Run summary" });
 const stepList = el("ol", { "aria-label": "Steps" });
@@ -109,7 +109,12 @@ function select(nodeId, { fromView = false, fromPanel = false } = {}) {
 }
 
 async function refresh() {
-  state.run = await api(`/api/v1/runs/${encodeURIComponent(runId)}`);
+  const asked = ++state.asked;
+  const run = await api(`/api/v1/runs/${encodeURIComponent(runId)}`);
+  // Answers can arrive out of order: one older than what is shown would turn the clock back.
+  if (asked < state.shown) return state.run;
+  state.shown = asked;
+  state.run = run;
   if (TERMINAL.has(state.run.status)) state.canceling = false;
   render();
   return state.run;
