@@ -90,3 +90,35 @@ def test_runs_grouped_filtered_and_compared(page):
     income_row.get_by_role("link", name="Income prediction").click()
     page.wait_for_url(f"**/runs/{income}")
     assert page.errors == []
+
+
+def test_a_late_answer_for_the_previous_filter_does_not_replace_the_list(page):
+    ids = pipeline_ids(page)
+    submit_and_wait(page, ids["Diabetes progression regression"], "mixed")
+    failing = failing_run(page, "mixed")
+    held = []  # answers for the unfiltered list, kept back until the Failed list is drawn
+
+    def answer(route):
+        if "status=" in route.request.url:
+            route.continue_()
+        else:
+            held.append((route, route.fetch()))
+
+    page.goto("/experiments")
+    expect(page.get_by_role("region", name="Experiment mixed").locator("tbody tr")).to_have_count(2)
+    page.route(re.compile(r"/api/v1/runs\?"), answer)
+    page.reload()
+    for _ in range(50):
+        if held:
+            break
+        page.wait_for_timeout(100)
+    assert held
+    page.get_by_label("Status").select_option("Failed")
+    rows = page.get_by_role("region", name="Experiment mixed").locator("tbody tr")
+    expect(rows).to_have_count(1)
+    for route, response in held:
+        route.fulfill(response=response)
+    page.wait_for_timeout(500)
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_have_attribute("data-run-id", failing)
+    assert page.errors == []

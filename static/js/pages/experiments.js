@@ -69,7 +69,10 @@ function group(experiment, runs) {
 }
 
 /** Fetch experiments and their runs (with the status filter) and redraw the groups. */
+let loads = 0;
+
 async function load() {
+  const load = ++loads;
   const { experiments } = await api("/api/v1/experiments");
   const status = statusFilter.value;
   const lists = await Promise.all(experiments.map((e) => {
@@ -77,6 +80,7 @@ async function load() {
     if (status) query.set("status", status);
     return api(`/api/v1/runs?${query}`).then((data) => data.runs);
   }));
+  if (load !== loads) return;  // the filter changed meanwhile: a newer load draws the page
   clear(groupsHost);
   let shown = 0;
   experiments.forEach((experiment, i) => {
