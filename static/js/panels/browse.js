@@ -302,7 +302,7 @@ export function dataPathInput({ value, label, id, onChange, disabled = false }) 
   const changed = () => onChange?.(read());
   store.addEventListener("change", changed);
   path.addEventListener("input", changed);
-  const browse = el("button", { type: "button", class: "browse-button", disabled, title: `Browse for ${label}`,
+  const browse = el("button", { type: "button", class: "browse-button", disabled, "aria-label": `Browse ${label}`,
     onclick: async () => {
       const picked = await openBrowseDialog(read() || {});
       if (!picked) return;
