@@ -296,3 +296,53 @@ def test_a_column_picker_naming_a_missing_column_is_flagged_at_the_field(page, c
     label.fill("income")
     expect(train.locator("[data-server-for]")).to_have_text("", timeout=10_000)
     assert page.errors == []
+
+
+def test_change_a_parameter_type_in_settings(page, client):
+    pid = open_income(page, client)
+    panel = settings(page)
+    panel.get_by_role("button", name="Add a pipeline parameter").click()
+    dialog = page.get_by_role("dialog", name="Add pipeline parameter")
+    dialog.get_by_label("Name").fill("trees")
+    dialog.get_by_label("Default", exact=True).fill("40")
+    dialog.get_by_role("button", name="Save").click()
+    expect(dialog).to_be_hidden()
+    trees = card(panel, "trees")
+    kind = trees.get_by_label("Type")
+    expect(kind).to_have_value("string")
+    # Unused, it may take any type; its default carries over where it means something.
+    kind.select_option("int")
+    expect(trees.get_by_label("Type")).to_have_value("int")
+    expect(trees.get_by_label("Default")).to_have_value("40")
+    parameters = saved_document(page, client, pid)["parameters"]
+    stored = next(p for p in parameters if p["name"] == "trees")
+    assert (stored["type"], stored["default"]) == ("int", 40)
+    trees.get_by_label("Type").select_option("bool")
+    expect(trees.get_by_text("The default did not carry over: give a new one.")).to_be_visible()
+    expect(trees.get_by_label("Default")).not_to_be_checked()
+    page.get_by_role("button", name="Undo").click()
+    expect(trees.get_by_label("Type")).to_have_value("int")
+    expect(trees.get_by_label("Default")).to_have_value("40")
+
+    # Bound to Split Data's seed (an int field), only int remains.
+    select_node(page, "split")
+    menu = field_menu(page, "seed", "Seed")
+    menu.get_by_role("menuitem", name="Attach to pipeline parameter").click()
+    menu.get_by_role("menuitem", name="trees").click()
+    expect(trees.get_by_label("Type")).to_be_disabled()
+    expect(trees.get_by_label("Type").locator("option")).to_have_text(["int"])
+
+    # A float field accepts int and float: Split Data's fraction.
+    panel.get_by_role("button", name="Add a pipeline parameter").click()
+    dialog.get_by_label("Name").fill("share")
+    dialog.get_by_label("Type").select_option("float")
+    dialog.get_by_label("Default", exact=True).fill("0.6")
+    dialog.get_by_role("button", name="Save").click()
+    menu = field_menu(page, "fraction", "Fraction")
+    menu.get_by_role("menuitem", name="Attach to pipeline parameter").click()
+    menu.get_by_role("menuitem", name="share").click()
+    share = card(panel, "share")
+    expect(share.get_by_label("Type").locator("option")).to_have_text(["int", "float"])
+    share.get_by_label("Type").select_option("int")
+    expect(share.get_by_text("The default did not carry over: give a new one.")).to_be_visible()
+    assert page.errors == []

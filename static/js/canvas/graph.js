@@ -298,7 +298,8 @@ export class Graph extends EventTarget {
   }
 
   /** Change a parameter ({name, type, default, description, options, min, max}); a rename
-   * updates every binding. Edits of one parameter in quick succession are one undo step. */
+   * updates every binding. Edits of one parameter in quick succession are one undo step, except
+   * renames and type changes, each a step of its own. */
   updateParameter(name, changes) {
     const current = this.parameter(name);
     if (!current) return { ok: false, reason: `Unknown pipeline parameter '${name}'.` };
@@ -313,7 +314,8 @@ export class Graph extends EventTarget {
     this.commit(label, { kind: "param", ids: [...new Set(uses.map((u) => u.node))], parameters: true }, () => {
       this.doc.parameters = this.doc.parameters.map((p) => (p.name === name ? next : p));
       for (const { node, field } of uses) this.node(node).params[field] = { $param: next.name };
-    }, next.name === name ? `parameter:${name}:${Object.keys(changes).sort().join(",")}` : null);
+    }, next.name === name && next.type === current.type
+      ? `parameter:${name}:${Object.keys(changes).sort().join(",")}` : null);
     return { ok: true };
   }
 

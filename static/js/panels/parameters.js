@@ -113,6 +113,43 @@ export function valueEditor(def, value, { label, id = `pv-${++uid}`, onInput } =
   }
 }
 
+/** The types `def` may take given the fields it drives, each with the options a choice would
+ *  have: [{type, options}]. A choice needs options: those of a choice field it drives, or its own. */
+export function typesFor(graph, def) {
+  const specs = graph.usages(def.name)
+    .map(({ node, field }) => graph.spec(node)?.params.find((p) => p.name === field)).filter(Boolean);
+  const choiceField = specs.find((f) => f.kind === "choice");
+  const options = def.type === "choice" ? def.options : choiceField?.options;
+  return PARAMETER_TYPES
+    .filter((type) => specs.every((f) => (f.accepts || []).includes(type)))
+    .filter((type) => type !== "choice" || (options || []).length)
+    .map((type) => ({ type, options: type === "choice" ? [...options] : undefined }));
+}
+
+/** ``value`` carried over to parameter type ``type`` (with ``options``), or null when it has
+ *  no meaning there: "5" -> 5, 3 -> 3.0, true -> "true", "yes" -> true. */
+export function convertValue(value, type, options) {
+  if (blank(value)) return null;
+  const text = typeof value === "object" ? null : String(value).trim();
+  switch (type) {
+    case "string": return text;
+    case "int":
+    case "float": {
+      const n = typeof value === "number" ? value : text === null || text === "" ? NaN : Number(text);
+      if (!Number.isFinite(n)) return null;
+      return type === "int" && !Number.isInteger(n) ? null : n;
+    }
+    case "bool": {
+      const word = text === null ? "" : text.toLowerCase();
+      if (["true", "1", "yes"].includes(word)) return true;
+      return ["false", "0", "no"].includes(word) ? false : null;
+    }
+    case "choice": return (options || []).includes(text) ? text : null;
+    case "data_path": return typeof value === "object" && value.datastore ? value : null;
+    default: return null;
+  }
+}
+
 /** A unique parameter name derived from a field name (path, path_2, ...). */
 export function suggestName(graph, base) {
   let name = String(base || "parameter").replace(/[^A-Za-z0-9_-]/g, "_").slice(0, 60);
@@ -284,6 +321,26 @@ export class ParametersPanel {
       defaultMessage.textContent = problem || "";
       if (!problem) this.edit(() => graph.updateParameter(p.name, { default: read.value }));
     } });
+    const types = typesFor(graph, p);
+    const typeSelect = el("select", { id: `pp-type-${n}`, class: "param-type-select", disabled: types.length < 2 },
+      types.map(({ type }) => el("option", { value: type, selected: type === p.type }, type)));
+    const typeMessage = el("div", { class: "muted hint type-message", "aria-live": "polite" });
+    typeSelect.addEventListener("change", () => {
+      const { type, options } = types.find((t) => t.type === typeSelect.value);
+      const numeric = type === "int" || type === "float";
+      const next = { type, options: type === "choice" ? options : undefined,
+                     min: numeric ? p.min : undefined, max: numeric ? p.max : undefined };
+      next.default = convertValue(p.default, type, options);
+      if (next.default !== null && valueProblem(graph, { ...p, ...next }, next.default)) next.default = null;
+      const done = graph.updateParameter(p.name, next);
+      if (done.ok) {
+        this.render();
+        const kept = next.default === null && !blank(p.default) ? "The default did not carry over: give a new one." : "";
+        this.list.querySelector(`[data-parameter="${CSS.escape(p.name)}"] .param-type-select`)?.focus();
+        const hint = this.list.querySelector(`[data-parameter="${CSS.escape(p.name)}"] .type-message`);
+        if (hint) hint.textContent = kept;
+      }
+    });
     const description = el("input", { id: `pp-desc-${n}`, type: "text", autocomplete: "off",
       oninput: () => this.edit(() => graph.updateParameter(p.name, { description: description.value })) });
     description.value = p.description || "";
@@ -296,10 +353,10 @@ export class ParametersPanel {
       : el("p", { class: "muted" }, "Not used by any field.");
     return el("section", { class: "param-card", dataset: { parameter: p.name }, "aria-label": `Parameter ${p.name}` },
       el("div", { class: "param-card-head" },
-         el("span", { class: "param-type" }, p.type),
          uses.length ? null : el("span", { class: "unused-flag", title: "No field uses this parameter" }, "Unused"),
          el("button", { type: "button", class: "danger", onclick: () => this.remove(p) }, "Delete")),
       el("div", { class: "field" }, el("label", { for: nameInput.id }, "Name"), nameInput, nameMessage),
+      el("div", { class: "field" }, el("label", { for: typeSelect.id }, "Type"), typeSelect, typeMessage),
       el("div", { class: "field" }, el("label", { for: `pp-default-${n}` }, "Default"), editor.element, defaultMessage),
       p.type === "choice" ? el("div", { class: "muted hint" }, `Options: ${(p.options || []).join(", ")}`) : null,
       ["int", "float"].includes(p.type) && (!blank(p.min) || !blank(p.max))
