@@ -1,7 +1,7 @@
 // The Submit dialog of a published endpoint version: a form generated from its parameter schema.
 import { api } from "../api.js";
 import { el, openModal } from "../dom.js";
-import { fromSchema, parameterField, readFields } from "./parameter_fields.js";
+import { fromSchema, parameterField, readFields, runFields } from "./parameter_fields.js";
 
 let uid = 0;
 
@@ -12,14 +12,9 @@ let uid = 0;
 export function openEndpointSubmit({ endpoint, version }) {
   return new Promise((resolve) => {
     const n = ++uid;
-    const listId = `submit-experiments-${n}`;
-    const experiment = el("input", { id: `se-exp-${n}`, type: "text", list: listId, autocomplete: "off",
-                                     maxlength: "200", value: endpoint.name });
-    const datalist = el("datalist", { id: listId });
-    api("/api/v1/experiments", { quiet: true }).then((d) => {
-      datalist.replaceChildren(...(d.experiments || []).map((x) => el("option", { value: x.name })));
-    }).catch(() => {});
-    const describe = el("textarea", { id: `se-desc-${n}`, rows: 2, maxlength: "5000" });
+    const run = runFields({ experiment: endpoint.name });
+    const experiment = run.experiment;
+    const describe = run.description;
     const properties = Object.entries((version.parameter_schema || {}).properties || {});
     const fields = properties.map(([name, schema]) => {
       const p = fromSchema(name, schema);
@@ -30,9 +25,7 @@ export function openEndpointSubmit({ endpoint, version }) {
     const dialog = el("dialog", { class: "endpoint-submit", "aria-labelledby": `se-title-${n}` });
     const form = el("form", { method: "dialog", novalidate: true },
       el("h2", { id: `se-title-${n}` }, `Submit ${endpoint.name} version ${version.version}`),
-      el("div", { class: "field" }, el("label", { for: experiment.id }, "Experiment"), experiment, datalist,
-        el("div", { class: "muted hint" }, "Pick an existing experiment or type a new name.")),
-      el("div", { class: "field" }, el("label", { for: describe.id }, "Description"), describe),
+      run.nodes,
       el("fieldset", {}, el("legend", {}, "Parameters"),
         fields.length ? fields.map((f) => f.node) : el("p", { class: "muted" }, "This version has no parameters.")),
       message,

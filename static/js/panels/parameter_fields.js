@@ -1,5 +1,6 @@
 // One typed input per pipeline parameter: shared by the Submit dialogs of drafts, runs and
 // published endpoint versions.
+import { api } from "../api.js";
 import { el } from "../dom.js";
 import { dataPathInput } from "./browse.js";
 
@@ -21,6 +22,29 @@ export function fromSchema(name, schema) {
 }
 
 const given = (v) => v !== null && v !== undefined;
+
+/** The Experiment (existing ones offered, or a new name) and Description fields of a Submit
+ *  dialog: {experiment, description, nodes}. */
+export function runFields({ experiment = "default", description = "" } = {}) {
+  const n = ++uid;
+  const listId = `experiments-${n}`;
+  const experimentInput = el("input", { id: `exp-${n}`, type: "text", list: listId, autocomplete: "off",
+                                        maxlength: "200", value: experiment });
+  const datalist = el("datalist", { id: listId });
+  api("/api/v1/experiments", { quiet: true }).then((data) => {
+    datalist.replaceChildren(...(data.experiments || []).map((x) => el("option", { value: x.name })));
+  }).catch(() => {});
+  const describe = el("textarea", { id: `desc-${n}`, rows: 2, maxlength: "5000" });
+  describe.value = description;
+  return {
+    experiment: experimentInput, description: describe,
+    nodes: [
+      el("div", { class: "field" }, el("label", { for: experimentInput.id }, "Experiment"), experimentInput, datalist,
+         el("div", { class: "muted hint" }, "Pick an existing experiment or type a new name.")),
+      el("div", { class: "field" }, el("label", { for: describe.id }, "Description"), describe),
+    ],
+  };
+}
 
 /**
  * The field for parameter ``p`` showing ``value``: {name, type, node, read, setError}.

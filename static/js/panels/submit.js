@@ -1,7 +1,6 @@
 // The Submit dialog (experiment, description, one field per pipeline parameter) and the problems list.
-import { api } from "../api.js";
 import { el, openModal } from "../dom.js";
-import { parameterField, readFields } from "./parameter_fields.js";
+import { parameterField, readFields, runFields } from "./parameter_fields.js";
 
 let uid = 0;
 
@@ -13,24 +12,17 @@ let uid = 0;
 export function openSubmitDialog({ parameters = [], values = {}, experiment = "default",
                                    description = "", submit, title = "Submit a run" }) {
   return new Promise((resolve) => {
-    const listId = `experiments-${++uid}`;
-    const experimentInput = el("input", { id: `exp-${uid}`, type: "text", list: listId, required: true,
-                                          value: experiment, autocomplete: "off" });
-    const datalist = el("datalist", { id: listId });
-    api("/api/v1/experiments", { quiet: true }).then((data) => {
-      datalist.replaceChildren(...(data.experiments || []).map((x) => el("option", { value: x.name })));
-    }).catch(() => {});
-    const describe = el("textarea", { id: `desc-${uid}`, rows: 2 });
-    describe.value = description;
+    const n = ++uid;
+    const run = runFields({ experiment, description });
+    const experimentInput = run.experiment;
+    const describe = run.description;
     const fields = parameters.map((p) => parameterField(p, p.name in values ? values[p.name] : p.default));
     const message = el("div", { class: "error-text", role: "alert" });
     const submitButton = el("button", { type: "submit", class: "primary" }, "Submit");
-    const dialog = el("dialog", { class: "submit-dialog", "aria-labelledby": `submit-title-${uid}` });
+    const dialog = el("dialog", { class: "submit-dialog", "aria-labelledby": `submit-title-${n}` });
     const form = el("form", { method: "dialog", novalidate: true },
-      el("h2", { id: `submit-title-${uid}` }, title),
-      el("div", { class: "field" }, el("label", { for: experimentInput.id }, "Experiment"), experimentInput, datalist,
-         el("div", { class: "muted hint" }, "Pick an existing experiment or type a new name.")),
-      el("div", { class: "field" }, el("label", { for: describe.id }, "Description"), describe),
+      el("h2", { id: `submit-title-${n}` }, title),
+      run.nodes,
       el("fieldset", { class: "submit-parameters" }, el("legend", {}, "Pipeline parameters"),
          fields.length ? fields.map((f) => f.node) : el("p", { class: "muted" }, "This pipeline has no parameters.")),
       message,
