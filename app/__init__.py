@@ -26,9 +26,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     with app.app_context():
         _tune_sqlite(db.engine)
-        from . import models  # noqa: F401 - registers the tables
+        from . import database
 
-        db.create_all()
+        database.upgrade(db.engine)
 
     from .engine.registry import discover
 

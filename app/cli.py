@@ -266,3 +266,29 @@ def clients_disable(name):
 
     _service(lambda: auth.set_client_active(name, False))
     click.echo(f"{name}\tdisabled")
+
+
+@main.group()
+def db():
+    """The database schema (it is upgraded whenever the app starts)."""
+
+
+@db.command("version")
+def db_version():
+    """Print the schema revision the database is at."""
+    from . import database
+    from .extensions import db as sql
+
+    with _app().app_context():
+        click.echo(database.current(sql.engine))
+
+
+@db.command("revision")
+@click.argument("message")
+def db_revision(message):
+    """Write a new revision from the differences between the models and the database."""
+    from . import database
+    from .extensions import db as sql
+
+    with _app().app_context():
+        database.revision(sql.engine, message)

@@ -1,0 +1,65 @@
+"""The database schema: brought to the newest migration whenever the app starts.
+
+Revisions live in app/migrations/versions. A database made by a build from before migrations
+existed (tables, no ``alembic_version``) is taken to be at the first revision, then upgraded.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import Connection, Engine
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+BASELINE = "0001"
+_LOCK = 7_305_112  # PostgreSQL advisory lock: one process migrates at a time
+
+
+def alembic_config(connection: Connection) -> Config:
+    """Alembic's configuration, without an .ini file, running on ``connection``."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
+def upgrade(engine: Engine) -> None:
+    """Create or upgrade the schema to the newest revision."""
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK})
+        tables = set(inspect(connection).get_table_names())
+        config = alembic_config(connection)
+        if not tables:
+            # A new database: the tables as the models declare them, which is what running
+            # every revision gives (tests/test_database.py checks that), only quicker.
+            from . import models  # noqa: F401 - registers the tables
+
+            models.db.metadata.create_all(connection)
+            command.stamp(config, "head")
+            return
+        if "alembic_version" not in tables:
+            command.stamp(config, BASELINE)
+        command.upgrade(config, "head")
+
+
+def current(engine: Engine) -> str:
+    """The revision the database is at."""
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision() or "(none)"
+
+
+def head() -> str:
+    """The newest revision."""
+    return ScriptDirectory(str(MIGRATIONS)).get_current_head()
+
+
+def revision(engine: Engine, message: str) -> None:
+    """Write a new revision with the differences between the models and the database."""
+    with engine.begin() as connection:
+        command.revision(alembic_config(connection), message=message, autogenerate=True)

@@ -1,0 +1,1 @@
+"""Database schema migrations (Alembic): ``versions/`` holds one revision per schema change."""

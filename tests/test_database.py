@@ -1,0 +1,98 @@
+"""Schema migrations: every revision from empty gives the models' schema; old databases upgrade."""
+
+import os
+import sqlite3
+import uuid
+
+import pytest
+import sqlalchemy
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from app import create_app, database
+from app.extensions import db
+from tests.conftest import POSTGRES_URL
+
+
+def differences(connection):
+    """What autogenerate would write: the models' tables against the database's."""
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    return compare_metadata(context, db.metadata)
+
+
+def migrate_from_empty(engine):
+    with engine.begin() as connection:
+        command.upgrade(database.alembic_config(connection), "head")
+    with engine.connect() as connection:
+        return differences(connection)
+
+
+def test_every_revision_from_an_empty_sqlite_database_gives_the_models_schema(tmp_path):
+    engine = sqlalchemy.create_engine(f"sqlite:///{tmp_path / 'empty.db'}")
+    assert migrate_from_empty(engine) == []
+    assert database.current(engine) == database.head()
+    engine.dispose()
+
+
+def test_every_revision_from_an_empty_postgresql_schema_gives_the_models_schema():
+    pytest.importorskip("psycopg")
+    url = os.environ.get("DESIGNER_TEST_POSTGRES_URL", POSTGRES_URL)
+    schema = f"m_{uuid.uuid4().hex[:12]}"
+    admin = sqlalchemy.create_engine(url)
+    try:
+        with admin.begin() as conn:
+            conn.execute(sqlalchemy.text(f'CREATE SCHEMA "{schema}"'))
+    except sqlalchemy.exc.OperationalError as exc:
+        admin.dispose()
+        pytest.skip(f"no PostgreSQL server at {url}: {exc.orig}")
+    engine = sqlalchemy.create_engine(url, connect_args={"options": f"-csearch_path={schema}"})
+    try:
+        assert migrate_from_empty(engine) == []
+        assert database.current(engine) == database.head()
+    finally:
+        engine.dispose()
+        with admin.begin() as conn:
+            conn.execute(sqlalchemy.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def test_a_new_instance_is_at_the_newest_revision(app):
+    with app.app_context():
+        assert database.current(db.engine) == database.head()
+        with db.engine.connect() as connection:
+            assert differences(connection) == []
+
+
+def test_a_database_from_before_migrations_is_adopted_and_keeps_its_data(tmp_path):
+    home = tmp_path / "instance"
+    first = create_app({"DESIGNER_HOME": str(home), "SECRET_KEY": "test"})
+    with first.app_context():
+        from app.services import samples
+
+        samples.init()
+        db.engine.dispose()
+    first.extensions["designer"].shutdown()
+    with sqlite3.connect(home / "designer.db") as raw:  # as a build without migrations left it
+        raw.execute("DROP TABLE alembic_version")
+        pipelines = raw.execute("SELECT id, name FROM pipelines ORDER BY id").fetchall()
+    assert len(pipelines) == 2
+
+    again = create_app({"DESIGNER_HOME": str(home), "SECRET_KEY": "test"})
+    with again.app_context():
+        assert database.current(db.engine) == database.head()
+        rows = db.session.execute(sqlalchemy.text("SELECT id, name FROM pipelines ORDER BY id"))
+        assert [tuple(r) for r in rows] == pipelines
+        db.engine.dispose()
+    again.extensions["designer"].shutdown()
+
+
+def test_the_cli_prints_the_revision(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from app.cli import main
+
+    monkeypatch.setenv("DESIGNER_HOME", str(tmp_path / "instance"))
+    result = CliRunner().invoke(main, ["db", "version"])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == database.head() == "0001"
