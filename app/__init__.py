@@ -21,6 +21,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     Path(app.config["DESIGNER_HOME"]).mkdir(parents=True, exist_ok=True)
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # its set-up lines at every start
 
     db.init_app(app)
     login_manager.init_app(app)

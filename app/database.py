@@ -6,6 +6,7 @@ existed (tables, no ``alembic_version``) is taken to be at the first revision, t
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from alembic import command
@@ -15,6 +16,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection, Engine
 
+log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 BASELINE = "0001"
 _LOCK = 7_305_112  # PostgreSQL advisory lock: one process migrates at a time
@@ -45,7 +47,12 @@ def upgrade(engine: Engine) -> None:
             return
         if "alembic_version" not in tables:
             command.stamp(config, BASELINE)
+            log.info("database from before migrations: taken to be at revision %s", BASELINE)
+        before = MigrationContext.configure(connection).get_current_revision()
         command.upgrade(config, "head")
+        after = MigrationContext.configure(connection).get_current_revision()
+        if after != before:
+            log.info("database schema upgraded from revision %s to %s", before, after)
 
 
 def current(engine: Engine) -> str:

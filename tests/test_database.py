@@ -64,7 +64,7 @@ def test_a_new_instance_is_at_the_newest_revision(app):
             assert differences(connection) == []
 
 
-def test_a_database_from_before_migrations_is_adopted_and_keeps_its_data(tmp_path):
+def test_a_database_from_before_migrations_is_adopted_and_keeps_its_data(tmp_path, caplog):
     home = tmp_path / "instance"
     first = create_app({"DESIGNER_HOME": str(home), "SECRET_KEY": "test"})
     with first.app_context():
@@ -78,7 +78,9 @@ def test_a_database_from_before_migrations_is_adopted_and_keeps_its_data(tmp_pat
         pipelines = raw.execute("SELECT id, name FROM pipelines ORDER BY id").fetchall()
     assert len(pipelines) == 2
 
+    caplog.set_level("INFO", logger="app.database")
     again = create_app({"DESIGNER_HOME": str(home), "SECRET_KEY": "test"})
+    assert "database from before migrations: taken to be at revision 0001" in caplog.text
     with again.app_context():
         assert database.current(db.engine) == database.head()
         rows = db.session.execute(sqlalchemy.text("SELECT id, name FROM pipelines ORDER BY id"))
