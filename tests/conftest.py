@@ -1,6 +1,7 @@
 """Shared fixtures: the reference data folder beside the checkout, module discovery."""
 
 import os
+from contextlib import contextmanager
 
 # The test processes (pytest -n 2) already use every core. OpenMP thread teams in each of them
 # would spin against each other: a 300-row boosted-tree fit measured 0.2 s alone and 3 s beside
@@ -126,19 +127,16 @@ def run_queued(app):
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
-@pytest.fixture
-def pg_app(tmp_path):
-    """An app on PostgreSQL in a schema of its own (skips when no server answers)."""
-    import os
+@contextmanager
+def postgres_schema(prefix: str):
+    """(server URL, name) of a fresh schema on the test PostgreSQL server, dropped afterwards;
+    skips the test when no server answers."""
     import uuid
 
     sqlalchemy = pytest.importorskip("sqlalchemy")
     pytest.importorskip("psycopg")
-    from app import create_app
-    from app.services import samples
-
     url = os.environ.get("DESIGNER_TEST_POSTGRES_URL", POSTGRES_URL)
-    schema = f"t_{uuid.uuid4().hex[:12]}"
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = sqlalchemy.create_engine(url)
     try:
         with admin.begin() as conn:
@@ -146,20 +144,36 @@ def pg_app(tmp_path):
     except sqlalchemy.exc.OperationalError as exc:
         admin.dispose()
         pytest.skip(f"no PostgreSQL server at {url}: {exc.orig}")
-    application = create_app({
-        "DESIGNER_HOME": str(tmp_path / "instance"), "SECRET_KEY": "test",
-        "SQLALCHEMY_DATABASE_URI": url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"connect_args": {"options": f"-csearch_path={schema}"}},
-    })
-    with application.app_context():
-        samples.init()
-        _principals(application)
-    yield application
-    application.extensions["designer"].shutdown()
-    with application.app_context():
-        from app.extensions import db
+    try:
+        yield url, schema
+    finally:
+        with admin.begin() as conn:
+            conn.execute(sqlalchemy.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
 
-        db.engine.dispose()
-    with admin.begin() as conn:
-        conn.execute(sqlalchemy.text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+
+def search_path(schema: str) -> dict:
+    """Engine options that put every connection in ``schema``."""
+    return {"connect_args": {"options": f"-csearch_path={schema}"}}
+
+
+@pytest.fixture
+def pg_app(tmp_path):
+    """An app on PostgreSQL in a schema of its own (skips when no server answers)."""
+    from app import create_app
+    from app.services import samples
+
+    with postgres_schema("t") as (url, schema):
+        application = create_app({
+            "DESIGNER_HOME": str(tmp_path / "instance"), "SECRET_KEY": "test",
+            "SQLALCHEMY_DATABASE_URI": url, "SQLALCHEMY_ENGINE_OPTIONS": search_path(schema),
+        })
+        with application.app_context():
+            samples.init()
+            _principals(application)
+        yield application
+        application.extensions["designer"].shutdown()
+        with application.app_context():
+            from app.extensions import db
+
+            db.engine.dispose()

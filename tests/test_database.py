@@ -1,10 +1,7 @@
 """Schema migrations: every revision from empty gives the models' schema; old databases upgrade."""
 
-import os
 import sqlite3
-import uuid
 
-import pytest
 import sqlalchemy
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -12,7 +9,7 @@ from alembic.runtime.migration import MigrationContext
 
 from app import create_app, database
 from app.extensions import db
-from tests.conftest import POSTGRES_URL
+from tests.conftest import postgres_schema, search_path
 
 
 def differences(connection):
@@ -36,25 +33,13 @@ def test_every_revision_from_an_empty_sqlite_database_gives_the_models_schema(tm
 
 
 def test_every_revision_from_an_empty_postgresql_schema_gives_the_models_schema():
-    pytest.importorskip("psycopg")
-    url = os.environ.get("DESIGNER_TEST_POSTGRES_URL", POSTGRES_URL)
-    schema = f"m_{uuid.uuid4().hex[:12]}"
-    admin = sqlalchemy.create_engine(url)
-    try:
-        with admin.begin() as conn:
-            conn.execute(sqlalchemy.text(f'CREATE SCHEMA "{schema}"'))
-    except sqlalchemy.exc.OperationalError as exc:
-        admin.dispose()
-        pytest.skip(f"no PostgreSQL server at {url}: {exc.orig}")
-    engine = sqlalchemy.create_engine(url, connect_args={"options": f"-csearch_path={schema}"})
-    try:
-        assert migrate_from_empty(engine) == []
-        assert database.current(engine) == database.head()
-    finally:
-        engine.dispose()
-        with admin.begin() as conn:
-            conn.execute(sqlalchemy.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with postgres_schema("m") as (url, schema):
+        engine = sqlalchemy.create_engine(url, **search_path(schema))
+        try:
+            assert migrate_from_empty(engine) == []
+            assert database.current(engine) == database.head()
+        finally:
+            engine.dispose()
 
 
 def test_a_new_instance_is_at_the_newest_revision(app):

@@ -125,15 +125,19 @@ def test_failing_step_shows_its_error(page):
     assert page.errors == []
 
 
-def test_cancel_a_long_run(page):
-    document = {"name": "Slow SQL", "nodes": [
+def sql_document(name, sql, data="a\n1\n2\n"):
+    """Enter Data Manually feeding one Apply SQL Transformation."""
+    return {"name": name, "nodes": [
         {"id": "data", "module": "enter_data_manually", "position": {"x": 0, "y": 0},
-         "params": {"data": "a\n1\n2\n"}},
+         "params": {"data": data}},
         {"id": "sql", "module": "apply_sql_transformation", "position": {"x": 0, "y": 120},
-         "params": {"sql": SLOW_SQL}}],
+         "params": {"sql": sql}}],
         "edges": [{"from": {"node": "data", "port": "dataset"},
                    "to": {"node": "sql", "port": "t1"}}]}
-    run_id = submit_document(page, document, experiment="slow")
+
+
+def test_cancel_a_long_run(page):
+    run_id = submit_document(page, sql_document("Slow SQL", SLOW_SQL), experiment="slow")
     page.goto(f"/runs/{run_id}")
     expect(step(page, "Apply SQL Transformation").get_by_test_id("step-status")).to_have_text(
         "Running", timeout=RUN_TIMEOUT)
@@ -212,14 +216,7 @@ def test_resubmit_after_the_pipeline_was_deleted(page):
 def test_a_late_answer_does_not_turn_the_run_status_back(page):
     sql = ("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x < 15000000) "
            "SELECT count(*) AS n FROM c;")
-    document = {"name": "Seconds of SQL", "nodes": [
-        {"id": "data", "module": "enter_data_manually", "position": {"x": 0, "y": 0},
-         "params": {"data": "a\n1\n"}},
-        {"id": "sql", "module": "apply_sql_transformation", "position": {"x": 0, "y": 120},
-         "params": {"sql": sql}}],
-        "edges": [{"from": {"node": "data", "port": "dataset"},
-                   "to": {"node": "sql", "port": "t1"}}]}
-    run_id = submit_document(page, document, experiment="late")
+    run_id = submit_document(page, sql_document("Seconds of SQL", sql), experiment="late")
     held, asked = [], []
 
     def answer(route):
