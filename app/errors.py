@@ -103,7 +103,9 @@ def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         if _wants_json():
-            return jsonify({"error": exc.description or exc.name}), exc.code
+            # Keep what the exception says beyond its body, such as a 405's Allow header.
+            headers = [(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"]
+            return jsonify({"error": exc.description or exc.name}), exc.code, headers
         return exc
 
     @app.errorhandler(Exception)

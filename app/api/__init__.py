@@ -80,11 +80,60 @@ def body(model: type[BaseModel]):
     return decorate
 
 
-def query(**params: str):
-    """Declare a view's query parameters (name=JSON Schema type) for the OpenAPI document."""
+def query(**params: str | dict):
+    """Declare a view's query parameters (name=JSON Schema, or just its type) and check them
+    before the view runs: the OpenAPI document and the checks come from this one declaration.
+    ``"required": True`` in a schema makes the parameter required."""
+    schemas = {name: {"type": s} if isinstance(s, str) else dict(s) for name, s in params.items()}
 
     def decorate(view):
-        view.query_params = params
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            for name, schema in schemas.items():
+                check_query(name, schema, request.args.get(name))
+            return view(*args, **kwargs)
+
+        wrapper.query_params = schemas
+        return wrapper
+
+    return decorate
+
+
+def check_query(name: str, schema: dict, value: str | None) -> None:
+    """Refuse a query value that does not fit ``schema``, naming the parameter."""
+    if value is None:
+        if schema.get("required"):
+            raise BadRequest(f"'{name}' is required as ?{name}=...", field=name)
+        return
+    if "enum" in schema and value not in schema["enum"]:
+        choices = ", ".join(schema["enum"])
+        raise BadRequest(f"'{name}' must be one of {choices}; got {value[:100]!r}.", field=name)
+    if schema.get("type") == "integer":
+        low, high = schema.get("minimum", 0), schema.get("maximum", 2**63 - 1)
+        if not (value.isascii() and value.isdigit() and len(value) < 20
+                and low <= int(value) <= high):
+            raise BadRequest(f"'{name}' must be an int in the range [{low}, {high}]; "
+                             f"got {value[:100]!r}.", field=name)
+    if len(value) > schema.get("maxLength", 4096):
+        raise BadRequest(f"'{name}' is longer than {schema.get('maxLength', 4096)} characters.",
+                         field=name)
+
+
+def form(media_type: str, schema: dict):
+    """Declare a form request body (a multipart upload, an OAuth form) for the OpenAPI document."""
+
+    def decorate(view):
+        view.form_body = {media_type: {"schema": schema}}
+        return view
+
+    return decorate
+
+
+def answers(*statuses: int):
+    """Declare the success statuses of a route (default 200) for the OpenAPI document."""
+
+    def decorate(view):
+        view.statuses = statuses
         return view
 
     return decorate

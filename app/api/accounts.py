@@ -4,7 +4,7 @@ from flask import Blueprint, jsonify
 
 from ..models import iso
 from ..services import auth
-from . import body, requires, who
+from . import answers, body, requires, who
 from .schemas import ClientCreate, UserCreate, UserUpdate
 
 bp = Blueprint("accounts", __name__, url_prefix="/api/v1")
@@ -30,6 +30,7 @@ def list_users():
 
 @bp.post("/users")
 @requires("admin")
+@answers(201)
 @body(UserCreate)
 def add_user(payload: UserCreate):
     """Create a user; a generated password is returned once when none is given."""
@@ -62,6 +63,7 @@ def list_clients():
 
 @bp.post("/clients")
 @requires("admin")
+@answers(201)
 @body(ClientCreate)
 def create_client(payload: ClientCreate):
     """Create a service principal; the secret is in this answer only."""

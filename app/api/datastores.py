@@ -4,26 +4,25 @@ from flask import Blueprint, current_app, jsonify, request
 
 from ..errors import BadRequest
 from ..services import datastores
-from . import body, query, requires
+from . import answers, body, form, query, requires
 from .schemas import DatastoreBody
 
 bp = Blueprint("datastores", __name__, url_prefix="/api/v1/datastores")
 
 
 @bp.get("")
-@query(counts="string")
+@query(counts={"type": "string", "enum": ["true", "false"]})
 def list_datastores():
     """Every registered datastore, with its file count unless ``?counts=false`` (counting walks
     each folder, so pickers that only need the names leave it out)."""
     counts = request.args.get("counts", "true")
-    if counts not in ("true", "false"):
-        raise BadRequest("'counts' must be true or false.", field="counts")
     return jsonify({"datastores": [datastores.as_dict(d, with_count=counts == "true")
                                    for d in datastores.list_all()]})
 
 
 @bp.post("")
 @requires("admin")
+@answers(201)
 @body(DatastoreBody)
 def add_datastore(payload: DatastoreBody):
     """Register an existing server folder under a name."""
@@ -39,17 +38,20 @@ def browse(name):
 
 
 @bp.get("/<name>/preview")
-@query(path="string", rows="string")
+@query(path="string", rows={"type": "integer", "minimum": 1, "maximum": 200})
 def preview(name):
     """First rows and detected columns of a CSV, TSV or Parquet file (?path=&rows=20)."""
     path = request.args.get("path", "")
-    rows = request.args.get("rows", "20")
-    if not rows.isdigit() or not 1 <= int(rows) <= 200:
-        raise BadRequest("'rows' must be an int in the range [1, 200].", field="rows")
-    return jsonify(datastores.preview(name, path, int(rows)))
+    return jsonify(datastores.preview(name, path, int(request.args.get("rows", "20"))))
 
 
 @bp.post("/<name>/upload")
+@answers(201)
+@form("multipart/form-data", {
+    "type": "object", "required": ["file"],
+    "properties": {"file": {"type": "string", "format": "binary"},
+                   "folder": {"type": "string", "maxLength": 4096},
+                   "overwrite": {"type": "string", "enum": ["true", "false"]}}})
 def upload(name):
     """Upload a file (multipart field ``file``) into ``folder``; ``overwrite=true`` to replace."""
     file = request.files.get("file")

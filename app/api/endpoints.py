@@ -4,13 +4,14 @@ from flask import Blueprint, jsonify, request, url_for
 
 from ..services import publishing, runs
 from ..services.runtime import runtime
-from . import body, query, requires, who
+from . import answers, body, query, requires, who
 from .schemas import DefaultVersion, EndpointSubmit, PublishBody
 
 bp = Blueprint("endpoints", __name__, url_prefix="/api/v1")
 
 
 @bp.post("/pipelines/<pipeline_id>/publish")
+@answers(201)
 @body(PublishBody)
 def publish(pipeline_id, payload: PublishBody):
     """Publish the draft as the next immutable version of an endpoint."""
@@ -71,7 +72,8 @@ def endpoint_runs(ref):
 
 @bp.post("/endpoints/<ref>/submit")
 @requires("runner")
-@query(pipelineVersion="string")
+@answers(202)
+@query(pipelineVersion={"type": "integer", "minimum": 0})
 @body(EndpointSubmit)
 def submit(ref, payload: EndpointSubmit):
     """Submit a run of the default (or ?pipelineVersion=N) version; Azure ML's body."""

@@ -9,6 +9,7 @@ from werkzeug.security import check_password_hash
 
 from ..models import ServiceClient
 from ..services import auth
+from . import form
 
 bp = Blueprint("oauth", __name__, url_prefix="/oauth2")
 
@@ -69,6 +70,10 @@ def init(app: Flask) -> None:
 
 
 @bp.post("/token")
+@form("application/x-www-form-urlencoded", {
+    "type": "object", "required": ["grant_type"],
+    "properties": {"grant_type": {"type": "string", "enum": ["client_credentials"]},
+                   "client_id": {"type": "string"}, "client_secret": {"type": "string"}}})
 def token():
     """Exchange client credentials for a bearer token: access_token, token_type, expires_in."""
     return current_app.extensions["oauth2_server"].create_token_response()

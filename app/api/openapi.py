@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import inspect
 import re
+from http import HTTPStatus
 
 from flask import Blueprint, current_app, jsonify
 
 bp = Blueprint("openapi", __name__)
+MAX_INT = 2**63 - 1  # the largest integer a database column holds
 ERROR = {"type": "object", "properties": {"error": {"type": "string"}},
          "required": ["error"]}
 
@@ -24,9 +26,21 @@ def openapi():
     return jsonify(build(current_app))
 
 
-def _path_type(rule, argument: str) -> str:
+def _path_schema(rule, argument: str) -> dict:
     converter = rule._converters.get(argument)  # noqa: SLF001 - werkzeug keeps them here
-    return "integer" if type(converter).__name__ == "IntegerConverter" else "string"
+    if type(converter).__name__ == "IntegerConverter":
+        return {"type": "integer", "minimum": 0, "maximum": MAX_INT}
+    return {"type": "string", "minLength": 1}
+
+
+def _responses(statuses) -> dict:
+    """Each success status a route declares, and the client errors every route may answer."""
+    answers = {str(code): {"description": HTTPStatus(code).phrase} for code in statuses}
+    answers["4XX"] = {"description": "Client error (401 without credentials, 403 without the "
+                                     "role, 404, 409, 413, 422 invalid content, 429 ...)",
+                      "content": {"application/json": {
+                          "schema": {"$ref": "#/components/schemas/Error"}}}}
+    return answers
 
 
 def build(app) -> dict:
@@ -43,18 +57,15 @@ def build(app) -> dict:
                 "operationId": f"{rule.endpoint}_{method.lower()}",
                 "summary": (inspect.getdoc(view) or "").split("\n")[0],
                 "parameters": [{"name": a, "in": "path", "required": True,
-                                "schema": {"type": _path_type(rule, a)}}
+                                "schema": _path_schema(rule, a)}
                                for a in sorted(rule.arguments)],
-                "responses": {
-                    "200": {"description": "OK"},
-                    "4XX": {"description": "Client error",
-                            "content": {"application/json": {
-                                "schema": {"$ref": "#/components/schemas/Error"}}}},
-                },
+                "responses": _responses(getattr(view, "statuses", (200,))),
             }
-            op["parameters"] += [
-                {"name": name, "in": "query", "required": False, "schema": {"type": kind}}
-                for name, kind in getattr(view, "query_params", {}).items()]
+            for name, schema in getattr(view, "query_params", {}).items():
+                schema = dict(schema)
+                required = schema.pop("required", False)
+                op["parameters"].append(
+                    {"name": name, "in": "query", "required": required, "schema": schema})
             model = getattr(view, "body_model", None)
             if model is not None:
                 schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
@@ -62,6 +73,9 @@ def build(app) -> dict:
                 components[model.__name__] = schema
                 op["requestBody"] = {"required": True, "content": {"application/json": {
                     "schema": {"$ref": f"#/components/schemas/{model.__name__}"}}}}
+            form = getattr(view, "form_body", None)
+            if form is not None:
+                op["requestBody"] = {"required": True, "content": form}
             paths.setdefault(path, {})[method.lower()] = op
     return {
         "openapi": "3.1.0",

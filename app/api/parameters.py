@@ -4,20 +4,19 @@ from flask import Blueprint, jsonify, request
 
 from ..engine import parameters as edits
 from ..engine.registry import REGISTRY
-from ..errors import BadRequest
 from ..services import pipelines
-from . import body, query
+from . import answers, body, query
 from .schemas import BindingBody, ParameterCreate, ParameterUpdate
 
 bp = Blueprint("parameters", __name__, url_prefix="/api/v1/pipelines/<pipeline_id>")
 
 
+# The revision you edited, for deletes (which have no body).
+REVISION = {"type": "integer", "minimum": 0, "required": True}
+
+
 def _revision() -> int:
-    text = request.args.get("revision", "")
-    if not text.isdigit():
-        raise BadRequest("'revision' (the revision you edited) is required as ?revision=N.",
-                         field="revision")
-    return int(text)
+    return int(request.args["revision"])
 
 
 def _answer(pipeline):
@@ -25,6 +24,7 @@ def _answer(pipeline):
 
 
 @bp.post("/parameters")
+@answers(201)
 @body(ParameterCreate)
 def add_parameter(pipeline_id, payload: ParameterCreate):
     """Add a parameter; ``attach`` binds fields to it (types must fit)."""
@@ -42,7 +42,7 @@ def update_parameter(pipeline_id, name, payload: ParameterUpdate):
 
 
 @bp.delete("/parameters/<name>")
-@query(revision="string")
+@query(revision=REVISION)
 def delete_parameter(pipeline_id, name):
     """Delete a parameter: every bound field keeps the parameter's value as its own."""
     return _answer(pipelines.edit(pipeline_id, _revision(),
@@ -58,7 +58,7 @@ def attach(pipeline_id, node_id, field, payload: BindingBody):
 
 
 @bp.delete("/bindings/<node_id>/<field>")
-@query(revision="string")
+@query(revision=REVISION)
 def detach(pipeline_id, node_id, field):
     """Unbind a field; it keeps the parameter's current value."""
     return _answer(pipelines.edit(pipeline_id, _revision(),

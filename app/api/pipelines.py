@@ -4,7 +4,7 @@ from flask import Blueprint, jsonify, url_for
 
 from ..services import pipelines, runs
 from ..services.runtime import runtime
-from . import body, requires, who
+from . import answers, body, requires, who
 from .schemas import PipelineBody, PipelineUpdate, SubmitRun
 
 bp = Blueprint("pipelines", __name__, url_prefix="/api/v1/pipelines")
@@ -17,6 +17,7 @@ def list_pipelines():
 
 
 @bp.post("")
+@answers(201)
 @body(PipelineBody)
 def create_pipeline(payload: PipelineBody):
     """Create a draft from a pipeline document."""
@@ -40,6 +41,7 @@ def update_pipeline(pipeline_id, payload: PipelineUpdate):
 
 
 @bp.delete("/<pipeline_id>")
+@answers(204)
 def delete_pipeline(pipeline_id):
     """Delete a draft (its runs stay)."""
     pipelines.delete(pipeline_id)
@@ -76,6 +78,7 @@ def _validation(doc) -> dict:
 
 
 @bp.post("/<pipeline_id>/runs")
+@answers(202)
 @body(SubmitRun)
 def submit_run(pipeline_id, payload: SubmitRun):
     """Submit a run of the draft as it is now, with parameter values and an experiment."""

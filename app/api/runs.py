@@ -12,7 +12,7 @@ from ..errors import BadRequest
 from ..extensions import db
 from ..services import outputs, runs
 from ..services.runtime import runtime
-from . import body, query, requires, who
+from . import answers, body, query, requires, who
 from .schemas import SubmitDocument
 
 bp = Blueprint("runs", __name__, url_prefix="/api/v1/runs")
@@ -20,6 +20,7 @@ TERMINAL = ("Finished", "Failed", "Canceled")
 
 
 @bp.post("")
+@answers(202)
 @body(SubmitDocument)
 def submit_document(payload: SubmitDocument):
     """Submit a run of an inline pipeline document."""
@@ -32,17 +33,12 @@ def submit_document(payload: SubmitDocument):
 
 
 @bp.get("")
-@query(pipeline="string", experiment="string", status="string", limit="string")
+@query(pipeline="string", experiment="string", status={"type": "string", "enum": RUN_STATUSES},
+       limit={"type": "integer", "minimum": 1, "maximum": 1000})
 def list_runs():
     """Runs newest first; filter with ?pipeline=, ?experiment=, ?status=, ?limit=."""
-    status = request.args.get("status")
-    if status and status not in RUN_STATUSES:
-        raise BadRequest(f"Unknown status {status!r}.", field="status")
-    limit = request.args.get("limit", "100")
-    if not limit.isdigit() or not 1 <= int(limit) <= 1000:
-        raise BadRequest("'limit' must be an int in the range [1, 1000].", field="limit")
     found = runs.list_runs(request.args.get("pipeline"), request.args.get("experiment"),
-                           status, int(limit))
+                           request.args.get("status"), int(request.args.get("limit", "100")))
     return jsonify({"runs": [runs.as_dict(r, full=False) for r in found]})
 
 
@@ -54,6 +50,7 @@ def get_run(run_id):
 
 @bp.post("/<run_id>/cancel")
 @requires("runner")
+@answers(202)
 def cancel_run(run_id):
     """Cancel a queued run, or ask a running one to stop."""
     run = runs.cancel(run_id, runtime().dispatcher)
@@ -68,7 +65,7 @@ def step_logs(run_id, node_id):
 
 
 @bp.get("/<run_id>/steps/<node_id>/outputs/<port>/preview")
-@query(rows="string")
+@query(rows={"type": "integer", "minimum": 0, "maximum": outputs.MAX_PREVIEW_ROWS})
 def preview_output(run_id, node_id, port):
     """First rows (?rows=, default 100) and per-column statistics of an output."""
     ref = runs.output_ref(run_id, node_id, port)
@@ -76,7 +73,7 @@ def preview_output(run_id, node_id, port):
 
 
 @bp.get("/<run_id>/steps/<node_id>/outputs/<port>")
-@query(format="string")
+@query(format={"type": "string", "enum": ["csv", "parquet"]})
 def download_output(run_id, node_id, port):
     """Download an output: data sets as ?format=csv (default) or parquet."""
     ref = runs.output_ref(run_id, node_id, port)
@@ -87,12 +84,12 @@ def download_output(run_id, node_id, port):
 
 
 @bp.get("/<run_id>/events")
-@query(after="string")
+@query(after={"type": "integer", "minimum": 0})
 def run_events(run_id):
     """Server-Sent Events of status changes; resumes after Last-Event-ID; ends when done."""
     runs.get(run_id)
     last = request.headers.get("Last-Event-ID") or request.args.get("after") or "0"
-    if not last.isdigit():
+    if not (last.isascii() and last.isdigit() and len(last) < 20):
         raise BadRequest("Last-Event-ID must be a number.", field="Last-Event-ID")
     seconds = current_app.config["DESIGNER_SSE_SECONDS"]
 

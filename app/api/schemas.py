@@ -6,7 +6,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..engine.document import PipelineDocument
+from ..engine.document import NAME_PATTERN, PipelineDocument
+from ..services.auth import ACCOUNT_NAME_PATTERN
+
+# Names are checked by the services (with messages naming the culprit); the request models
+# document the same patterns for the OpenAPI document.
+NAME = {"pattern": NAME_PATTERN}
+ACCOUNT_NAME = {"pattern": ACCOUNT_NAME_PATTERN}
 
 
 class _Body(BaseModel):
@@ -44,7 +50,7 @@ class SubmitDocument(SubmitRun):
 class DatastoreBody(_Body):
     """Register a server folder as a datastore."""
 
-    name: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=64, json_schema_extra=NAME)
     root: str = Field(min_length=1, max_length=4096)
 
 
@@ -80,12 +86,19 @@ class BindingBody(_Body):
 class NewEndpoint(_Body):
     """A pipeline endpoint created by publishing."""
 
-    name: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=64, json_schema_extra=NAME)
     description: str = Field(default="", max_length=5000)
 
 
 class PublishBody(_Body):
     """Publish a draft: to an existing endpoint (id or name) or a new one."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"oneOf": [
+        {"required": ["endpoint"], "properties": {
+            "endpoint": {"type": "string", "minLength": 1}, "new_endpoint": {"type": "null"}}},
+        {"required": ["new_endpoint"], "properties": {
+            "endpoint": {"type": "null"}, "new_endpoint": {"type": "object"}}},
+    ]})
 
     endpoint: str | None = None
     new_endpoint: NewEndpoint | None = None
@@ -126,7 +139,7 @@ Role = Literal["viewer", "runner", "editor", "admin"]
 class UserCreate(_Body):
     """A new user; without a password one is generated and returned once."""
 
-    username: str = Field(min_length=1, max_length=64)
+    username: str = Field(min_length=1, max_length=64, json_schema_extra=ACCOUNT_NAME)
     role: Role = "viewer"
     password: str | None = Field(default=None, min_length=1, max_length=200)
 
@@ -141,5 +154,5 @@ class UserUpdate(_Body):
 class ClientCreate(_Body):
     """A new service principal."""
 
-    name: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=64, json_schema_extra=ACCOUNT_NAME)
     role: Role = "runner"

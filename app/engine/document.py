@@ -28,7 +28,7 @@ class Position(_Model):
 class ParameterDef(_Model):
     """A pipeline parameter: fields bind to it with ``{"$param": name}``."""
 
-    name: str
+    name: str = Field(json_schema_extra={"pattern": NAME_PATTERN})
     type: ParameterType
     default: Any = None
     description: str = Field(default="", max_length=2000)
@@ -39,7 +39,7 @@ class ParameterDef(_Model):
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
-        if not re.match(NAME_PATTERN, value):
+        if not isinstance(value, str) or not re.fullmatch(NAME_PATTERN, value):
             raise ValueError(f"parameter name {value!r} must be 1-64 characters: letters, "
                              "digits, '_' or '-', starting with a letter")
         return value

@@ -17,7 +17,8 @@ from ..errors import BadRequest, Conflict, NotFound
 from ..extensions import db
 from ..models import ROLES, AccessToken, ServiceClient, User, new_id, now
 
-NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.@-]{0,63}$")
+ACCOUNT_NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_.@-]{0,63}$"
+NAME = re.compile(ACCOUNT_NAME_PATTERN)
 MIN_PASSWORD = 10
 
 
@@ -46,7 +47,7 @@ def _check_role(role: str) -> str:
 
 
 def _check_name(name: str, what: str) -> str:
-    if not isinstance(name, str) or not NAME.match(name):
+    if not isinstance(name, str) or not NAME.fullmatch(name):
         raise BadRequest(f"{what} {name!r} must be 1-64 characters: letters, digits, '_', '.', "
                          "'@' or '-', starting with a letter.", field="name")
     return name

@@ -14,17 +14,18 @@ import pandas as pd
 from sqlalchemy import select
 
 from ..engine.datastores import DatastoreError, Datastores, resolve_in_root
+from ..engine.document import NAME_PATTERN
 from ..errors import BadRequest, Conflict, NotFound
 from ..extensions import db
 from ..models import Datastore
 
 log = logging.getLogger(__name__)
-NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
+NAME = re.compile(NAME_PATTERN)
 
 
 def add(name: str, root: str | Path, *, replace: bool = False) -> Datastore:
     """Register ``root`` (an existing folder) as datastore ``name``."""
-    if not isinstance(name, str) or not NAME.match(name):
+    if not isinstance(name, str) or not NAME.fullmatch(name):
         raise BadRequest(
             f"Datastore name {name!r} must be 1-64 letters, digits, '_' or '-', "
             "starting with a letter.", field="name")

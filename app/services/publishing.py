@@ -8,13 +8,13 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from ..engine.document import PipelineDocument
+from ..engine.document import NAME_PATTERN, PipelineDocument
 from ..errors import BadRequest, Conflict, NotFound
 from ..extensions import db
 from ..models import PipelineEndpoint, PublishedVersion, Run, iso
 from . import pipelines, runs
 
-NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
+NAME = re.compile(NAME_PATTERN)
 ACTIVE, DISABLED = "Active", "Disabled"
 
 _SCHEMAS = {
@@ -106,7 +106,7 @@ def publish(pipeline_id: str, *, endpoint: str | None = None, new_endpoint: dict
 
 def _create_endpoint(data: dict, by: str) -> PipelineEndpoint:
     name = data.get("name")
-    if not isinstance(name, str) or not NAME.match(name):
+    if not isinstance(name, str) or not NAME.fullmatch(name):
         raise BadRequest(f"Endpoint name {name!r} must be 1-64 letters, digits, '_' or '-', "
                          "starting with a letter.", field="new_endpoint.name")
     if db.session.scalar(select(PipelineEndpoint).filter_by(name=name)):

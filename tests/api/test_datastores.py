@@ -146,4 +146,4 @@ def test_the_list_counts_files_unless_asked_not_to(client, store):
     assert "files" not in bare["mine"] and bare["mine"]["root"] == str(store)
     response = client.get("/api/v1/datastores?counts=maybe")
     assert response.status_code == 400
-    assert response.get_json()["error"] == "'counts' must be true or false."
+    assert response.get_json()["error"] == "'counts' must be one of true, false; got 'maybe'."

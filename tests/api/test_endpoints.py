@@ -96,7 +96,7 @@ def test_versions_are_immutable_and_selectable(client, run_queued):
      "invalid request body"),
     ("/submit?pipelineVersion=7", {}, 404,
      "Pipeline endpoint 'income-retrain' has no version 7 (versions: 0)."),
-    ("/submit?pipelineVersion=x", {}, 400, "pipelineVersion must be a version number"),
+    ("/submit?pipelineVersion=x", {}, 400, "'pipelineVersion' must be an int"),
     ("/submit", {"Colour": "red"}, 400, "invalid request body"),
 ])
 def test_bad_submissions_name_the_culprit_and_create_no_run(client, url, body, status, message):
