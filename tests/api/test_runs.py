@@ -168,7 +168,8 @@ def test_outputs_preview_and_download(client, run_queued):
 
 @pytest.mark.parametrize("url, status, message", [
     ("/steps/data/outputs/dataset/preview?rows=abc", 400, "'rows' must be an int"),
-    ("/steps/data/outputs/dataset/preview?rows=5000", 400, "'rows' must be an int in the range [0, 1000]"),
+    ("/steps/data/outputs/dataset/preview?rows=5000", 400,
+     "'rows' must be an int in the range [0, 1000]"),
     ("/steps/data/outputs/dataset?format=xlsx", 400, "'format' must be one of csv, parquet"),
     ("/steps/data/outputs/nope/preview", 404, "has no output 'nope' (outputs: dataset)"),
     ("/steps/ghost/logs", 404, "has no step 'ghost'"),
