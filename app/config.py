@@ -6,6 +6,8 @@ import os
 import secrets
 from pathlib import Path
 
+from .engine.context import Limits
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -18,6 +20,7 @@ def load(environ: dict[str, str] | None = None) -> dict:
     env = os.environ if environ is None else environ
     home = Path(env.get("DESIGNER_HOME", "instance")).resolve()
     upload_max = int(env.get("DESIGNER_UPLOAD_MAX_BYTES", str(200 * 1024 * 1024)))
+    limits = Limits()
     return {
         "DESIGNER_HOME": str(home),
         "SQLALCHEMY_DATABASE_URI": env.get(
@@ -41,9 +44,19 @@ def load(environ: dict[str, str] | None = None) -> dict:
         "DESIGNER_UPLOAD_EXTENSIONS": tuple(
             e.strip().lower() for e in env.get(
                 "DESIGNER_UPLOAD_EXTENSIONS", ".csv,.tsv,.txt,.parquet").split(",") if e.strip()),
+        "DESIGNER_SQL_SECONDS": float(env.get("DESIGNER_SQL_SECONDS", limits.sql_seconds)),
+        "DESIGNER_SQL_MAX_ROWS": int(env.get("DESIGNER_SQL_MAX_ROWS", limits.sql_max_rows)),
+        "DESIGNER_SQL_MAX_BYTES": int(env.get("DESIGNER_SQL_MAX_BYTES", limits.sql_max_bytes)),
         # The largest request: an upload plus its multipart envelope.
         "MAX_CONTENT_LENGTH": upload_max + 1024 * 1024,
     }
+
+
+def limits(config) -> Limits:
+    """The limits modules keep to, from the app's settings."""
+    return Limits(sql_seconds=config["DESIGNER_SQL_SECONDS"],
+                  sql_max_rows=config["DESIGNER_SQL_MAX_ROWS"],
+                  sql_max_bytes=config["DESIGNER_SQL_MAX_BYTES"])
 
 
 def _instance_secret(home: Path) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from .datastores import Datastores
@@ -34,8 +35,18 @@ class CancelToken:
         return self._event.is_set()
 
 
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits modules enforce; plain data, so it can travel to a worker process."""
+
+    sql_seconds: float = 60.0  # one Apply SQL Transformation script
+    sql_max_rows: int = 5_000_000  # rows of its result
+    sql_max_bytes: int = 1024**3  # its result in memory, and the tables it may create
+
+
 class StepContext:
-    """Per-step services: ``log`` lines (the step's log), ``check_cancelled``, ``resolve``."""
+    """Per-step services: ``log`` lines (the step's log), ``check_cancelled``, ``resolve``,
+    and the ``limits`` the module must keep to."""
 
     def __init__(
         self,
@@ -44,9 +55,11 @@ class StepContext:
         token: CancelToken | None = None,
         on_log: Callable[[str, str], None] | None = None,
         run_id: str | None = None,
+        limits: Limits | None = None,
     ):
         self.node_id = node_id
         self.run_id = run_id
+        self.limits = limits or Limits()
         self.datastores = datastores or Datastores({})
         self.token = token or CancelToken()
         self.lines: list[str] = []

@@ -20,7 +20,7 @@ import networkx as nx
 import pandas as pd
 
 from .artifacts import ArtifactRef, ArtifactStore, digest, kind_of
-from .context import Cancelled, CancelToken, StepContext
+from .context import Cancelled, CancelToken, Limits, StepContext
 from .datastores import Datastores
 from .document import PipelineDocument, resolve_parameter_values, substitute
 from .graph import NodeError, build_graph, validate
@@ -165,12 +165,13 @@ class _Runner:
     skipped.
     """
 
-    def __init__(self, plan, store, backend, on_event, token, datastores, run_id):
+    def __init__(self, plan, store, backend, on_event, token, datastores, run_id, limits):
         self.plan, self.store, self.backend = plan, store, backend
         self.on_event = on_event or (lambda *a, **k: None)
         self.token = token or CancelToken()
         self.datastores = datastores or Datastores({})
         self.run_id = run_id
+        self.limits = limits or Limits()
         self.results = {n: StepResult(n) for n in plan.order}
         self.values: dict[tuple[str, str], Any] = {}
         self.pending_consumers = {n: len(plan.successors[n]) for n in plan.order}
@@ -287,7 +288,8 @@ class _Runner:
     def _execute_step(self, step: Step, key: str, inputs: dict[str, Any]) -> dict:
         """Runs on a backend worker: load inputs and call the module."""
         ctx = StepContext(step.node_id, self.datastores, self.token,
-                          on_log=lambda n, line: self.emit(n, LOG, line=line), run_id=self.run_id)
+                          on_log=lambda n, line: self.emit(n, LOG, line=line), run_id=self.run_id,
+                          limits=self.limits)
         started = time.time()
         self.emit(step.node_id, RUNNING, started=started)
         loaded = {}
@@ -378,6 +380,7 @@ def execute(
     token: CancelToken | None = None,
     datastores: Datastores | None = None,
     run_id: str = "",
+    limits: Limits | None = None,
 ) -> RunResult:
     """Run ``plan`` on ``backend`` (anything with ``submit(fn, *args) -> Future``)."""
-    return _Runner(plan, store, backend, on_event, token, datastores, run_id).run()
+    return _Runner(plan, store, backend, on_event, token, datastores, run_id, limits).run()

@@ -13,6 +13,8 @@ UNTRAINED_MODEL = "untrained_model"
 TRAINED_MODEL = "trained_model"
 METRICS = "metrics"
 PORT_TYPES = (DATAFRAME, UNTRAINED_MODEL, TRAINED_MODEL, METRICS)
+# The largest random seed: numpy's, hence scikit-learn's, random_state must fit in 32 bits.
+MAX_SEED = 2**32 - 1
 
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}

@@ -17,35 +17,54 @@ from sklearn.ensemble import (
 from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
 
 from app.engine.registry import module
-from app.engine.spec import UNTRAINED_MODEL, Bool, Float, Int, Port
+from app.engine.spec import MAX_SEED, UNTRAINED_MODEL, Bool, Float, Int, Port
 
 CATEGORY = "Machine Learning Algorithms"
 OUTPUTS = [Port("untrained_model", UNTRAINED_MODEL)]
-# numpy's random_state must fit in 32 bits.
-MAX_SEED = 2**32 - 1
+# Upper bounds keep a run finite: Azure's own parameter sweeps stop far below them (trees
+# 20-500, leaves 2-128, depth 1-64, forest trees 1-32), and a forest tree costs far more
+# than a boosting round.
+MAX_BOOSTING_TREES = 10_000
+MAX_FOREST_TREES = 1_000
+MAX_LEAVES = 4_096
+MAX_DEPTH = 128
+MAX_MIN_SAMPLES = 100_000
+MAX_ITERATIONS = 10_000
+MAX_WEIGHT = 1_000_000.0
 
 
 def _seed(default: int = 0) -> Int:
-    return Int("seed", default=default, min=0, max=MAX_SEED, label="Random number seed")
+    return Int("seed", default=default, min=0, max=MAX_SEED, label="Random number seed",
+               description="Makes runs repeatable: the same seed gives the same model.")
 
 
 def _boosting_params() -> list:
     return [
-        Int("max_leaves", default=20, min=2, label="Maximum number of leaves per tree"),
-        Int("min_leaf_instances", default=10, min=1,
-            label="Minimum number of samples per leaf node"),
-        Float("learning_rate", default=0.2, min=1e-6, max=1.0, label="Learning rate"),
-        Int("num_trees", default=100, min=1, label="Number of trees constructed"),
+        Int("max_leaves", default=20, min=2, max=MAX_LEAVES,
+            label="Maximum number of leaves per tree",
+            description="More leaves fit finer patterns but may overfit and train longer."),
+        Int("min_leaf_instances", default=10, min=1, max=MAX_MIN_SAMPLES,
+            label="Minimum number of samples per leaf node",
+            description="Rows a leaf needs; larger values make simpler trees."),
+        Float("learning_rate", default=0.2, min=1e-6, max=1.0, label="Learning rate",
+              description="Step size of each boosting round; smaller needs more trees."),
+        Int("num_trees", default=100, min=1, max=MAX_BOOSTING_TREES,
+            label="Number of trees constructed",
+            description="Boosting rounds; training time grows with each tree."),
         _seed(),
     ]
 
 
 def _forest_params() -> list:
     return [
-        Int("num_trees", default=8, min=1, label="Number of decision trees"),
-        Int("max_depth", default=32, min=1, label="Maximum depth of the decision trees"),
-        Int("min_samples_per_leaf", default=1, min=1,
-            label="Minimum number of samples per leaf node"),
+        Int("num_trees", default=8, min=1, max=MAX_FOREST_TREES, label="Number of decision trees",
+            description="Trees in the forest; training time grows with each tree."),
+        Int("max_depth", default=32, min=1, max=MAX_DEPTH,
+            label="Maximum depth of the decision trees",
+            description="Deeper trees fit finer patterns but may overfit and train longer."),
+        Int("min_samples_per_leaf", default=1, min=1, max=MAX_MIN_SAMPLES,
+            label="Minimum number of samples per leaf node",
+            description="Rows a leaf needs; larger values make simpler trees."),
         _seed(),
     ]
 
@@ -56,10 +75,18 @@ def _forest_params() -> list:
     category=CATEGORY,
     outputs=OUTPUTS,
     params=[
-        Float("optimization_tolerance", default=1e-7, min=1e-12, label="Optimization tolerance"),
-        Float("l1_weight", default=1.0, min=0.0, label="L1 regularization weight"),
-        Float("l2_weight", default=1.0, min=0.0, label="L2 regularization weight"),
-        Int("max_iterations", default=100, min=1, label="Maximum number of iterations"),
+        Float("optimization_tolerance", default=1e-7, min=1e-12, max=1.0,
+              label="Optimization tolerance",
+              description="Training stops once an iteration improves less than this."),
+        Float("l1_weight", default=1.0, min=0.0, max=MAX_WEIGHT,
+              label="L1 regularization weight",
+              description="Pushes weights to exactly zero; 0 turns it off."),
+        Float("l2_weight", default=1.0, min=0.0, max=MAX_WEIGHT,
+              label="L2 regularization weight",
+              description="Keeps weights small; 0 turns it off."),
+        Int("max_iterations", default=100, min=1, max=MAX_ITERATIONS,
+            label="Maximum number of iterations",
+            description="Training stops after this many passes even if not converged."),
         _seed(),
     ],
 )
@@ -117,7 +144,9 @@ def two_class_decision_forest(*, num_trees, max_depth, min_samples_per_leaf, see
     category=CATEGORY,
     outputs=OUTPUTS,
     params=[
-        Float("l2_weight", default=0.001, min=0.0, label="L2 regularization weight"),
+        Float("l2_weight", default=0.001, min=0.0, max=MAX_WEIGHT,
+              label="L2 regularization weight",
+              description="Keeps weights small (ridge); 0 fits plain least squares."),
         Bool("include_intercept", default=True, label="Include intercept term"),
     ],
 )

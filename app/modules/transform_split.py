@@ -18,7 +18,7 @@ from sklearn.model_selection import train_test_split
 
 from app.engine.context import ModuleError
 from app.engine.registry import module
-from app.engine.spec import DATAFRAME, Bool, Choice, Columns, Float, Int, Port, Str
+from app.engine.spec import DATAFRAME, MAX_SEED, Bool, Choice, Columns, Float, Int, Port, Str
 
 from .transform import CATEGORY, is_numeric, require_columns
 
@@ -48,9 +48,11 @@ _REGEX_FORM = re.compile(r'\s*\\"(?P<name>[^"]*)"(?P<pattern>.*)\Z', re.DOTALL)
     params=[
         Choice("mode", options=["split_rows", "regular_expression", "relative_expression"],
                default="split_rows"),
-        Float("fraction", default=0.5, min=0.0, max=1.0),
+        Float("fraction", default=0.5, min=0.0, max=1.0,
+              description="Share of the rows that go to the first output."),
         Bool("randomized", default=True),
-        Int("seed", default=0, min=0),
+        Int("seed", default=0, min=0, max=MAX_SEED,
+            description="Makes a randomized split repeatable."),
         Bool("stratified", default=False),
         Columns("stratify_column", single=True, optional=True),
         Str("expression", default=""),

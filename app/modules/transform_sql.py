@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import sqlite3
+import sys
+import time
+from itertools import chain
 
 import pandas as pd
 from pandas.api import types as ptypes
 
-from app.engine.context import Cancelled, ModuleError
+from app.engine.context import Cancelled, Limits, ModuleError, StepContext
 from app.engine.registry import module
 from app.engine.spec import DATAFRAME, Bool, Choice, Columns, Port, Str
 
@@ -114,38 +117,29 @@ def apply_sql_transformation(t1, t2=None, t3=None, *, sql, ctx=None):
     """Run a SQLite script over the inputs (tables t1, t2, t3); the last SELECT is the output.
 
     The database lives in memory; ATTACH/DETACH (hence VACUUM INTO), extension loading and
-    PRAGMA writes are refused, so a script cannot reach files. A canceled run interrupts the
-    query through SQLite's progress handler. SQLite has no boolean or date types: booleans
-    arrive as 0/1, datetimes as ISO text.
+    PRAGMA writes are refused, so a script cannot reach files. The script runs within the
+    step's limits (``ctx.limits``): a time limit, a row limit and a size limit on its
+    result, which also caps the tables it creates and the length of any one value. A
+    canceled run or a spent time limit interrupts the query through SQLite's progress
+    handler. SQLite has no boolean or date types: booleans arrive as 0/1, datetimes as ISO
+    text.
     """
+    ctx = ctx or StepContext("apply_sql_transformation")
+    limits = ctx.limits
     conn = sqlite3.connect(":memory:")
     try:
         for name, frame in (("t1", t1), ("t2", t2), ("t3", t3)):
             if frame is not None:
                 _load(conn, name, frame)
+        _cap_memory(conn, limits.sql_max_bytes)
         _lock_down(conn)
-        cancelled: list[Cancelled] = []
-
-        def progress() -> int:
-            try:
-                ctx.check_cancelled()
-            except Cancelled as exc:
-                cancelled.append(exc)
-                return 1
-            return 0
-
-        if ctx is not None:
-            conn.set_progress_handler(progress, 10_000)
+        guard = _Guard(ctx, limits.sql_seconds)
+        conn.set_progress_handler(guard.progress, 10_000)
         try:
-            columns, rows = _run_script(conn, sql)
+            columns, rows = _run_script(conn, sql, guard, limits)
         except sqlite3.Error as exc:
-            if cancelled:
-                raise cancelled[0] from None
-            hint = _DENIED_HINT if "authoriz" in str(exc) else ""
-            statement = " ".join(getattr(exc, "statement", "").split())
-            if len(statement) > 200:
-                statement = statement[:200] + "..."
-            raise ModuleError(f"{SQL_LABEL}: {exc}{hint} (in statement: {statement})") from None
+            guard.raise_if_stopped()
+            raise ModuleError(_message(exc, limits)) from None
     finally:
         conn.close()
     if columns is None:
@@ -153,7 +147,61 @@ def apply_sql_transformation(t1, t2=None, t3=None, *, sql, ctx=None):
     return {"dataset": _frame(columns, rows)}
 
 
+class _Guard:
+    """Stops the script (through the progress handler) on cancellation or past its deadline."""
+
+    def __init__(self, ctx: StepContext, seconds: float):
+        self.ctx, self.seconds = ctx, seconds
+        self.deadline = time.monotonic() + seconds
+        self.stopped: Exception | None = None
+
+    def progress(self) -> int:
+        """SQLite's progress handler: non-zero interrupts the running statement."""
+        try:
+            self.check()
+        except (Cancelled, ModuleError) as exc:
+            self.stopped = exc
+            return 1
+        return 0
+
+    def check(self) -> None:
+        """Raise Cancelled, or ModuleError once the time limit is spent."""
+        self.ctx.check_cancelled()
+        if time.monotonic() > self.deadline:
+            raise ModuleError(
+                f"{SQL_LABEL}: the script ran longer than the time limit of "
+                f"{self.seconds:g} s (setting DESIGNER_SQL_SECONDS) and was stopped; an "
+                "endless WITH RECURSIVE needs a WHERE or LIMIT that ends it")
+
+    def raise_if_stopped(self) -> None:
+        """Re-raise why the progress handler interrupted the script, if it did."""
+        if self.stopped is not None:
+            raise self.stopped from None
+
+
 _DENIED_HINT = "; ATTACH, DETACH, VACUUM INTO, extension loading and PRAGMA writes are refused"
+
+
+def _message(exc: sqlite3.Error, limits: Limits) -> str:
+    """A SQLite error as the user should read it: the limit that was hit, or SQLite's words."""
+    text = str(exc)
+    if getattr(exc, "sqlite_errorcode", None) in (sqlite3.SQLITE_FULL, sqlite3.SQLITE_TOOBIG) \
+            or text in ("database or disk is full", "string or blob too big"):
+        return (f"{SQL_LABEL}: the script's tables or values outgrew the size limit of "
+                f"{_bytes(limits.sql_max_bytes)} (setting DESIGNER_SQL_MAX_BYTES)")
+    hint = _DENIED_HINT if "authoriz" in text else ""
+    statement = " ".join(getattr(exc, "statement", "").split())
+    if len(statement) > 200:
+        statement = statement[:200] + "..."
+    return f"{SQL_LABEL}: {exc}{hint} (in statement: {statement})"
+
+
+def _bytes(n: int) -> str:
+    for unit, size in (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
+        if n >= size:
+            return f"{n / size:.3g} {unit}"
+    return f"{n} bytes"
+
 
 def _load(conn: sqlite3.Connection, name: str, frame: pd.DataFrame) -> None:
     try:
@@ -167,6 +215,24 @@ _INTROSPECTION_PRAGMAS = frozenset({
     "table_info", "table_xinfo", "index_list", "index_info", "index_xinfo",
     "foreign_key_list", "foreign_key_check", "integrity_check", "quick_check", "table_list",
 })
+
+
+def _cap_memory(conn: sqlite3.Connection, max_bytes: int) -> None:
+    """Bound what the script can add to memory, per connection.
+
+    PRAGMA hard_heap_limit would be process-wide (capping the app's own database too) and can
+    only be lowered from SQL, so the caps are per connection instead: the tables the script
+    creates (main and temp databases) may grow by ``max_bytes``, no one value may be longer,
+    and SQLite's scratch b-trees (sorts, recursive queues) spill to temporary files.
+    """
+    # First: changing temp_store reopens the temp database, dropping its page limit.
+    conn.execute("PRAGMA temp_store = FILE")
+    page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+    pages = max(1, max_bytes // page_size)
+    used = conn.execute("PRAGMA page_count").fetchone()[0]
+    conn.execute(f"PRAGMA main.max_page_count = {used + pages}")
+    conn.execute(f"PRAGMA temp.max_page_count = {pages}")
+    conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, max(1, min(max_bytes, 1_000_000_000)))
 
 
 def _lock_down(conn: sqlite3.Connection) -> None:
@@ -187,7 +253,7 @@ def _lock_down(conn: sqlite3.Connection) -> None:
     conn.set_authorizer(authorize)
 
 
-def _run_script(conn: sqlite3.Connection, script: str):
+def _run_script(conn: sqlite3.Connection, script: str, guard: _Guard, limits: Limits):
     """Execute each statement in turn; return the last result set (columns, rows)."""
     columns, rows, buffer = None, [], ""
     pieces = script.split(";")
@@ -201,12 +267,42 @@ def _run_script(conn: sqlite3.Connection, script: str):
                 cursor = conn.execute(buffer)
                 if cursor.description is not None:
                     columns = [d[0] for d in cursor.description]
-                    rows = cursor.fetchall()
+                    rows = None  # the previous result set can go before this one is fetched
+                    rows = _fetch(cursor, len(columns), guard, limits)
             except sqlite3.Error as exc:
                 exc.statement = buffer.strip()
                 raise
         buffer = ""
     return columns, rows
+
+
+_BATCH = 10_000
+
+
+def _fetch(cursor: sqlite3.Cursor, width: int, guard: _Guard, limits: Limits) -> list[tuple]:
+    """All rows of a result set, fetched in batches and refused as soon as one limit is passed.
+
+    The size is Python's own footprint of the fetched rows (what the server holds), counted
+    batch by batch, so memory stays near the limit before the check fires.
+    """
+    rows: list[tuple] = []
+    size, row_size = 0, sys.getsizeof((0,) * width)
+    while True:
+        batch = cursor.fetchmany(min(_BATCH, limits.sql_max_rows + 1 - len(rows)))
+        if not batch:
+            return rows
+        rows.extend(batch)
+        if len(rows) > limits.sql_max_rows:
+            raise ModuleError(
+                f"{SQL_LABEL}: the result has more than {limits.sql_max_rows:,} rows, the row "
+                "limit (setting DESIGNER_SQL_MAX_ROWS); filter or aggregate in the query")
+        size += len(batch) * row_size + sum(map(sys.getsizeof, chain.from_iterable(batch)))
+        if size > limits.sql_max_bytes:
+            raise ModuleError(
+                f"{SQL_LABEL}: the result is larger than {_bytes(limits.sql_max_bytes)}, the "
+                f"size limit (setting DESIGNER_SQL_MAX_BYTES), after {len(rows):,} rows; "
+                "select fewer columns or rows")
+        guard.check()
 
 
 def _frame(columns: list[str], rows: list[tuple]) -> pd.DataFrame:

@@ -18,6 +18,7 @@ from datetime import timedelta
 from flask import Flask
 from sqlalchemy import select
 
+from ..config import limits
 from ..engine.context import CancelToken
 from ..engine.document import PipelineDocument
 from ..engine.executor import (
@@ -142,7 +143,7 @@ class Dispatcher:
                 db.session.remove()
                 result = execute(plan, self.store, self.backend, token=token,
                                  on_event=self._recorder(run_id), datastores=stores,
-                                 run_id=run_id)
+                                 run_id=run_id, limits=limits(self.app.config))
                 status = result.status
                 failed = [n for n, s in result.steps.items() if s.status == FAILED]
                 reason = f"step {failed[0]} failed" if failed else ""

@@ -134,7 +134,7 @@ def test_details_form_fields_and_column_picker(page, client):
     leaves = page.get_by_label("Maximum number of leaves per tree")
     leaves.fill("1")
     message = page.locator('.details .field[data-param="max_leaves"] .field-message')
-    expect(message.first).to_have_text("Must be at least 2.")
+    expect(message.first).to_have_text("Must be between 2 and 4096.")
     expect(leaves).to_have_attribute("aria-invalid", "true")
     page.get_by_label("Comment").fill("Tuned on the US data")
     page.get_by_label("Regenerate output").check()
@@ -144,6 +144,26 @@ def test_details_form_fields_and_column_picker(page, client):
     assert learner["params"]["max_leaves"] == 1
     assert learner["comment"] == "Tuned on the US data"
     assert learner["regenerate_output"] is True
+    assert page.errors == []
+
+
+def test_number_fields_state_their_range_and_the_server_refuses_past_it(page, client):
+    pid = pipeline_id(client, "Income prediction")
+    page.goto(f"/pipelines/{pid}")
+    node(page, "learner").locator(".node-body").click()
+    field = page.locator('.details .field[data-param="num_trees"]')
+    expect(field.locator(".hint")).to_have_text(
+        "Boosting rounds; training time grows with each tree. Range: 1 to 10,000.")
+    expect(page.locator('.details .field[data-param="seed"] .hint')).to_contain_text(
+        "Range: 0 to 4,294,967,295.")
+    trees = page.get_by_label("Number of trees constructed")
+    trees.fill("1000000000")
+    expect(field.locator(".field-message").first).to_have_text("Must be between 1 and 10,000.")
+    saved(page)
+    # The stored draft keeps what was typed (nothing lost); the server names node and field.
+    expect(field.locator("[data-server-for]")).to_have_text(
+        "The 'num_trees' parameter of Two-Class Boosted Decision Tree must be an int in the "
+        "range [1, 10000]. Got 1000000000 instead.")
     assert page.errors == []
 
 

@@ -139,13 +139,16 @@ def test_logistic_regression_minimises_azure_objective():
          r"The 'learning_rate' parameter of Two-Class Boosted Decision Tree must be a float in "
          r"the range \[1e-06, 1.0\]\. Got 2.0 instead\."),
         ("boosted_decision_tree_regression", "max_leaves", 1,
-         r"'max_leaves' parameter of Boosted Decision Tree Regression must be an int >= 2"),
+         r"'max_leaves' parameter of Boosted Decision Tree Regression must be an int in the "
+         r"range \[2, 4096\]"),
         ("two_class_decision_forest", "num_trees", 0,
-         r"'num_trees' parameter of Two-Class Decision Forest must be an int >= 1"),
+         r"'num_trees' parameter of Two-Class Decision Forest must be an int in the range "
+         r"\[1, 1000\]"),
         ("decision_forest_regression", "seed", -1,
          r"'seed' parameter of Decision Forest Regression"),
         ("two_class_logistic_regression", "l1_weight", -0.5,
-         r"'l1_weight' parameter of Two-Class Logistic Regression must be a float >= 0.0"),
+         r"'l1_weight' parameter of Two-Class Logistic Regression must be a float in the "
+         r"range \[0.0, 1000000.0\]"),
         ("two_class_logistic_regression", "optimization_tolerance", 0.0,
          r"'optimization_tolerance' parameter of Two-Class Logistic Regression"),
         ("linear_regression", "include_intercept", "maybe",

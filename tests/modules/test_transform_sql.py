@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
-from app.engine.context import Cancelled, CancelToken, ModuleError, StepContext
+from app.engine.context import Cancelled, CancelToken, Limits, ModuleError, StepContext
 from app.engine.registry import REGISTRY
 from tests.modules.test_transform import run
 
@@ -235,3 +235,72 @@ def test_sql_runs_without_context(left):
     spec = REGISTRY["apply_sql_transformation"]
     out = spec.call({"t1": left}, spec.resolve_params({"sql": "select count(*) as n from t1"}))
     assert out["dataset"]["n"].tolist() == [4]
+
+
+# Limits: time, result rows, result size (and what the script may create)
+
+ENDLESS = "with recursive c(x) as (select 1 union all select x + 1 from c) select count(*) from c"
+
+
+def limited(**limits) -> StepContext:
+    return StepContext("n7", limits=Limits(**limits))
+
+
+def test_sql_endless_query_stops_at_the_time_limit(left):
+    with pytest.raises(ModuleError, match=r"ran longer than the time limit of 0\.5 s "
+                                          r"\(setting DESIGNER_SQL_SECONDS\) and was stopped"):
+        sql(ENDLESS, left, ctx=limited(sql_seconds=0.5))
+
+
+def test_sql_endless_stream_of_rows_stops_at_the_time_limit_while_fetching(left):
+    endless_rows = "with recursive c(x) as (select 1 union all select x + 1 from c) select x from c"
+    with pytest.raises(ModuleError, match=r"time limit of 0\.5 s"):
+        sql(endless_rows, left, ctx=limited(sql_seconds=0.5, sql_max_rows=10**12,
+                                            sql_max_bytes=10**12))
+
+
+def test_sql_cancel_wins_over_the_time_limit(left):
+    token = CancelToken()
+    token.cancel()
+    with pytest.raises(Cancelled):
+        sql(ENDLESS, left, ctx=StepContext("n7", token=token, limits=Limits(sql_seconds=0)))
+
+
+def test_sql_cross_join_past_the_row_limit_is_refused(left):
+    cross = "select a.id, b.id, c.id from t1 a, t1 b, t1 c"  # 64 rows
+    assert len(sql(cross, left, ctx=limited(sql_max_rows=64))) == 64
+    with pytest.raises(ModuleError, match=r"the result has more than 63 rows, the row limit "
+                                          r"\(setting DESIGNER_SQL_MAX_ROWS\)"):
+        sql(cross, left, ctx=limited(sql_max_rows=63))
+
+
+def test_sql_row_limit_fetches_no_more_than_one_row_past_it(left):
+    # An endless result: only the row limit can end it before the time limit.
+    endless_rows = "with recursive c(x) as (select 1 union all select x + 1 from c) select x from c"
+    with pytest.raises(ModuleError, match=r"more than 25,000 rows"):
+        sql(endless_rows, left, ctx=limited(sql_max_rows=25_000, sql_seconds=600))
+
+
+def test_sql_wide_result_past_the_size_limit_is_refused(left):
+    wide = "select id, printf('%.5000c', 'x') as wide from t1"
+    assert len(sql(wide, left, ctx=limited(sql_max_bytes=100_000))) == 4
+    with pytest.raises(ModuleError, match=r"the result is larger than 19\.5 KiB, the size "
+                                          r"limit \(setting DESIGNER_SQL_MAX_BYTES\), after 4 "
+                                          r"rows"):
+        sql(wide, left, ctx=limited(sql_max_bytes=20_000))
+
+
+@pytest.mark.parametrize("script", [
+    # A table the script fills, in the main and in the temp database.
+    "create table z as with recursive c(x) as (select 1 union all select x + 1 from c "
+    "where x < 100000) select x, printf('%.100c', 'y') as y from c; select count(*) from z",
+    "create temp table z as with recursive c(x) as (select 1 union all select x + 1 from c "
+    "where x < 100000) select x, printf('%.100c', 'y') as y from c; select count(*) from z",
+    # One value longer than the limit.
+    "select length(hex(zeroblob(600000))) as n",
+])
+def test_sql_tables_and_values_are_capped_by_the_size_limit(left, script):
+    assert len(sql(script, left, ctx=limited(sql_max_bytes=10**9))) == 1
+    with pytest.raises(ModuleError, match=r"outgrew the size limit of 1 MiB "
+                                          r"\(setting DESIGNER_SQL_MAX_BYTES\)"):
+        sql(script, left, ctx=limited(sql_max_bytes=1024**2))

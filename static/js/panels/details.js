@@ -118,7 +118,8 @@ export class DetailsPanel {
     const server = el("div", { class: "error-text field-message", dataset: { serverFor: param.name } },
                       messages.filter((m) => m.includes(`'${param.name}'`)).join(" "));
     const set = (v) => this.edit(() => this.graph.setParam(id, param.name, v));
-    const help = param.description ? el("div", { class: "muted hint" }, param.description) : null;
+    const helpText = [param.description, rangeText(param)].filter(Boolean).join(" ");
+    const help = helpText ? el("div", { class: "muted hint" }, helpText) : null;
     const more = this.menuButton(id, param, value);
     if (isBound(value)) {
       const def = this.graph.parameter(value.$param);
@@ -303,17 +304,31 @@ function withValue(control, value) {
   return control;
 }
 
+const given = (v) => v !== null && v !== undefined;
+
+// Large whole numbers get thousands separators; small floats keep their exponent (1e-12).
+function shownNumber(n) {
+  return Number.isInteger(n) && Math.abs(n) >= 10000 ? n.toLocaleString("en-US") : String(n);
+}
+
+// The declared range of a number field, as its help line states it.
+function rangeText(param) {
+  if (param.kind !== "int" && param.kind !== "float") return "";
+  const { min, max } = param;
+  if (given(min) && given(max)) return `Range: ${shownNumber(min)} to ${shownNumber(max)}.`;
+  if (given(min)) return `At least ${shownNumber(min)}.`;
+  if (given(max)) return `At most ${shownNumber(max)}.`;
+  return "";
+}
+
 function numberProblem(param, raw) {
   if (raw === "") return param.optional ? "" : "Empty: the default applies.";
   const n = Number(raw);
   if (Number.isNaN(n)) return "Not a number.";
   if (param.kind === "int" && !Number.isInteger(n)) return "Must be a whole number.";
   const { min, max } = param;
-  if (min !== null && min !== undefined && n < min) {
-    return max !== null && max !== undefined ? `Must be between ${min} and ${max}.` : `Must be at least ${min}.`;
-  }
-  if (max !== null && max !== undefined && n > max) {
-    return min !== null && min !== undefined ? `Must be between ${min} and ${max}.` : `Must be at most ${max}.`;
-  }
+  const both = given(min) && given(max) ? `Must be between ${shownNumber(min)} and ${shownNumber(max)}.` : "";
+  if (given(min) && n < min) return both || `Must be at least ${shownNumber(min)}.`;
+  if (given(max) && n > max) return both || `Must be at most ${shownNumber(max)}.`;
   return "";
 }
