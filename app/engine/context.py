@@ -19,10 +19,14 @@ class ModuleError(Exception):
 
 
 class CancelToken:
-    """Shared by every step of a run; set once to cancel."""
+    """Shared by every step of a run; set once to cancel.
 
-    def __init__(self):
-        self._event = threading.Event()
+    ``event`` is anything with ``set()`` and ``is_set()``: a worker process passes a
+    multiprocessing Event its parent sets.
+    """
+
+    def __init__(self, event=None):
+        self._event = event if event is not None else threading.Event()
 
     def cancel(self) -> None:
         """Ask every step of the run to stop."""
