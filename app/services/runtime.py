@@ -6,6 +6,7 @@ from flask import Flask, current_app
 
 from ..engine.artifacts import ArtifactStore
 from ..engine.backends import make_backend
+from ..engine.steps import Limits
 from .dispatcher import Dispatcher
 
 
@@ -15,6 +16,10 @@ class Runtime:
     def __init__(self, app: Flask):
         self.app = app
         self.store = ArtifactStore(app.config["DESIGNER_ARTIFACTS"])
+        memory = app.config["DESIGNER_STEP_MEMORY_MB"]
+        self.limits = Limits(run_seconds=app.config["DESIGNER_RUN_SECONDS"],
+                             step_seconds=app.config["DESIGNER_STEP_SECONDS"],
+                             step_memory_mb=int(memory) if memory else None)
         self._backend = None
         self._dispatcher: Dispatcher | None = None
 
@@ -31,7 +36,8 @@ class Runtime:
         """This process's dispatcher (not started: ``start_dispatcher`` does that)."""
         if self._dispatcher is None:
             self._dispatcher = Dispatcher(self.app, self.backend, self.store,
-                                          self.app.config["DESIGNER_MAX_CONCURRENT_RUNS"])
+                                          self.app.config["DESIGNER_MAX_CONCURRENT_RUNS"],
+                                          self.limits)
         return self._dispatcher
 
     def start_dispatcher(self) -> Dispatcher:

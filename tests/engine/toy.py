@@ -132,3 +132,23 @@ def doc(nodes, edges=(), parameters=()):
                    "to": dict(zip(("node", "port"), b.split("."), strict=True))}
                   for a, b in edges],
     })
+
+
+@module("crash", label="Crash", category="Toy", inputs=[Port("dataset", DATAFRAME)],
+        outputs=[Port("dataset", DATAFRAME)], registry=TOY)
+def crash(dataset):
+    """End the process running the step, as a crash in native code would."""
+    import os
+
+    os._exit(3)
+
+
+@module("threads", label="Threads", category="Toy", outputs=[Port("dataset", DATAFRAME)],
+        registry=TOY)
+def threads(*, ctx):
+    """Log how many threads an OpenMP parallel region started here would use."""
+    from threadpoolctl import ThreadpoolController
+
+    teams = ThreadpoolController().select(user_api="openmp").info()
+    ctx.log(f"openmp {teams[0]['num_threads']}")
+    return {"dataset": pd.DataFrame({"x": [1]})}

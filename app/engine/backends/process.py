@@ -152,6 +152,11 @@ class ProcessBackend:
             if w.reader is not None:
                 w.reader.join(timeout=5)
 
+    def pids(self) -> set[int]:
+        """Process ids of the live workers."""
+        with self._lock:
+            return {w.process.pid for w in self._pool if w.killed_at is None}
+
     # -- the pool ------------------------------------------------------------------------------
     def _start_pool(self) -> None:
         for _ in range(self.workers):
