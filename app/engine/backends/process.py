@@ -132,7 +132,6 @@ class ProcessBackend:
 
     def shutdown(self) -> None:
         """Stop accepting work, wait for queued and running steps, stop the workers."""
-        self._starter.join()
         with self._lock:
             self._closed = True
             self._lock.wait_for(lambda: not self._queue and all(
@@ -168,8 +167,16 @@ class ProcessBackend:
         w.reader = threading.Thread(target=self._read, args=(w,), name="step-reader",
                                     daemon=True)
         with self._lock:
-            self._pool.add(w)
-            self._idle.append(w)
+            # Shut down while the fork server was starting: this worker is not wanted.
+            closed = self._closed
+            if not closed:
+                self._pool.add(w)
+                self._idle.append(w)
+        if closed:
+            w.process.terminate()
+            w.process.join(timeout=5)
+            w.conn.close()
+            return
         w.reader.start()
 
     def _dispatch(self) -> None:
