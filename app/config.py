@@ -15,6 +15,12 @@ def _bool(text: str) -> bool:
     return text.strip().lower() in ("1", "true", "yes", "on")
 
 
+def _limit(text: str) -> float | None:
+    """A limit's value; 0 (or less) turns the limit off."""
+    value = float(text)
+    return value if value > 0 else None
+
+
 def load(environ: dict[str, str] | None = None) -> dict:
     """Flask config keys from the environment; every setting of the app is named here."""
     env = os.environ if environ is None else environ
@@ -27,8 +33,11 @@ def load(environ: dict[str, str] | None = None) -> dict:
             "DESIGNER_DATABASE_URL", f"sqlite:///{home / 'designer.db'}"
         ),
         "DESIGNER_ARTIFACTS": env.get("DESIGNER_ARTIFACTS", str(home / "artifacts")),
-        "DESIGNER_EXECUTOR": env.get("DESIGNER_EXECUTOR", "local"),
+        "DESIGNER_EXECUTOR": env.get("DESIGNER_EXECUTOR", "process"),
         "DESIGNER_WORKERS": int(env.get("DESIGNER_WORKERS", "2")),
+        "DESIGNER_RUN_SECONDS": _limit(env.get("DESIGNER_RUN_SECONDS", str(6 * 3600))),
+        "DESIGNER_STEP_SECONDS": _limit(env.get("DESIGNER_STEP_SECONDS", "3600")),
+        "DESIGNER_STEP_MEMORY_MB": _limit(env.get("DESIGNER_STEP_MEMORY_MB", "4096")),
         "DESIGNER_MAX_CONCURRENT_RUNS": int(env.get("DESIGNER_MAX_CONCURRENT_RUNS", "2")),
         "DESIGNER_SAMPLES": env.get("DESIGNER_SAMPLES", str(ROOT / "sample_data")),
         "DESIGNER_SSE_SECONDS": float(env.get("DESIGNER_SSE_SECONDS", "25")),
@@ -53,8 +62,12 @@ def load(environ: dict[str, str] | None = None) -> dict:
 
 
 def limits(config) -> Limits:
-    """The limits modules keep to, from the app's settings."""
-    return Limits(sql_seconds=config["DESIGNER_SQL_SECONDS"],
+    """The limits runs, steps and modules keep to, from the app's settings."""
+    memory = config["DESIGNER_STEP_MEMORY_MB"]
+    return Limits(run_seconds=config["DESIGNER_RUN_SECONDS"],
+                  step_seconds=config["DESIGNER_STEP_SECONDS"],
+                  step_memory_mb=int(memory) if memory else None,
+                  sql_seconds=config["DESIGNER_SQL_SECONDS"],
                   sql_max_rows=config["DESIGNER_SQL_MAX_ROWS"],
                   sql_max_bytes=config["DESIGNER_SQL_MAX_BYTES"])
 

@@ -1,6 +1,7 @@
 """Benchmark: the Income prediction document through the engine vs plain pandas/scikit-learn.
 
-Run from the repository root: ``python benchmarks/bench_income.py [--repeats 5] [--sample]``.
+Run from the repository root:
+``python benchmarks/bench_income.py [--repeats 5] [--sample] [--backend process|local]``.
 
 Data: the real UCI Adult training split (Becker & Kohavi 1996, doi:10.24432/C5XW20, CC BY 4.0)
 from ``../shared/data/adult.data`` when that folder is beside the checkout, converted once to a
@@ -10,7 +11,8 @@ Three timings, each warm (one discarded warm-up round) and the median of ``--rep
 in interleaved rounds so that load from other processes hits all three alike:
   plain   the same steps as plain pandas / scikit-learn in this process (reading the CSV too);
   engine  make_plan + execute with regenerate_outputs=True on a fresh ArtifactStore, so every
-          output is written as Parquet / joblib / JSON as in production;
+          output is written as Parquet / joblib / JSON as in production, on the chosen backend
+          (default ``process``: worker processes, as the server runs steps);
   cached  make_plan + execute again on a populated store: every step is Reused.
 Targets (from the issue): engine <= 1.10 x plain, cached <= 0.05 x plain. Always exits 0.
 """
@@ -39,7 +41,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder
 
 from app.engine.artifacts import ArtifactStore
-from app.engine.backends.local import LocalBackend
+from app.engine.backends import BACKENDS, make_backend
 from app.engine.datastores import Datastores
 from app.engine.document import PipelineDocument
 from app.engine.executor import execute, make_plan
@@ -157,13 +159,13 @@ class TimedStore(ArtifactStore):
 
 
 class Engine:
-    """Runs the Income document on one data file, on a process-wide LocalBackend."""
+    """Runs the Income document on one data file, on a backend of its own."""
 
-    def __init__(self, csv: Path):
+    def __init__(self, csv: Path, backend: str):
         self.doc = PipelineDocument.model_validate(json.loads(INCOME_DOC.read_text()))
         self.values = {"training_data": {"datastore": "bench", "path": csv.name}}
         self.datastores = Datastores({"bench": csv.parent})
-        self.backend = LocalBackend(2)
+        self.backend = make_backend(backend, 2)
 
     def run(self, store: ArtifactStore, regenerate: bool, registry=REGISTRY, run_id: str = ""):
         """make_plan + execute; raises if the run did not finish."""
@@ -243,24 +245,31 @@ def measure(engine: Engine, csv: Path, workdir: Path, repeats: int) -> dict[str,
     return times
 
 
-def breakdown(engine: Engine, csv: Path, workdir: Path) -> None:
-    """One instrumented engine run: per-step wall, module call and artifact write times."""
+def breakdown(csv: Path, workdir: Path) -> None:
+    """One instrumented engine run: per-step wall, module call and artifact write times.
+
+    The module functions are timed in place, so this run is on the local backend (a worker
+    process could not report into this process's timings).
+    """
     calls: dict[str, float] = {}
     store = TimedStore(workdir / "instrumented")
+    engine = Engine(csv, "local")
     start = time.perf_counter()
     result = engine.run(store, regenerate=True, registry=timed_registry(calls), run_id="b")
     total = time.perf_counter() - start
+    engine.backend.shutdown()
     phases: dict[str, float] = {}
     on_fresh_thread(plain, csv, phases)
     doc_nodes = {n.id: n for n in engine.doc.nodes}
     inputs = {n: [e.source.node for e in engine.doc.edges if e.target.node == n]
               for n in doc_nodes}
     first = min(s.started for s in result.steps.values())
-    out("\nPer-step breakdown of one engine run, in ms. wait: its start - its last input's "
-        "finish\n(negative: it started on the input in memory while the input was still being "
-        "written);\nwall: start to Finished (inputs, module call, the write-behind of its "
-        "outputs, manifest);\ncall: the module function; write: ArtifactStore.put of its "
-        "outputs; other: wall - call - write;\nplain: the same step in the plain code.")
+    out("\nPer-step breakdown of one engine run on the local backend, in ms. wait: its start - "
+        "its last input's finish\n(negative: it started on the input in memory while the input "
+        "was still being written);\nwall: start to Finished (inputs, module call, the "
+        "write-behind of its outputs, manifest);\ncall: the module function; write: "
+        "ArtifactStore.put of its outputs; other: wall - call - write;\nplain: the same step "
+        "in the plain code.")
     out(f"{'step':<10}{'module':<33}{'wait':>7}{'wall':>9}{'call':>9}{'write':>8}{'other':>8}"
         f"{'plain':>9}")
     written = 0.0
@@ -297,6 +306,8 @@ def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print the report; always 0."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5, help="timed rounds (default 5)")
+    parser.add_argument("--backend", choices=BACKENDS, default="process",
+                        help="where the engine runs steps (default process)")
     parser.add_argument("--sample", action="store_true",
                         help="time the shipped 3,000-row sample even when UCI Adult is present")
     args = parser.parse_args(argv)
@@ -304,8 +315,8 @@ def main(argv: list[str] | None = None) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="bench-income-"))
     try:
         csv, source = prepare_data(workdir, args.sample)
-        engine = Engine(csv)
-        out(f"Income prediction benchmark: {source}")
+        engine = Engine(csv, args.backend)
+        out(f"Income prediction benchmark: {source}; backend {args.backend}")
         out(f"cpus {os.cpu_count()}, OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', '-')}, "
             f"pandas {pd.__version__}, numpy {np.__version__}, load average {load()}; "
             f"warm, median of {args.repeats}")
@@ -334,8 +345,8 @@ def main(argv: list[str] | None = None) -> int:
             f"{min(walls['engine']) / min(walls['plain']):.3f}, of median CPU time "
             f"{statistics.median(cpus['engine']) / statistics.median(cpus['plain']):.3f}; "
             f"load average {load()}")
-        breakdown(engine, csv, workdir)
         engine.backend.shutdown()
+        breakdown(csv, workdir)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Callable
@@ -20,10 +21,14 @@ class ModuleError(Exception):
 
 
 class CancelToken:
-    """Shared by every step of a run; set once to cancel."""
+    """Shared by every step of a run; set once to cancel.
 
-    def __init__(self):
-        self._event = threading.Event()
+    ``event`` is anything with ``set()`` and ``is_set()``: a worker process passes a
+    multiprocessing Event its parent sets.
+    """
+
+    def __init__(self, event=None):
+        self._event = event if event is not None else threading.Event()
 
     def cancel(self) -> None:
         """Ask every step of the run to stop."""
@@ -37,11 +42,39 @@ class CancelToken:
 
 @dataclass(frozen=True)
 class Limits:
-    """Resource limits modules enforce; plain data, so it can travel to a worker process."""
+    """What a run, each of its steps and the modules may use (None: unlimited); plain data,
+    so it travels to a worker process."""
 
+    run_seconds: float | None = None
+    step_seconds: float | None = None
+    step_memory_mb: int | None = None
     sql_seconds: float = 60.0  # one Apply SQL Transformation script
     sql_max_rows: int = 5_000_000  # rows of its result
     sql_max_bytes: int = 1024**3  # its result in memory, and the tables it may create
+
+    def as_dict(self) -> dict:
+        """JSON form, as the run API shows it."""
+        return dataclasses.asdict(self)
+
+    def run_message(self) -> str:
+        """What a step stopped by the run's time limit, and the run, report."""
+        return f"Run exceeded the time limit of {self.run_seconds:g} seconds (DESIGNER_RUN_SECONDS)"
+
+    def time_exceeded(self, started: float, deadline: float | None, now: float) -> str | None:
+        """The message of the time limit a step started at ``started`` is past, or None."""
+        if self.step_seconds is not None and now - started > self.step_seconds:
+            return (f"Step exceeded the time limit of {self.step_seconds:g} seconds "
+                    f"(DESIGNER_STEP_SECONDS)")
+        if deadline is not None and now > deadline:
+            return self.run_message()
+        return None
+
+    def memory_exceeded(self, rss_bytes: int) -> str | None:
+        """The memory limit message when ``rss_bytes`` is above it, or None."""
+        if self.step_memory_mb is not None and rss_bytes > self.step_memory_mb * 1024 * 1024:
+            return (f"Step exceeded the memory limit of {self.step_memory_mb} MB "
+                    f"(DESIGNER_STEP_MEMORY_MB)")
+        return None
 
 
 class StepContext:

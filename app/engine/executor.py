@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import queue
 import time
-import traceback
 import uuid
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -19,20 +18,31 @@ from typing import Any
 import networkx as nx
 import pandas as pd
 
-from .artifacts import ArtifactRef, ArtifactStore, digest, kind_of
-from .context import Cancelled, CancelToken, Limits, StepContext
+from .artifacts import ArtifactRef, ArtifactStore, digest
+from .context import CancelToken
 from .datastores import Datastores
 from .document import PipelineDocument, resolve_parameter_values, substitute
 from .graph import NodeError, build_graph, validate
-from .spec import METRICS, ModuleSpec
+from .spec import ModuleSpec
+from .steps import (  # noqa: F401 - the statuses are part of the executor's vocabulary
+    CANCELED,
+    FAILED,
+    FINISHED,
+    LOG,
+    NOT_STARTED,
+    QUEUED,
+    REUSED,
+    RUNNING,
+    SKIPPED,
+    Limits,
+    StepTask,
+    error_info,
+    summarize,
+)
 
 log = logging.getLogger(__name__)
 
-NOT_STARTED, QUEUED, RUNNING = "NotStarted", "Queued", "Running"
-FINISHED, FAILED, CANCELED = "Finished", "Failed", "Canceled"
-REUSED, SKIPPED = "Reused", "Skipped"
 RUN_STATUSES = (NOT_STARTED, QUEUED, RUNNING, FINISHED, FAILED, CANCELED)
-LOG = "Log"  # on_event status of a log line, not a step state
 DONE = (FINISHED, REUSED)
 
 EventCallback = Callable[..., None]
@@ -88,6 +98,7 @@ class RunResult:
 
     status: str
     steps: dict[str, StepResult]
+    reason: str = ""  # why the run as a whole stopped, when no single step says it
 
 
 def make_plan(
@@ -134,27 +145,6 @@ def cache_key(step: Step, input_keys: dict[str, str], datastores: Datastores) ->
     })
 
 
-def summarize(value: Any) -> dict:
-    """A short description of an input, recorded with a failure."""
-    if isinstance(value, pd.DataFrame):
-        return {
-            "type": "dataframe",
-            "rows": int(len(value)),
-            "columns": int(value.shape[1]),
-            "dtypes": {str(c): str(t) for c, t in list(value.dtypes.items())[:50]},
-        }
-    return {"type": type(value).__name__}
-
-
-def _error_info(exc: BaseException, inputs: dict[str, Any]) -> dict:
-    return {
-        "type": type(exc).__name__,
-        "message": str(exc),
-        "traceback": "".join(traceback.format_exception(exc)),
-        "inputs": {port: summarize(v) for port, v in inputs.items()},
-    }
-
-
 class _Runner:
     """The state of one execution; the loop runs in the caller's thread.
 
@@ -167,11 +157,15 @@ class _Runner:
 
     def __init__(self, plan, store, backend, on_event, token, datastores, run_id, limits):
         self.plan, self.store, self.backend = plan, store, backend
+        self.limits = limits or Limits()
+        self.deadline = None
+        if self.limits.run_seconds is not None:
+            self.deadline = time.monotonic() + self.limits.run_seconds
+        self.out_of_time = False
         self.on_event = on_event or (lambda *a, **k: None)
         self.token = token or CancelToken()
         self.datastores = datastores or Datastores({})
         self.run_id = run_id
-        self.limits = limits or Limits()
         self.results = {n: StepResult(n) for n in plan.order}
         self.values: dict[tuple[str, str], Any] = {}
         self.pending_consumers = {n: len(plan.successors[n]) for n in plan.order}
@@ -206,6 +200,12 @@ class _Runner:
                 for node_id in remaining:
                     self._finish(node_id, CANCELED)
                 remaining = []
+            if remaining and self.deadline is not None and time.monotonic() > self.deadline:
+                # Running steps are stopped by the backend, which fails them naming the limit.
+                self.out_of_time = True
+                for node_id in remaining:
+                    self._finish(node_id, SKIPPED)
+                remaining = []
             ready = [n for n in remaining if all(self._usable(d) for d in waiting_on[n])]
             for node_id in ready:
                 remaining.remove(node_id)
@@ -228,11 +228,12 @@ class _Runner:
                 in_flight += self._computed(node_id, future)
             else:
                 self._stored(node_id, future)
-        return RunResult(self._run_status(), self.results)
+        reason = self.limits.run_message() if self.out_of_time else ""
+        return RunResult(self._run_status(), self.results, reason)
 
     def _run_status(self) -> str:
         statuses = {r.status for r in self.results.values()}
-        if FAILED in statuses:
+        if FAILED in statuses or self.out_of_time:
             return FAILED
         if CANCELED in statuses or self.token.cancelled:
             return CANCELED
@@ -247,7 +248,7 @@ class _Runner:
         try:
             result.cache_key = cache_key(step, input_keys, self.datastores)
         except Exception as exc:  # a fingerprint that cannot be taken (e.g. missing file)
-            result.error = _error_info(exc, {})
+            result.error = error_info(exc, {})
             self._finish(node_id, FAILED, error=result.error)
             return 0
         manifest = None if step.regenerate else self.store.get_manifest(result.cache_key)
@@ -264,7 +265,10 @@ class _Runner:
         result.status = QUEUED
         inputs = {port: self._input_value(src, src_port)
                   for port, (src, src_port) in step.inputs.items()}
-        future = self.backend.submit(self._execute_step, step, result.cache_key, inputs)
+        task = StepTask(node_id, step.spec, step.params, result.cache_key, inputs, self.store,
+                        self.datastores, self.run_id, self.limits, self.deadline)
+        future = self.backend.submit_step(
+            task, lambda status, n=node_id, **info: self.emit(n, status, **info), self.token)
         future.add_done_callback(lambda f, n=node_id: self.done.put((n, "computed", f)))
         self._release_inputs(step)
         return 1
@@ -285,38 +289,13 @@ class _Runner:
                 for key in [k for k in self.values if k[0] == src]:
                     del self.values[key]
 
-    def _execute_step(self, step: Step, key: str, inputs: dict[str, Any]) -> dict:
-        """Runs on a backend worker: load inputs and call the module."""
-        ctx = StepContext(step.node_id, self.datastores, self.token,
-                          on_log=lambda n, line: self.emit(n, LOG, line=line), run_id=self.run_id,
-                          limits=self.limits)
-        started = time.time()
-        self.emit(step.node_id, RUNNING, started=started)
-        loaded = {}
-        try:
-            ctx.check_cancelled()
-            loaded = {p: self.store.get(v) if isinstance(v, ArtifactRef) else v
-                      for p, v in inputs.items()}
-            values = step.spec.call(loaded, step.params, ctx)
-            ctx.check_cancelled()
-        except Cancelled:
-            return {"status": CANCELED, "started": started}
-        except Exception as exc:
-            ctx.log(f"{type(exc).__name__}: {exc}")
-            return {"status": FAILED, "started": started, "error": _error_info(exc, loaded)}
-        metrics = next((values[p.name].get("metrics") for p in step.spec.outputs
-                        if p.type == METRICS and isinstance(values.get(p.name), dict)), None)
-        refs = {p: ArtifactRef(digest([key, p]), kind_of(v)) for p, v in values.items()}
-        return {"status": FINISHED, "started": started, "values": values, "refs": refs,
-                "metrics": metrics}
-
     def _computed(self, node_id: str, future) -> int:
         """A module returned: hand its outputs on and queue their write; 1 if queued."""
         result = self.results[node_id]
         try:
             outcome = future.result()
         except BaseException as exc:  # the backend itself failed (worker died)
-            outcome = {"status": FAILED, "error": _error_info(exc, {})}
+            outcome = {"status": FAILED, "error": error_info(exc, {})}
         result.started = outcome.get("started")
         if outcome["status"] != FINISHED:
             result.error = outcome.get("error")
@@ -339,7 +318,7 @@ class _Runner:
             try:
                 self.store.put(ref.key, values[port])
             except Exception as exc:
-                error = _error_info(exc, {})
+                error = error_info(exc, {})
                 error["message"] = f"output '{port}' could not be stored: {exc}"
                 return error
         self.store.put_manifest(result.cache_key, {
@@ -353,7 +332,7 @@ class _Runner:
         try:
             error = future.result()
         except Exception as exc:  # the manifest could not be written
-            error = _error_info(exc, {})
+            error = error_info(exc, {})
         if error is None:
             self._finish(node_id, FINISHED, metrics=result.metrics,
                          outputs={p: r.as_dict() for p, r in result.outputs.items()})
@@ -382,5 +361,5 @@ def execute(
     run_id: str = "",
     limits: Limits | None = None,
 ) -> RunResult:
-    """Run ``plan`` on ``backend`` (anything with ``submit(fn, *args) -> Future``)."""
+    """Run ``plan`` on ``backend`` (anything with ``submit_step(task, emit, token) -> Future``)."""
     return _Runner(plan, store, backend, on_event, token, datastores, run_id, limits).run()

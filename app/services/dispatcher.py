@@ -18,8 +18,7 @@ from datetime import timedelta
 from flask import Flask
 from sqlalchemy import select
 
-from ..config import limits
-from ..engine.context import CancelToken
+from ..engine.context import CancelToken, Limits
 from ..engine.document import PipelineDocument
 from ..engine.executor import (
     CANCELED,
@@ -46,8 +45,10 @@ STALE_AFTER = timedelta(seconds=60)
 class Dispatcher:
     """Owns this process's running runs: their threads, cancel tokens and heartbeats."""
 
-    def __init__(self, app: Flask, backend, store, max_runs: int = 2):
+    def __init__(self, app: Flask, backend, store, max_runs: int = 2,
+                 limits: Limits | None = None):
         self.app, self.backend, self.store = app, backend, store
+        self.limits = limits or Limits()
         self.worker = f"{socket.gethostname()}:{os.getpid()}"
         self.tokens: dict[str, CancelToken] = {}
         self._runs = ThreadPoolExecutor(max_workers=max_runs, thread_name_prefix="run")
@@ -143,10 +144,10 @@ class Dispatcher:
                 db.session.remove()
                 result = execute(plan, self.store, self.backend, token=token,
                                  on_event=self._recorder(run_id), datastores=stores,
-                                 run_id=run_id, limits=limits(self.app.config))
+                                 run_id=run_id, limits=self.limits)
                 status = result.status
                 failed = [n for n, s in result.steps.items() if s.status == FAILED]
-                reason = f"step {failed[0]} failed" if failed else ""
+                reason = result.reason or (f"step {failed[0]} failed" if failed else "")
                 if status == CANCELED:
                     reason = "canceled"
             except (ParamError, PipelineInvalid) as exc:  # the registry changed since submit

@@ -19,6 +19,7 @@ from ..errors import BadRequest, InvalidPipeline, NotFound
 from ..extensions import db
 from ..models import Experiment, Run, RunEvent, StepRun, iso, now
 from . import datastores, pipelines
+from .runtime import runtime
 
 log = logging.getLogger(__name__)
 DEFAULT_EXPERIMENT = "default"
@@ -254,6 +255,7 @@ def as_dict(run: Run, *, full: bool = True) -> dict:
         "metrics": {s.node_id: s.metrics for s in run.steps if s.metrics},
     }
     if full:
+        out["limits"] = runtime().limits.as_dict()
         out["steps"] = [step_dict(s) for s in run.steps]
         out["last_event_id"] = db.session.scalar(
             select(func.max(RunEvent.id)).where(RunEvent.run_id == run.id)) or 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, current_app
 
+from ..config import limits
 from ..engine.artifacts import ArtifactStore
 from ..engine.backends import make_backend
 from .dispatcher import Dispatcher
@@ -15,6 +16,7 @@ class Runtime:
     def __init__(self, app: Flask):
         self.app = app
         self.store = ArtifactStore(app.config["DESIGNER_ARTIFACTS"])
+        self.limits = limits(app.config)
         self._backend = None
         self._dispatcher: Dispatcher | None = None
 
@@ -31,7 +33,8 @@ class Runtime:
         """This process's dispatcher (not started: ``start_dispatcher`` does that)."""
         if self._dispatcher is None:
             self._dispatcher = Dispatcher(self.app, self.backend, self.store,
-                                          self.app.config["DESIGNER_MAX_CONCURRENT_RUNS"])
+                                          self.app.config["DESIGNER_MAX_CONCURRENT_RUNS"],
+                                          self.limits)
         return self._dispatcher
 
     def start_dispatcher(self) -> Dispatcher:

@@ -361,3 +361,53 @@ def test_experiments_summary_on_postgresql(pg_app):
     listed = client.get("/api/v1/experiments").get_json()["experiments"]
     assert [(e["name"], e["runs"], e["last_status"]) for e in listed] == [
         ("a", 2, "Queued"), ("b", 1, "Queued")]
+
+
+def test_a_run_shows_the_limits_that_apply(client, run_queued):
+    run = finished_run(client, run_queued)
+    assert run["limits"] | {"run_seconds": 21600, "step_seconds": 3600, "step_memory_mb": 4096,
+                            "sql_seconds": 60.0} == run["limits"]
+
+
+def test_a_step_over_its_time_limit_fails_and_a_run_beside_it_finishes(tmp_path, monkeypatch):
+    """Two runs at once: the one stuck in a long call is stopped at DESIGNER_STEP_SECONDS."""
+    import time
+
+    from app import create_app
+    from app.engine.registry import REGISTRY
+    from tests.conftest import _principals, bearer
+    from tests.engine.toy import TOY
+
+    monkeypatch.setitem(REGISTRY, "stuck", TOY["stuck"])
+    app = create_app({"DESIGNER_HOME": str(tmp_path / "instance"), "SECRET_KEY": "test",
+                      "DESIGNER_STEP_SECONDS": 2.0})
+    with app.app_context():
+        _principals(app)
+    client = app.test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {bearer(app)}"
+    stuck = {"name": "Stuck", "nodes": [
+        {"id": "data", "module": "enter_data_manually", "params": {"data": "a\n1\n"}},
+        {"id": "stuck", "module": "stuck", "params": {"seconds": 60}},
+        {"id": "after", "module": "select_columns", "params": {}}],
+        "edges": [{"from": {"node": "data", "port": "dataset"},
+                   "to": {"node": "stuck", "port": "dataset"}},
+                  {"from": {"node": "stuck", "port": "dataset"},
+                   "to": {"node": "after", "port": "dataset"}}]}
+    try:
+        app.extensions["designer"].start_dispatcher()
+        ids = [submit(client, document=stuck).get_json()["id"], submit(client).get_json()["id"]]
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            runs = [client.get(f"/api/v1/runs/{i}").get_json() for i in ids]
+            if all(r["status"] not in ("Queued", "Running") for r in runs):
+                break
+            time.sleep(0.1)
+    finally:
+        app.extensions["designer"].shutdown()
+    stuck_run, tiny_run = runs
+    assert tiny_run["status"] == "Finished"
+    assert stuck_run["status"] == "Failed"
+    assert stuck_run["limits"]["step_seconds"] == 2
+    assert [s["status"] for s in stuck_run["steps"]] == ["Finished", "Failed", "Skipped"]
+    assert stuck_run["steps"][1]["error"]["message"] == (
+        "Step exceeded the time limit of 2 seconds (DESIGNER_STEP_SECONDS)")

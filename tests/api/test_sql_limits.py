@@ -5,7 +5,6 @@ import time
 import pytest
 
 from app import config
-from app.engine.context import Limits
 
 ENDLESS = "with recursive c(x) as (select 1 union all select x + 1 from c) select count(*) from c"
 
@@ -89,4 +88,5 @@ def test_settings_come_from_the_environment_with_defaults(tmp_path):
             defaults["DESIGNER_SQL_MAX_BYTES"]) == (60.0, 5_000_000, 1024**3)
     loaded = config.load({**base, "DESIGNER_SQL_SECONDS": "2.5", "DESIGNER_SQL_MAX_ROWS": "10",
                           "DESIGNER_SQL_MAX_BYTES": "4096"})
-    assert config.limits(loaded) == Limits(sql_seconds=2.5, sql_max_rows=10, sql_max_bytes=4096)
+    limits = config.limits(loaded)
+    assert (limits.sql_seconds, limits.sql_max_rows, limits.sql_max_bytes) == (2.5, 10, 4096)

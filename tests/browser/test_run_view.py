@@ -53,6 +53,7 @@ def test_every_step_reaches_finished_and_header_shows_the_run(page, finished_inc
     header = page.get_by_role("region", name="Run summary")
     expect(header).to_contain_text("browser")
     expect(header).to_contain_text("training_data = samples:income/us.csv")
+    expect(header).to_contain_text("Limits run 6 h · step 1 h · step memory 4096 MB")
     expect(header.get_by_role("button", name="Cancel", exact=True)).to_have_count(0)
     nodes = page.locator("g.node[data-status]")
     if nodes.count():

@@ -1,4 +1,7 @@
-"""Execution: reuse, concurrency, cancellation, failure isolation (app/engine/executor.py)."""
+"""Execution: reuse, concurrency, cancellation, failure isolation (app/engine/executor.py).
+
+Every test runs on each backend: threads in this process and the pool of worker processes.
+"""
 
 import threading
 import time
@@ -7,11 +10,11 @@ import pandas as pd
 import pytest
 
 from app.engine.artifacts import ArtifactStore
-from app.engine.backends.local import LocalBackend
+from app.engine.backends import BACKENDS, make_backend
 from app.engine.context import CancelToken
 from app.engine.executor import PipelineInvalid, execute, make_plan
 from app.engine.spec import ParamError
-from tests.engine import toy
+from app.engine.steps import Limits
 from tests.engine.toy import TOY, doc
 
 
@@ -20,26 +23,35 @@ def store(tmp_path):
     return ArtifactStore(tmp_path / "artifacts")
 
 
-@pytest.fixture
-def backend():
-    b = LocalBackend(2)
+@pytest.fixture(params=BACKENDS)
+def backend(request):
+    b = make_backend(request.param, 2)
     yield b
     b.shutdown()
 
 
 class Recorder:
-    """Collects on_event calls in order (thread safe)."""
+    """Collects on_event calls in order (thread safe); ``cancel=(token, node, status)``
+    cancels the token when that event arrives."""
 
-    def __init__(self):
+    def __init__(self, cancel=None):
         self.events = []
         self._lock = threading.Lock()
+        self._cancel = cancel
 
     def __call__(self, node, status, **info):
         with self._lock:
             self.events.append((node, status, info))
+        if self._cancel and self._cancel[1:] == (node, status):
+            self._cancel[0].cancel()
 
     def statuses(self, node):
         return [s for n, s, _ in self.events if n == node and s != "Log"]
+
+    def logs(self, node=None):
+        """(node, line without its timestamp) of every log event, in order."""
+        return [(n, i["line"].split("] ", 1)[1]) for n, s, i in self.events
+                if s == "Log" and node in (None, n)]
 
 
 def run(d, store, backend, values=None, regenerate=False, **kw):
@@ -50,6 +62,9 @@ def run(d, store, backend, values=None, regenerate=False, **kw):
 
 CHAIN = doc([("a", "source", {"rows": 4}), ("b", "double", {}), ("m", "measure", {})],
             [("a.dataset", "b.dataset"), ("b.dataset", "m.dataset")])
+
+SLOW_CHAIN = doc([("a", "source", {}), ("s", "slow", {"seconds": 30}), ("b", "double", {})],
+                 [("a.dataset", "s.dataset"), ("s.dataset", "b.dataset")])
 
 
 def test_chain_runs_and_stores_outputs(store, backend):
@@ -62,13 +77,13 @@ def test_chain_runs_and_stores_outputs(store, backend):
 
 
 def test_second_run_reuses_every_step(store, backend):
-    first, _ = run(CHAIN, store, backend, run_id="r1")
-    calls = dict(toy.CALLS)
+    first, rec = run(CHAIN, store, backend, run_id="r1")
+    assert rec.logs("a") == [("a", "called")]
     second, rec = run(CHAIN, store, backend, run_id="r2")
     assert {s.status for s in second.steps.values()} == {"Reused"}
     assert second.steps["b"].reused_from == "r1"
     assert second.steps["m"].metrics == {"rows": 4}
-    assert toy.CALLS == calls
+    assert rec.logs() == []
     assert rec.statuses("a") == ["Reused"]
 
 
@@ -95,9 +110,8 @@ def test_regenerate_output_on_a_node_and_for_the_run(store, backend):
 def test_non_deterministic_module_is_never_reused(store, backend):
     d = doc([("r", "random", {}), ("b", "double", {})], [("r.dataset", "b.dataset")])
     run(d, store, backend)
-    before = toy.CALLS.get("random", 0)
-    result, _ = run(d, store, backend)
-    assert toy.CALLS["random"] == before + 1
+    result, rec = run(d, store, backend)
+    assert rec.logs("r") == [("r", "called")]
     assert result.steps["b"].status == "Finished"
 
 
@@ -126,10 +140,11 @@ def test_independent_branches_run_concurrently(store, backend):
              ("b2", "double", {"sleep": 0.3}), ("c", "combine", {})],
             [("a.dataset", "b1.dataset"), ("a.dataset", "b2.dataset"),
              ("b1.dataset", "c.left"), ("b2.dataset", "c.right")])
-    toy.ACTIVE["max"] = 0
-    result, _ = run(d, store, backend)
+    result, rec = run(d, store, backend)
     assert result.status == "Finished"
-    assert toy.ACTIVE["max"] == 2
+    # Both branches were inside their module before either returned.
+    lines = [line for node, line in rec.logs() if node in ("b1", "b2")]
+    assert lines[:2] == ["called", "called"]
     assert len(store.get(result.steps["c"].outputs["dataset"])) == 6
 
 
@@ -151,12 +166,10 @@ def test_failure_skips_downstream_and_keeps_independent_branch(store, backend):
 
 
 def test_cancel_inside_a_step(store, backend):
-    d = doc([("a", "source", {}), ("s", "slow", {"seconds": 30}), ("b", "double", {})],
-            [("a.dataset", "s.dataset"), ("s.dataset", "b.dataset")])
     token = CancelToken()
-    threading.Timer(0.3, token.cancel).start()
+    rec = Recorder(cancel=(token, "s", "Running"))
     started = time.monotonic()
-    result, _ = run(d, store, backend, token=token)
+    result = execute(make_plan(SLOW_CHAIN, TOY), store, backend, on_event=rec, token=token)
     assert time.monotonic() - started < 10
     assert result.status == "Canceled"
     assert [result.steps[n].status for n in "asb"] == ["Finished", "Canceled", "Canceled"]
@@ -173,7 +186,7 @@ def test_cancel_before_start(store, backend):
 def test_log_lines_are_emitted(store, backend):
     d = doc([("a", "source", {}), ("s", "slow", {"seconds": 0.01})], [("a.dataset", "s.dataset")])
     _, rec = run(d, store, backend)
-    lines = [i["line"] for n, s, i in rec.events if s == "Log"]
+    lines = [i["line"] for n, s, i in rec.events if s == "Log" and n == "s"]
     assert len(lines) == 1 and lines[0].endswith("slept")
 
 
@@ -230,3 +243,30 @@ def test_an_output_that_cannot_be_stored_fails_its_step_and_skips_what_has_not_s
     assert store.get_manifest(failed.cache_key) is None
     assert result.steps["s"].status == "Finished"
     assert rec.statuses("c") == ["Skipped"]
+
+
+def warm_up(store, backend):
+    """One step first, so the time a new worker process takes to start counts against no limit."""
+    assert run(doc([("w", "source", {"rows": 1})]), store, backend)[0].status == "Finished"
+
+
+def test_a_step_over_its_time_limit_fails_naming_the_limit(store, backend):
+    warm_up(store, backend)
+    started = time.monotonic()
+    result, rec = run(SLOW_CHAIN, store, backend, limits=Limits(step_seconds=0.5))
+    assert time.monotonic() - started < 10
+    assert result.status == "Failed"
+    assert [result.steps[n].status for n in "asb"] == ["Finished", "Failed", "Skipped"]
+    assert result.steps["s"].error["message"] == (
+        "Step exceeded the time limit of 0.5 seconds (DESIGNER_STEP_SECONDS)")
+    assert rec.statuses("b") == ["Skipped"]
+
+
+def test_a_run_over_its_time_limit_fails_its_running_step_and_skips_the_rest(store, backend):
+    warm_up(store, backend)
+    result, _ = run(SLOW_CHAIN, store, backend, limits=Limits(run_seconds=0.5))
+    assert result.status == "Failed"
+    assert [result.steps[n].status for n in "asb"] == ["Finished", "Failed", "Skipped"]
+    message = "Run exceeded the time limit of 0.5 seconds (DESIGNER_RUN_SECONDS)"
+    assert result.steps["s"].error["message"] == message
+    assert result.reason == message

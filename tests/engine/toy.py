@@ -1,6 +1,9 @@
-"""A private registry of tiny modules for engine tests (never in the real catalogue)."""
+"""A private registry of tiny modules for engine tests (never in the real catalogue).
 
-import threading
+Steps may run in worker processes, so a module reports what happened through its step log
+(``ctx.log``), which reaches the executor's events from any backend.
+"""
+
 import time
 
 import pandas as pd
@@ -21,14 +24,6 @@ from app.engine.spec import (
 )
 
 TOY: dict = {}
-CALLS: dict[str, int] = {}
-ACTIVE = {"now": 0, "max": 0}
-_lock = threading.Lock()
-
-
-def _count(name):
-    with _lock:
-        CALLS[name] = CALLS.get(name, 0) + 1
 
 
 @module("source", label="Source", category="Toy", outputs=[Port("dataset", DATAFRAME)],
@@ -36,24 +31,20 @@ def _count(name):
                 Str("name", default="x"), Bool("flag", default=False),
                 Choice("mode", ["a", "b"], default="a"), DataPath("path", optional=True)],
         registry=TOY)
-def source(*, rows, scale, name, flag, mode, path):
+def source(*, rows, scale, name, flag, mode, path, ctx):
     """Make a frame of ``rows`` rows."""
-    _count("source")
+    ctx.log("called")
     return {"dataset": pd.DataFrame({name: [i * scale for i in range(rows)]})}
 
 
 @module("double", label="Double", category="Toy", inputs=[Port("dataset", DATAFRAME)],
         outputs=[Port("dataset", DATAFRAME)], params=[Float("sleep", default=0.0)],
         registry=TOY)
-def double(dataset, *, sleep):
+def double(dataset, *, sleep, ctx):
     """Double every value, optionally slowly (to observe concurrency)."""
-    _count("double")
-    with _lock:
-        ACTIVE["now"] += 1
-        ACTIVE["max"] = max(ACTIVE["max"], ACTIVE["now"])
+    ctx.log("called")
     time.sleep(sleep)
-    with _lock:
-        ACTIVE["now"] -= 1
+    ctx.log("returning")
     return {"dataset": dataset * 2}
 
 
@@ -62,7 +53,6 @@ def double(dataset, *, sleep):
         outputs=[Port("dataset", DATAFRAME)], registry=TOY)
 def combine(left, right=None):
     """Stack two frames."""
-    _count("combine")
     return {"dataset": pd.concat([left, right]) if right is not None else left}
 
 
@@ -96,9 +86,9 @@ def measure(dataset):
 
 @module("random", label="Random", category="Toy", outputs=[Port("dataset", DATAFRAME)],
         deterministic=False, registry=TOY)
-def random():
+def random(*, ctx):
     """Never reused."""
-    _count("random")
+    ctx.log("called")
     return {"dataset": pd.DataFrame({"r": [time.time()]})}
 
 
@@ -107,6 +97,27 @@ def random():
 def model():
     """A model-typed output, to test port type checks."""
     return {"model": {"weights": [1, 2]}}
+
+
+@module("stuck", label="Stuck", category="Toy", inputs=[Port("dataset", DATAFRAME)],
+        outputs=[Port("dataset", DATAFRAME)], params=[Float("seconds", default=60.0)],
+        registry=TOY)
+def stuck(dataset, *, seconds, ctx):
+    """One long call that never checks for cancellation, like a huge fit in native code."""
+    ctx.log("stuck")
+    time.sleep(seconds)
+    return {"dataset": dataset}
+
+
+@module("hog", label="Hog", category="Toy", inputs=[Port("dataset", DATAFRAME)],
+        outputs=[Port("dataset", DATAFRAME)],
+        params=[Int("mb", default=100, min=0), Float("seconds", default=60.0)], registry=TOY)
+def hog(dataset, *, mb, seconds, ctx):
+    """Hold ``mb`` MB of memory (every page touched) for ``seconds``."""
+    held = b"x" * (mb * 1024 * 1024)
+    ctx.log(f"holding {len(held) // 1024 // 1024} MB")
+    time.sleep(seconds)
+    return {"dataset": dataset}
 
 
 def doc(nodes, edges=(), parameters=()):
@@ -121,3 +132,23 @@ def doc(nodes, edges=(), parameters=()):
                    "to": dict(zip(("node", "port"), b.split("."), strict=True))}
                   for a, b in edges],
     })
+
+
+@module("crash", label="Crash", category="Toy", inputs=[Port("dataset", DATAFRAME)],
+        outputs=[Port("dataset", DATAFRAME)], registry=TOY)
+def crash(dataset):
+    """End the process running the step, as a crash in native code would."""
+    import os
+
+    os._exit(3)
+
+
+@module("threads", label="Threads", category="Toy", outputs=[Port("dataset", DATAFRAME)],
+        registry=TOY)
+def threads(*, ctx):
+    """Log how many threads an OpenMP parallel region started here would use."""
+    from threadpoolctl import ThreadpoolController
+
+    teams = ThreadpoolController().select(user_api="openmp").info()
+    ctx.log(f"openmp {teams[0]['num_threads']}")
+    return {"dataset": pd.DataFrame({"x": [1]})}

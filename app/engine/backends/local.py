@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
 from concurrent.futures import Future
 
 from threadpoolctl import ThreadpoolController
+
+from ..context import CancelToken
+from ..steps import CANCELED, FAILED, StepTask, run_step, stopped
+from .budget import NativeBudget
 
 
 class LocalBackend:
@@ -19,20 +24,24 @@ class LocalBackend:
       hold more threads than there are cores, every parallel region in the process waits in the
       kernel instead of spinning: the fit took 1.3 s instead of 0.27 s. A step therefore runs
       on a fresh thread that ends with it, so only running steps own teams.
-    - The steps running at a given moment share ``native_threads`` OpenMP threads (by default
-      what OpenMP would use, which honours ``OMP_NUM_THREADS``): a step alone gets them all,
-      a step starting beside another gets its share. A step keeps the share it started with.
+    - The steps running at a given moment share ``native_threads`` OpenMP threads (see
+      NativeBudget).
+
+    A thread cannot be stopped: Cancel and the time limits take effect at the step's
+    cancellation checks, and the memory limit is not enforced (the process backend does both).
     """
 
     def __init__(self, workers: int = 2, native_threads: int | None = None):
         self.workers = workers
-        self._native = native_threads
-        self._controller: ThreadpoolController | None = None
+        self.budget = NativeBudget(native_threads)
         self._lock = threading.Condition()
         self._queue: deque = deque()
         self._threads: set[threading.Thread] = set()
-        self._active = 0  # steps inside their module call
         self._closed = False
+
+    def submit_step(self, task: StepTask, emit, token: CancelToken) -> Future:
+        """Run a step on a thread; its time limits stop it at its cancellation checks."""
+        return self.submit(_run_limited, task, emit, token)
 
     def submit(self, fn, *args) -> Future:
         """Schedule ``fn(*args)``; it starts when fewer than ``workers`` steps are running."""
@@ -53,19 +62,12 @@ class LocalBackend:
     @property
     def native_threads(self) -> int:
         """The OpenMP thread budget shared by the running steps."""
-        if self._native is None:
-            teams = self.controller.select(user_api="openmp").lib_controllers
-            self._native = max([lib.num_threads for lib in teams] or [1])
-        return self._native
+        return self.budget.threads
 
     @property
     def controller(self) -> ThreadpoolController:
-        """Native thread pools loaded in this process, inspected at the first step (the
-        modules, and the OpenMP runtime they load, are imported by then)."""
-        with self._lock:
-            if self._controller is None:
-                self._controller = ThreadpoolController()
-            return self._controller
+        """Native thread pools loaded in this process."""
+        return self.budget.controller
 
     def _start_ready(self) -> None:
         """Start a thread for each queued step that has a free worker (lock held)."""
@@ -89,14 +91,37 @@ class LocalBackend:
                 self._lock.notify_all()
 
     def _call(self, fn, args):
-        budget = self.native_threads
-        with self._lock:
-            self._active += 1
-            share = max(1, budget // self._active)
+        share = self.budget.acquire()
         try:
             # OpenMP's thread count is per calling thread, so this limit touches this step only.
             with self.controller.limit(limits=share, user_api="openmp"):
                 return fn(*args)
         finally:
-            with self._lock:
-                self._active -= 1
+            self.budget.release()
+
+
+class _LimitedToken(CancelToken):
+    """A step's view of its run's token: also set once one of the step's time limits passed."""
+
+    def __init__(self, token: CancelToken, task: StepTask):
+        super().__init__()
+        self.run_token, self.task = token, task
+        self.started = time.monotonic()
+        self.exceeded: str | None = None
+
+    @property
+    def cancelled(self) -> bool:
+        """True once the run was canceled or the step ran out of time."""
+        if self.exceeded is None:
+            self.exceeded = self.task.limits.time_exceeded(self.started, self.task.deadline,
+                                                           time.monotonic())
+        return self.exceeded is not None or self.run_token.cancelled
+
+
+def _run_limited(task: StepTask, emit, token: CancelToken) -> dict:
+    """run_step, failing the step with the limit's message when a time limit stopped it."""
+    limited = _LimitedToken(token, task)
+    outcome = run_step(task, emit, limited)
+    if outcome["status"] == CANCELED and limited.exceeded:
+        return stopped(FAILED, limited.exceeded, task, outcome.get("started"))
+    return outcome

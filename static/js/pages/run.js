@@ -48,6 +48,7 @@ function renderHeader() {
     el("div", { class: "facts" },
       statusBadge(run.status, { "data-testid": "run-status", "aria-label": `Run status ${run.status}` }),
       fact("Duration", el("span", { class: "run-duration" }, duration(runSeconds(run)) || "—")),
+      run.limits ? fact("Limits", el("span", { class: "run-limits" }, limitsText(run.limits))) : null,
       fact("Experiment", el("a", { href: `/experiments#${encodeURIComponent(run.experiment)}` }, run.experiment)),
       fact("Submitted", when(run.created))),
     el("div", { class: "actions" },
@@ -59,6 +60,20 @@ function renderHeader() {
       params.map(([key, value]) => el("span", { dataset: { param: key } },
         el("code", {}, key), " = ", formatValue(value), boundFields(run.document, key)))) : null,
     run.status_reason && run.status !== "Finished" ? el("div", { class: "reason" }, run.status_reason) : null);
+}
+
+/** A limit in seconds as a person reads it: "6 h", "90 min", "45 s"; null is "none". */
+function span(seconds) {
+  if (seconds === null || seconds === undefined) return "none";
+  if (seconds >= 3600 && seconds % 3600 === 0) return `${seconds / 3600} h`;
+  if (seconds >= 60 && seconds % 60 === 0) return `${seconds / 60} min`;
+  return `${seconds} s`;
+}
+
+/** The limits that apply to the run (DESIGNER_RUN_SECONDS and friends). */
+function limitsText(limits) {
+  const memory = limits.step_memory_mb === null ? "none" : `${limits.step_memory_mb} MB`;
+  return `run ${span(limits.run_seconds)} · step ${span(limits.step_seconds)} · step memory ${memory}`;
 }
 
 /** " → Import Data.path, ..." naming the fields a parameter set (from the document's bindings). */

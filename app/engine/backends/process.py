@@ -1,0 +1,306 @@
+"""The process backend: steps run in a warm pool of worker processes, which can be killed.
+
+A thread stuck in a library call (a huge fit) cannot be stopped; a process can. Each worker
+runs one step at a time; the parent watches every running step and, on Cancel, sets the
+worker's cancel flag (a module's ``ctx.check_cancelled`` sees it) and after ``grace`` seconds
+kills the worker (SIGTERM, then SIGKILL). A step past its time or memory limit is killed at
+once and fails naming the limit. A worker that dies is replaced.
+
+Workers come from a fork server that imported the modules once (``warm``): a replacement
+starts in milliseconds, and no worker is forked from this multi-threaded server (OpenMP and
+held locks do not survive a fork). Steps share the OpenMP thread budget as on the local
+backend (NativeBudget): the parent decides each step's share and the worker applies it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import multiprocessing
+import os
+import threading
+import time
+from collections import deque
+from concurrent.futures import Future
+
+from ..artifacts import ArtifactStore
+from ..context import CancelToken
+from ..steps import CANCELED, FAILED, RUNNING, StepTask, stopped
+from . import worker as worker_main
+from .budget import NativeBudget
+
+log = logging.getLogger(__name__)
+PRELOAD = ("app.engine.backends.warm",)
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
+def _context():
+    """A fork server where the platform has one (Linux, macOS), else spawn; never fork."""
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(list(PRELOAD))
+        return ctx
+    return multiprocessing.get_context("spawn")
+
+
+def rss(pid: int) -> int:
+    """Resident memory of process ``pid`` in bytes (0 where /proc is not available)."""
+    try:
+        with open(f"/proc/{pid}/statm") as f:
+            return int(f.read().split()[1]) * _PAGE
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+class _Job:
+    """A submitted step: its task, where its events go, and what the parent decided."""
+
+    def __init__(self, task: StepTask, emit, token: CancelToken):
+        self.task, self.emit, self.token = task, emit, token
+        self.future: Future = Future()
+        self.started: float | None = None  # monotonic, when the worker began the step
+        self.running_since: float | None = None  # wall clock, as the step reported it
+        self.cancel_at: float | None = None
+        self.stop: dict | None = None  # the outcome when the parent stops the step
+        self.share = 0  # OpenMP threads taken from the budget while running
+
+    def resolve(self, outcome: dict) -> None:
+        """Hand the outcome to the executor (once)."""
+        if not self.future.done():
+            self.future.set_result(outcome)
+
+
+class _Worker:
+    """One worker process and the parent's end of its pipe."""
+
+    def __init__(self, ctx):
+        self.conn, child = ctx.Pipe()
+        self.cancel = ctx.Event()
+        self.process = ctx.Process(target=worker_main.main, name="step-worker", daemon=True,
+                                   args=(child, self.cancel, PRELOAD))
+        self.process.start()
+        child.close()
+        self.job: _Job | None = None
+        self.killed_at: float | None = None
+        self.reader: threading.Thread | None = None
+
+    def kill(self) -> None:
+        """SIGTERM now; the monitor sends SIGKILL if the worker is still there after grace."""
+        if self.killed_at is None:
+            self.killed_at = time.monotonic()
+            self.process.terminate()
+
+
+def _portable(task: StepTask) -> StepTask:
+    """The task as a worker receives it: the module function travels by reference, and the
+    worker only reads the store."""
+    spec = dataclasses.replace(task.spec, fingerprint=None, columns=None)
+    return dataclasses.replace(task, spec=spec, store=ArtifactStore(task.store.root))
+
+
+class ProcessBackend:
+    """Up to ``workers`` steps at once, each in a worker process of a warm pool."""
+
+    def __init__(self, workers: int = 2, native_threads: int | None = None,
+                 grace: float = 1.0, poll: float = 0.05):
+        self.workers, self.grace, self.poll = workers, grace, poll
+        self.budget = NativeBudget(native_threads)
+        self._ctx = _context()
+        self._lock = threading.Condition()
+        self._queue: deque[_Job] = deque()
+        self._pool: set[_Worker] = set()
+        self._idle: list[_Worker] = []
+        self._closed = False
+        self._stop = threading.Event()
+        # The first workers wait for the fork server to import the modules (seconds): start
+        # them in the background so whoever creates the backend is not held up.
+        self._starter = threading.Thread(target=self._start_pool, name="step-pool", daemon=True)
+        self._starter.start()
+        self._monitor = threading.Thread(target=self._watch, name="step-monitor", daemon=True)
+        self._monitor.start()
+
+    # -- the executor's side -----------------------------------------------------------------
+    def submit_step(self, task: StepTask, emit, token: CancelToken) -> Future:
+        """Queue a step; it starts when a worker is free."""
+        job = _Job(task, emit, token)
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the backend is shut down")
+            self._queue.append(job)
+        self._dispatch()
+        return job.future
+
+    def shutdown(self) -> None:
+        """Stop accepting work, wait for queued and running steps, stop the workers."""
+        with self._lock:
+            self._closed = True
+            self._lock.wait_for(lambda: not self._queue and all(
+                w.job is None for w in self._pool))
+            workers = list(self._pool)
+        self._stop.set()
+        self._monitor.join()
+        for w in workers:
+            try:
+                worker_main.send(w.conn, None)
+            except OSError:
+                pass
+        for w in workers:
+            w.process.join(timeout=5)
+            if w.process.is_alive():
+                w.process.kill()
+            if w.reader is not None:
+                w.reader.join(timeout=5)
+
+    def pids(self) -> set[int]:
+        """Process ids of the live workers."""
+        with self._lock:
+            return {w.process.pid for w in self._pool if w.killed_at is None}
+
+    # -- the pool ------------------------------------------------------------------------------
+    def _start_pool(self) -> None:
+        for _ in range(self.workers):
+            self._add_worker()
+        self._dispatch()
+
+    def _add_worker(self) -> None:
+        w = _Worker(self._ctx)
+        w.reader = threading.Thread(target=self._read, args=(w,), name="step-reader",
+                                    daemon=True)
+        with self._lock:
+            # Shut down while the fork server was starting: this worker is not wanted.
+            closed = self._closed
+            if not closed:
+                self._pool.add(w)
+                self._idle.append(w)
+        if closed:
+            w.process.terminate()
+            w.process.join(timeout=5)
+            w.conn.close()
+            return
+        w.reader.start()
+
+    def _dispatch(self) -> None:
+        """Hand queued steps to idle workers."""
+        while True:
+            with self._lock:
+                if not self._queue or not self._idle:
+                    return
+                job = self._queue.popleft()
+                if job.token.cancelled:
+                    job.resolve({"status": CANCELED})
+                    continue
+                w = self._idle.pop()
+                w.cancel.clear()
+                w.job = job
+            job.share = self.budget.acquire()
+            try:
+                worker_main.send(w.conn, (_portable(job.task), job.share))
+            except OSError:
+                continue  # the worker is gone: its reader fails the step and replaces it
+            except Exception as exc:  # the task cannot be pickled
+                self._finished(w, job, stopped(
+                    FAILED, f"{job.task.spec.label} cannot run in a worker process: {exc}",
+                    job.task, None))
+
+    def _read(self, w: _Worker) -> None:
+        """The reader thread of one worker: events, outcomes, and its death."""
+        while True:
+            try:
+                kind, *rest = worker_main.recv(w.conn)
+            except (EOFError, OSError):
+                break
+            job = w.job
+            if job is None:
+                continue
+            if kind == "event":
+                status, info = rest
+                if status == RUNNING:
+                    job.started, job.running_since = time.monotonic(), info.get("started")
+                job.emit(status, **info)
+            else:
+                self._finished(w, job, rest[0])
+        self._died(w)
+
+    def _finished(self, w: _Worker, job: _Job, outcome: dict) -> None:
+        self._release(job)
+        with self._lock:
+            w.job = None
+            if w.killed_at is None:  # a killed worker's reader replaces it when it is gone
+                self._idle.append(w)
+            self._lock.notify_all()
+        job.resolve(outcome)
+        self._dispatch()
+
+    def _release(self, job: _Job) -> None:
+        if job.share:
+            job.share = 0
+            self.budget.release()
+
+    def _died(self, w: _Worker) -> None:
+        w.process.join(timeout=5)
+        with self._lock:
+            job, w.job = w.job, None
+            self._pool.discard(w)
+            if w in self._idle:
+                self._idle.remove(w)
+            replace = not self._closed
+            self._lock.notify_all()
+        w.conn.close()
+        if job is not None:
+            self._release(job)
+            job.resolve(job.stop or stopped(
+                FAILED, f"The worker process running the step exited unexpectedly "
+                        f"(exit code {w.process.exitcode}).", job.task, job.running_since))
+        if replace:
+            self._add_worker()
+            self._dispatch()
+
+    # -- limits and cancellation -----------------------------------------------------------------
+    def _watch(self) -> None:
+        """Every ``poll`` seconds: stop canceled steps and steps past a limit."""
+        while not self._stop.wait(self.poll):
+            try:
+                self._check_all(time.monotonic())
+            except Exception:
+                log.exception("step monitor error")
+
+    def _check_all(self, now: float) -> None:
+        expired = []
+        with self._lock:
+            for job in list(self._queue):
+                if job.token.cancelled:
+                    expired.append((job, {"status": CANCELED}))
+                elif job.task.deadline is not None and now > job.task.deadline:
+                    expired.append((job, stopped(FAILED, job.task.limits.run_message(),
+                                                 job.task, None)))
+            for job, _ in expired:
+                self._queue.remove(job)
+            busy = [(w, w.job) for w in self._pool if w.job is not None]
+            self._lock.notify_all()
+        for job, outcome in expired:
+            job.resolve(outcome)
+        for w, job in busy:
+            self._check(w, job, now)
+
+    def _check(self, w: _Worker, job: _Job, now: float) -> None:
+        if w.killed_at is not None:
+            if now - w.killed_at > self.grace and w.process.is_alive():
+                w.process.kill()
+            return
+        limits = job.task.limits
+        message = limits.time_exceeded(job.started or now, job.task.deadline, now)
+        if message is None and limits.step_memory_mb is not None:
+            message = limits.memory_exceeded(rss(w.process.pid))
+        with self._lock:
+            if w.job is not job:  # it finished meanwhile
+                return
+            if message is not None:
+                job.stop = stopped(FAILED, message, job.task, job.running_since)
+                w.kill()
+            elif job.token.cancelled:
+                if job.cancel_at is None:
+                    job.cancel_at = now
+                    w.cancel.set()  # a module that checks for cancellation stops by itself
+                elif now - job.cancel_at > self.grace:
+                    job.stop = stopped(CANCELED, "", job.task, job.running_since)
+                    w.kill()

@@ -1,0 +1,150 @@
+"""The process backend: steps in worker processes that Cancel and limits can kill."""
+
+import threading
+import time
+
+import pytest
+
+from app.engine.artifacts import ArtifactStore
+from app.engine.backends.process import ProcessBackend, rss
+from app.engine.context import CancelToken
+from app.engine.datastores import Datastores
+from app.engine.executor import execute, make_plan
+from app.engine.registry import module
+from app.engine.spec import DATAFRAME, Port
+from app.engine.steps import Limits, StepTask
+from tests.engine.test_executor import CHAIN, Recorder
+from tests.engine.toy import TOY, doc
+
+STUCK = doc([("a", "source", {}), ("s", "stuck", {"seconds": 60}), ("b", "double", {})],
+            [("a.dataset", "s.dataset"), ("s.dataset", "b.dataset")])
+
+
+@pytest.fixture
+def store(tmp_path):
+    return ArtifactStore(tmp_path / "artifacts")
+
+
+@pytest.fixture
+def backend():
+    b = ProcessBackend(2, native_threads=2)
+    yield b
+    b.shutdown()
+
+
+def run(d, store, backend, registry=TOY, **kw):
+    rec = kw.pop("on_event", None) or Recorder()
+    return execute(make_plan(d, registry), store, backend, on_event=rec, **kw), rec
+
+
+def wait_for(condition, timeout=30):
+    """Poll ``condition`` until it is true (or fail after ``timeout`` seconds)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.02)
+
+
+def test_cancel_kills_a_step_stuck_in_a_long_call_and_the_pool_replaces_its_worker(
+        store, backend):
+    assert run(CHAIN, store, backend)[0].status == "Finished"
+    before = backend.pids()
+    token = CancelToken()
+    # The step's log line reaches us while it runs: that is when we cancel.
+    rec = Recorder(cancel=(token, "s", "Log"))
+    started = time.monotonic()
+    result, _ = run(STUCK, store, backend, token=token, on_event=rec)
+    assert time.monotonic() - started < 15
+    assert result.status == "Canceled"
+    assert [result.steps[n].status for n in "asb"] == ["Finished", "Canceled", "Canceled"]
+    wait_for(lambda: len(backend.pids()) == 2)
+    assert len(backend.pids() - before) == 1
+    again = doc([("a", "source", {"rows": 5}), ("b", "double", {})], [("a.dataset", "b.dataset")])
+    assert run(again, store, backend)[0].status == "Finished"
+
+
+def test_a_step_stuck_past_its_time_limit_is_killed_and_fails_naming_the_limit(store, backend):
+    result, _ = run(STUCK, store, backend, limits=Limits(step_seconds=1))
+    assert result.status == "Failed"
+    assert [result.steps[n].status for n in "asb"] == ["Finished", "Failed", "Skipped"]
+    error = result.steps["s"].error
+    assert error["message"] == "Step exceeded the time limit of 1 seconds (DESIGNER_STEP_SECONDS)"
+    assert error["inputs"]["dataset"]["rows"] == 3
+
+
+def test_a_step_over_the_memory_limit_is_killed_and_fails_naming_the_limit(store, backend):
+    wait_for(lambda: len(backend.pids()) == 2)
+    idle = max(rss(pid) for pid in backend.pids()) // 2**20
+    limit = idle + 150
+    hog = doc([("a", "source", {}), ("h", "hog", {"mb": 600, "seconds": 60})],
+              [("a.dataset", "h.dataset")])
+    result, _ = run(hog, store, backend, limits=Limits(step_memory_mb=limit))
+    assert result.status == "Failed"
+    assert result.steps["h"].error["message"] == (
+        f"Step exceeded the memory limit of {limit} MB (DESIGNER_STEP_MEMORY_MB)")
+
+
+def test_a_run_over_a_limit_leaves_a_run_beside_it_alone(store, backend):
+    outcome = {}
+    slow_one = threading.Thread(target=lambda: outcome.update(
+        stuck=run(STUCK, store, backend, limits=Limits(step_seconds=1))[0]))
+    slow_one.start()
+    beside = doc([("a", "source", {"rows": 7}), ("s", "slow", {"seconds": 1.5}),
+                  ("m", "measure", {})], [("a.dataset", "s.dataset"), ("s.dataset", "m.dataset")])
+    result, _ = run(beside, store, backend)
+    slow_one.join()
+    assert outcome["stuck"].steps["s"].status == "Failed"
+    assert result.status == "Finished"
+    assert result.steps["m"].metrics == {"rows": 7}
+
+
+def test_a_worker_that_dies_fails_its_step_and_is_replaced(store, backend):
+    d = doc([("a", "source", {}), ("c", "crash", {})], [("a.dataset", "c.dataset")])
+    result, _ = run(d, store, backend)
+    assert result.status == "Failed"
+    assert result.steps["c"].error["message"] == (
+        "The worker process running the step exited unexpectedly (exit code 3).")
+    wait_for(lambda: len(backend.pids()) == 2)
+    assert run(CHAIN, store, backend)[0].status == "Finished"
+
+
+def test_a_module_a_worker_cannot_import_fails_with_a_clear_message(store, backend):
+    registry = dict(TOY)
+
+    @module("local_only", label="Local Only", category="Toy", inputs=[Port("dataset", DATAFRAME)],
+            outputs=[Port("dataset", DATAFRAME)], registry=registry)
+    def local_only(dataset):
+        return {"dataset": dataset}
+
+    d = doc([("a", "source", {}), ("l", "local_only", {})], [("a.dataset", "l.dataset")])
+    result, _ = run(d, store, backend, registry=registry)
+    assert result.status == "Failed"
+    assert result.steps["l"].error["message"].startswith(
+        "Local Only cannot run in a worker process: ")
+
+
+def task(name: str, store: ArtifactStore, **params) -> StepTask:
+    spec = TOY[name]
+    return StepTask(name, spec, spec.resolve_params(params), "0" * 64, {}, store, Datastores({}))
+
+
+def test_steps_in_workers_share_the_openmp_budget(store, backend):
+    def openmp_threads() -> str:
+        lines = []
+        future = backend.submit_step(task("threads", store),
+                                     lambda status, **i: lines.append(i.get("line", "")),
+                                     CancelToken())
+        assert future.result(timeout=60)["status"] == "Finished"
+        return lines[-1].split("] ")[1]
+
+    assert openmp_threads() == "openmp 2"
+    token, busy = CancelToken(), threading.Event()
+    holder = backend.submit_step(
+        StepTask("h", TOY["stuck"], {"seconds": 60}, "1" * 64, {"dataset": None}, store,
+                 Datastores({})),
+        lambda status, **i: busy.set() if status == "Log" else None, token)
+    assert busy.wait(timeout=60)
+    assert openmp_threads() == "openmp 1"
+    token.cancel()
+    assert holder.result(timeout=30)["status"] == "Canceled"
+    assert openmp_threads() == "openmp 2"
