@@ -41,6 +41,11 @@ def load(environ: dict[str, str] | None = None) -> dict:
         "DESIGNER_UPLOAD_EXTENSIONS": tuple(
             e.strip().lower() for e in env.get(
                 "DESIGNER_UPLOAD_EXTENSIONS", ".csv,.tsv,.txt,.parquet").split(",") if e.strip()),
+        # Outbound fetches (Import Data's URL source): hosts or CIDR ranges that may be private.
+        "DESIGNER_OUTBOUND_ALLOW": env.get("DESIGNER_OUTBOUND_ALLOW", ""),
+        "DESIGNER_OUTBOUND_MAX_BYTES": int(
+            env.get("DESIGNER_OUTBOUND_MAX_BYTES", str(200 * 1024 * 1024))),
+        "DESIGNER_OUTBOUND_SECONDS": float(env.get("DESIGNER_OUTBOUND_SECONDS", "30")),
         # The largest request: an upload plus its multipart envelope.
         "MAX_CONTENT_LENGTH": upload_max + 1024 * 1024,
     }
