@@ -117,10 +117,17 @@ def count_files(root: str) -> tuple[int, bool]:
 
 
 def as_dict(store: Datastore, *, with_count: bool = False) -> dict:
-    """JSON form; ``with_count`` adds the number of files (counting stops at 10,000)."""
+    """JSON form; ``with_count`` adds the number of files (counting stops at 10,000).
+
+    A root the rule on roots refuses (registered before it) carries ``problem`` and is not
+    walked.
+    """
     out = {"name": store.name, "root": store.root}
+    problem = root_problem(Path(os.path.realpath(store.root)), protected_folders())
+    if problem:
+        out["problem"] = f"cannot be used: its folder {problem}"
     if with_count:
-        out["files"], out["files_capped"] = count_files(store.root)
+        out["files"], out["files_capped"] = (None, False) if problem else count_files(store.root)
     return out
 
 

@@ -89,6 +89,11 @@ def test_a_datastore_registered_before_the_rule_leaks_nothing(app, client, anony
         assert "cannot be used: its folder" in response.get_json()["error"]
     run = client.post("/api/v1/runs", json={"document": _import("slash:etc/hosts.csv")})
     assert run.status_code == 400 and "'slash' cannot be used" in run.get_json()["error"]
+    listed = {d["name"]: d for d in client.get("/api/v1/datastores").get_json()["datastores"]}
+    assert listed["slash"]["files"] is None  # never walked
+    assert listed["slash"]["problem"] == "cannot be used: its folder is the file system's root"
+    assert "problem" not in listed["samples"]
+    assert client.delete("/api/v1/datastores/slash").status_code == 204  # and it can go
 
 
 def test_columns_follow_the_same_file_rules_as_preview(client, anonymous, viewer, store):

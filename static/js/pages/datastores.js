@@ -33,7 +33,8 @@ function renderTable() {
     el("tbody", {}, stores.map((d) => el("tr", { dataset: { datastore: d.name } },
       el("td", { class: "name-cell" }, el("strong", {}, d.name)),
       el("td", {}, el("code", {}, d.root)),
-      el("td", { class: "file-count" }, `${d.files.toLocaleString()}${d.files_capped ? "+" : ""}`),
+      el("td", { class: "file-count" }, d.problem ? el("span", { class: "error-text" }, d.problem)
+        : `${d.files.toLocaleString()}${d.files_capped ? "+" : ""}`),
       el("td", { class: "row-actions" },
          el("button", { type: "button", "aria-label": `Browse ${d.name}`, onclick: () => browse(d.name) },
             "Browse"),
