@@ -118,12 +118,12 @@ def run_pipeline(file, params, experiment, regenerate):
 
 @main.group()
 def datastores():
-    """Register and list datastores (named server folders)."""
+    """Register, list and remove datastores (named server folders)."""
 
 
 @datastores.command("add")
 @click.argument("name")
-@click.argument("path", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("path")  # checked by the service, which names what is wrong with it
 @click.option("--replace", is_flag=True, help="Re-point an existing datastore.")
 def datastores_add(name, path, replace):
     """Register folder PATH as datastore NAME."""
@@ -134,6 +134,16 @@ def datastores_add(name, path, replace):
         return f"{store.name}\t{store.root}"
 
     click.echo(_service(add))
+
+
+@datastores.command("remove")
+@click.argument("name")
+def datastores_remove(name):
+    """Forget datastore NAME (its files stay on disk; pipelines using it fail validation)."""
+    from .services import datastores as service
+
+    _service(lambda: service.remove(name))
+    click.echo(f"removed datastore {name}")
 
 
 @datastores.command("list")

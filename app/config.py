@@ -56,6 +56,11 @@ def load(environ: dict[str, str] | None = None) -> dict:
         "DESIGNER_SQL_SECONDS": float(env.get("DESIGNER_SQL_SECONDS", limits.sql_seconds)),
         "DESIGNER_SQL_MAX_ROWS": int(env.get("DESIGNER_SQL_MAX_ROWS", limits.sql_max_rows)),
         "DESIGNER_SQL_MAX_BYTES": int(env.get("DESIGNER_SQL_MAX_BYTES", limits.sql_max_bytes)),
+        # Outbound fetches (Import Data's URL source): hosts or CIDR ranges that may be private.
+        "DESIGNER_OUTBOUND_ALLOW": env.get("DESIGNER_OUTBOUND_ALLOW", ""),
+        "DESIGNER_OUTBOUND_MAX_BYTES": int(
+            env.get("DESIGNER_OUTBOUND_MAX_BYTES", str(200 * 1024 * 1024))),
+        "DESIGNER_OUTBOUND_SECONDS": float(env.get("DESIGNER_OUTBOUND_SECONDS", "30")),
         # The largest request: an upload plus its multipart envelope.
         "MAX_CONTENT_LENGTH": upload_max + 1024 * 1024,
     }

@@ -12,7 +12,7 @@ import pytest
 from app import create_app
 from app.extensions import db
 from app.services import datastores, pipelines, runs
-from tests.helpers_server import SAMPLE_PIPELINES, designer
+from tests.helpers_server import SAMPLE_PIPELINES, designer, designer_env
 
 INCOME = str(SAMPLE_PIPELINES / "income_prediction.json")
 NON_US = "training_data=samples:income/non_us.csv"
@@ -84,6 +84,10 @@ def _failing_commands(folder: Path) -> dict[str, tuple[list[str], tuple[str, ...
                                ("'9lives'",)),
         "datastore_missing_folder": (["datastores", "add", "good", str(folder / "nowhere")],
                                      ("nowhere", "not an existing folder")),
+        "datastore_system_folder": (["datastores", "add", "etc", "/etc"],
+                                    ("'/etc'", "is a system folder")),
+        "datastore_remove_unknown": (["datastores", "remove", "ghost"],
+                                     ("Unknown datastore 'ghost'",)),
         "unknown_parameter": ([*run, INCOME, "--param", "trainig_data=x"],
                               ("'trainig_data'", "training_data")),
         "bad_parameter_type": ([*run, int_param, "--param", "seed=abc"], ("'seed'", "'abc'")),
@@ -97,7 +101,8 @@ def _failing_commands(folder: Path) -> dict[str, tuple[list[str], tuple[str, ...
     }
 
 
-FAILING = ["datastore_bad_name", "datastore_missing_folder", "unknown_parameter",
+FAILING = ["datastore_bad_name", "datastore_missing_folder", "datastore_system_folder",
+           "datastore_remove_unknown", "unknown_parameter",
            "bad_parameter_type", "missing_data_file", "missing_document", "malformed_json",
            "cycle", "failing_step"]
 
@@ -150,6 +155,23 @@ def test_datastores_add_then_list(tmp_path):
     listed = designer(home, "datastores", "list")
     assert listed.returncode == 0, listed.stderr
     assert listed.stdout.splitlines() == [f"my-data_2\t{folder.resolve()}"]
+    removed = designer(home, "datastores", "remove", "my-data_2")
+    assert removed.returncode == 0, removed.stderr
+    assert removed.stdout == "removed datastore my-data_2\n"
+    assert designer(home, "datastores", "list").stdout == ""
+    assert folder.is_dir()  # the files are the user's: removing only forgets the name
+
+
+def test_datastores_add_names_a_nul_byte_without_a_traceback(tmp_path):
+    # A NUL cannot travel in a real argument vector; scripts calling the command in-process can.
+    from click.testing import CliRunner
+
+    from app.cli import main
+
+    result = CliRunner(env=designer_env(tmp_path)).invoke(
+        main, ["datastores", "add", "x", "a\x00b"])
+    assert result.exit_code == 1 and not isinstance(result.exception, ValueError)
+    assert result.output == "Error: Datastore root 'a\\x00b' contains a NUL byte.\n"
 
 
 @pytest.mark.parametrize("case", FAILING)

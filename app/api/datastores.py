@@ -30,6 +30,14 @@ def add_datastore(payload: DatastoreBody):
     return jsonify(datastores.as_dict(store)), 201
 
 
+@bp.delete("/<name>")
+@requires("admin")
+def remove_datastore(name):
+    """Forget a datastore; its files stay on disk and pipelines using it fail validation."""
+    datastores.remove(name)
+    return "", 204
+
+
 @bp.get("/<name>/browse")
 @query(path="string")
 def browse(name):

@@ -51,7 +51,7 @@ class DatastoreBody(_Body):
     """Register a server folder as a datastore."""
 
     name: str = Field(min_length=1, max_length=64, json_schema_extra=NAME)
-    root: str = Field(min_length=1, max_length=4096)
+    root: str = Field(max_length=4096)  # empty: the service says why
 
 
 class FieldRef(_Body):

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .datastores import Datastores
+from .outbound import OutboundPolicy
 
 
 class Cancelled(Exception):  # noqa: N818 - reads as a state, like asyncio.CancelledError
@@ -79,7 +80,7 @@ class Limits:
 
 class StepContext:
     """Per-step services: ``log`` lines (the step's log), ``check_cancelled``, ``resolve``,
-    and the ``limits`` the module must keep to."""
+    ``outbound``, and the ``limits`` the module must keep to."""
 
     def __init__(
         self,
@@ -93,7 +94,7 @@ class StepContext:
         self.node_id = node_id
         self.run_id = run_id
         self.limits = limits or Limits()
-        self.datastores = datastores or Datastores({})
+        self.datastores = datastores if datastores is not None else Datastores({})
         self.token = token or CancelToken()
         self.lines: list[str] = []
         self._on_log = on_log
@@ -110,6 +111,11 @@ class StepContext:
         """Raise Cancelled if the run was canceled; call between chunks of long work."""
         if self.token.cancelled:
             raise Cancelled(f"step {self.node_id} canceled")
+
+    @property
+    def outbound(self) -> OutboundPolicy:
+        """What this run may fetch from the network (allow-list, size and time limits)."""
+        return self.datastores.outbound
 
     def resolve(self, datastore: str, path: str) -> Path:
         """The absolute path of ``path`` inside ``datastore``; refuses anything escaping it."""

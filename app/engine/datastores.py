@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote
+
+from .outbound import OutboundPolicy
 
 
 class DatastoreError(ValueError):
@@ -16,6 +18,48 @@ class DatastoreError(ValueError):
         super().__init__(message)
         self.datastore = datastore
         self.path = path
+
+
+# Files any route or module may read: data formats only, so no route can be used to read a
+# key, a password file or the app's own code through a datastore.
+DATA_FILES = {".csv": "csv", ".tsv": "tsv", ".txt": "csv", ".data": "csv", ".parquet": "parquet"}
+MAX_PATH_CHARS = 1024
+MAX_NAME_BYTES = 255  # one file or folder name, as most file systems allow
+
+# Never a datastore root, nor anything inside them: the operating system's own folders.
+SYSTEM_FOLDERS = ("/etc", "/root", "/proc", "/sys", "/dev", "/boot", "/run", "/bin", "/sbin",
+                  "/lib", "/lib32", "/lib64", "/usr/bin", "/usr/sbin", "/usr/lib", "/usr/libexec",
+                  "/var/lib", "/var/log", "/var/run", "/var/spool", "/var/mail", "/var/cache")
+# Never a root themselves (they hold everyone's files); a folder inside them is fine.
+SHARED_FOLDERS = ("/home", "/Users", "/var", "/usr", "/usr/local", "/mnt", "/media", "/srv",
+                  "/opt", "/tmp", "/var/tmp")  # noqa: S108 - names refused, not files used
+
+
+def _forms(folder: str | Path) -> set[Path]:
+    """``folder`` as written and with its symbolic links followed (/var/run -> /run)."""
+    return {Path(folder), Path(os.path.realpath(folder))}
+
+
+def root_problem(folder: Path, protected: Iterable[str | Path] = ()) -> str | None:
+    """Why the resolved absolute ``folder`` may not be a datastore root, or None.
+
+    ``protected`` are the app's own folders (instance, database, artifacts): a root may not be
+    one of them, inside one or above one.
+    """
+    if folder == Path(folder.anchor):
+        return "is the file system's root"
+    for system in SYSTEM_FOLDERS:
+        for form in _forms(system):
+            if folder == form or form in folder.parents:
+                return f"is a system folder ({system})"
+    shared = {f for name in SHARED_FOLDERS for f in _forms(name)} | _forms(Path.home())
+    if folder in shared:
+        return "holds other users' or the system's files; register a folder inside it"
+    for own in protected:
+        for form in _forms(own):
+            if folder == form or form in folder.parents or folder in form.parents:
+                return "holds the app's own data (instance, database or artifacts folder)"
+    return None
 
 
 def _suspicious(text: str) -> str | None:
@@ -49,8 +93,24 @@ def check_relative(path: str) -> str:
             raise DatastoreError(
                 f"The path {path!r} {reason}; paths must stay inside the datastore.", path=path
             )
+    if len(path) > MAX_PATH_CHARS:
+        raise DatastoreError(f"The path is {len(path)} characters long; at most "
+                             f"{MAX_PATH_CHARS} are allowed.", path=path[:80] + "...")
     parts = [p for p in PurePosixPath(path).parts if p not in ("", ".")]
+    for part in parts:
+        if len(part.encode("utf-8")) > MAX_NAME_BYTES:
+            raise DatastoreError(f"The path has a name longer than {MAX_NAME_BYTES} bytes "
+                                 f"('{part[:40]}...').", path=path[:80] + "...")
     return "/".join(parts)
+
+
+def check_data_file(path: str) -> str:
+    """The format a data file's extension stands for, or DatastoreError naming the path."""
+    fmt = DATA_FILES.get(PurePosixPath(path).suffix.lower())
+    if fmt is None:
+        raise DatastoreError(f"'{path}' is not a data file: only "
+                             f"{', '.join(DATA_FILES)} files can be read.", path=path)
+    return fmt
 
 
 def resolve_in_root(root: Path, path: str) -> Path:
@@ -66,10 +126,15 @@ def resolve_in_root(root: Path, path: str) -> Path:
 
 
 class Datastores(Mapping[str, Path]):
-    """Read-only name -> root folder mapping handed to the executor."""
+    """Read-only name -> root folder mapping handed to the executor, with the run's rules for
+    reaching data: the folders no root may touch and the outbound fetch policy (plain data, so
+    it travels to wherever a step runs)."""
 
-    def __init__(self, roots: Mapping[str, str | Path]):
+    def __init__(self, roots: Mapping[str, str | Path], *, protected: Iterable[str | Path] = (),
+                 outbound: OutboundPolicy | None = None):
         self._roots = {name: Path(root) for name, root in roots.items()}
+        self.protected = tuple(str(p) for p in protected)
+        self.outbound = outbound or OutboundPolicy()
 
     def __getitem__(self, name: str) -> Path:
         try:
@@ -93,10 +158,37 @@ class Datastores(Mapping[str, Path]):
     def __len__(self):
         return len(self._roots)
 
+    def root(self, datastore: str) -> Path:
+        """The root of ``datastore``, checked again now: one registered before the rule on
+        roots (or re-pointed on disk through a symbolic link) must not leak."""
+        root = self[datastore]
+        problem = root_problem(Path(os.path.realpath(root)), self.protected)
+        if problem:
+            raise DatastoreError(f"Datastore {datastore!r} cannot be used: its folder {problem}. "
+                                 "An administrator must remove it or register another folder.",
+                                 datastore=datastore)
+        return root
+
     def resolve(self, datastore: str, path: str) -> Path:
         """Absolute path of ``path`` inside ``datastore``."""
-        root = self[datastore]
+        root = self.root(datastore)
         try:
             return resolve_in_root(root, path)
         except DatastoreError as exc:
             raise DatastoreError(str(exc), datastore=datastore, path=path) from None
+
+    def resolve_file(self, datastore: str, path: str) -> Path:
+        """Like resolve, for a file to read: only data files (see DATA_FILES), also when the
+        name is a symbolic link to another file of the datastore. A folder is returned as it is
+        (the caller says it is not a file)."""
+        target = self.resolve(datastore, path)
+        if target.is_dir():
+            return target
+        try:
+            check_data_file(path)
+            if target.suffix.lower() != PurePosixPath(path).suffix.lower():
+                check_data_file(target.name)
+        except DatastoreError:
+            raise DatastoreError(f"'{path}' is not a data file: only {', '.join(DATA_FILES)} "
+                                 "files can be read.", datastore=datastore, path=path) from None
+        return target

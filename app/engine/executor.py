@@ -164,7 +164,7 @@ class _Runner:
         self.out_of_time = False
         self.on_event = on_event or (lambda *a, **k: None)
         self.token = token or CancelToken()
-        self.datastores = datastores or Datastores({})
+        self.datastores = datastores if datastores is not None else Datastores({})
         self.run_id = run_id
         self.results = {n: StepResult(n) for n in plan.order}
         self.values: dict[tuple[str, str], Any] = {}

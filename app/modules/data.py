@@ -6,33 +6,18 @@ import io
 import os
 import uuid
 from pathlib import Path
-from urllib.error import HTTPError, URLError
-from urllib.parse import urlsplit
-from urllib.request import (
-    HTTPDefaultErrorHandler,
-    HTTPErrorProcessor,
-    HTTPHandler,
-    HTTPRedirectHandler,
-    HTTPSHandler,
-    OpenerDirector,
-    ProxyHandler,
-    Request,
-)
 
 import pandas as pd
 import pyarrow as pa
 
 from app.engine.context import ModuleError, StepContext
 from app.engine.datastores import DatastoreError
+from app.engine.outbound import OutboundError, fetch, redacted
 from app.engine.registry import module
 from app.engine.spec import DATAFRAME, Bool, Choice, DataPath, Port, Str
 
 CATEGORY = "Data Input and Output"
 FORMATS = ["csv", "tsv", "parquet"]
-URL_SCHEMES = ("http", "https")
-DOWNLOAD_TIMEOUT = 30  # seconds, per socket operation
-MAX_DOWNLOAD_BYTES = 200 * 1024 * 1024
-_CHUNK = 1024 * 1024
 
 
 def fingerprint(params: dict, datastores) -> str | None:
@@ -50,7 +35,7 @@ def fingerprint(params: dict, datastores) -> str | None:
     if params.get("source", "datastore") != "datastore" or not path:
         return None
     try:
-        file = datastores.resolve(path["datastore"], path["path"])
+        file = datastores.resolve_file(path["datastore"], path["path"])
         stat = file.stat()
     except (DatastoreError, OSError):
         return None
@@ -91,7 +76,7 @@ def import_data(*, source, path, url, format, header, column_names, na_values, c
             raise ModuleError(f"Import Data: the file {_where(path)} is empty.")
         data, what = file, _where(path)
     else:
-        data, what = _download(url, ctx), _redacted(url)
+        data, what = _download(url, ctx), redacted(url)
         if not data:
             raise ModuleError(f"Import Data: {what} returned an empty file.")
         data = io.BytesIO(data)
@@ -213,7 +198,10 @@ def _resolve(ctx: StepContext, path: dict, label: str) -> Path:
 
 
 def _existing_file(ctx: StepContext, path: dict) -> Path:
-    file = _resolve(ctx, path, "Import Data")
+    try:
+        file = ctx.datastores.resolve_file(path["datastore"], path["path"])
+    except DatastoreError as exc:
+        raise ModuleError(f"Import Data: {exc}") from None
     if file.is_dir():
         raise ModuleError(f"Import Data: {_where(path)} is a folder, not a file.")
     if not file.is_file():
@@ -285,79 +273,15 @@ def _headerless_names(count: int, column_names: str, what: str, label: str) -> l
     return names
 
 
-class _HttpOnlyRedirects(HTTPRedirectHandler):
-    """Follow redirects only to http(s): the stock handler also follows ftp://."""
-
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        if urlsplit(newurl).scheme.lower() not in URL_SCHEMES:
-            fp.close()
-            raise ModuleError(
-                f"Import Data: {_redacted(req.full_url)} redirects to a non-http(s) address."
-            )
-        return super().redirect_request(req, fp, code, msg, headers, newurl)
-
-
-def _opener() -> OpenerDirector:
-    # Hand-built so file://, ftp:// and data: have no handler at all.
-    opener = OpenerDirector()
-    for handler in (ProxyHandler(), HTTPHandler(), HTTPSHandler(), _HttpOnlyRedirects(),
-                    HTTPDefaultErrorHandler(), HTTPErrorProcessor()):
-        opener.add_handler(handler)
-    return opener
-
-
-def _redacted(url: str) -> str:
-    """``url`` without credentials or query string (which may hold access tokens)."""
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-        port = f":{parts.port}" if parts.port else ""
-    except ValueError:
-        return "the URL"
-    return f"{parts.scheme}://{host}{port}{parts.path}"
-
-
 def _download(url: str, ctx: StepContext) -> bytes:
-    """The body at ``url`` (http/https only), at most MAX_DOWNLOAD_BYTES."""
+    """The body at ``url`` through the guarded client, within the run's outbound limits."""
     url = url.strip()
     if not url:
         raise ModuleError("The 'url' parameter of Import Data is required when source is 'url'.")
+    ctx.log(f"Downloading {redacted(url)}")
     try:
-        parts = urlsplit(url)
-        scheme, host = parts.scheme.lower(), parts.hostname
-    except ValueError:
-        raise ModuleError("Import Data: the 'url' parameter is not a valid URL.") from None
-    if scheme not in URL_SCHEMES or not host:
-        raise ModuleError(
-            f"Import Data: the 'url' parameter must be an http:// or https:// address "
-            f"(got scheme {scheme + '://' if scheme else 'none'})."
-        )
-    shown = _redacted(url)
-    limit = MAX_DOWNLOAD_BYTES
-    ctx.log(f"Downloading {shown}")
-    request = Request(url)  # noqa: S310 - scheme checked above; the opener has no file handler
-    try:
-        with _opener().open(request, timeout=DOWNLOAD_TIMEOUT) as response:
-            declared = response.headers.get("Content-Length")
-            if declared and declared.isdigit() and int(declared) > limit:
-                raise ModuleError(f"Import Data: {shown} is larger than {limit} bytes.")
-            chunks, size = [], 0
-            while chunk := response.read(_CHUNK):
-                size += len(chunk)
-                if size > limit:
-                    raise ModuleError(f"Import Data: {shown} is larger than {limit} bytes.")
-                chunks.append(chunk)
-                ctx.check_cancelled()
-    except HTTPError as exc:
-        exc.close()
-        raise ModuleError(f"Import Data: {shown} answered HTTP {exc.code} {exc.reason}.") from None
-    except URLError as exc:
-        raise ModuleError(f"Import Data: cannot reach {shown}: {exc.reason}.") from None
-    except TimeoutError:
-        raise ModuleError(
-            f"Import Data: {shown} did not answer within {DOWNLOAD_TIMEOUT} seconds."
-        ) from None
-    except OSError as exc:
-        raise ModuleError(f"Import Data: downloading {shown} failed: {exc}.") from None
-    ctx.log(f"Downloaded {size} bytes")
-    return b"".join(chunks)
+        body = fetch(url, ctx.outbound, on_chunk=lambda _size: ctx.check_cancelled())
+    except OutboundError as exc:
+        raise ModuleError(f"Import Data: {exc}.") from None
+    ctx.log(f"Downloaded {len(body)} bytes")
+    return body

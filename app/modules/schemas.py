@@ -14,7 +14,7 @@ def _import_data(fed, params, datastores):
     path = params.get("path")
     if params.get("source") != "datastore" or not path:
         return {"dataset": None}
-    file = datastores.resolve(path["datastore"], path["path"])
+    file = datastores.resolve_file(path["datastore"], path["path"])
     if params["format"] == "parquet":
         return {"dataset": list(pq.read_schema(file).names)}
     sep = "\t" if params["format"] == "tsv" else ","

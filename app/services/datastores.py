@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
@@ -11,10 +12,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
+from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.engine import make_url
 
-from ..engine.datastores import DatastoreError, Datastores, resolve_in_root
+from ..engine.datastores import DatastoreError, Datastores, check_data_file, root_problem
 from ..engine.document import NAME_PATTERN
+from ..engine.outbound import OutboundPolicy
 from ..errors import BadRequest, Conflict, NotFound
 from ..extensions import db
 from ..models import Datastore
@@ -24,18 +28,12 @@ NAME = re.compile(NAME_PATTERN)
 
 
 def add(name: str, root: str | Path, *, replace: bool = False) -> Datastore:
-    """Register ``root`` (an existing folder) as datastore ``name``."""
+    """Register ``root`` (an existing folder, not a system or app folder) as ``name``."""
     if not isinstance(name, str) or not NAME.fullmatch(name):
         raise BadRequest(
             f"Datastore name {name!r} must be 1-64 letters, digits, '_' or '-', "
             "starting with a letter.", field="name")
-    try:
-        folder = Path(root).expanduser().resolve()
-        is_dir = folder.is_dir()
-    except (OSError, ValueError, RuntimeError):  # NUL bytes, unknown ~user, symlink loops
-        is_dir = False
-    if not is_dir:
-        raise BadRequest(f"Datastore root {str(root)!r} is not an existing folder.", field="root")
+    folder = check_root(root)
     existing = db.session.scalar(select(Datastore).filter_by(name=name))
     if existing and not replace:
         raise Conflict(f"Datastore '{name}' already exists.", field="name")
@@ -46,14 +44,63 @@ def add(name: str, root: str | Path, *, replace: bool = False) -> Datastore:
     return store
 
 
+def check_root(root: str | Path) -> Path:
+    """The resolved folder ``root`` names, or BadRequest saying why it cannot be a datastore."""
+    text = str(root)
+    if "\x00" in text:
+        raise BadRequest(f"Datastore root {text!r} contains a NUL byte.", field="root")
+    if not text.strip():
+        raise BadRequest("Datastore root is empty; give an existing folder.", field="root")
+    try:
+        folder = Path(text).expanduser().resolve()
+        is_dir = folder.is_dir()
+    except (OSError, ValueError, RuntimeError):  # unknown ~user, symlink loops, long names
+        is_dir = False
+    if not is_dir:
+        raise BadRequest(f"Datastore root {text!r} is not an existing folder.", field="root")
+    problem = root_problem(folder, protected_folders())
+    if problem:
+        log.warning("refused datastore root %r: %s", text, problem)
+        raise BadRequest(f"Datastore root {text!r} {problem}.", field="root")
+    return folder
+
+
+def protected_folders() -> list[str]:
+    """The app's own folders no datastore may touch: instance, SQLite database, artifacts."""
+    config = current_app.config
+    folders = [config["DESIGNER_HOME"]]
+    url = make_url(config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        folders.append(str(Path(url.database).resolve().parent))
+    if "://" not in config["DESIGNER_ARTIFACTS"] or config["DESIGNER_ARTIFACTS"].startswith(
+            "file://"):
+        folders.append(str(Path(config["DESIGNER_ARTIFACTS"].removeprefix("file://")).resolve()))
+    return folders
+
+
+def remove(name: str) -> None:
+    """Forget datastore ``name``; its folder and files stay as they are on disk."""
+    store = get(name)
+    root = store.root
+    db.session.delete(store)
+    db.session.commit()
+    log.info("removed datastore %r (%s)", name, root)
+
+
 def list_all() -> list[Datastore]:
     """Every datastore by name."""
     return list(db.session.scalars(select(Datastore).order_by(Datastore.name)))
 
 
 def mapping() -> Datastores:
-    """The name -> root mapping the executor resolves data paths with."""
-    return Datastores({d.name: d.root for d in list_all()})
+    """The name -> root mapping the executor resolves data paths with, and the run's rules for
+    reaching data (protected folders, outbound fetch policy) as plain data."""
+    config = current_app.config
+    outbound = OutboundPolicy.from_settings(
+        config["DESIGNER_OUTBOUND_ALLOW"], max_bytes=config["DESIGNER_OUTBOUND_MAX_BYTES"],
+        timeout=config["DESIGNER_OUTBOUND_SECONDS"])
+    return Datastores({d.name: d.root for d in list_all()}, protected=protected_folders(),
+                      outbound=outbound)
 
 
 MAX_COUNT = 10_000
@@ -71,17 +118,23 @@ def count_files(root: str) -> tuple[int, bool]:
 
 
 def as_dict(store: Datastore, *, with_count: bool = False) -> dict:
-    """JSON form; ``with_count`` adds the number of files (counting stops at 10,000)."""
+    """JSON form; ``with_count`` adds the number of files (counting stops at 10,000).
+
+    A root the rule on roots refuses (registered before it) carries ``problem`` and is not
+    walked.
+    """
     out = {"name": store.name, "root": store.root}
+    problem = root_problem(Path(os.path.realpath(store.root)), protected_folders())
+    if problem:
+        out["problem"] = f"cannot be used: its folder {problem}"
     if with_count:
-        out["files"], out["files_capped"] = count_files(store.root)
+        out["files"], out["files_capped"] = (None, False) if problem else count_files(store.root)
     return out
 
 
 # -- browsing, previewing and uploading files --------------------------------------------------
 
 MAX_ENTRIES = 2000
-PREVIEW_FORMATS = {".csv": "csv", ".tsv": "tsv", ".txt": "csv", ".parquet": "parquet"}
 
 
 def get(name: str) -> Datastore:
@@ -93,30 +146,54 @@ def get(name: str) -> Datastore:
     return store
 
 
-def resolve(name: str, path: str) -> Path:
-    """``path`` inside datastore ``name``; escapes are refused (400) and logged."""
-    store = get(name)
+def checked_root(name: str) -> Path:
+    """The real root folder of datastore ``name``, refused (400) when the rule on roots
+    forbids it (a datastore registered before the rule, or re-pointed on disk)."""
+    get(name)
     try:
-        return resolve_in_root(Path(store.root), path)
+        return Path(os.path.realpath(mapping().root(name)))
+    except DatastoreError as exc:
+        log.warning("refused datastore %r: %s", name, exc)
+        raise BadRequest(str(exc), datastore=name) from None
+
+
+def resolve(name: str, path: str, *, data_file: bool = False) -> Path:
+    """``path`` inside datastore ``name`` (a data file to read when ``data_file``), through the
+    same resolver runs use; escapes are refused (400) and logged."""
+    get(name)
+    stores = mapping()
+    try:
+        return stores.resolve_file(name, path) if data_file else stores.resolve(name, path)
     except DatastoreError as exc:
         log.warning("refused path %r in datastore %r: %s", path, name, exc)
-        raise BadRequest(str(exc), datastore=name, path=path) from None
+        raise BadRequest(str(exc), datastore=name, path=exc.path) from None
 
 
 def browse(name: str, path: str = "") -> dict:
-    """The entries of one folder (folders first), for the Browse path dialog."""
-    root = Path(get(name).root).resolve()
+    """The entries of one folder (folders first), for the Browse path dialog.
+
+    Entries that cannot be followed (a dangling symbolic link, a link loop) are listed under
+    ``skipped`` with the reason instead of failing the whole folder.
+    """
+    root = checked_root(name)
     folder = resolve(name, path) if path.strip() else root
     if not folder.is_dir():
         raise NotFound(f"'{path}' is not a folder in datastore '{name}'.", path=path)
-    entries = []
+    entries, skipped = [], []
     for child in sorted(folder.iterdir(), key=lambda p: (not p.is_dir(), p.name.lower())):
         if child.name.startswith(".") or len(entries) >= MAX_ENTRIES:
             continue
-        real = child.resolve()
+        real = Path(os.path.realpath(child))
         if real != root and root not in real.parents:
             continue  # a symbolic link leading out of the datastore is not shown
-        stat = real.stat()
+        try:
+            stat = real.stat()
+        except OSError as exc:
+            reason = ("symbolic link loop" if exc.errno == errno.ELOOP
+                      else "dangling symbolic link" if child.is_symlink()
+                      else exc.strerror or type(exc).__name__)
+            skipped.append({"name": child.name, "reason": reason})
+            continue
         entries.append({
             "name": child.name,
             "path": child.relative_to(root).as_posix(),
@@ -125,19 +202,16 @@ def browse(name: str, path: str = "") -> dict:
             "modified": datetime.fromtimestamp(stat.st_mtime, UTC).isoformat(),
         })
     relative = "" if folder == root else folder.relative_to(root).as_posix()
-    return {"datastore": name, "path": relative, "entries": entries,
+    return {"datastore": name, "path": relative, "entries": entries, "skipped": skipped,
             "truncated": len(entries) >= MAX_ENTRIES}
 
 
 def preview(name: str, path: str, rows: int = 20) -> dict:
     """First rows and detected columns of a CSV, TSV or Parquet file."""
-    file = resolve(name, path)
+    file = resolve(name, path, data_file=True)
     if not file.is_file():
         raise NotFound(f"File '{path}' does not exist in datastore '{name}'.", path=path)
-    fmt = PREVIEW_FORMATS.get(file.suffix.lower())
-    if fmt is None:
-        raise BadRequest(f"'{path}' cannot be previewed: only .csv, .tsv, .txt and .parquet.",
-                         path=path)
+    fmt = check_data_file(file.name)
     try:
         if fmt == "parquet":
             frame = pd.read_parquet(file).head(rows)

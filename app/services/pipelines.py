@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy import select
 
-from ..engine.document import PipelineDocument
+from ..engine.document import PipelineDocument, resolve_parameter_values, substitute
 from ..engine.graph import NodeError, validate
 from ..engine.registry import REGISTRY
 from ..engine.schema import infer_columns
@@ -37,7 +37,32 @@ def columns(doc: PipelineDocument) -> dict:
 
 def check(doc: PipelineDocument) -> list[NodeError]:
     """Every validation problem of ``doc``, with column names checked against known columns."""
-    return validate(doc, REGISTRY) + _missing_columns(doc, columns(doc))
+    stores = datastores.mapping()
+    return (validate(doc, REGISTRY) + _unknown_datastores(doc, stores)
+            + _missing_columns(doc, infer_columns(doc, REGISTRY, stores)))
+
+
+def _unknown_datastores(doc: PipelineDocument, stores) -> list[NodeError]:
+    """Data paths naming a datastore that is not registered (e.g. one removed since)."""
+    try:
+        values = resolve_parameter_values(doc, {})
+    except ValueError:
+        return []  # parameter problems are reported by validate()
+    errors = []
+    for node in doc.nodes:
+        spec = REGISTRY.get(node.module)
+        try:
+            params = spec.resolve_params(substitute(node.params, values)) if spec else {}
+        except ValueError:
+            continue  # reported by validate()
+        for param in spec.params if spec else []:
+            value = params.get(param.name)
+            if param.kind == "data_path" and value and value["datastore"] not in stores:
+                known = ", ".join(sorted(stores)) or "none"
+                errors.append(NodeError(
+                    f"{spec.label}: unknown datastore {value['datastore']!r} in "
+                    f"'{param.name}' (registered: {known}).", node=node.id, field=param.name))
+    return errors
 
 
 def _missing_columns(doc: PipelineDocument, known: dict) -> list[NodeError]:

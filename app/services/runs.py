@@ -49,7 +49,7 @@ def _check_input_files(plan) -> None:
                 continue
             where = f"{step.spec.label} ({step.node_id}) '{param.name}'"
             try:
-                path = stores.resolve(value["datastore"], value["path"])
+                path = stores.resolve_file(value["datastore"], value["path"])
             except DatastoreError as exc:
                 log.warning("refused data path %r of %s: %s", value, where, exc)
                 raise BadRequest(f"{where}: {exc}", node=step.node_id, field=param.name) from None

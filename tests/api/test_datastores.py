@@ -53,7 +53,7 @@ def test_preview(client, store, path, fmt, columns, rows):
     ("/preview?path=%EF%BC%8E%EF%BC%8E/secret.csv", 400, "contains '..'"),
     ("/preview?path=a%00b.csv", 400, "NUL byte"),
     ("/preview?path=nope.csv", 404, "does not exist"),
-    ("/preview?path=.hidden", 400, "cannot be previewed"),
+    ("/preview?path=.hidden", 400, "is not a data file"),
     ("/preview?path=sub/a.csv&rows=0", 400, "'rows' must be an int"),
 ])
 def test_refusals_name_the_problem(client, store, url, status, message):

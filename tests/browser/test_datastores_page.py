@@ -17,8 +17,10 @@ def test_list_register_and_refuse_bad_folders(page, tmp_path):
     form.get_by_role("button", name="Register").click()
     expect(form.get_by_role("alert")).to_contain_text("is not an existing folder")
 
+    folder = tmp_path / "training"
+    folder.mkdir()
     form.get_by_label("Name").fill("1 bad")
-    form.get_by_label("Server folder").fill(str(tmp_path))
+    form.get_by_label("Server folder").fill(str(folder))
     form.get_by_role("button", name="Register").click()
     expect(form.get_by_role("alert")).to_contain_text("must be 1-64 letters")
 
@@ -26,8 +28,12 @@ def test_list_register_and_refuse_bad_folders(page, tmp_path):
     form.get_by_role("button", name="Register").click()
     expect(form.get_by_role("alert")).to_contain_text("Datastore 'samples' already exists.")
 
-    folder = tmp_path / "training"
-    folder.mkdir()
+    form.get_by_label("Name").fill("system")
+    form.get_by_label("Server folder").fill("/etc")
+    form.get_by_role("button", name="Register").click()
+    expect(form.get_by_role("alert")).to_contain_text(
+        "Datastore root '/etc' is a system folder (/etc).")
+
     (folder / "a.csv").write_text("x\n1\n")
     (folder / "b.csv").write_text("x\n2\n")
     form.get_by_label("Name").fill("training")
@@ -44,6 +50,7 @@ def test_list_register_and_refuse_bad_folders(page, tmp_path):
 def test_browse_and_upload_from_the_page(page, client, tmp_path):
     root = tmp_path / "store"
     (root / "in").mkdir(parents=True)
+    (root / "gone.csv").symlink_to(root / "nowhere.csv")
     response = client.post("/api/v1/datastores", json={"name": "store", "root": str(root)})
     assert response.status_code == 201
     page.goto("/datastores")
@@ -51,6 +58,7 @@ def test_browse_and_upload_from_the_page(page, client, tmp_path):
     files = page.get_by_role("region", name="Browse datastore")
     expect(files.get_by_label("Datastore")).to_have_value("store")
     expect(files.get_by_role("treeitem")).to_have_count(1)
+    expect(files.get_by_text("gone.csv: dangling symbolic link")).to_be_visible()
     files.get_by_role("button", name="in", exact=True).click()
     expect(files.get_by_text("(empty folder)")).to_be_visible()
     files.get_by_label("File", exact=True).set_input_files(
@@ -94,3 +102,33 @@ def test_only_admins_register_datastores(browser, live_server, client, tmp_path)
         assert errors == []
     finally:
         context.close()
+
+
+def test_remove_a_datastore_after_confirming(page, client, tmp_path):
+    root = tmp_path / "old"
+    root.mkdir()
+    (root / "keep.csv").write_text("x\n1\n")
+    assert client.post("/api/v1/datastores",
+                       json={"name": "old", "root": str(root)}).status_code == 201
+    page.goto("/datastores")
+    rows = page.get_by_role("table", name="Datastores").locator("tbody tr")
+    expect(rows).to_have_count(2)
+
+    page.get_by_role("button", name="Remove old").click()
+    dialog = page.get_by_role("dialog", name="Remove datastore 'old'?")
+    expect(dialog).to_contain_text("The folder and its files stay on the server")
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(dialog).to_have_count(0)
+    expect(rows).to_have_count(2)
+
+    page.get_by_role("button", name="Remove old").click()
+    page.get_by_role("dialog", name="Remove datastore 'old'?").get_by_role(
+        "button", name="Remove").click()
+    expect(page.locator("#toasts")).to_contain_text('Removed datastore "old".')
+    expect(rows).to_have_count(1)
+    expect(page.locator('tr[data-datastore="old"]')).to_have_count(0)
+    assert (root / "keep.csv").read_text() == "x\n1\n"
+    names = [d["name"] for d in client.get("/api/v1/datastores?counts=false").get_json()[
+        "datastores"]]
+    assert names == ["samples"]
+    assert page.errors == []

@@ -11,6 +11,7 @@ import pytest
 
 from app.engine.context import Cancelled, ModuleError, StepContext
 from app.engine.datastores import Datastores
+from app.engine.outbound import OutboundPolicy
 from app.engine.registry import REGISTRY
 from app.engine.spec import ParamError
 from app.modules import data as data_module
@@ -256,9 +257,13 @@ def web(tmp_path, monkeypatch):
     thread.join()
 
 
-def from_url(url, **params):
-    """Run Import Data on ``url``; return (data set, context)."""
-    out, ctx = run("import_data", {"source": "url", "url": url, **params})
+LOCAL = OutboundPolicy.from_settings("127.0.0.1")  # the test server, named on the allow-list
+
+
+def from_url(url, policy=LOCAL, **params):
+    """Run Import Data on ``url`` under ``policy``; return (data set, context)."""
+    ctx = StepContext("n1", datastores=Datastores({}, outbound=policy))
+    out, ctx = run("import_data", {"source": "url", "url": url, **params}, ctx=ctx)
     return out["dataset"], ctx
 
 
@@ -302,32 +307,40 @@ def test_url_schemes_other_than_http_are_refused(url, message):
     [
         ("/missing.csv?sig=SECRET-TOKEN", r"/missing\.csv answered HTTP 404"),
         ("/to-ftp", r"/to-ftp redirects to a non-http\(s\) address"),
-        ("/to-file", r"/to-file answered HTTP 302 .*not allowed"),
+        ("/to-file", r"/to-file redirects to a non-http\(s\) address"),
         ("/empty.csv", r"/empty\.csv returned an empty file"),
         ("/people.csv", r"/people\.csv is larger than 64 bytes"),
         ("/endless", r"/endless is larger than 64 bytes"),
     ],
 )
-def test_url_failures_raise_clear_errors(web, monkeypatch, path, message):
+def test_url_failures_raise_clear_errors(web, path, message):
     (web.root / "empty.csv").write_text("")
     (web.root / "people.csv").write_text(CSV * 2)
-    monkeypatch.setattr(data_module, "MAX_DOWNLOAD_BYTES", 64)
+    small = OutboundPolicy.from_settings("127.0.0.1", max_bytes=64)
     with pytest.raises(ModuleError, match=f"^Import Data: {web.url}{message}") as info:
-        from_url(web.url + path)
+        from_url(web.url + path, small)
     assert "SECRET-TOKEN" not in str(info.value)
 
 
-def test_url_timeout(web, monkeypatch):
-    monkeypatch.setattr(data_module, "DOWNLOAD_TIMEOUT", 0.3)
+def test_url_timeout(web):
+    quick = OutboundPolicy.from_settings("127.0.0.1", timeout=0.3)
     with pytest.raises(ModuleError, match=r"/slow did not answer within 0\.3 seconds"):
-        from_url(f"{web.url}/slow")
+        from_url(f"{web.url}/slow", quick)
 
 
 def test_unreachable_url():
     with ThreadingHTTPServer(("127.0.0.1", 0), SimpleHTTPRequestHandler) as closed:
         port = closed.server_address[1]
-    with pytest.raises(ModuleError, match=rf"cannot reach http://127\.0\.0\.1:{port}/x\.csv"):
+    with pytest.raises(ModuleError, match=rf"^Import Data: could not fetch http://127\.0\.0\.1:"
+                                          rf"{port}/x\.csv\.$"):
         from_url(f"http://127.0.0.1:{port}/x.csv")
+
+
+def test_local_addresses_are_refused_without_an_allow_list(web):
+    (web.root / "people.csv").write_text(CSV)
+    with pytest.raises(ModuleError, match=r"people\.csv is refused: 127\.0\.0\.1 resolves to a "
+                                          r"loopback address"):
+        from_url(f"{web.url}/people.csv", OutboundPolicy())
 
 
 # --- Enter Data Manually -----------------------------------------------------------------------

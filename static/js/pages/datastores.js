@@ -1,7 +1,7 @@
-// Datastores page: the registered datastores, registering a server folder, browsing and uploading.
+// Datastores page: the registered datastores, registering and removing a server folder, browsing and uploading.
 import { api, notify } from "../api.js";
 import { clear, el } from "../dom.js";
-import { createBrowser } from "../panels/browse.js";
+import { confirmDialog, createBrowser } from "../panels/browse.js";
 
 const root = document.getElementById("app");
 const tableHost = el("div");
@@ -33,13 +33,37 @@ function renderTable() {
     el("tbody", {}, stores.map((d) => el("tr", { dataset: { datastore: d.name } },
       el("td", { class: "name-cell" }, el("strong", {}, d.name)),
       el("td", {}, el("code", {}, d.root)),
-      el("td", { class: "file-count" }, `${d.files.toLocaleString()}${d.files_capped ? "+" : ""}`),
+      el("td", { class: "file-count" }, d.problem ? el("span", { class: "error-text" }, d.problem)
+        : `${d.files.toLocaleString()}${d.files_capped ? "+" : ""}`),
       el("td", { class: "row-actions" },
          el("button", { type: "button", "aria-label": `Browse ${d.name}`, onclick: () => browse(d.name) },
             "Browse"),
          el("button", { type: "button", "aria-label": `Upload to ${d.name}`, title: "Browse, then upload into a folder",
                         onclick: () => { browse(d.name); browseHost.querySelector('input[type="file"]')?.focus(); } },
-            "Upload")))))));
+            "Upload"),
+         el("button", { type: "button", class: "danger", "aria-label": `Remove ${d.name}`, onclick: () => remove(d.name) },
+            "Remove")))))));
+}
+
+/** Ask, then forget a datastore: its files stay on the server; pipelines using it stop validating. */
+async function remove(name) {
+  const ok = await confirmDialog({
+    title: `Remove datastore '${name}'?`, confirm: "Remove", danger: true,
+    message: "The folder and its files stay on the server. Pipelines that read from this datastore will fail " +
+             "validation with \"unknown datastore\" until a datastore of that name is registered again.",
+  });
+  if (!ok) return;
+  try {
+    await api(`/api/v1/datastores/${encodeURIComponent(name)}`, { method: "DELETE", quiet: true });
+  } catch (error) {
+    notify(`Datastore "${name}" was not removed: ${error.message}`, "error");
+    return;
+  }
+  if (!browseHost.hidden && tableHost.querySelector(`tr.current[data-datastore="${CSS.escape(name)}"]`)) {
+    browseHost.hidden = true;
+  }
+  notify(`Removed datastore "${name}".`, "success");
+  await load();
 }
 
 async function load() {

@@ -4,7 +4,7 @@ import { clear, el, openModal, when } from "../dom.js";
 
 let uid = 0;
 const enc = encodeURIComponent;
-const PREVIEWABLE = /\.(csv|tsv|txt|parquet)$/i;
+const PREVIEWABLE = /\.(csv|tsv|txt|data|parquet)$/i;  // the server's data-file rule
 let datastoreList = null;
 
 /** The registered datastores ([{name, root}]), fetched once per page. */
@@ -76,6 +76,9 @@ export function createBrowser({ datastore = "", path = "", onSelect, onPick } = 
     const rows = data.entries.map((entry) => row(entry, depth));
     clear(list).append(...rows.map((r) => r.item));
     if (!rows.length) list.append(el("li", { class: "muted browse-empty", role: "none" }, "(empty folder)"));
+    for (const skip of data.skipped || []) {
+      list.append(el("li", { class: "muted browse-skipped", role: "none" }, `${skip.name}: ${skip.reason}`));
+    }
     if (data.truncated) list.append(el("li", { class: "muted", role: "none" }, "Only the first entries are shown."));
     return rows;
   }
