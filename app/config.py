@@ -41,6 +41,7 @@ def load(environ: dict[str, str] | None = None) -> dict:
         "DESIGNER_UPLOAD_EXTENSIONS": tuple(
             e.strip().lower() for e in env.get(
                 "DESIGNER_UPLOAD_EXTENSIONS", ".csv,.tsv,.txt,.parquet").split(",") if e.strip()),
+        "DESIGNER_JSON_MAX_DEPTH": int(env.get("DESIGNER_JSON_MAX_DEPTH", "64")),
         # The largest request: an upload plus its multipart envelope.
         "MAX_CONTENT_LENGTH": upload_max + 1024 * 1024,
     }

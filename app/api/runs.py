@@ -10,6 +10,7 @@ from flask import Blueprint, Response, current_app, jsonify, request, stream_wit
 from ..engine.executor import RUN_STATUSES
 from ..errors import BadRequest
 from ..extensions import db
+from ..models import INT_MAX
 from ..services import outputs, runs
 from ..services.runtime import runtime
 from . import body, query, requires, who
@@ -92,8 +93,9 @@ def run_events(run_id):
     """Server-Sent Events of status changes; resumes after Last-Event-ID; ends when done."""
     runs.get(run_id)
     last = request.headers.get("Last-Event-ID") or request.args.get("after") or "0"
-    if not last.isdigit():
-        raise BadRequest("Last-Event-ID must be a number.", field="Last-Event-ID")
+    if not last.isdigit() or int(last) > INT_MAX:
+        raise BadRequest(f"Last-Event-ID must be a number in the range [0, {INT_MAX}].",
+                         field="Last-Event-ID")
     seconds = current_app.config["DESIGNER_SSE_SECONDS"]
 
     def stream(after: int):
