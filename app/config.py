@@ -29,6 +29,8 @@ def load(environ: dict[str, str] | None = None) -> dict:
         "DESIGNER_MAX_CONCURRENT_RUNS": int(env.get("DESIGNER_MAX_CONCURRENT_RUNS", "2")),
         "DESIGNER_SAMPLES": env.get("DESIGNER_SAMPLES", str(ROOT / "sample_data")),
         "DESIGNER_SSE_SECONDS": float(env.get("DESIGNER_SSE_SECONDS", "25")),
+        "DESIGNER_SSE_PER_USER": int(env.get("DESIGNER_SSE_PER_USER", "4")),
+        "DESIGNER_SSE_MAX": int(env.get("DESIGNER_SSE_MAX", "16")),
         "DESIGNER_DISPATCHER": _bool(env.get("DESIGNER_DISPATCHER", "false")),
         "SECRET_KEY": env.get("DESIGNER_SECRET_KEY") or _instance_secret(home),
         "DESIGNER_TOKEN_SECONDS": int(env.get("DESIGNER_TOKEN_SECONDS", "3600")),
