@@ -55,8 +55,9 @@ def _instance_secret(home: Path) -> str:
     try:
         return path.read_text().strip()
     except OSError:
-        home.mkdir(parents=True, exist_ok=True)
+        home.mkdir(mode=0o700, parents=True, exist_ok=True)
         key = secrets.token_hex(32)
-        path.write_text(key)
-        path.chmod(0o600)
+        # Created readable by its owner only: never world-readable, not even for an instant.
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as out:
+            out.write(key)
         return key

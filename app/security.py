@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 
 from flask import Flask
 from flask.json.provider import DefaultJSONProvider
+from sqlalchemy.engine import make_url
 
 from .errors import BadRequest
 
@@ -47,6 +50,27 @@ def _deeper_than(data, limit: int) -> bool:
     return False
 
 
+def private_files(config) -> None:
+    """The instance folder (0700) and the SQLite database (0600) readable by their owner only."""
+    Path(config["DESIGNER_HOME"]).mkdir(mode=0o700, parents=True, exist_ok=True)
+    url = make_url(config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return
+    database = Path(url.database)
+    database.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:  # create it before SQLite does, which would follow the umask (often world-readable)
+        os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    # SQLite gives its -wal and -shm files the database's permissions; tighten older files too.
+    for path in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):
+        try:
+            path.chmod(0o600)
+        except OSError:  # absent, or another user's file: leave it be
+            pass
+
+
 def init(app: Flask) -> None:
-    """Install the bounded JSON parser."""
+    """Install the bounded JSON parser; keep the instance's files private."""
     app.json = BoundedJSONProvider(app)
+    private_files(app.config)

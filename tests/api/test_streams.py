@@ -1,7 +1,7 @@
 """Live-update streams are capped per user and overall, over real HTTP on waitress threads."""
 
-from http.client import HTTPConnection
 import threading
+from http.client import HTTPConnection
 
 import pytest
 from waitress import wasyncore
