@@ -39,6 +39,8 @@ def load(environ: dict[str, str] | None = None) -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _bool(env.get("DESIGNER_SECURE_COOKIES", "false")),
         "REMEMBER_COOKIE_HTTPONLY": True,
+        # Proxies in front of the app whose X-Forwarded-* headers are believed (0: none).
+        "DESIGNER_TRUSTED_PROXIES": int(env.get("DESIGNER_TRUSTED_PROXIES", "0")),
         "DESIGNER_UPLOAD_MAX_BYTES": upload_max,
         "DESIGNER_UPLOAD_EXTENSIONS": tuple(
             e.strip().lower() for e in env.get(

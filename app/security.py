@@ -1,4 +1,4 @@
-"""Request and response hardening: bounded JSON bodies and security headers on every page."""
+"""Hardening: bounded JSON bodies, private instance files, security headers, HTTPS awareness."""
 
 from __future__ import annotations
 
@@ -6,11 +6,48 @@ import json
 import os
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, request
 from flask.json.provider import DefaultJSONProvider
+from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy.engine import make_url
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .errors import BadRequest
+
+
+# No inline script and no eval anywhere. Inline styles stay allowed: plotly.js writes its
+# own stylesheet rules into a <style> element at run time and sets style attributes through
+# d3 (its strict-CSP mode needs a plotly.css the Python package does not ship); styles cannot
+# run code, so scripts keep the protection that matters.
+CSP = "; ".join([
+    "default-src 'self'", "script-src 'self'", "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data: blob:", "font-src 'self'",
+    "connect-src 'self'", "object-src 'none'", "base-uri 'none'", "form-action 'self'",
+    "frame-ancestors 'none'",
+])
+HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+}
+HSTS = "max-age=31536000; includeSubDomains"
+
+
+class HttpsSessionInterface(SecureCookieSessionInterface):
+    """The session cookie is marked Secure whenever the request came over HTTPS."""
+
+    def get_cookie_secure(self, app) -> bool:
+        """DESIGNER_SECURE_COOKIES, or the request itself is HTTPS."""
+        return bool(super().get_cookie_secure(app) or request.is_secure)
+
+
+def _headers(response):
+    for name, value in HEADERS.items():
+        response.headers.setdefault(name, value)
+    if request.is_secure:
+        response.headers.setdefault("Strict-Transport-Security", HSTS)
+    return response
 
 
 class BoundedJSONProvider(DefaultJSONProvider):
@@ -71,6 +108,11 @@ def private_files(config) -> None:
 
 
 def init(app: Flask) -> None:
-    """Install the bounded JSON parser; keep the instance's files private."""
+    """Bounded JSON parsing, private instance files, security headers, trusted proxies."""
     app.json = BoundedJSONProvider(app)
     private_files(app.config)
+    app.session_interface = HttpsSessionInterface()
+    app.after_request(_headers)
+    proxies = app.config["DESIGNER_TRUSTED_PROXIES"]
+    if proxies:  # only then may X-Forwarded-Proto/-For/-Host say the request was HTTPS
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
