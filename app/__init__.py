@@ -8,7 +8,7 @@ from pathlib import Path
 from flask import Flask
 from sqlalchemy import event
 
-from . import config, errors
+from . import config, errors, security
 from .extensions import db, login_manager
 
 
@@ -18,6 +18,7 @@ def create_app(test_config: dict | None = None) -> Flask:
                 static_folder=str(config.ROOT / "static"),
                 template_folder=str(config.ROOT / "templates"))
     app.config.update(config.load() if test_config is None else _test_defaults(test_config))
+    security.init(app)
     Path(app.config["DESIGNER_HOME"]).mkdir(parents=True, exist_ok=True)
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")

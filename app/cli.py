@@ -56,6 +56,11 @@ def serve(host, port, threads):
     from waitress import serve as waitress_serve
 
     app = _app()
+    spare = max(threads - 4, 0)  # threads that always stay free for pages and the API
+    if app.config["DESIGNER_SSE_MAX"] > spare:
+        log.warning("DESIGNER_SSE_MAX %s lowered to %s: keep 4 of %s threads for other requests",
+                    app.config["DESIGNER_SSE_MAX"], spare, threads)
+        app.config["DESIGNER_SSE_MAX"] = spare
     runtime = app.extensions["designer"]
     runtime.start_dispatcher()
     # SIGTERM ends like Ctrl+C: running runs are canceled and recorded, not left Running.

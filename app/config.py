@@ -41,6 +41,8 @@ def load(environ: dict[str, str] | None = None) -> dict:
         "DESIGNER_MAX_CONCURRENT_RUNS": int(env.get("DESIGNER_MAX_CONCURRENT_RUNS", "2")),
         "DESIGNER_SAMPLES": env.get("DESIGNER_SAMPLES", str(ROOT / "sample_data")),
         "DESIGNER_SSE_SECONDS": float(env.get("DESIGNER_SSE_SECONDS", "25")),
+        "DESIGNER_SSE_PER_USER": int(env.get("DESIGNER_SSE_PER_USER", "4")),
+        "DESIGNER_SSE_MAX": int(env.get("DESIGNER_SSE_MAX", "16")),
         "DESIGNER_DISPATCHER": _bool(env.get("DESIGNER_DISPATCHER", "false")),
         "SECRET_KEY": env.get("DESIGNER_SECRET_KEY") or _instance_secret(home),
         "DESIGNER_TOKEN_SECONDS": int(env.get("DESIGNER_TOKEN_SECONDS", "3600")),
@@ -49,6 +51,8 @@ def load(environ: dict[str, str] | None = None) -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _bool(env.get("DESIGNER_SECURE_COOKIES", "false")),
         "REMEMBER_COOKIE_HTTPONLY": True,
+        # Proxies in front of the app whose X-Forwarded-* headers are believed (0: none).
+        "DESIGNER_TRUSTED_PROXIES": int(env.get("DESIGNER_TRUSTED_PROXIES", "0")),
         "DESIGNER_UPLOAD_MAX_BYTES": upload_max,
         "DESIGNER_UPLOAD_EXTENSIONS": tuple(
             e.strip().lower() for e in env.get(
@@ -61,6 +65,7 @@ def load(environ: dict[str, str] | None = None) -> dict:
         "DESIGNER_OUTBOUND_MAX_BYTES": int(
             env.get("DESIGNER_OUTBOUND_MAX_BYTES", str(200 * 1024 * 1024))),
         "DESIGNER_OUTBOUND_SECONDS": float(env.get("DESIGNER_OUTBOUND_SECONDS", "30")),
+        "DESIGNER_JSON_MAX_DEPTH": int(env.get("DESIGNER_JSON_MAX_DEPTH", "64")),
         # The largest request: an upload plus its multipart envelope.
         "MAX_CONTENT_LENGTH": upload_max + 1024 * 1024,
     }
@@ -83,8 +88,9 @@ def _instance_secret(home: Path) -> str:
     try:
         return path.read_text().strip()
     except OSError:
-        home.mkdir(parents=True, exist_ok=True)
+        home.mkdir(mode=0o700, parents=True, exist_ok=True)
         key = secrets.token_hex(32)
-        path.write_text(key)
-        path.chmod(0o600)
+        # Created readable by its owner only: never world-readable, not even for an instant.
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as out:
+            out.write(key)
         return key

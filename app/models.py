@@ -20,6 +20,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .extensions import db
 
+# The largest value every Integer column holds: PostgreSQL's int4, narrower than SQLite's.
+INT_MAX = 2**31 - 1
+
 
 def now() -> datetime:
     """The current UTC time (timezone-aware)."""

@@ -9,6 +9,7 @@ from flask_login import current_user
 from pydantic import BaseModel
 
 from ..errors import BadRequest, Forbidden, Unauthorized
+from ..models import INT_MAX
 from ..services import auth
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -109,8 +110,8 @@ def check_query(name: str, schema: dict, value: str | None) -> None:
         choices = ", ".join(schema["enum"])
         raise BadRequest(f"'{name}' must be one of {choices}; got {value[:100]!r}.", field=name)
     if schema.get("type") == "integer":
-        low, high = schema.get("minimum", 0), schema.get("maximum", 2**63 - 1)
-        if not (value.isascii() and value.isdigit() and len(value) < 20
+        low, high = schema.get("minimum", 0), schema.get("maximum", INT_MAX)
+        if not (value.isascii() and value.isdigit() and len(value) < 12
                 and low <= int(value) <= high):
             raise BadRequest(f"'{name}' must be an int in the range [{low}, {high}]; "
                              f"got {value[:100]!r}.", field=name)

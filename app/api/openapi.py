@@ -8,8 +8,9 @@ from http import HTTPStatus
 
 from flask import Blueprint, current_app, jsonify
 
+from ..models import INT_MAX
+
 bp = Blueprint("openapi", __name__)
-MAX_INT = 2**63 - 1  # the largest integer a database column holds
 ERROR = {"type": "object", "properties": {"error": {"type": "string"}},
          "required": ["error"]}
 
@@ -29,7 +30,7 @@ def openapi():
 def _path_schema(rule, argument: str) -> dict:
     converter = rule._converters.get(argument)  # noqa: SLF001 - werkzeug keeps them here
     if type(converter).__name__ == "IntegerConverter":
-        return {"type": "integer", "minimum": 0, "maximum": MAX_INT}
+        return {"type": "integer", "minimum": 0, "maximum": INT_MAX}
     return {"type": "string", "minLength": 1}
 
 

@@ -10,8 +10,10 @@ from flask import Blueprint, Response, current_app, jsonify, request, stream_wit
 from ..engine.executor import RUN_STATUSES
 from ..errors import BadRequest
 from ..extensions import db
+from ..models import INT_MAX
 from ..services import outputs, runs
 from ..services.runtime import runtime
+from ..services.streams import StreamSlots
 from . import answers, body, query, requires, who
 from .schemas import SubmitDocument
 
@@ -89,24 +91,35 @@ def run_events(run_id):
     """Server-Sent Events of status changes; resumes after Last-Event-ID; ends when done."""
     runs.get(run_id)
     last = request.headers.get("Last-Event-ID") or request.args.get("after") or "0"
-    if not (last.isascii() and last.isdigit() and len(last) < 20):
-        raise BadRequest("Last-Event-ID must be a number.", field="Last-Event-ID")
-    seconds = current_app.config["DESIGNER_SSE_SECONDS"]
+    if not (last.isascii() and last.isdigit()) or int(last) > INT_MAX:
+        raise BadRequest(f"Last-Event-ID must be a number in the range [0, {INT_MAX}].",
+                         field="Last-Event-ID")
+    config = current_app.config
+    seconds = config["DESIGNER_SSE_SECONDS"]
+    # Each open stream holds a server thread: past the caps the page polls instead (429).
+    slots = current_app.extensions.setdefault("designer.streams", StreamSlots())
+    slot = slots.acquire(who()[0] or "anonymous", config["DESIGNER_SSE_PER_USER"],
+                         config["DESIGNER_SSE_MAX"])
 
     def stream(after: int):
-        deadline = time.monotonic() + seconds
-        yield "retry: 1000\n\n"
-        while time.monotonic() < deadline:
-            db.session.rollback()  # a fresh snapshot each poll
-            for event in runs.events_since(run_id, after):
-                after = event.id
-                data = {"node_id": event.node_id, "status": event.status, **event.data}
-                kind = "log" if event.status == "Log" else "step" if event.node_id else "run"
-                yield f"id: {event.id}\nevent: {kind}\ndata: {json.dumps(data)}\n\n"
-            if runs.get(run_id).status in TERMINAL and not runs.events_since(run_id, after):
-                yield "event: end\ndata: {}\n\n"
-                return
-            time.sleep(0.3)
+        try:
+            deadline = time.monotonic() + seconds
+            yield "retry: 1000\n\n"
+            while time.monotonic() < deadline:
+                db.session.rollback()  # a fresh snapshot each poll
+                for event in runs.events_since(run_id, after):
+                    after = event.id
+                    data = {"node_id": event.node_id, "status": event.status, **event.data}
+                    kind = "log" if event.status == "Log" else "step" if event.node_id else "run"
+                    yield f"id: {event.id}\nevent: {kind}\ndata: {json.dumps(data)}\n\n"
+                if runs.get(run_id).status in TERMINAL and not runs.events_since(run_id, after):
+                    yield "event: end\ndata: {}\n\n"
+                    return
+                time.sleep(0.3)
+        finally:
+            slot.release()
 
-    return Response(stream_with_context(stream(int(last))), mimetype="text/event-stream",
-                    headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    response = Response(stream_with_context(stream(int(last))), mimetype="text/event-stream",
+                        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    response.call_on_close(slot.release)  # also when the client leaves before the first byte
+    return response

@@ -29,28 +29,49 @@ class NodeError:
 def build_graph(doc: PipelineDocument) -> nx.DiGraph:
     """Nodes keyed by id; one edge per connected node pair, its wires in ``wires``."""
     graph = nx.DiGraph()
-    for node in doc.nodes:
-        graph.add_node(node.id, node=node)
+    graph.add_nodes_from((node.id, {"node": node}) for node in doc.nodes)
+    wires: dict[tuple[str, str], list] = {}
     for edge in doc.edges:
         src, dst = edge.source.node, edge.target.node
         if src in graph and dst in graph:
-            if not graph.has_edge(src, dst):
-                graph.add_edge(src, dst, wires=[])
-            graph.edges[src, dst]["wires"].append((edge.source.port, edge.target.port))
+            wires.setdefault((src, dst), []).append((edge.source.port, edge.target.port))
+    # Built in bulk from plain dicts: networkx's per-edge views cost more than the graph.
+    graph.add_edges_from((src, dst, {"wires": w}) for (src, dst), w in wires.items())
     return graph
 
 
 def describe_node(doc: PipelineDocument, node_id: str, registry: Mapping[str, ModuleSpec]) -> str:
     """'Split Data (n3)': the module label and id, for messages."""
-    node = doc.node(node_id)
+    return _label(doc.node(node_id), node_id, registry)
+
+
+def _label(node, node_id: str, registry) -> str:
     spec = registry.get(node.module) if node else None
     return f"{spec.label if spec else node.module if node else '?'} ({node_id})"
 
 
-def cycle_message(doc, cycle: list[str], registry) -> str:
-    """'Circular dependency among: A (n1) -> B (n2) -> A (n1)'."""
-    names = [describe_node(doc, n, registry) for n in [*cycle, cycle[0]]]
-    return "Circular dependency among: " + " -> ".join(names)
+# A cycle message names at most this many nodes: the answer stays small on a huge cycle.
+CYCLE_NAMES = 6
+
+
+def cycle_message(doc, cycle: list[str], registry, *, start: int = 0,
+                  by_id: Mapping | None = None) -> str:
+    """'Circular dependency among: A (n1) -> B (n2) -> A (n1)', from ``cycle[start]``.
+
+    A cycle longer than CYCLE_NAMES nodes is shortened to its first and last few.
+    """
+    by_id = by_id if by_id is not None else {n.id: n for n in doc.nodes}
+
+    def name(i):
+        node_id = cycle[(start + i) % len(cycle)]
+        return _label(by_id.get(node_id), node_id, registry)
+
+    size = len(cycle)
+    if size <= CYCLE_NAMES:
+        return "Circular dependency among: " + " -> ".join(name(i) for i in range(size + 1))
+    head = " -> ".join(name(i) for i in range(CYCLE_NAMES - 1))
+    return (f"Circular dependency among {size:,} nodes: {head} -> "
+            f"({size - CYCLE_NAMES:,} more) -> {name(size - 1)} -> {name(0)}")
 
 
 def validate(
@@ -73,21 +94,49 @@ def validate(
     errors += _check_parameters(doc, registry, parameter_values)
     errors += _check_edges(doc, registry)
     graph = build_graph(doc)
-    for cycle in _cycles(graph):
-        for node_id in cycle:
-            errors.append(NodeError(cycle_message(doc, cycle, registry), node=node_id))
+    by_id = {n.id: n for n in doc.nodes}
+    for component, cycle in _cycles(graph):
+        errors += _cycle_errors(doc, component, cycle, registry, by_id)
     return errors
 
 
-def _cycles(graph: nx.DiGraph) -> list[list[str]]:
-    """One cycle per strongly connected component that has one (bounded work)."""
+def _cycle_errors(doc, component: set[str], cycle: list[str], registry, by_id) -> list[NodeError]:
+    """A short cycle: its message on each node. A long one: named once, each node flagged.
+
+    Naming the whole cycle on each of its nodes made the answer quadratic in the cycle.
+    """
+    if len(component) <= CYCLE_NAMES:
+        return [NodeError(cycle_message(doc, cycle, registry, start=i, by_id=by_id), node=n)
+                for i, n in enumerate(cycle)] + [
+            NodeError(cycle_message(doc, cycle, registry, by_id=by_id), node=n)
+            for n in sorted(component - set(cycle))]
+    flag = f"On a circular dependency among {len(component):,} nodes."
+    return [NodeError(cycle_message(doc, cycle, registry, by_id=by_id)),
+            *(NodeError(flag, node=n) for n in sorted(component))]
+
+
+def _cycles(graph: nx.DiGraph) -> list[tuple[set[str], list[str]]]:
+    """(component, one cycle in it) per strongly connected component that has a cycle."""
     found = []
     for component in nx.strongly_connected_components(graph):
         node = next(iter(component))
         if len(component) > 1 or graph.has_edge(node, node):
-            cycle = nx.find_cycle(graph.subgraph(component))
-            found.append([u for u, _ in cycle])
+            found.append((component, _walk_to_cycle(graph, component, node)))
     return found
+
+
+def _walk_to_cycle(graph: nx.DiGraph, component: set[str], node: str) -> list[str]:
+    """Follow successors inside ``component`` until one repeats: a cycle, in linear time.
+
+    Every node of a strongly connected component has a successor inside it, so the walk
+    never stops early (networkx's find_cycle on a subgraph view is far slower).
+    """
+    path, index = [], {}
+    while node not in index:
+        index[node] = len(path)
+        path.append(node)
+        node = next(n for n in graph.successors(node) if n in component)
+    return path[index[node]:]
 
 
 def _check_edges(doc, registry) -> list[NodeError]:
@@ -142,8 +191,12 @@ def _check_edges(doc, registry) -> list[NodeError]:
 
 def _check_parameters(doc, registry, parameter_values) -> list[NodeError]:
     errors = []
-    names = [p.name for p in doc.parameters]
-    for name in {n for n in names if names.count(n) > 1}:
+    by_name, repeated = {}, {}
+    for param in doc.parameters:
+        if param.name in by_name:
+            repeated[param.name] = True
+        by_name.setdefault(param.name, param)
+    for name in repeated:
         errors.append(NodeError(f"Duplicate pipeline parameter '{name}'.", parameter=name))
     used = bindings(doc)
     for param in doc.parameters:
@@ -167,7 +220,7 @@ def _check_parameters(doc, registry, parameter_values) -> list[NodeError]:
             name = binding_name(value)
             if name is None:
                 continue
-            param = doc.parameter(name)
+            param = by_name.get(name)
             if param is None:
                 errors.append(NodeError(
                     f"Field '{field}' is bound to unknown pipeline parameter '{name}'.",

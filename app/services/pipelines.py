@@ -14,7 +14,7 @@ from ..engine.schema import infer_columns
 from ..engine.spec import ParamError
 from ..errors import BadRequest, Conflict, NotFound, pydantic_details
 from ..extensions import db
-from ..models import Pipeline, Run, iso, now
+from ..models import INT_MAX, Pipeline, Run, iso, now
 from . import datastores
 
 
@@ -119,9 +119,7 @@ def get(pipeline_id: str) -> Pipeline:
 
 def update(pipeline_id: str, document: Any, revision: Any) -> Pipeline:
     """Replace the document if ``revision`` is the stored one; else Conflict (409)."""
-    if not isinstance(revision, int) or isinstance(revision, bool):
-        raise BadRequest("'revision' (an int, the revision you edited) is required.",
-                         field="revision")
+    _check_revision(revision)
     doc = parse(document)
     pipeline = get(pipeline_id)
     updated = db.session.execute(
@@ -140,8 +138,18 @@ def update(pipeline_id: str, document: Any, revision: Any) -> Pipeline:
     return pipeline
 
 
+def _check_revision(revision: Any) -> None:
+    if not isinstance(revision, int) or isinstance(revision, bool):
+        raise BadRequest("'revision' (an int, the revision you edited) is required.",
+                         field="revision")
+    if not 0 <= revision < INT_MAX:  # revision + 1 is stored: it must fit the column
+        raise BadRequest(f"The 'revision' must be an int in the range [0, {INT_MAX - 1}]. "
+                         f"Got {revision} instead.", field="revision")
+
+
 def edit(pipeline_id: str, revision: Any, change) -> Pipeline:
     """Apply ``change(document) -> document`` and save it as the next revision (409 if stale)."""
+    _check_revision(revision)
     doc = parse(get(pipeline_id).document)
     try:
         changed = change(doc)

@@ -242,3 +242,14 @@ def test_a_late_answer_does_not_turn_the_run_status_back(page):
     expect(step(page, "Apply SQL Transformation").get_by_test_id("step-status")).to_have_text(
         "Finished")
     assert page.errors == []
+
+
+def test_run_page_polls_to_finished_when_its_live_stream_is_refused(app, page):
+    app.config["DESIGNER_SSE_MAX"] = 0  # every live-update stream is refused
+    refused = []
+    page.on("response", lambda r: refused.append(r.status) if "/events" in r.url else None)
+    run_id = submit(page, income(page)["id"], experiment="browser")
+    page.goto(f"/runs/{run_id}")
+    expect(page.get_by_test_id("run-status")).to_have_text("Finished", timeout=RUN_TIMEOUT)
+    expect(page.get_by_test_id("step-status")).to_have_text(["Finished"] * STEPS)
+    assert refused and set(refused) == {429}

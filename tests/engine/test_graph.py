@@ -65,6 +65,30 @@ def test_cycle_names_every_node_in_order():
     assert {n for n, m in messages(d) if m.startswith("Circular")} == {"b", "c"}
 
 
+def test_every_node_of_a_loop_is_flagged_even_off_the_named_cycle():
+    d = doc([("b", "combine", {}), ("c", "combine", {}), ("d", "double", {})],
+            [("b.dataset", "c.left"), ("c.dataset", "b.left"), ("c.dataset", "d.dataset"),
+             ("d.dataset", "c.right")])
+    flagged = {n for n, m in messages(d) if m.startswith("Circular")}
+    assert flagged == {"b", "c", "d"}
+
+
+def test_long_cycle_is_named_once_and_each_node_flagged():
+    size = 5000
+    ids = [f"n{i}" for i in range(size)]
+    ring = zip(ids, ids[1:] + ids[:1], strict=True)
+    d = doc([(i, "double", {}) for i in ids], [(f"{a}.dataset", f"{b}.dataset") for a, b in ring])
+    errors = validate(d, TOY)
+    named = [e.message for e in errors if e.node is None]
+    assert len(named) == 1
+    assert named[0].startswith("Circular dependency among 5,000 nodes: Double (n")
+    assert "(4,994 more)" in named[0] and len(named[0]) < 300
+    flags = {e.node: e.message for e in errors if e.node is not None}
+    assert set(flags) == set(ids)
+    assert set(flags.values()) == {"On a circular dependency among 5,000 nodes."}
+    assert len(errors) == size + 1  # the answer grows with the cycle, not with its square
+
+
 def test_self_loop_is_a_cycle():
     d = doc([("b", "combine", {})], [("b.dataset", "b.left")])
     assert ("b", "Circular dependency among: Combine (b) -> Combine (b)") in messages(d)

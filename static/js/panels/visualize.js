@@ -14,13 +14,30 @@ export function fmt(value) {
   return abs !== 0 && (abs < 1e-3 || abs >= 1e6) ? value.toExponential(3) : value.toFixed(4);
 }
 
+/** Plotly reads `<a href>`, `<b>`, `<br>` in its texts as markup: escape data as plain text. */
+export function plotText(value) {
+  return typeof value === "string"
+    ? value.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;") : value;
+}
+
+const TEXT_KEYS = new Set(["text", "name", "x", "y", "labels", "hovertext"]);
+
+/** A copy of a plotly trace or layout with every text (titles, names, categories) escaped. */
+export function escapePlot(value, key = "") {
+  if (Array.isArray(value)) return value.map((v) => escapePlot(v, key));
+  if (value && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, escapePlot(v, k)]));
+  }
+  return TEXT_KEYS.has(key) ? plotText(value) : value;
+}
+
 function plot(target, data, layout) {
   if (!window.Plotly) {
     target.append(el("p", { class: "muted" }, "Charts are unavailable (plotly.js did not load)."));
     return;
   }
   const base = { margin: { l: 50, r: 20, t: 36, b: 44 }, font: { size: 11 } };
-  window.Plotly.newPlot(target, data, { ...base, ...layout }, PLOT_CONFIG);
+  window.Plotly.newPlot(target, escapePlot(data), escapePlot({ ...base, ...layout }), PLOT_CONFIG);
 }
 
 /** Open the Visualize dialog for one output port of a step. */
