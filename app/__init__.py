@@ -39,6 +39,10 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     app.extensions["designer"] = Runtime(app)
     errors.register(app)
+    from . import access_log, limits
+
+    access_log.init(app)  # first, so its clock starts before the other hooks
+    limits.init(app)
 
     from .api import register as register_api
     from .services import auth

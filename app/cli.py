@@ -1,4 +1,4 @@
-"""The `designer` command: init, serve, run-pipeline, datastores."""
+"""The `designer` command: init, serve, run-pipeline, datastores, users, clients, audit."""
 
 from __future__ import annotations
 
@@ -281,6 +281,35 @@ def clients_disable(name):
 
     _service(lambda: auth.set_client_active(name, False))
     click.echo(f"{name}\tdisabled")
+
+
+@clients.command("enable")
+@click.argument("name")
+def clients_enable(name):
+    """Enable a disabled client: it may ask for tokens again."""
+    from .services import auth
+
+    _service(lambda: auth.set_client_active(name, True))
+    click.echo(f"{name}\tactive")
+
+
+@main.command()
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 1000))
+@click.option("--action", help="Only this action, e.g. signin.failed or user.role.")
+@click.option("--actor", help="Only this actor, e.g. user:alice or client:nightly.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+def audit(limit, action, actor, as_json):
+    """Print the audit log, newest first: time, actor, address, action, target, details."""
+    from .services import audit as service
+
+    def lines():
+        found = service.entries(action=action, actor=actor, limit=limit)
+        if as_json:
+            return [json.dumps(service.as_dict(e)) for e in found]
+        return [service.as_line(e) for e in found]
+
+    for line in _service(lines):
+        click.echo(line)
 
 
 @main.group()

@@ -66,6 +66,13 @@ def load(environ: dict[str, str] | None = None) -> dict:
             env.get("DESIGNER_OUTBOUND_MAX_BYTES", str(200 * 1024 * 1024))),
         "DESIGNER_OUTBOUND_SECONDS": float(env.get("DESIGNER_OUTBOUND_SECONDS", "30")),
         "DESIGNER_JSON_MAX_DEPTH": int(env.get("DESIGNER_JSON_MAX_DEPTH", "64")),
+        # Failed sign-ins (/login) and token requests (/oauth2/token) allowed per account and
+        # per client address; limits in the "N per second|minute|hour" notation.
+        "DESIGNER_SIGNIN_LIMIT_ACCOUNT": env.get("DESIGNER_SIGNIN_LIMIT_ACCOUNT", "5 per minute"),
+        "DESIGNER_SIGNIN_LIMIT_ADDRESS": env.get("DESIGNER_SIGNIN_LIMIT_ADDRESS",
+                                                 "20 per minute"),
+        # Where the counts live: memory:// (one process) or e.g. redis://host:6379.
+        "RATELIMIT_STORAGE_URI": env.get("DESIGNER_RATE_LIMIT_STORAGE", "memory://"),
         # The largest request: an upload plus its multipart envelope.
         "MAX_CONTENT_LENGTH": upload_max + 1024 * 1024,
     }

@@ -243,3 +243,16 @@ class AccessToken(db.Model):
     created: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
 
     client: Mapped[ServiceClient] = relationship()
+
+
+class AuditEntry(db.Model):
+    """Who did what, when and from where: sign-ins, tokens and every change to the setup."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now, index=True)
+    actor: Mapped[str] = mapped_column(String(200), default="", index=True)
+    address: Mapped[str] = mapped_column(String(64), default="")
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    target: Mapped[str] = mapped_column(String(200), default="")
+    details: Mapped[dict] = mapped_column(JSON, default=dict)

@@ -60,6 +60,7 @@ def test_a_database_from_before_migrations_is_adopted_and_keeps_its_data(tmp_pat
     first.extensions["designer"].shutdown()
     with sqlite3.connect(home / "designer.db") as raw:  # as a build without migrations left it
         raw.execute("DROP TABLE alembic_version")
+        raw.execute("DROP TABLE audit_log")  # a later revision's table
         pipelines = raw.execute("SELECT id, name FROM pipelines ORDER BY id").fetchall()
     assert len(pipelines) == 2
 
@@ -82,4 +83,21 @@ def test_the_cli_prints_the_revision(tmp_path, monkeypatch):
     monkeypatch.setenv("DESIGNER_HOME", str(tmp_path / "instance"))
     result = CliRunner().invoke(main, ["db", "version"])
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == database.head() == "0001"
+    assert result.output.strip() == database.head() == "0002"
+
+
+def test_a_database_at_the_first_revision_gains_the_audit_log_and_keeps_its_data(tmp_path):
+    engine = sqlalchemy.create_engine(f"sqlite:///{tmp_path / 'designer.db'}")
+    with engine.begin() as connection:
+        command.upgrade(database.alembic_config(connection), "0001")
+        connection.execute(sqlalchemy.text(
+            "INSERT INTO experiments (name, created) VALUES ('kept', '2026-01-01')"))
+    engine.dispose()
+    app = create_app({"DESIGNER_HOME": str(tmp_path), "SECRET_KEY": "test"})
+    with app.app_context():
+        assert database.current(db.engine) == "0002"
+        names = db.session.execute(sqlalchemy.text("SELECT name FROM experiments")).scalars()
+        assert list(names) == ["kept"]
+        assert "audit_log" in sqlalchemy.inspect(db.engine).get_table_names()
+        db.engine.dispose()
+    app.extensions["designer"].shutdown()

@@ -1,10 +1,10 @@
-"""Users and service principals, for administrators."""
+"""Users, service principals and the audit log, for administrators."""
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, jsonify, request
 
 from ..models import iso
-from ..services import auth
-from . import answers, body, requires, who
+from ..services import audit, auth
+from . import answers, body, query, requires, who
 from .schemas import ClientCreate, UserCreate, UserUpdate
 
 bp = Blueprint("accounts", __name__, url_prefix="/api/v1")
@@ -45,13 +45,8 @@ def add_user(payload: UserCreate):
 @requires("admin")
 @body(UserUpdate)
 def update_user(username, payload: UserUpdate):
-    """Change a user's role or enable/disable them (their sessions end)."""
-    user = auth.get_user(username)
-    if payload.role is not None:
-        user = auth.set_role(username, payload.role)
-    if payload.active is not None:
-        user = auth.set_user_active(username, payload.active)
-    return jsonify(_user(user))
+    """Change a user's role or enable/disable them (their sessions end); never the last admin."""
+    return jsonify(_user(auth.update_user(username, role=payload.role, active=payload.active)))
 
 
 @bp.get("/clients")
@@ -74,8 +69,8 @@ def create_client(payload: ClientCreate):
 @bp.post("/clients/<name>/disable")
 @requires("admin")
 def disable_client(name):
-    """Disable a client: its tokens stop working at once."""
-    return jsonify(_client(auth.set_client_active(name, False)))
+    """Disable a client: its tokens stop working at once (not the one making this request)."""
+    return jsonify(_client(auth.set_client_active(name, False, by=who()[0])))
 
 
 @bp.post("/clients/<name>/enable")
@@ -83,3 +78,15 @@ def disable_client(name):
 def enable_client(name):
     """Enable a client again."""
     return jsonify(_client(auth.set_client_active(name, True)))
+
+
+@bp.get("/audit")
+@requires("admin")
+@query(action="string", actor="string", since="string", limit="string")
+def audit_log():
+    """Audit entries newest first; filters ?action=&actor=&since=ISO time&limit=100 (max 1000)."""
+    found = audit.entries(action=request.args.get("action") or None,
+                          actor=request.args.get("actor") or None,
+                          since=request.args.get("since") or None,
+                          limit=request.args.get("limit", "100"))
+    return jsonify({"entries": [audit.as_dict(e) for e in found]})

@@ -8,14 +8,16 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 
 from flask import session
-from sqlalchemy import select
+from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..errors import BadRequest, Conflict, NotFound
 from ..extensions import db
 from ..models import ROLES, AccessToken, ServiceClient, User, new_id, now
+from . import audit
 
 ACCOUNT_NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_.@-]{0,63}$"
 NAME = re.compile(ACCOUNT_NAME_PATTERN)
@@ -67,6 +69,7 @@ def add_user(username: str, password: str | None = None, role: str = "viewer") -
     user = User(username=username, password_hash=generate_password_hash(password), role=role)
     db.session.add(user)
     db.session.commit()
+    audit.record("user.create", username, {"role": role})
     return user, password
 
 
@@ -83,22 +86,45 @@ def list_users() -> list[User]:
     return list(db.session.scalars(select(User).order_by(User.username)))
 
 
-def set_role(username: str, role: str) -> User:
-    """Change a user's role (their sessions end: a role change is a security event)."""
+def update_user(username: str, *, role: str | None = None, active: bool | None = None) -> User:
+    """Change a user's role and/or active flag in one step; their sessions end (a security
+    event). Refused when it would leave no active admin."""
     user = get_user(username)
-    user.role = _check_role(role)
+    role = user.role if role is None else _check_role(role)
+    active = user.active if active is None else active
+    _keep_an_admin(user, role, active)
+    changes = {}
+    if role != user.role:
+        changes["user.role"] = {"role": role, "was": user.role}
+    if active != user.active:
+        changes["user.enable" if active else "user.disable"] = {}
+    user.role, user.active = role, active
     user.session_token = new_id()
     db.session.commit()
+    for action, details in changes.items():
+        audit.record(action, username, details)
     return user
+
+
+def _keep_an_admin(user: User, role: str, active: bool) -> None:
+    """Nobody could manage accounts any more without an active admin."""
+    if user.role != "admin" or not user.active or (role == "admin" and active):
+        return
+    others = db.session.scalar(select(func.count()).select_from(User).where(
+        User.role == "admin", User.active.is_(True), User.id != user.id))
+    if not others:
+        raise Conflict(f"User '{user.username}' is the last active admin: make another user "
+                       "an admin first.", field="username")
+
+
+def set_role(username: str, role: str) -> User:
+    """Change a user's role (their sessions end)."""
+    return update_user(username, role=role)
 
 
 def set_user_active(username: str, active: bool) -> User:
     """Disable (ending every session at once) or enable a user."""
-    user = get_user(username)
-    user.active = active
-    user.session_token = new_id()
-    db.session.commit()
-    return user
+    return update_user(username, active=active)
 
 
 def set_password(username: str, password: str) -> User:
@@ -109,18 +135,42 @@ def set_password(username: str, password: str) -> User:
     user.password_hash = generate_password_hash(password)
     user.session_token = new_id()
     db.session.commit()
+    audit.record("user.password", username)
     return user
+
+
+def _by_name(username: str) -> User | None:
+    # PostgreSQL refuses NUL in text; no user name has one.
+    if "\x00" in username:
+        return None
+    return db.session.scalar(select(User).filter_by(username=username))
+
+
+@cache
+def _dummy_hash() -> str:
+    """A hash no password matches: checking it costs what checking a real one does, so the
+    answer time does not tell which names exist (made once per process, when first needed)."""
+    return generate_password_hash(secrets.token_hex(16))
+
+
+def _check_secret(stored: str | None, given: str) -> bool:
+    """Whether ``given`` matches ``stored``; the same hashing work when nothing is stored."""
+    matches = check_password_hash(stored or _dummy_hash(), given)
+    return matches and stored is not None
 
 
 def check_login(username: str, password: str) -> User | None:
-    """The active user with these credentials, or None (same answer for every failure)."""
-    user = db.session.scalar(select(User).filter_by(username=username))
-    if user is None:
-        check_password_hash(generate_password_hash("x"), password)  # even out the timing
-        return None
-    if not check_password_hash(user.password_hash, password) or not user.active:
-        return None
-    return user
+    """The active user with these credentials, or None (same answer and work for every
+    failure); the attempt goes into the audit log."""
+    user = _by_name(username)
+    ok = _check_secret(user.password_hash if user else None, password)
+    if ok and user.active:
+        audit.record("signin.ok", username, actor=f"user:{username}")
+        return user
+    reason = "unknown user" if user is None else "disabled" if ok else "wrong password"
+    audit.record("signin.failed", username, {"reason": reason},
+                 actor=f"user:{username}" if user else audit.ANONYMOUS)
+    return None
 
 
 def load_session_user(identity: str) -> User | None:
@@ -138,6 +188,7 @@ def end_sessions(user: User) -> None:
     """Rotate the session token: every cookie issued so far stops working."""
     user.session_token = new_id()
     db.session.commit()
+    audit.record("signout", user.username, actor=f"user:{user.username}")
 
 
 # -- service principals and tokens ---------------------------------------------------------
@@ -154,6 +205,7 @@ def create_client(name: str, role: str = "runner", by: str = "") -> tuple[Servic
                            secret_hash=generate_password_hash(secret))
     db.session.add(client)
     db.session.commit()
+    audit.record("client.create", name, {"role": role, "client_id": client.client_id})
     return client, secret
 
 
@@ -162,20 +214,34 @@ def list_clients() -> list[ServiceClient]:
     return list(db.session.scalars(select(ServiceClient).order_by(ServiceClient.name)))
 
 
-def set_client_active(name: str, active: bool) -> ServiceClient:
-    """Disable (its tokens stop working at once) or enable a service principal."""
+def set_client_active(name: str, active: bool, by: str = "") -> ServiceClient:
+    """Disable (its tokens stop working at once) or enable a service principal; ``by`` (the
+    caller's label) may not disable the client it authenticates with."""
     client = db.session.scalar(select(ServiceClient).filter_by(name=name))
     if client is None:
         raise NotFound(f"Client '{name}' does not exist.")
+    if not active and by == f"client:{name}":
+        raise BadRequest(f"Client '{name}' authenticates this request, so it cannot disable "
+                         "itself; use another admin account.", field="name")
     client.active = active
     db.session.commit()
+    audit.record("client.enable" if active else "client.disable", name)
     return client
 
 
-def find_client(client_id: str) -> ServiceClient | None:
-    """An active client by its public id."""
-    client = db.session.scalar(select(ServiceClient).filter_by(client_id=client_id))
-    return client if client is not None and client.active else None
+def client_by_id(client_id: str) -> ServiceClient | None:
+    """A client (active or not) by its public id."""
+    if "\x00" in client_id:
+        return None
+    return db.session.scalar(select(ServiceClient).filter_by(client_id=client_id))
+
+
+def verify_client(client_id: str, secret: str) -> ServiceClient | None:
+    """The active client with these credentials, or None; an unknown id costs the same
+    hashing work as a wrong secret."""
+    client = client_by_id(client_id)
+    ok = _check_secret(client.secret_hash if client else None, secret)
+    return client if ok and client.active else None
 
 
 def digest(token: str) -> str:
@@ -189,6 +255,8 @@ def store_token(client: ServiceClient, token: str, expires_in: int) -> None:
     db.session.add(AccessToken(token_hash=digest(token), client_id=client.id,
                                expires=now() + timedelta(seconds=expires_in)))
     db.session.commit()
+    audit.record("token.issued", client.name, {"expires_in": expires_in},
+                 actor=f"client:{client.name}")
 
 
 def bearer_principal(token: str) -> tuple[Principal | None, str]:

@@ -22,6 +22,7 @@ from ..engine.outbound import OutboundPolicy
 from ..errors import BadRequest, Conflict, NotFound
 from ..extensions import db
 from ..models import Datastore
+from . import audit
 
 log = logging.getLogger(__name__)
 NAME = re.compile(NAME_PATTERN)
@@ -38,9 +39,12 @@ def add(name: str, root: str | Path, *, replace: bool = False) -> Datastore:
     if existing and not replace:
         raise Conflict(f"Datastore '{name}' already exists.", field="name")
     store = existing or Datastore(name=name)
+    was = store.root
     store.root = str(folder)
     db.session.add(store)
     db.session.commit()
+    audit.record("datastore.replace" if existing else "datastore.add", name,
+                 {"root": store.root} | ({"was": was} if existing else {}))
     return store
 
 
@@ -261,4 +265,5 @@ def upload(name: str, folder: str, file, *, overwrite: bool, max_bytes: int,
         os.replace(tmp, target)
     finally:
         Path(tmp).unlink(missing_ok=True)
+    audit.record("datastore.upload", name, {"path": relative, "size": size})
     return {"datastore": name, "path": relative, "size": size}

@@ -15,7 +15,7 @@ from ..engine.spec import ParamError
 from ..errors import BadRequest, Conflict, NotFound, pydantic_details
 from ..extensions import db
 from ..models import INT_MAX, Pipeline, Run, iso, now
-from . import datastores
+from . import audit, datastores
 
 
 def parse(document: Any) -> PipelineDocument:
@@ -161,10 +161,12 @@ def edit(pipeline_id: str, revision: Any, change) -> Pipeline:
 def delete(pipeline_id: str) -> None:
     """Delete a draft; its runs stay (they keep their frozen document)."""
     pipeline = get(pipeline_id)
+    name = pipeline.name
     db.session.execute(
         Run.__table__.update().where(Run.pipeline_id == pipeline_id).values(pipeline_id=None))
     db.session.delete(pipeline)
     db.session.commit()
+    audit.record("pipeline.delete", name, {"id": pipeline_id})
 
 
 def list_all() -> list[Pipeline]:

@@ -12,7 +12,7 @@ from ..engine.document import NAME_PATTERN, PipelineDocument
 from ..errors import BadRequest, Conflict, NotFound
 from ..extensions import db
 from ..models import PipelineEndpoint, PublishedVersion, Run, iso
-from . import pipelines, runs
+from . import audit, pipelines, runs
 
 NAME = re.compile(NAME_PATTERN)
 ACTIVE, DISABLED = "Active", "Disabled"
@@ -101,6 +101,10 @@ def publish(pipeline_id: str, *, endpoint: str | None = None, new_endpoint: dict
         db.session.rollback()
         raise Conflict(f"Pipeline endpoint '{target.name}' was published to at the same "
                        "time; try again.") from None
+    if new_endpoint is not None:
+        audit.record("endpoint.create", target.name, {"id": target.id})
+    audit.record("pipeline.publish", target.name, {"version": number, "pipeline_id": pipeline_id,
+                                                   "default": target.default_version == number})
     return version
 
 
@@ -123,6 +127,7 @@ def set_default(ref: str, number: Any) -> PipelineEndpoint:
     endpoint = find(ref)
     endpoint.default_version = version_of(endpoint, number).version
     db.session.commit()
+    audit.record("endpoint.default", endpoint.name, {"version": endpoint.default_version})
     return endpoint
 
 
@@ -131,6 +136,7 @@ def set_enabled(ref: str, enabled: bool) -> PipelineEndpoint:
     endpoint = find(ref)
     endpoint.status = ACTIVE if enabled else DISABLED
     db.session.commit()
+    audit.record("endpoint.enable" if enabled else "endpoint.disable", endpoint.name)
     return endpoint
 
 

@@ -5,6 +5,7 @@ from urllib.parse import urlparse
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
+from .. import limits
 from ..services import auth
 
 bp = Blueprint("auth", __name__)
@@ -20,6 +21,7 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limits.failed_attempts(lambda: f"user:{request.form.get('username', '')}")
 def login():
     """The sign-in form; a wrong name or password gets one message for both."""
     error = None

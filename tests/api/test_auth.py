@@ -64,7 +64,8 @@ def test_token_endpoint_with_form_fields_and_http_basic(app, anonymous):
 
 
 @pytest.mark.parametrize("data, status, error", [
-    ({"grant_type": "client_credentials", "client_id": "nope", "client_secret": "x"}, 400,
+    # an unknown client id gets the wrong secret's answer: it does not tell which ids exist
+    ({"grant_type": "client_credentials", "client_id": "nope", "client_secret": "x"}, 401,
      "invalid_client"),
     ({"grant_type": "password", "username": "a", "password": "b"}, 400,
      "unsupported_grant_type"),
@@ -197,6 +198,7 @@ def test_a_cookie_replayed_after_logout_is_refused(app, signed_in):
 
 def test_disabled_user_is_refused_at_once(app, signed_in):
     with app.app_context():
+        auth.add_user("second-admin", "second-password", "admin")  # never the last admin
         auth.set_user_active("admin", False)
     assert signed_in.get("/api/v1/pipelines").status_code == 401
 

@@ -1,6 +1,8 @@
-// Admin page: users (role, active, add) and service principals (create with a one-time secret, disable).
+// Admin page: users (role, active, add), service principals (create with a one-time secret, disable)
+// and the audit log, each on a tab.
 import { api, notify } from "../api.js";
 import { clear, el, when } from "../dom.js";
+import { auditLog } from "../panels/audit_log.js";
 import { copyButton } from "../panels/copy.js";
 
 const ROLES = ["viewer", "runner", "editor", "admin"];
@@ -154,8 +156,7 @@ function createClientForm() {
   return form;
 }
 
-root.append(
-  el("h1", {}, "Administration"),
+const accounts = el("div", {},
   el("section", { class: "admin-section", "aria-labelledby": "users-title" },
     el("div", { class: "page-head" }, el("h2", { id: "users-title" }, "Users")),
     addUserForm(), userSecret, usersHost),
@@ -163,6 +164,30 @@ root.append(
     el("div", { class: "page-head" }, el("h2", { id: "clients-title" }, "Service principals")),
     el("p", { class: "muted" }, "Scripts sign in with a service principal's client ID and secret at POST /oauth2/token."),
     createClientForm(), clientSecret, clientsHost));
+const audit = auditLog();
+const TABS = [["accounts", "Accounts", accounts], ["audit", "Audit log", audit.node]];
+const tabList = el("div", { class: "page-tabs", role: "tablist", "aria-label": "Administration" });
+const panel = el("section", { role: "tabpanel", id: "admin-panel" });
+
+function showTab(name) {
+  const [key, , content] = TABS.find(([k]) => k === name) || TABS[0];
+  for (const button of tabList.children) button.setAttribute("aria-selected", String(button.dataset.tab === key));
+  panel.setAttribute("aria-labelledby", `tab-${key}`);
+  clear(panel).append(content);
+  history.replaceState(null, "", `#${key}`);
+  if (key === "audit") {
+    audit.load().catch((error) => {
+      panel.append(el("p", { class: "alert", role: "alert" }, `Could not load the audit log: ${error.message}`));
+    });
+  }
+}
+
+tabList.append(...TABS.map(([key, label]) => el("button", {
+  type: "button", role: "tab", id: `tab-${key}`, "aria-controls": "admin-panel", dataset: { tab: key },
+  onclick: () => showTab(key),
+}, label)));
+root.append(el("h1", {}, "Administration"), tabList, panel);
+showTab(window.location.hash.slice(1));
 Promise.all([loadUsers(), loadClients()]).catch((error) => {
-  root.append(el("p", { class: "alert", role: "alert" }, `Could not load the accounts: ${error.message}`));
+  accounts.append(el("p", { class: "alert", role: "alert" }, `Could not load the accounts: ${error.message}`));
 });
