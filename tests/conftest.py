@@ -61,17 +61,23 @@ def adult(shared_data):
     )
 
 
-@pytest.fixture
-def app(tmp_path):
-    """An app on a fresh SQLite instance folder with the samples loaded."""
+def make_app(config: dict):
+    """An app built from ``config`` with the samples loaded and the test principals made;
+    the caller shuts its runtime down."""
     from app import create_app
     from app.services import samples
 
-    application = create_app({"DESIGNER_HOME": str(tmp_path / "instance"),
-                              "SECRET_KEY": "test"})
+    application = create_app(config)
     with application.app_context():
         samples.init()
         _principals(application)
+    return application
+
+
+@pytest.fixture
+def app(tmp_path):
+    """An app on a fresh SQLite instance folder with the samples loaded."""
+    application = make_app({"DESIGNER_HOME": str(tmp_path / "instance"), "SECRET_KEY": "test"})
     yield application
     application.extensions["designer"].shutdown()
 
