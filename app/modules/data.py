@@ -342,7 +342,8 @@ def _download(url: str, ctx: StepContext) -> bytes:
             if declared and declared.isdigit() and int(declared) > limit:
                 raise ModuleError(f"Import Data: {shown} is larger than {limit} bytes.")
             chunks, size = [], 0
-            while chunk := response.read(_CHUNK):
+            # read1: what has arrived, so a slow body still checks for Cancel often.
+            while chunk := response.read1(_CHUNK):
                 size += len(chunk)
                 if size > limit:
                     raise ModuleError(f"Import Data: {shown} is larger than {limit} bytes.")

@@ -3,11 +3,12 @@ and everything downstream of it recomputes; data from a URL is never reused."""
 
 import json
 
-import pytest
-
 from tests.api.test_runs import TINY
-from tests.conftest import bearer, make_app
 from tests.helpers_server import DataServer
+
+# The data and every step downstream of it recompute; the learner's settings did not change.
+RECOMPUTED = {"data": "Finished", "split": "Finished", "lr": "Reused", "train": "Finished",
+              "score": "Finished", "eval": "Finished"}
 
 
 def rows(count: int, slope: int) -> str:
@@ -22,22 +23,6 @@ def reading(source: dict) -> dict:
     return document
 
 
-@pytest.fixture
-def app(tmp_path):
-    """An app that may fetch from this machine's test servers (the outbound allow-list)."""
-    application = make_app({"DESIGNER_HOME": str(tmp_path / "instance"), "SECRET_KEY": "test",
-                            "DESIGNER_OUTBOUND_ALLOW": "127.0.0.1"})
-    yield application
-    application.extensions["designer"].shutdown()
-
-
-@pytest.fixture
-def client(app):
-    test_client = app.test_client()
-    test_client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {bearer(app)}"
-    return test_client
-
-
 def run(client, run_queued, document) -> dict:
     """Submit ``document``, run it to its end, return the run."""
     response = client.post("/api/v1/runs", json={"document": document})
@@ -50,11 +35,6 @@ def run(client, run_queued, document) -> dict:
 
 def statuses(run: dict) -> dict:
     return {s["node_id"]: s["status"] for s in run["steps"]}
-
-
-# The data and every step downstream of it recompute; the learner's settings did not change.
-RECOMPUTED = {"data": "Finished", "split": "Finished", "lr": "Reused", "train": "Finished",
-              "score": "Finished", "eval": "Finished"}
 
 
 def test_a_file_rewritten_in_place_is_read_again_and_everything_downstream_recomputes(
@@ -81,7 +61,8 @@ def test_a_file_rewritten_in_place_is_read_again_and_everything_downstream_recom
     assert preview.get_json()["row_count"] == 50
 
 
-def test_data_from_a_url_is_fetched_on_every_run(client, run_queued):
+def test_data_from_a_url_is_fetched_on_every_run(fetching_client, fetching_run_queued):
+    client, run_queued = fetching_client, fetching_run_queued
     with DataServer({"sales.csv": rows(40, 2).encode()}) as web:
         document = reading({"source": "url", "url": f"{web.url}/sales.csv"})
         first = run(client, run_queued, document)
