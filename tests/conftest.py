@@ -111,6 +111,19 @@ def client(app):
     return test_client
 
 
+def wait_for(check, what: str, timeout: float = 60):
+    """Poll ``check()`` until it returns something true and return that; fail after
+    ``timeout`` seconds naming ``what``."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := check():
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"waited {timeout} s for {what}")
+
+
 def sign_in(test_client, username="admin", password=ADMIN_PASSWORD):
     """Sign in through the login form; returns the session's CSRF token."""
     import re

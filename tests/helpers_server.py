@@ -26,10 +26,13 @@ def designer_env(home: Path) -> dict[str, str]:
     return env
 
 
-def designer(home: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    """Run `designer ARGS...` in ``home`` from the checkout; capture text output."""
+def designer(home: Path, *args: str, timeout: float = 120,
+             env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Run `designer ARGS...` in ``home`` from the checkout (``env``: more variables); capture
+    text output."""
     return subprocess.run(
-        [str(DESIGNER), *args], env=designer_env(home), cwd=ROOT, capture_output=True,
+        [str(DESIGNER), *args], env={**designer_env(home), **(env or {})}, cwd=ROOT,
+        capture_output=True,
         text=True, timeout=timeout, check=False,
     )
 
