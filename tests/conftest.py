@@ -1,4 +1,9 @@
-"""Shared fixtures: the reference data folder beside the checkout, module discovery."""
+"""Shared fixtures: the reference data folder beside the checkout, module discovery.
+
+A required part that is missing (the shared data sets, the PostgreSQL server, Chromium) skips
+its tests on a developer's machine but fails them under CI (CI=true): a green CI run has run
+every test.
+"""
 
 import os
 from contextlib import contextmanager
@@ -29,12 +34,20 @@ def _modules():
     discover()
 
 
+def missing(part: str) -> None:
+    """A required part is not there: skip locally, fail under CI (where it must be)."""
+    if os.environ.get("CI", "").strip().lower() in ("1", "true", "yes"):
+        pytest.fail(f"{part}: required under CI", pytrace=False)
+    pytest.skip(part)
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
-    """The folder of real public data sets; tests needing it skip when it is absent."""
-    if not (SHARED_DATA / "adult.data").exists():
-        pytest.skip("reference data folder ../shared/data is not beside the checkout")
-    return SHARED_DATA
+    """The folder of real public data sets: ../shared/data or DESIGNER_TEST_SHARED_DATA."""
+    folder = Path(os.environ.get("DESIGNER_TEST_SHARED_DATA", SHARED_DATA))
+    if not (folder / "adult.data").exists():
+        missing(f"the reference data folder {folder} has no adult.data")
+    return folder
 
 
 @pytest.fixture(scope="session")
@@ -48,17 +61,23 @@ def adult(shared_data):
     )
 
 
-@pytest.fixture
-def app(tmp_path):
-    """An app on a fresh SQLite instance folder with the samples loaded."""
+def make_app(config: dict):
+    """An app built from ``config`` with the samples loaded and the test principals made;
+    the caller shuts its runtime down."""
     from app import create_app
     from app.services import samples
 
-    application = create_app({"DESIGNER_HOME": str(tmp_path / "instance"),
-                              "SECRET_KEY": "test"})
+    application = create_app(config)
     with application.app_context():
         samples.init()
         _principals(application)
+    return application
+
+
+@pytest.fixture
+def app(tmp_path):
+    """An app on a fresh SQLite instance folder with the samples loaded."""
+    application = make_app({"DESIGNER_HOME": str(tmp_path / "instance"), "SECRET_KEY": "test"})
     yield application
     application.extensions["designer"].shutdown()
 
@@ -90,6 +109,19 @@ def client(app):
     test_client = app.test_client()
     test_client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {bearer(app)}"
     return test_client
+
+
+def wait_for(check, what: str, timeout: float = 60):
+    """Poll ``check()`` until it returns something true and return that; fail after
+    ``timeout`` seconds naming ``what``."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := check():
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"waited {timeout} s for {what}")
 
 
 def sign_in(test_client, username="admin", password=ADMIN_PASSWORD):
@@ -130,20 +162,27 @@ POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 @contextmanager
 def postgres_schema(prefix: str):
     """(server URL, name) of a fresh schema on the test PostgreSQL server, dropped afterwards;
-    skips the test when no server answers."""
+    a missing server or driver skips the test locally and fails it under CI."""
     import uuid
 
-    sqlalchemy = pytest.importorskip("sqlalchemy")
-    pytest.importorskip("psycopg")
+    import sqlalchemy
+
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        missing("psycopg is not installed (the postgres extra)")
     url = os.environ.get("DESIGNER_TEST_POSTGRES_URL", POSTGRES_URL)
     schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = sqlalchemy.create_engine(url)
     try:
         with admin.begin() as conn:
             conn.execute(sqlalchemy.text(f'CREATE SCHEMA "{schema}"'))
+        refused = None
     except sqlalchemy.exc.OperationalError as exc:
         admin.dispose()
-        pytest.skip(f"no PostgreSQL server at {url}: {exc.orig}")
+        refused = str(exc.orig).strip().splitlines()[0]
+    if refused is not None:  # outside the except block: no chained traceback in the report
+        missing(f"no PostgreSQL server at {url}: {refused}")
     try:
         yield url, schema
     finally:
@@ -159,7 +198,7 @@ def search_path(schema: str) -> dict:
 
 @pytest.fixture
 def pg_app(tmp_path):
-    """An app on PostgreSQL in a schema of its own (skips when no server answers)."""
+    """An app on PostgreSQL in a schema of its own (see ``postgres_schema``)."""
     from app import create_app
     from app.services import samples
 

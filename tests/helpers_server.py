@@ -26,10 +26,13 @@ def designer_env(home: Path) -> dict[str, str]:
     return env
 
 
-def designer(home: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    """Run `designer ARGS...` in ``home`` from the checkout; capture text output."""
+def designer(home: Path, *args: str, timeout: float = 120,
+             env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Run `designer ARGS...` in ``home`` from the checkout (``env``: more variables); capture
+    text output."""
     return subprocess.run(
-        [str(DESIGNER), *args], env=designer_env(home), cwd=ROOT, capture_output=True,
+        [str(DESIGNER), *args], env={**designer_env(home), **(env or {})}, cwd=ROOT,
+        capture_output=True,
         text=True, timeout=timeout, check=False,
     )
 
@@ -124,3 +127,63 @@ class Server:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(timeout=10)
+
+
+class DataServer:
+    """A local HTTP server answering ``GET /NAME`` with ``bodies[NAME]`` (a test's remote data).
+
+    With ``trickle`` set, bodies go out one line every ``trickle`` seconds, a slow download
+    that ends early once ``close()`` is called. ``hits[NAME]`` counts the requests.
+    """
+
+    def __init__(self, bodies: dict[str, bytes], trickle: float = 0.0):
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.bodies, self.hits = bodies, {}
+        self.closing = threading.Event()
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802 - the http.server hook name
+                name = self.path.lstrip("/")
+                owner.hits[name] = owner.hits.get(name, 0) + 1
+                body = owner.bodies.get(name)
+                if body is None:
+                    self.send_error(404)
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", "text/csv")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                try:
+                    for line in body.splitlines(keepends=True) if trickle else [body]:
+                        if owner.closing.wait(trickle):
+                            return
+                        self.wfile.write(line)
+                        self.wfile.flush()
+                except OSError:
+                    pass  # the client went away (a canceled download)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,),
+                                       daemon=True)
+
+    def __enter__(self) -> DataServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """End slow bodies and stop serving."""
+        self.closing.set()
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=10)

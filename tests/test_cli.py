@@ -257,3 +257,64 @@ def test_admin_password_from_the_environment(tmp_path):
     with app.app_context():
         assert auth.check_login("admin", "preset-password") is not None
     app.extensions["designer"].shutdown()
+
+
+def _login_status(test_client, username: str, password: str) -> int:
+    """The status of a sign-in through the login form (302 signed in, 401 refused)."""
+    import re
+
+    page = test_client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    return test_client.post("/login", data={"username": username, "password": password,
+                                             "csrf_token": token}).status_code
+
+
+def test_set_password_and_enable_take_effect_at_the_sign_in_form(tmp_path):
+    home = tmp_path / "accounts"
+    assert designer(home, "users", "add", "bob", "--password", "first-password").returncode == 0
+    app = create_app({"DESIGNER_HOME": str(home)})
+    browser = app.test_client()
+    assert _login_status(browser, "bob", "first-password") == 302
+    assert browser.get("/api/v1/pipelines").status_code == 200
+
+    changed = designer(home, "users", "set-password", "bob", "--password", "second-password")
+    assert changed.returncode == 0 and changed.stdout == "password of bob changed\n", changed
+    assert browser.get("/api/v1/pipelines").status_code == 401  # the session ended
+    assert _login_status(app.test_client(), "bob", "first-password") == 401
+    assert _login_status(app.test_client(), "bob", "second-password") == 302
+    short = designer(home, "users", "set-password", "bob", "--password", "short")
+    assert short.returncode != 0 and "at least 10 characters" in short.stderr
+
+    assert designer(home, "users", "disable", "bob").returncode == 0
+    assert _login_status(app.test_client(), "bob", "second-password") == 401
+    enabled = designer(home, "users", "enable", "bob")
+    assert enabled.returncode == 0 and enabled.stdout == "bob\tactive\n", enabled
+    assert _login_status(app.test_client(), "bob", "second-password") == 302
+    assert "bob\tviewer\tactive" in designer(home, "users", "list").stdout
+    app.extensions["designer"].shutdown()
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_datastores_add_replace_re_points_a_datastore(tmp_path):
+    old, new = tmp_path / "old", tmp_path / "new"
+    old.mkdir()
+    new.mkdir()
+    home = tmp_path / "home"
+    assert designer(home, "datastores", "add", "sales", str(old)).returncode == 0
+    taken = designer(home, "datastores", "add", "sales", str(new))
+    assert taken.returncode != 0 and "Datastore 'sales' already exists." in taken.stderr
+    assert designer(home, "datastores", "list").stdout == f"sales\t{old.resolve()}\n"
+    replaced = designer(home, "datastores", "add", "sales", str(new), "--replace")
+    assert replaced.returncode == 0, replaced.stderr
+    assert designer(home, "datastores", "list").stdout == f"sales\t{new.resolve()}\n"
+
+
+def test_run_pipeline_regenerate_recomputes_every_step(tmp_path):
+    first = _run_json(designer(tmp_path, "run-pipeline", INCOME))
+    forced = _run_json(designer(tmp_path, "run-pipeline", INCOME, "--regenerate"))
+    assert forced["metrics"] == first["metrics"]
+    with _instance(tmp_path):
+        steps = runs.as_dict(runs.get(forced["run_id"]))["steps"]
+    assert {s["status"] for s in steps} == {"Finished"}, steps
+    assert {s["reused_from"] for s in steps} == {None}

@@ -196,6 +196,22 @@ def test_a_cookie_replayed_after_logout_is_refused(app, signed_in):
     assert replay.get("/").status_code == 302
 
 
+def test_signing_out_ends_every_session_of_the_user(app):
+    with app.app_context():
+        auth.add_user("vera", "vera-password", "viewer")
+    laptop, phone, colleague = app.test_client(), app.test_client(), app.test_client()
+    csrf = sign_in(laptop)
+    sign_in(phone)
+    sign_in(colleague, "vera", "vera-password")
+    assert phone.get("/api/v1/pipelines").status_code == 200
+    assert laptop.post("/logout", data={"csrf_token": csrf}).status_code == 302
+    assert phone.get("/api/v1/pipelines").status_code == 401
+    assert phone.get("/").headers["Location"].startswith("/login")
+    assert colleague.get("/api/v1/pipelines").status_code == 200  # another user's session
+    sign_in(phone)  # a new sign-in works again
+    assert phone.get("/api/v1/pipelines").status_code == 200
+
+
 def test_disabled_user_is_refused_at_once(app, signed_in):
     with app.app_context():
         auth.add_user("second-admin", "second-password", "admin")  # never the last admin

@@ -5,7 +5,6 @@ Without /usr/bin/chromium the tests skip with the reason, except under CI (CI=tr
 """
 
 import logging
-import os
 import re
 import threading
 from pathlib import Path
@@ -13,7 +12,7 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from tests.conftest import ADMIN_PASSWORD
+from tests.conftest import ADMIN_PASSWORD, missing
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -25,9 +24,7 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-results"
 def browser():
     """One Chromium for the whole session."""
     if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is missing: .ci/run must install Debian's chromium")
-        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+        missing(f"{CHROMIUM} is not installed (apt-get install chromium; .ci/run does)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

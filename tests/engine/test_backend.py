@@ -1,7 +1,6 @@
 """The local backend shares OpenMP threads among the steps running at once."""
 
 import threading
-import time
 
 import pytest
 import sklearn.ensemble  # noqa: F401 - loads the OpenMP runtime the learners use
@@ -70,28 +69,32 @@ def test_each_step_runs_on_a_thread_that_ends_with_it(backend):
 
 
 def test_no_more_than_workers_steps_run_at_once(backend):
-    lock, running, peak = threading.Lock(), [0], [0]
-    release = threading.Event()
+    changed = threading.Condition()
+    inside, seen = set(), []  # steps inside their call; who was inside as each one began
+    releases = [threading.Event() for _ in range(5)]
 
     def step(n):
-        with lock:
-            running[0] += 1
-            peak[0] = max(peak[0], running[0])
-        release.wait(timeout=10)
-        with lock:
-            running[0] -= 1
+        with changed:
+            inside.add(n)
+            seen.append(sorted(inside))
+            changed.notify_all()
+        releases[n].wait(timeout=10)
+        with changed:
+            inside.discard(n)
         return n
 
+    def begun(n):
+        with changed:
+            assert changed.wait_for(lambda: n in inside, timeout=10), (n, seen)
+
     futures = [backend.submit(step, n) for n in range(5)]
-    deadline = time.monotonic() + 10
-    while running[0] < 2 and time.monotonic() < deadline:
-        time.sleep(0.01)
-    time.sleep(0.05)  # room for a third step to start, were the limit broken
-    assert running[0] == 2
-    assert [f.running() or f.done() for f in futures] == [True, True, False, False, False]
-    release.set()
-    assert [f.result(timeout=10) for f in futures] == [0, 1, 2, 3, 4]
-    assert peak[0] == 2
+    for n in range(5):  # end each step once the next one has begun beside it
+        if n + 1 < 5:
+            begun(n + 1)
+        releases[n].set()
+        assert futures[n].result(timeout=10) == n
+    # The first two began together; each later one began when one ended, beside the other.
+    assert seen[1:] == [[0, 1], [1, 2], [2, 3], [3, 4]], seen
 
 
 def test_steps_start_in_the_order_submitted_and_shutdown_waits_for_them():

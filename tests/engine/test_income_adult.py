@@ -1,7 +1,7 @@
 """The sample Income prediction pipeline on the real UCI Adult data equals plain scikit-learn.
 
 Data: UCI Adult (Becker & Kohavi 1996, doi:10.24432/C5XW20), CC BY 4.0, read from the shared
-reference folder beside the checkout; the test skips when it is absent.
+reference folder beside the checkout (skipped locally when absent, a failure under CI).
 """
 
 import json
