@@ -6,6 +6,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.conftest import api
+
 RUN_TIMEOUT = 60_000
 STEPS = 8
 SLOW_SQL = ("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x < 1000000000) "
@@ -19,13 +21,13 @@ def income(page):
 
 
 def submit(page, pipeline_id, **body):
-    response = page.request.post(f"/api/v1/pipelines/{pipeline_id}/runs", data=body)
+    response = api(page, "POST", f"/api/v1/pipelines/{pipeline_id}/runs", data=body)
     assert response.status == 202, response.text()
     return response.json()["id"]
 
 
 def submit_document(page, document, **body):
-    response = page.request.post("/api/v1/runs", data={"document": document, **body})
+    response = api(page, "POST", "/api/v1/runs", data={"document": document, **body})
     assert response.status == 202, response.text()
     return response.json()["id"]
 
@@ -195,7 +197,7 @@ def test_polling_fallback_canvas_click_and_regression_charts(page):
 def test_resubmit_after_the_pipeline_was_deleted(page):
     pipeline = diabetes(page)
     run_id = submit(page, pipeline["id"], experiment="orphans")
-    assert page.request.delete(f"/api/v1/pipelines/{pipeline['id']}").status == 204
+    assert api(page, "DELETE", f"/api/v1/pipelines/{pipeline['id']}").status == 204
     page.goto(f"/runs/{run_id}")
     expect(page.get_by_test_id("run-status")).to_have_text("Finished", timeout=RUN_TIMEOUT)
     page.get_by_role("button", name="Resubmit").click()
