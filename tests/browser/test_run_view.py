@@ -6,7 +6,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser import probe
 from tests.browser.conftest import api
+from tests.gate import gated_document
 
 RUN_TIMEOUT = 60_000
 STEPS = 8
@@ -213,10 +215,10 @@ def test_resubmit_after_the_pipeline_was_deleted(page):
     assert page.errors == []
 
 
-def test_a_late_answer_does_not_turn_the_run_status_back(page):
-    sql = ("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x < 15000000) "
-           "SELECT count(*) AS n FROM c;")
-    run_id = submit_document(page, sql_document("Seconds of SQL", sql), experiment="late")
+def test_a_late_answer_does_not_turn_the_run_status_back(page, tmp_path):
+    release = tmp_path / "release"
+    run_id = submit_document(page, gated_document("Held run", release), experiment="late")
+    run_url = rf"/api/v1/runs/{run_id}$"
     held, asked = [], []
 
     def answer(route):
@@ -226,18 +228,22 @@ def test_a_late_answer_does_not_turn_the_run_status_back(page):
         else:
             route.continue_()
 
-    page.route(re.compile(rf"/api/v1/runs/{run_id}$"), answer)
+    probe.install(page)
+    page.route(re.compile(run_url), answer)
     page.goto(f"/runs/{run_id}")
-    expect(page.get_by_test_id("run-status")).to_have_text("Finished", timeout=RUN_TIMEOUT)
-    page.wait_for_timeout(1000)  # the stream has ended and its last refresh is answered
-    assert len(held) == 1
+    # Enter Data's Finished event asks for that refresh while the gate holds the run.
+    probe.wait_until(page, lambda: held, what="the first refresh")
     route, response = held[0]
     assert response.json()["status"] == "Running"
+    release.touch()
+    expect(page.get_by_test_id("run-status")).to_have_text("Finished", timeout=RUN_TIMEOUT)
+    # The stream has ended, and the refresh its end asked for is answered and shown.
+    probe.wait_for(page, """(p, url) => p.ends > 0 && p.count(p.asked.slice(p.askedAtEnd), url) > 0
+        && p.count(p.read, url) === p.count(p.asked, url) - 1""", run_url)
     requests = len(asked)
     route.fulfill(response=response)
-    page.wait_for_timeout(500)
+    probe.wait_for(page, "(p, url) => p.count(p.read, url) === p.count(p.asked, url)", run_url)
     assert len(asked) == requests  # nothing after the late answer could put it right
     expect(page.get_by_test_id("run-status")).to_have_text("Finished")
-    expect(step(page, "Apply SQL Transformation").get_by_test_id("step-status")).to_have_text(
-        "Finished")
+    expect(step(page, "Test Gate").get_by_test_id("step-status")).to_have_text("Finished")
     assert page.errors == []
