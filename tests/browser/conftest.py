@@ -58,14 +58,14 @@ def sign_in(page, username="admin", password=ADMIN_PASSWORD) -> str:
 @pytest.fixture
 def page(browser, live_server, request):
     """A fresh 1280x800 page signed in as the admin; a screenshot lands in test-results/ when
-    the test fails. ``page.request`` API calls carry the session's CSRF token."""
+    the test fails. The page sends only the headers its own code sends; ``page.csrf`` holds the
+    session's CSRF token for API set-up calls (see ``api``)."""
     context = browser.new_context(viewport={"width": 1280, "height": 800}, base_url=live_server)
     page = context.new_page()
     errors = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.errors = errors
-    token = sign_in(page)
-    context.set_extra_http_headers({"X-CSRF-Token": token})
+    page.csrf = sign_in(page)
     yield page
     report = getattr(request.node, "rep_call", None)
     if report is not None and report.failed:
@@ -73,6 +73,13 @@ def page(browser, live_server, request):
         page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
         describe_run(page)
     context.close()
+
+
+def api(page, method, path, **kwargs):
+    """An API set-up call in the page's signed-in session, carrying its CSRF token explicitly
+    (the page's own requests get no help: they must send the token themselves)."""
+    headers = {"X-CSRF-Token": page.csrf, **kwargs.pop("headers", {})}
+    return page.request.fetch(path, method=method, headers=headers, **kwargs)
 
 
 def describe_run(page) -> None:

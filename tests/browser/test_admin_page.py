@@ -76,8 +76,7 @@ def test_a_new_viewer_sees_no_admin_link_and_may_not_publish(page, client):
 
     page.get_by_role("button", name="Sign out").click()
     expect(page).to_have_url(re.compile(r"/login"))
-    token = sign_in(page, "vera", password)
-    page.context.set_extra_http_headers({"X-CSRF-Token": token})
+    page.csrf = sign_in(page, "vera", password)
     expect(page.get_by_text("vera (viewer)")).to_be_visible()
     expect(page.get_by_role("link", name="Endpoints")).to_be_visible()
     expect(page.get_by_role("link", name="Admin")).to_have_count(0)

@@ -4,6 +4,8 @@ import re
 
 from playwright.sync_api import expect
 
+from tests.browser.conftest import api
+
 RUN_TIMEOUT = 60_000
 
 
@@ -13,8 +15,8 @@ def pipeline_ids(page):
 
 
 def submit_and_wait(page, pipeline_id, experiment):
-    response = page.request.post(f"/api/v1/pipelines/{pipeline_id}/runs",
-                                 data={"experiment": experiment})
+    response = api(page, "POST", f"/api/v1/pipelines/{pipeline_id}/runs",
+                   data={"experiment": experiment})
     assert response.status == 202, response.text()
     run_id = response.json()["id"]
     page.goto(f"/runs/{run_id}")
@@ -30,8 +32,8 @@ def failing_run(page, experiment):
          "params": {"sql": "SELECT nope FROM t1;"}}],
         "edges": [{"from": {"node": "data", "port": "dataset"},
                    "to": {"node": "sql", "port": "t1"}}]}
-    response = page.request.post("/api/v1/runs", data={"document": document,
-                                                       "experiment": experiment})
+    response = api(page, "POST", "/api/v1/runs",
+                   data={"document": document, "experiment": experiment})
     assert response.status == 202, response.text()
     run_id = response.json()["id"]
     page.goto(f"/runs/{run_id}")

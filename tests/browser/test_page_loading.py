@@ -4,6 +4,8 @@ from collections import Counter
 
 from playwright.sync_api import expect
 
+from tests.browser.conftest import api
+
 
 def api_requests(page):
     """Counts of API paths requested from now on; ``order`` lists every path in request order."""
@@ -45,7 +47,7 @@ def test_the_designer_fetches_its_pipeline_and_the_catalogue_once(page, client):
 def test_the_run_view_fetches_its_run_once_at_start(page, client):
     pid = next(p["id"] for p in client.get("/api/v1/pipelines").get_json()["pipelines"]
                if p["name"] == "Diabetes progression regression")
-    response = page.request.post(f"/api/v1/pipelines/{pid}/runs", data={"experiment": "once"})
+    response = api(page, "POST", f"/api/v1/pipelines/{pid}/runs", data={"experiment": "once"})
     assert response.status == 202, response.text()
     run_id = response.json()["id"]
     page.goto(f"/runs/{run_id}")

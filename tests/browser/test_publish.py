@@ -1,11 +1,8 @@
 """Publishing from the designer: a new endpoint, then retraining it from the Endpoints page."""
 
 import re
-from pathlib import Path
 
 from playwright.sync_api import expect
-
-BROWSE_JS = Path(__file__).resolve().parents[2] / "static" / "js" / "panels" / "browse.js"
 
 
 def pipeline_id(client, name):
@@ -56,39 +53,53 @@ def test_publish_new_endpoint_then_submit_with_a_changed_data_path(page, client)
     version = page.get_by_role("article", name="Version 0")
     expect(version).to_contain_text("first cut")
     expect(version.get_by_test_id("default-marker")).to_have_text("Default")
-    version.get_by_role("button", name="Submit").click()
-    submit = page.get_by_role("dialog", name="Submit income-browser version 0")
-    expect(submit.get_by_label("training_data datastore")).to_have_value("samples")
-    path = submit.get_by_label("training_data path")
-    expect(path).to_have_value("income/us.csv")
-    path.fill("income/non_us.csv")  # typed ...
-    if BROWSE_JS.exists():  # ... and chosen through Browse path when that dialog is there
-        path.fill("income/us.csv")
-        submit.get_by_role("button", name="Browse training_data").click()
-        browse = page.get_by_role("dialog", name="Browse path")
-        expect(browse.get_by_role("treeitem", name=re.compile("us.csv")).first).to_be_visible()
-        browse.get_by_role("button", name=re.compile("non_us.csv")).click()
-        browse.get_by_role("button", name="Choose").click()
-        expect(browse).to_be_hidden()
-        expect(path).to_have_value("income/non_us.csv")
-    submit.get_by_label("Experiment").fill("retrain-browser")
-    submit.get_by_label("Description").fill("non-US data")
-    submit.get_by_role("button", name="Submit").click()
 
-    expect(page).to_have_url(re.compile(r"/runs/[0-9a-f]+$"))
-    run_id = page.url.rsplit("/", 1)[1]
+    def type_it(dialog, path):
+        path.fill("income/non_us.csv")
+
+    def browse(dialog, path):
+        dialog.get_by_role("button", name="Browse training_data").click()
+        chooser = page.get_by_role("dialog", name="Browse path")
+        expect(chooser.get_by_role("treeitem", name=re.compile("us.csv")).first).to_be_visible()
+        chooser.get_by_role("button", name=re.compile("non_us.csv")).click()
+        chooser.get_by_role("button", name="Choose").click()
+        expect(chooser).to_be_hidden()
+        expect(path).to_have_value("income/non_us.csv")
+
+    # The same change made by typing, then by choosing the file in Browse path.
+    typed = submit_version(page, version, "non-US data, typed", type_it)
+    page.go_back()
+    page.get_by_role("tab", name="Published pipelines").click()
+    browsed = submit_version(page, version, "non-US data, browsed", browse)
+    for run_id, description in ((typed, "non-US data, typed"), (browsed, "non-US data, browsed")):
+        run = client.get(f"/api/v1/runs/{run_id}").get_json()
+        assert run["parameters"]["training_data"] == {
+            "datastore": "samples",
+            "path": "income/non_us.csv",
+        }
+        assert (run["experiment"], run["description"]) == ("retrain-browser", description)
+        assert run["source"] == "ui" and run["submitted_by"] == "user:admin"
+        assert run["endpoint_version"] == 0
     expect(page.get_by_test_id("run-status")).to_have_attribute(
         "aria-label", "Run status Finished", timeout=60_000
     )
-    run = client.get(f"/api/v1/runs/{run_id}").get_json()
-    assert run["parameters"]["training_data"] == {
-        "datastore": "samples",
-        "path": "income/non_us.csv",
-    }
-    assert run["experiment"] == "retrain-browser"
-    assert run["source"] == "ui" and run["submitted_by"] == "user:admin"
-    assert run["endpoint_version"] == 0
     assert page.errors == []
+
+
+def submit_version(page, version, description, choose_path):
+    """Open the version's Submit dialog, set the data path with ``choose_path(dialog, field)``
+    and submit; returns the id of the run page it opens."""
+    version.get_by_role("button", name="Submit").click()
+    dialog = page.get_by_role("dialog", name="Submit income-browser version 0")
+    expect(dialog.get_by_label("training_data datastore")).to_have_value("samples")
+    path = dialog.get_by_label("training_data path")
+    expect(path).to_have_value("income/us.csv")
+    choose_path(dialog, path)
+    dialog.get_by_label("Experiment").fill("retrain-browser")
+    dialog.get_by_label("Description").fill(description)
+    dialog.get_by_role("button", name="Submit").click()
+    expect(page).to_have_url(re.compile(r"/runs/[0-9a-f]+$"))
+    return page.url.rsplit("/", 1)[1]
 
 
 def test_publish_to_an_existing_endpoint_as_the_default(page, client):

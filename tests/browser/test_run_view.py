@@ -6,6 +6,10 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser import probe
+from tests.browser.conftest import api
+from tests.gate import gated_document
+
 RUN_TIMEOUT = 60_000
 STEPS = 8
 SLOW_SQL = ("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x < 1000000000) "
@@ -19,13 +23,13 @@ def income(page):
 
 
 def submit(page, pipeline_id, **body):
-    response = page.request.post(f"/api/v1/pipelines/{pipeline_id}/runs", data=body)
+    response = api(page, "POST", f"/api/v1/pipelines/{pipeline_id}/runs", data=body)
     assert response.status == 202, response.text()
     return response.json()["id"]
 
 
 def submit_document(page, document, **body):
-    response = page.request.post("/api/v1/runs", data={"document": document, **body})
+    response = api(page, "POST", "/api/v1/runs", data={"document": document, **body})
     assert response.status == 202, response.text()
     return response.json()["id"]
 
@@ -55,9 +59,7 @@ def test_every_step_reaches_finished_and_header_shows_the_run(page, finished_inc
     expect(header).to_contain_text("training_data = samples:income/us.csv")
     expect(header).to_contain_text("Limits run 6 h · step 1 h · step memory 4096 MB")
     expect(header.get_by_role("button", name="Cancel", exact=True)).to_have_count(0)
-    nodes = page.locator("g.node[data-status]")
-    if nodes.count():
-        expect(page.locator('g.node[data-status="Finished"]')).to_have_count(STEPS)
+    expect(page.locator('g.node[data-status="Finished"]')).to_have_count(STEPS)
     page.screenshot(path="test-results/run-view.png")
     assert page.errors == []
 
@@ -196,7 +198,7 @@ def test_polling_fallback_canvas_click_and_regression_charts(page):
 def test_resubmit_after_the_pipeline_was_deleted(page):
     pipeline = diabetes(page)
     run_id = submit(page, pipeline["id"], experiment="orphans")
-    assert page.request.delete(f"/api/v1/pipelines/{pipeline['id']}").status == 204
+    assert api(page, "DELETE", f"/api/v1/pipelines/{pipeline['id']}").status == 204
     page.goto(f"/runs/{run_id}")
     expect(page.get_by_test_id("run-status")).to_have_text("Finished", timeout=RUN_TIMEOUT)
     page.get_by_role("button", name="Resubmit").click()
@@ -214,10 +216,10 @@ def test_resubmit_after_the_pipeline_was_deleted(page):
     assert page.errors == []
 
 
-def test_a_late_answer_does_not_turn_the_run_status_back(page):
-    sql = ("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x < 15000000) "
-           "SELECT count(*) AS n FROM c;")
-    run_id = submit_document(page, sql_document("Seconds of SQL", sql), experiment="late")
+def test_a_late_answer_does_not_turn_the_run_status_back(page, tmp_path):
+    release = tmp_path / "release"
+    run_id = submit_document(page, gated_document("Held run", release), experiment="late")
+    run_url = rf"/api/v1/runs/{run_id}$"
     held, asked = [], []
 
     def answer(route):
@@ -227,20 +229,24 @@ def test_a_late_answer_does_not_turn_the_run_status_back(page):
         else:
             route.continue_()
 
-    page.route(re.compile(rf"/api/v1/runs/{run_id}$"), answer)
+    probe.install(page)
+    page.route(re.compile(run_url), answer)
     page.goto(f"/runs/{run_id}")
-    expect(page.get_by_test_id("run-status")).to_have_text("Finished", timeout=RUN_TIMEOUT)
-    page.wait_for_timeout(1000)  # the stream has ended and its last refresh is answered
-    assert len(held) == 1
+    # Enter Data's Finished event asks for that refresh while the gate holds the run.
+    probe.wait_until(page, lambda: held, what="the first refresh")
     route, response = held[0]
     assert response.json()["status"] == "Running"
+    release.touch()
+    expect(page.get_by_test_id("run-status")).to_have_text("Finished", timeout=RUN_TIMEOUT)
+    # The stream has ended, and the refresh its end asked for is answered and shown.
+    probe.wait_for(page, """(p, url) => p.ends > 0 && p.count(p.asked.slice(p.askedAtEnd), url) > 0
+        && p.count(p.read, url) === p.count(p.asked, url) - 1""", run_url)
     requests = len(asked)
     route.fulfill(response=response)
-    page.wait_for_timeout(500)
+    probe.wait_for(page, "(p, url) => p.count(p.read, url) === p.count(p.asked, url)", run_url)
     assert len(asked) == requests  # nothing after the late answer could put it right
     expect(page.get_by_test_id("run-status")).to_have_text("Finished")
-    expect(step(page, "Apply SQL Transformation").get_by_test_id("step-status")).to_have_text(
-        "Finished")
+    expect(step(page, "Test Gate").get_by_test_id("step-status")).to_have_text("Finished")
     assert page.errors == []
 
 

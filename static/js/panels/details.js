@@ -120,7 +120,7 @@ export class DetailsPanel {
     const set = (v) => this.edit(() => this.graph.setParam(id, param.name, v));
     const helpText = [param.description, rangeText(param)].filter(Boolean).join(" ");
     const help = helpText ? el("div", { class: "muted hint" }, helpText) : null;
-    const more = this.menuButton(id, param, value);
+    const more = this.menuButton(id, param);
     if (isBound(value)) {
       const def = this.graph.parameter(value.$param);
       put(wrap, el("span", { class: "field-label" }, param.label || param.name),
@@ -178,7 +178,7 @@ export class DetailsPanel {
   }
 
   /** The "..." button of a field, opening its pipeline-parameter menu. */
-  menuButton(id, param, value) {
+  menuButton(id, param) {
     const label = param.label || param.name;
     // The name is hidden text, not aria-label: get_by_label(field label) must find only the field.
     const button = el("button", { type: "button", class: "field-more", "aria-haspopup": "menu",
@@ -187,7 +187,8 @@ export class DetailsPanel {
     button.addEventListener("click", (event) => {
       event.preventDefault();
       if (this.menu && this.menu.button === button) { this.closeMenu(); return; }
-      this.openMenu(button, this.menuItems(id, param, value));
+      // The value now, not when the field was drawn: typing does not redraw the panel.
+      this.openMenu(button, this.menuItems(id, param, this.graph.node(id).params[param.name]));
     });
     return button;
   }
