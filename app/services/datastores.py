@@ -88,6 +88,7 @@ def remove(name: str) -> None:
     root = store.root
     db.session.delete(store)
     db.session.commit()
+    audit.record("datastore.remove", name, {"root": root})
     log.info("removed datastore %r (%s)", name, root)
 
 

@@ -50,6 +50,8 @@ def test_sign_ins_and_tokens_are_recorded_with_who_and_where(app):
 
 
 def test_changes_are_recorded_with_the_principal(client, tmp_path):
+    lake = tmp_path / "lake"  # beside the app's instance folder, not above it
+    lake.mkdir()
     pipeline = next(p for p in client.get("/api/v1/pipelines").get_json()["pipelines"]
                     if p["name"] == "Income prediction")
     client.post("/api/v1/users", json={"username": "carol", "role": "runner"})
@@ -58,7 +60,7 @@ def test_changes_are_recorded_with_the_principal(client, tmp_path):
                             ).get_json()["client_id"]
     client.post("/api/v1/clients/ci-bot/disable")
     client.post("/api/v1/clients/ci-bot/enable")
-    client.post("/api/v1/datastores", json={"name": "lake", "root": str(tmp_path)})
+    client.post("/api/v1/datastores", json={"name": "lake", "root": str(lake)})
     client.post("/api/v1/datastores/lake/upload", data={
         "file": (io.BytesIO(b"a,b\n1,2\n"), "t.csv")})
     published = client.post(f"/api/v1/pipelines/{pipeline['id']}/publish",
@@ -69,9 +71,10 @@ def test_changes_are_recorded_with_the_principal(client, tmp_path):
     client.post("/api/v1/endpoints/audited/disable")
     client.post("/api/v1/endpoints/audited/enable")
     assert client.delete(f"/api/v1/pipelines/{pipeline['id']}").status_code in (200, 204)
+    assert client.delete("/api/v1/datastores/lake").status_code in (200, 204)
 
     found = [(e["action"], e["target"], e["details"])
-             for e in reversed(entries(client, actor="client:tests", limit=15))]
+             for e in reversed(entries(client, actor="client:tests", limit=16))]
     assert found == [
         ("user.create", "carol", {"role": "runner"}),
         ("user.role", "carol", {"role": "editor", "was": "runner"}),
@@ -79,7 +82,7 @@ def test_changes_are_recorded_with_the_principal(client, tmp_path):
         ("client.create", "ci-bot", {"role": "viewer", "client_id": ci_bot_id}),
         ("client.disable", "ci-bot", {}),
         ("client.enable", "ci-bot", {}),
-        ("datastore.add", "lake", {"root": str(tmp_path.resolve())}),
+        ("datastore.add", "lake", {"root": str(lake.resolve())}),
         ("datastore.upload", "lake", {"path": "t.csv", "size": 8}),
         ("endpoint.create", "audited", {"id": published.get_json()["endpoint"]["id"]}),
         ("pipeline.publish", "audited",
@@ -90,6 +93,7 @@ def test_changes_are_recorded_with_the_principal(client, tmp_path):
         ("endpoint.disable", "audited", {}),
         ("endpoint.enable", "audited", {}),
         ("pipeline.delete", "Income prediction", {"id": pipeline["id"]}),
+        ("datastore.remove", "lake", {"root": str(lake.resolve())}),
     ]
 
 
