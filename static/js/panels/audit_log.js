@@ -6,7 +6,7 @@ const ACTIONS = [
   "signin.ok", "signin.failed", "signout", "token.issued", "token.refused",
   "user.create", "user.role", "user.enable", "user.disable", "user.password",
   "client.create", "client.enable", "client.disable",
-  "datastore.add", "datastore.replace", "datastore.upload",
+  "datastore.add", "datastore.replace", "datastore.remove", "datastore.upload",
   "endpoint.create", "endpoint.default", "endpoint.enable", "endpoint.disable",
   "pipeline.publish", "pipeline.delete",
 ];
