@@ -12,13 +12,17 @@ from app.services import auth
 from tests.conftest import bearer
 
 
+def _headers(app, role: str) -> dict:
+    with app.app_context():
+        client, secret = auth.create_client(f"a-{role}", role)
+        creds = (client.client_id, secret)
+    return {"Authorization": f"Bearer {bearer(app, creds)}"}
+
+
 @pytest.fixture
 def viewer(app):
     """Authorization headers of a viewer (the least role that can ask for columns)."""
-    with app.app_context():
-        client, secret = auth.create_client("a-viewer", "viewer")
-        creds = (client.client_id, secret)
-    return {"Authorization": f"Bearer {bearer(app, creds)}"}
+    return _headers(app, "viewer")
 
 
 @pytest.fixture
@@ -158,11 +162,12 @@ def test_browse_names_dangling_links_and_loops_instead_of_failing(client, store)
 
 
 def test_removing_a_datastore_keeps_its_files_and_names_it_in_pipelines(
-        client, anonymous, viewer, store):
+        app, client, anonymous, store):
     doc = _import("mine:people.csv")
     created = client.post("/api/v1/pipelines", json={"document": doc}).get_json()
-    refused = anonymous.delete("/api/v1/datastores/mine", headers=viewer)
+    refused = anonymous.delete("/api/v1/datastores/mine", headers=_headers(app, "editor"))
     assert refused.status_code == 403
+    assert refused.get_json()["error"].startswith("This needs the admin role; client:a-editor")
     assert client.delete("/api/v1/datastores/mine").status_code == 204
     assert (store / "people.csv").read_text() == "name,age\nann,31\n"
     listed = client.get("/api/v1/datastores?counts=false").get_json()["datastores"]
