@@ -14,7 +14,6 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .errors import BadRequest
 
-
 # No inline script and no eval anywhere. Inline styles stay allowed: plotly.js writes its
 # own stylesheet rules into a <style> element at run time and sets style attributes through
 # d3 (its strict-CSP mode needs a plotly.css the Python package does not ship); styles cannot
