@@ -4,7 +4,7 @@ from flask import Blueprint, current_app, jsonify, request
 
 from ..errors import BadRequest
 from ..services import datastores
-from . import body, query, requires
+from . import body, int_arg, query, requires
 from .schemas import DatastoreBody
 
 bp = Blueprint("datastores", __name__, url_prefix="/api/v1/datastores")
@@ -43,10 +43,8 @@ def browse(name):
 def preview(name):
     """First rows and detected columns of a CSV, TSV or Parquet file (?path=&rows=20)."""
     path = request.args.get("path", "")
-    rows = request.args.get("rows", "20")
-    if not rows.isdigit() or not 1 <= int(rows) <= 200:
-        raise BadRequest("'rows' must be an int in the range [1, 200].", field="rows")
-    return jsonify(datastores.preview(name, path, int(rows)))
+    rows = int_arg(request.args.get("rows", "20"), "rows", 1, 200)
+    return jsonify(datastores.preview(name, path, rows))
 
 
 @bp.post("/<name>/upload")

@@ -4,20 +4,18 @@ from flask import Blueprint, jsonify, request
 
 from ..engine import parameters as edits
 from ..engine.registry import REGISTRY
-from ..errors import BadRequest
+from ..models import INT_MAX
 from ..services import pipelines
-from . import body, query
+from . import body, int_arg, query
 from .schemas import BindingBody, ParameterCreate, ParameterUpdate
 
 bp = Blueprint("parameters", __name__, url_prefix="/api/v1/pipelines/<pipeline_id>")
 
 
 def _revision() -> int:
-    text = request.args.get("revision", "")
-    if not text.isdigit():
-        raise BadRequest("'revision' (the revision you edited) is required as ?revision=N.",
-                         field="revision")
-    return int(text)
+    return int_arg(request.args.get("revision", ""), "revision", 0, INT_MAX - 1,
+                   "'revision' (the revision you edited) is required as ?revision=N "
+                   f"(an int in the range [0, {INT_MAX - 1}]).")
 
 
 def _answer(pipeline):

@@ -14,7 +14,7 @@ from ..models import INT_MAX
 from ..services import outputs, runs
 from ..services.runtime import runtime
 from ..services.streams import StreamSlots
-from . import body, query, requires, who
+from . import body, int_arg, query, requires, who
 from .schemas import SubmitDocument
 
 bp = Blueprint("runs", __name__, url_prefix="/api/v1/runs")
@@ -40,11 +40,9 @@ def list_runs():
     status = request.args.get("status")
     if status and status not in RUN_STATUSES:
         raise BadRequest(f"Unknown status {status!r}.", field="status")
-    limit = request.args.get("limit", "100")
-    if not limit.isdigit() or not 1 <= int(limit) <= 1000:
-        raise BadRequest("'limit' must be an int in the range [1, 1000].", field="limit")
+    limit = int_arg(request.args.get("limit", "100"), "limit", 1, 1000)
     found = runs.list_runs(request.args.get("pipeline"), request.args.get("experiment"),
-                           status, int(limit))
+                           status, limit)
     return jsonify({"runs": [runs.as_dict(r, full=False) for r in found]})
 
 
@@ -94,9 +92,8 @@ def run_events(run_id):
     """Server-Sent Events of status changes; resumes after Last-Event-ID; ends when done."""
     runs.get(run_id)
     last = request.headers.get("Last-Event-ID") or request.args.get("after") or "0"
-    if not last.isdigit() or int(last) > INT_MAX:
-        raise BadRequest(f"Last-Event-ID must be a number in the range [0, {INT_MAX}].",
-                         field="Last-Event-ID")
+    after = int_arg(last, "Last-Event-ID", 0, INT_MAX,
+                    f"Last-Event-ID must be a number in the range [0, {INT_MAX}].")
     config = current_app.config
     seconds = config["DESIGNER_SSE_SECONDS"]
     # Each open stream holds a server thread: past the caps the page polls instead (429).
@@ -122,7 +119,7 @@ def run_events(run_id):
         finally:
             slot.release()
 
-    response = Response(stream_with_context(stream(int(last))), mimetype="text/event-stream",
+    response = Response(stream_with_context(stream(after)), mimetype="text/event-stream",
                         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
     response.call_on_close(slot.release)  # also when the client leaves before the first byte
     return response
