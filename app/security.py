@@ -17,7 +17,7 @@ from .errors import BadRequest
 # No inline script and no eval anywhere. Inline styles stay allowed: plotly.js writes its
 # own stylesheet rules into a <style> element at run time and sets style attributes through
 # d3 (its strict-CSP mode needs a plotly.css the Python package does not ship); styles cannot
-# run code, so scripts keep the protection that matters.
+# run script, so the protection that matters stays.
 CSP = "; ".join([
     "default-src 'self'", "script-src 'self'", "style-src 'self' 'unsafe-inline'",
     "img-src 'self' data: blob:", "font-src 'self'",

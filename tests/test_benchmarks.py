@@ -37,3 +37,11 @@ def test_canvas_benchmark_measures_the_50_node_case():
     out = run("bench_canvas.py", "--repeats", "1", "--seconds", "0.3", "--case", "50")
     for check in ("load", "drag p95", "zoom p95", "pan p95"):
         assert re.search(rf"^(PASS|MISS)  50 nodes: {check} [\d.]+ ms", out, re.M), out
+
+
+def test_validation_benchmark_prints_both_cases():
+    out = run("bench_validate.py", "--nodes", "500", "--repeats", "1")
+    for case, flagged in (("acyclic", 0), ("with a cycle", 499)):
+        line = (rf"^(PASS|MISS)  500 nodes {case}: [\d.]+ s \(target < 1 s; CPU [\d.]+ s\), "
+                rf"answer [\d,]+ bytes, {flagged} nodes flagged$")
+        assert re.search(line, out, re.M), out

@@ -4,6 +4,7 @@ from flask import Blueprint, jsonify, request
 
 from ..engine import parameters as edits
 from ..engine.registry import REGISTRY
+from ..models import INT_MAX
 from ..services import pipelines
 from . import answers, body, query
 from .schemas import BindingBody, ParameterCreate, ParameterUpdate
@@ -12,7 +13,7 @@ bp = Blueprint("parameters", __name__, url_prefix="/api/v1/pipelines/<pipeline_i
 
 
 # The revision you edited, for deletes (which have no body).
-REVISION = {"type": "integer", "minimum": 0, "required": True}
+REVISION = {"type": "integer", "minimum": 0, "maximum": INT_MAX - 1, "required": True}
 
 
 def _revision() -> int:

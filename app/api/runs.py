@@ -14,7 +14,7 @@ from ..models import INT_MAX
 from ..services import outputs, runs
 from ..services.runtime import runtime
 from ..services.streams import StreamSlots
-from . import answers, body, query, requires, who
+from . import answers, body, int_arg, query, requires, who
 from .schemas import SubmitDocument
 
 bp = Blueprint("runs", __name__, url_prefix="/api/v1/runs")
@@ -91,9 +91,8 @@ def run_events(run_id):
     """Server-Sent Events of status changes; resumes after Last-Event-ID; ends when done."""
     runs.get(run_id)
     last = request.headers.get("Last-Event-ID") or request.args.get("after") or "0"
-    if not (last.isascii() and last.isdigit()) or int(last) > INT_MAX:
-        raise BadRequest(f"Last-Event-ID must be a number in the range [0, {INT_MAX}].",
-                         field="Last-Event-ID")
+    after = int_arg(last, "Last-Event-ID", 0, INT_MAX,
+                    f"Last-Event-ID must be a number in the range [0, {INT_MAX}].")
     config = current_app.config
     seconds = config["DESIGNER_SSE_SECONDS"]
     # Each open stream holds a server thread: past the caps the page polls instead (429).
@@ -119,7 +118,7 @@ def run_events(run_id):
         finally:
             slot.release()
 
-    response = Response(stream_with_context(stream(int(last))), mimetype="text/event-stream",
+    response = Response(stream_with_context(stream(after)), mimetype="text/event-stream",
                         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
     response.call_on_close(slot.release)  # also when the client leaves before the first byte
     return response

@@ -66,3 +66,22 @@ def test_last_event_id_out_of_range_is_refused(client):
     answer = client.get(f"/api/v1/runs/{run_id}/events", headers={"Last-Event-ID": str(2**63)})
     assert answer.status_code == 400
     assert "Last-Event-ID must be a number in the range" in answer.get_json()["error"]
+
+
+@pytest.mark.parametrize("path, field", [
+    ("/api/v1/runs?limit={}", "limit"),
+    ("/api/v1/datastores/samples/preview?path=income/us.csv&rows={}", "rows"),
+])
+@pytest.mark.parametrize("value", ["²", "9" * 5000, str(2**63)])
+def test_integer_query_values_are_checked_not_crashed_on(client, path, field, value):
+    answer = client.get(path.format(value))
+    assert answer.status_code == 400
+    assert answer.get_json()["field"] == field
+
+
+@pytest.mark.parametrize("value", ["²", "9" * 5000])
+def test_odd_last_event_ids_are_refused(client, value):
+    run_id = submit(client).get_json()["id"]
+    answer = client.get(f"/api/v1/runs/{run_id}/events", headers={"Last-Event-ID": value})
+    assert answer.status_code == 400
+    assert answer.get_json()["field"] == "Last-Event-ID"

@@ -63,6 +63,7 @@ def test_run_view_and_charts_escape_column_names_without_csp_violations(page, vi
         expect(dialog.locator(".js-plotly-plot svg")).not_to_have_count(0)
     expect(dialog.locator(".js-plotly-plot")).to_contain_text("<b>k0</b>")
     stats.locator("tr", has_text=LINK_COLUMN).first.click()
-    expect(dialog.locator(".js-plotly-plot .gtitle")).to_have_text(f"{LINK_COLUMN} (first 100 rows)")
+    title = dialog.locator(".js-plotly-plot .gtitle")
+    expect(title).to_have_text(f"{LINK_COLUMN} (first 100 rows)")
     assert violations == []
     assert page.errors == []
