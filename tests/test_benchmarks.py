@@ -38,3 +38,9 @@ def test_canvas_benchmark_measures_the_50_node_case():
     out = run("bench_canvas.py", "--repeats", "1", "--seconds", "0.3", "--case", "50")
     for check in ("load", "drag p95", "zoom p95", "pan p95"):
         assert re.search(rf"^(PASS|MISS)  50 nodes: {check} [\d.]+ ms", out, re.M), out
+
+
+def test_signin_benchmark_prints_both_ratios():
+    out = run("bench_signin.py", "--repeats", "1")
+    for kind in ("login", "token"):
+        assert re.search(rf"^{kind} unknown/known \d+\.\d\d$", out, re.M), out
