@@ -45,3 +45,9 @@ def test_validation_benchmark_prints_both_cases():
         line = (rf"^(PASS|MISS)  500 nodes {case}: [\d.]+ s \(target < 1 s; CPU [\d.]+ s\), "
                 rf"answer [\d,]+ bytes, {flagged} nodes flagged$")
         assert re.search(line, out, re.M), out
+
+
+def test_signin_benchmark_prints_both_ratios():
+    out = run("bench_signin.py", "--repeats", "1")
+    for kind in ("login", "token"):
+        assert re.search(rf"^{kind} unknown/known \d+\.\d\d$", out, re.M), out

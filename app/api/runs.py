@@ -8,7 +8,6 @@ import time
 from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context, url_for
 
 from ..engine.executor import RUN_STATUSES
-from ..errors import BadRequest
 from ..extensions import db
 from ..models import INT_MAX
 from ..services import outputs, runs

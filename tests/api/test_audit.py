@@ -142,3 +142,13 @@ def test_one_access_log_line_per_request(app, client, anonymous, caplog):
     assert (lines[0].method, lines[0].path, lines[0].status, lines[0].actor) == (
         "GET", "/api/v1/pipelines", 200, "client:tests")
     assert lines[0].duration_ms >= 0
+
+
+def test_the_audit_log_on_postgresql(pg_app):
+    browser = from_address(pg_app, "203.0.113.9")
+    assert login(browser, "nobody\x00", "guess-guess").status_code == 401  # NUL kept out
+    assert login(browser, "admin", ADMIN_PASSWORD).status_code == 302
+    found = entries(browser, since="2000-01-01T00:00:00Z", limit=2)
+    assert [(e["action"], e["target"], e["address"]) for e in found] == [
+        ("signin.ok", "admin", "203.0.113.9"), ("signin.failed", "nobody\\0", "203.0.113.9")]
+    assert entries(browser, actor="user:admin", since="2999-01-01T00:00:00+01:00") == []
