@@ -165,7 +165,8 @@ def test_failure_skips_downstream_and_keeps_independent_branch(store, backend):
     assert failed.error["type"] == "ModuleError"
     assert failed.error["message"] == "Fail: column 'incme' is not in the data set"
     assert "Traceback" in failed.error["traceback"]
-    assert failed.error["inputs"]["dataset"]["rows"] == 3
+    assert failed.error["inputs"] == {"dataset": {
+        "type": "dataframe", "rows": 3, "columns": 1, "dtypes": {"x": "float64"}}}
     assert result.steps["x"].status == "Skipped"
     assert result.steps["ok"].status == "Finished"
     assert rec.statuses("x") == ["Skipped"]
