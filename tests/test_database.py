@@ -1,6 +1,7 @@
 """Schema migrations: every revision from empty gives the models' schema; old databases upgrade."""
 
 import sqlite3
+from pathlib import Path
 
 import sqlalchemy
 from alembic import command
@@ -101,3 +102,34 @@ def test_a_database_at_the_first_revision_gains_the_audit_log_and_keeps_its_data
         assert "audit_log" in sqlalchemy.inspect(db.engine).get_table_names()
         db.engine.dispose()
     app.extensions["designer"].shutdown()
+
+
+def test_the_cli_writes_a_revision_of_what_the_models_add(tmp_path, monkeypatch):
+    import shutil
+
+    from click.testing import CliRunner
+
+    from app.cli import main
+
+    # The revision goes into a copy of the migrations folder, never into the checkout.
+    migrations = tmp_path / "migrations"
+    shutil.copytree(database.MIGRATIONS, migrations,
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    shipped = sorted(p.name for p in (database.MIGRATIONS / "versions").glob("*.py"))
+    monkeypatch.setattr(database, "MIGRATIONS", migrations)
+    home = tmp_path / "instance"
+    monkeypatch.setenv("DESIGNER_HOME", str(home))
+    assert CliRunner().invoke(main, ["db", "version"]).exit_code == 0
+    with sqlite3.connect(home / "designer.db") as raw:  # as if the models had just gained it
+        raw.execute("DROP TABLE access_tokens")
+
+    result = CliRunner().invoke(main, ["db", "revision", "add access tokens"])
+
+    assert result.exit_code == 0, result.output
+    (written,) = [p for p in (migrations / "versions").glob("*.py") if p.name not in shipped]
+    text = written.read_text()
+    assert '"""add access tokens' in text
+    assert "down_revision" in text and "'0002'" in text
+    assert "op.create_table('access_tokens'" in text and "op.drop_table('access_tokens')" in text
+    checkout = Path(database.__file__).parent / "migrations" / "versions"
+    assert sorted(p.name for p in checkout.glob("*.py")) == shipped

@@ -57,6 +57,9 @@ def test_bindings_are_derived_by_scanning():
 @pytest.mark.parametrize("name, given, expected", [
     ("n", "7", 7), ("n", 7.0, 7), ("f", "0.25", 0.25), ("f", 2, 2.0),
     ("b", "true", True), ("b", "0", False), ("s", 12, "12"), ("c", "b", "b"),
+    # every spelling a REST client or the CLI may send for a bool
+    ("b", " Yes ", True), ("b", "1", True), ("b", "ON", True), ("b", True, True),
+    ("b", "no", False), ("b", "Off", False), ("b", "FALSE", False), ("b", False, False),
     ("d", "store:dir/x.csv", {"datastore": "store", "path": "dir/x.csv"}),
     ("d", {"DataStoreName": "s", "RelativePath": "y.csv"}, {"datastore": "s", "path": "y.csv"}),
 ])
@@ -70,6 +73,9 @@ def test_values_from_strings_are_coerced(name, given, expected):
     ("n", 11, r"'n' must be in the range \[0.0, 10.0\]"),
     ("n", True, "'n' must be an int"),
     ("f", "abc", "'f' must be a float"),
+    ("f", True, "The pipeline parameter 'f' must be a float. Got True instead."),
+    ("n", 2.5, "'n' must be an int. Got 2.5 instead."),
+    ("n", None, "'n' must be an int. Got None instead."),
     ("b", "maybe", "'b' must be a bool"),
     ("c", "z", "'c' must be one of 'a', 'b'"),
     ("d", {"datastore": "s"}, "'d' must be a data path"),

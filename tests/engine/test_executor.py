@@ -107,6 +107,27 @@ def test_regenerate_output_on_a_node_and_for_the_run(store, backend):
     assert {s.status for s in result.steps.values()} == {"Finished"}
 
 
+def test_an_imported_file_is_reused_until_it_changes(store, backend, tmp_path):
+    from app.engine.datastores import Datastores
+    from app.engine.registry import REGISTRY
+
+    folder = tmp_path / "data"
+    folder.mkdir()
+    (folder / "a.csv").write_text("x\n1\n2\n")
+    d = doc([("imp", "import_data", {"path": "s:a.csv"})])
+
+    def once():
+        plan = make_plan(d, REGISTRY)
+        return execute(plan, store, backend, datastores=Datastores({"s": folder})).steps["imp"]
+
+    assert once().status == "Finished"
+    assert once().status == "Reused"
+    (folder / "a.csv").write_text("x\n1\n2\n3\n")  # rewritten in place
+    changed = once()
+    assert changed.status == "Finished"
+    assert len(store.get(changed.outputs["dataset"])) == 3
+
+
 def test_non_deterministic_module_is_never_reused(store, backend):
     d = doc([("r", "random", {}), ("b", "double", {})], [("r.dataset", "b.dataset")])
     run(d, store, backend)
@@ -159,7 +180,8 @@ def test_failure_skips_downstream_and_keeps_independent_branch(store, backend):
     assert failed.error["type"] == "ModuleError"
     assert failed.error["message"] == "Fail: column 'incme' is not in the data set"
     assert "Traceback" in failed.error["traceback"]
-    assert failed.error["inputs"]["dataset"]["rows"] == 3
+    assert failed.error["inputs"] == {"dataset": {
+        "type": "dataframe", "rows": 3, "columns": 1, "dtypes": {"x": "float64"}}}
     assert result.steps["x"].status == "Skipped"
     assert result.steps["ok"].status == "Finished"
     assert rec.statuses("x") == ["Skipped"]
