@@ -4,6 +4,7 @@ import re
 
 from playwright.sync_api import expect
 
+from tests.browser import probe
 from tests.browser.test_parameters import open_income, saved_document, select_node
 
 
@@ -137,22 +138,21 @@ def test_refused_uploads_show_the_reason(page, client, tmp_path):
 
 def test_a_slow_answer_for_the_previous_datastore_does_not_replace_the_tree(page, client, tmp_path):
     scratch_store(client, tmp_path)
+    probe.install(page)
     open_income(page, client)
     held = []  # the samples tree's answers, let through by hand later
     page.route("**/api/v1/datastores/samples/browse*", lambda route: held.append(route))
     dialog = open_export_browse(page)
     expect(dialog.get_by_label("Datastore")).to_have_value("samples")
-    for _ in range(50):  # the samples tree was asked for and is waiting
-        if held:
-            break
-        page.wait_for_timeout(100)
-    assert held
+    probe.wait_until(page, lambda: held, what="the samples tree's request")
     dialog.get_by_label("Datastore").select_option("scratch")
     data = dialog.locator('[role="treeitem"][data-path="data"]')
     expect(data).to_be_visible()
     for route in held:
         route.continue_()
-    page.wait_for_load_state("networkidle")
+    # Every answer the page asked for, the held ones included, has been read and handled.
+    probe.wait_for(page, "(p, url) => p.count(p.read, url) === p.count(p.asked, url)",
+                   "/api/v1/datastores/")
     expect(data).to_be_visible()
     expect(dialog.locator('[role="treeitem"][data-path="income"]')).to_have_count(0)
     assert page.errors == []

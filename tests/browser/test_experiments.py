@@ -4,6 +4,7 @@ import re
 
 from playwright.sync_api import expect
 
+from tests.browser import probe
 from tests.browser.conftest import api
 
 RUN_TIMEOUT = 60_000
@@ -108,19 +109,18 @@ def test_a_late_answer_for_the_previous_filter_does_not_replace_the_list(page):
 
     page.goto("/experiments")
     expect(page.get_by_role("region", name="Experiment mixed").locator("tbody tr")).to_have_count(2)
+    probe.install(page)
     page.route(re.compile(r"/api/v1/runs\?"), answer)
     page.reload()
-    for _ in range(50):
-        if held:
-            break
-        page.wait_for_timeout(100)
-    assert held
+    probe.wait_until(page, lambda: held, what="the unfiltered list's request")
     page.get_by_label("Status").select_option("Failed")
     rows = page.get_by_role("region", name="Experiment mixed").locator("tbody tr")
     expect(rows).to_have_count(1)
     for route, response in held:
         route.fulfill(response=response)
-    page.wait_for_timeout(500)
+    # Every answer the page asked for, the late ones included, has been read and handled.
+    probe.wait_for(page, "(p, url) => p.count(p.read, url) === p.count(p.asked, url)",
+                   r"/api/v1/runs\?")
     expect(rows).to_have_count(1)
     expect(rows.first).to_have_attribute("data-run-id", failing)
     assert page.errors == []

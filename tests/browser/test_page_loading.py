@@ -4,6 +4,7 @@ from collections import Counter
 
 from playwright.sync_api import expect
 
+from tests.browser import probe
 from tests.browser.conftest import api
 
 
@@ -27,20 +28,25 @@ def asked_before_the_page_script(counts, path, script):
     return counts.order.index(f"api/v1/{path}") < counts.order.index(f"static/js/pages/{script}")
 
 
+def read_by_the_page(page, *paths):
+    """Wait until the page's own code has fetched and read each API path (served by its preload
+    when the network saw it once, before the page's script)."""
+    probe.wait_for(page, "(p, urls) => urls.every((url) => p.count(p.read, url) > 0)",
+                   [f"/api/v1/{path}$" for path in paths])
+
+
 def test_the_designer_fetches_its_pipeline_and_the_catalogue_once(page, client):
     pid = next(p["id"] for p in client.get("/api/v1/pipelines").get_json()["pipelines"]
                if p["name"] == "Income prediction")
-    warnings = []
-    page.on("console", lambda m: warnings.append(m.text) if "preload" in m.text else None)
+    probe.install(page)
     counts = api_requests(page)
     page.goto(f"/pipelines/{pid}")
     expect(page.locator("g.node")).to_have_count(8)
-    page.wait_for_timeout(3500)  # Chromium warns about a preload unused after 3 s
+    read_by_the_page(page, f"pipelines/{pid}", "modules")
     assert counts[f"pipelines/{pid}"] == 1
     assert counts["modules"] == 1
     assert asked_before_the_page_script(counts, f"pipelines/{pid}", "designer.js")
     assert asked_before_the_page_script(counts, "modules", "designer.js")
-    assert warnings == []
     assert page.errors == []
 
 
@@ -52,16 +58,14 @@ def test_the_run_view_fetches_its_run_once_at_start(page, client):
     run_id = response.json()["id"]
     page.goto(f"/runs/{run_id}")
     expect(page.get_by_test_id("run-status")).to_have_text("Finished", timeout=60_000)
-    page.wait_for_timeout(3500)
+    page.goto("about:blank")  # the live page and its last requests are gone before counting
+    probe.install(page)
     counts = api_requests(page)
-    warnings = []
-    page.on("console", lambda m: warnings.append(m.text) if "preload" in m.text else None)
-    page.reload()
+    page.goto(f"/runs/{run_id}")
     expect(page.get_by_test_id("run-status")).to_have_text("Finished")
     expect(page.locator("g.node")).to_have_count(6)
-    page.wait_for_timeout(3500)
+    read_by_the_page(page, f"runs/{run_id}", "modules")
     assert counts[f"runs/{run_id}"] == 1
     assert counts["modules"] == 1
     assert asked_before_the_page_script(counts, f"runs/{run_id}", "run.js")
-    assert warnings == []
     assert page.errors == []
