@@ -13,7 +13,7 @@ import signal
 import struct
 import threading
 
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from ..context import CancelToken
 from ..steps import FAILED, run_step
@@ -54,6 +54,8 @@ def main(conn, cancel_event, preload: tuple[str, ...]) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     for name in preload:
         importlib.import_module(name)
+    # Inspecting the loaded native libraries takes milliseconds: once, not at every step.
+    controller = ThreadpoolController()
     token = CancelToken(cancel_event)
     lock = threading.Lock()  # a module may log from threads of its own
 
@@ -69,7 +71,7 @@ def main(conn, cancel_event, preload: tuple[str, ...]) -> None:
         if message is None:
             return
         task, share = message
-        with threadpool_limits(limits=share, user_api="openmp"):
+        with controller.limit(limits=share, user_api="openmp"):
             outcome = run_step(task, emit, token)
         with lock:
             try:
