@@ -81,6 +81,7 @@ def serve(host, port, threads):
 def run_pipeline(file, params, experiment, regenerate):
     """Run a pipeline document headless; print its metrics as JSON; exit 1 if it fails."""
     from .services import runs, samples
+    from .services.dispatcher import worker_name
 
     values = {}
     for item in params:
@@ -98,19 +99,22 @@ def run_pipeline(file, params, experiment, regenerate):
         if "samples" not in runs.datastores.mapping():
             samples.register_datastore()
         try:
+            # The executor (and its worker processes) starts only for a run that was accepted.
             run = runs.submit(document, parameters=values, experiment=experiment,
                               regenerate_outputs=regenerate, source="cli",
-                              worker=runtime.dispatcher.worker)
+                              worker=worker_name())
         except AppError as exc:
             details = {k: v for k, v in exc.details.items() if v}
             raise click.ClickException(
                 exc.message + (f"\n{json.dumps(details, indent=2)}" if details else "")
             ) from None
         run_id = run.id
-    status = runtime.dispatcher.run(run_id)
-    with app.app_context():
-        result = runs.as_dict(runs.get(run_id))
-    runtime.shutdown()
+    try:
+        status = runtime.dispatcher.run(run_id)
+        with app.app_context():
+            result = runs.as_dict(runs.get(run_id))
+    finally:
+        runtime.shutdown()
     click.echo(json.dumps({"run_id": run_id, "status": status, "metrics": result["metrics"]},
                           indent=2))
     if status != "Finished":

@@ -42,6 +42,11 @@ HEARTBEAT_SECONDS = 5
 STALE_AFTER = timedelta(seconds=60)
 
 
+def worker_name() -> str:
+    """How this process names itself on the runs it claims."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
 class Dispatcher:
     """Owns this process's running runs: their threads, cancel tokens and heartbeats."""
 
@@ -49,7 +54,7 @@ class Dispatcher:
                  limits: Limits | None = None):
         self.app, self.backend, self.store = app, backend, store
         self.limits = limits or Limits()
-        self.worker = f"{socket.gethostname()}:{os.getpid()}"
+        self.worker = worker_name()
         self.tokens: dict[str, CancelToken] = {}
         self._runs = ThreadPoolExecutor(max_workers=max_runs, thread_name_prefix="run")
         self._slots = threading.Semaphore(max_runs)

@@ -139,6 +139,9 @@ class ProcessBackend:
             workers = list(self._pool)
         self._stop.set()
         self._monitor.join()
+        # A worker still being started is dropped by the starter once it sees the backend
+        # closed; wait for that, so none outlives the backend (or its parent process).
+        self._starter.join()
         for w in workers:
             try:
                 worker_main.send(w.conn, None)
