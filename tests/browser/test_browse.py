@@ -156,3 +156,32 @@ def test_a_slow_answer_for_the_previous_datastore_does_not_replace_the_tree(page
     expect(data).to_be_visible()
     expect(dialog.locator('[role="treeitem"][data-path="income"]')).to_have_count(0)
     assert page.errors == []
+
+
+def test_opening_on_a_file_then_picking_another_datastore_uploads_to_its_top(page, client,
+                                                                             tmp_path):
+    scratch_store(client, tmp_path)
+    probe.install(page)
+    open_income(page, client)
+    select_node(page, "import")
+    page.locator('.details .field[data-param="path"]').hover()
+    page.get_by_role("button", name="More options for Path").click()
+    page.get_by_role("menuitem", name="Detach from pipeline parameter").click()
+    held = []  # the listing of samples' income folder, on the way to the current file
+    page.route("**/api/v1/datastores/samples/browse?path=income", lambda r: held.append(r))
+    page.locator('.details .field[data-param="path"]').get_by_role("button", name="Browse").click()
+    dialog = page.get_by_role("dialog", name="Browse path")
+    probe.wait_until(page, lambda: held, what="the income folder's request")
+    dialog.get_by_label("Datastore").select_option("scratch")
+    expect(dialog.locator('[role="treeitem"][data-path="data"]')).to_be_visible()
+    for route in held:
+        route.continue_()
+    probe.wait_for(page, "(p, url) => p.count(p.read, url) === p.count(p.asked, url)",
+                   "/api/v1/datastores/")
+    # The opening reveal of samples:income/us.csv was overtaken: it leaves the folder alone.
+    expect(dialog.get_by_label("Upload into folder")).to_have_value("")
+    dialog.get_by_label("File", exact=True).set_input_files(csv_file("top.csv"))
+    dialog.get_by_role("button", name="Upload").click()
+    expect(dialog.get_by_text("Uploaded top.csv")).to_be_visible()
+    assert (tmp_path / "scratch" / "top.csv").exists()
+    assert page.errors == []

@@ -159,11 +159,16 @@ export function createBrowser({ datastore = "", path = "", onSelect, onPick } = 
     }
   }
 
-  /** Open the folders leading to path (a file or folder), then select it. */
+  /** Open the folders leading to path (a file or folder), then select it. A reveal that a
+   *  newer one overtook (another datastore picked meanwhile) stops, so it cannot point the
+   *  upload folder or the selection back at the old datastore. */
+  let latestReveal = 0;
   async function reveal(target) {
+    const seq = ++latestReveal;
     let rows = await loadInto(tree, "", 0);
     const parts = target.split("/").filter(Boolean);
     for (let i = 0; i < parts.length; i += 1) {
+      if (seq !== latestReveal) return;
       const prefix = parts.slice(0, i + 1).join("/");
       const found = rows.find((r) => r.entry.path === prefix);
       if (!found) return;
