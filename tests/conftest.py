@@ -124,16 +124,31 @@ def wait_for(check, what: str, timeout: float = 60):
     raise AssertionError(f"waited {timeout} s for {what}")
 
 
-def sign_in(test_client, username="admin", password=ADMIN_PASSWORD):
-    """Sign in through the login form; returns the session's CSRF token."""
+def login(test_client, username, password):
+    """Post the login form as a browser would (with the page's CSRF token); the answer."""
     import re
 
     page = test_client.get("/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    response = test_client.post("/login", data={
+    return test_client.post("/login", data={
         "username": username, "password": password, "csrf_token": token})
+
+
+def sign_in(test_client, username="admin", password=ADMIN_PASSWORD):
+    """Sign in through the login form; returns the session's CSRF token."""
+    import re
+
+    response = login(test_client, username, password)
     assert response.status_code == 302, response.get_data(as_text=True)[:300]
-    return token
+    page = test_client.get("/").get_data(as_text=True)
+    return re.search(r'<meta name="csrf-token" content="([^"]+)"', page).group(1)
+
+
+def from_address(application, address: str):
+    """A test client whose requests come from ``address``."""
+    browser = application.test_client()
+    browser.environ_base["REMOTE_ADDR"] = address
+    return browser
 
 
 @pytest.fixture

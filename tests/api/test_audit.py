@@ -5,26 +5,13 @@ import logging
 import re
 
 from app.services import auth
-from tests.conftest import ADMIN_PASSWORD, bearer
+from tests.conftest import ADMIN_PASSWORD, bearer, from_address, login
 
 
 def entries(client, **params):
     response = client.get("/api/v1/audit", query_string=params)
     assert response.status_code == 200, response.get_json()
     return response.get_json()["entries"]
-
-
-def from_address(app, address):
-    browser = app.test_client()
-    browser.environ_base["REMOTE_ADDR"] = address
-    return browser
-
-
-def login(browser, username, password):
-    page = browser.get("/login").get_data(as_text=True)
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    return browser.post("/login", data={"username": username, "password": password,
-                                        "csrf_token": csrf})
 
 
 def test_sign_ins_and_tokens_are_recorded_with_who_and_where(app):

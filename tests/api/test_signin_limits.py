@@ -1,12 +1,11 @@
 """Failed sign-ins and token requests are limited per address and per account; unknown and
 known accounts cost the same hashing work and get the same answer."""
 
-import re
 
 import pytest
 
 from app.services import auth
-from tests.conftest import ADMIN_PASSWORD
+from tests.conftest import ADMIN_PASSWORD, from_address, login
 
 
 @pytest.fixture
@@ -17,22 +16,9 @@ def limited(app):
     return app
 
 
-def from_address(app, address):
-    browser = app.test_client()
-    browser.environ_base["REMOTE_ADDR"] = address
-    return browser
-
-
 def token(browser, client_id, secret):
     return browser.post("/oauth2/token", data={
         "grant_type": "client_credentials", "client_id": client_id, "client_secret": secret})
-
-
-def login(browser, username, password):
-    page = browser.get("/login").get_data(as_text=True)
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    return browser.post("/login", data={"username": username, "password": password,
-                                        "csrf_token": csrf})
 
 
 def assert_retry_after(response):
