@@ -103,6 +103,16 @@ def bearer(application, credentials=None) -> str:
     return response.get_json()["access_token"]
 
 
+def principal_headers(application, name: str, role: str) -> dict:
+    """Bearer headers of a new service principal ``name`` with ``role``."""
+    from app.services import auth
+
+    with application.app_context():
+        created, secret = auth.create_client(name, role)
+        credentials = (created.client_id, secret)
+    return {"Authorization": f"Bearer {bearer(application, credentials)}"}
+
+
 @pytest.fixture
 def client(app):
     """Flask's test client, authenticated as an admin service principal (bearer token)."""

@@ -5,7 +5,7 @@ import logging
 import re
 
 from app.services import auth
-from tests.conftest import ADMIN_PASSWORD, bearer, from_address, login
+from tests.conftest import ADMIN_PASSWORD, from_address, login, principal_headers
 
 
 def entries(client, **params):
@@ -107,10 +107,7 @@ def test_filters_order_and_bad_input(client):
 
 
 def test_the_audit_log_is_for_admins(app, anonymous):
-    with app.app_context():
-        editor, secret = auth.create_client("editor-bot", "editor")
-        credentials = (editor.client_id, secret)
-    headers = {"Authorization": f"Bearer {bearer(app, credentials)}"}
+    headers = principal_headers(app, "editor-bot", "editor")
     assert anonymous.get("/api/v1/audit", headers=headers).status_code == 403
     assert anonymous.get("/api/v1/audit").status_code == 401
 

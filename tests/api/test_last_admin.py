@@ -2,8 +2,7 @@
 
 import pytest
 
-from app.services import auth
-from tests.conftest import bearer
+from tests.conftest import principal_headers
 
 
 def admin_state(client, name="admin"):
@@ -46,10 +45,7 @@ def test_a_client_cannot_disable_itself_but_another_admin_can(app, client, anony
     assert refused.get_json()["error"] == ("Client 'tests' authenticates this request, so it "
                                            "cannot disable itself; use another admin account.")
     assert client.get("/api/v1/clients").status_code == 200  # still working
-    with app.app_context():
-        other, secret = auth.create_client("ops", "admin")
-        credentials = (other.client_id, secret)
-    headers = {"Authorization": f"Bearer {bearer(app, credentials)}"}
+    headers = principal_headers(app, "ops", "admin")
     assert anonymous.post("/api/v1/clients/tests/disable", headers=headers).status_code == 200
     assert client.get("/api/v1/clients").status_code == 401
 
