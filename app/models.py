@@ -1,4 +1,4 @@
-"""Database tables: datastores, pipelines, experiments, runs, steps and run events."""
+"""Database tables: datastores, pipelines, experiments, runs, steps, run events, models."""
 
 from __future__ import annotations
 
@@ -178,6 +178,52 @@ class RunEvent(db.Model):
     status: Mapped[str] = mapped_column(String(20))
     data: Mapped[dict] = mapped_column(JSON, default=dict)
     created: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+
+
+class RegisteredModel(db.Model):
+    """A named model whose versions are the trained models of runs."""
+
+    __tablename__ = "registered_models"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+
+    versions: Mapped[list[ModelVersion]] = relationship(
+        back_populates="model", order_by="ModelVersion.version", cascade="all, delete-orphan")
+
+
+class ModelVersion(db.Model):
+    """One trained model with its lineage: the run, endpoint version, parameters, data, metrics.
+
+    What the lineage names is copied here (endpoint name, data fingerprints, metrics), so it
+    survives the deletion of the run or the endpoint it came from.
+    """
+
+    __tablename__ = "model_versions"
+    __table_args__ = (UniqueConstraint("model_id", "version"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    model_id: Mapped[int] = mapped_column(
+        ForeignKey("registered_models.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    artifact_key: Mapped[str] = mapped_column(String(64))
+    run_id: Mapped[str | None] = mapped_column(
+        ForeignKey("runs.id", ondelete="SET NULL"), index=True)
+    node_id: Mapped[str] = mapped_column(String(64))
+    pipeline_id: Mapped[str | None] = mapped_column(String(32))
+    endpoint_name: Mapped[str | None] = mapped_column(String(64))
+    endpoint_version: Mapped[int | None] = mapped_column(Integer)
+    parameters: Mapped[dict] = mapped_column(JSON, default=dict)
+    data: Mapped[list] = mapped_column(JSON, default=list)
+    metrics: Mapped[dict] = mapped_column(JSON, default=dict)
+    task: Mapped[str] = mapped_column(String(20), default="")
+    label_column: Mapped[str] = mapped_column(String(200), default="")
+    feature_columns: Mapped[list] = mapped_column(JSON, default=list)
+    source: Mapped[str] = mapped_column(String(20), default="retrain")
+    registered_by: Mapped[str] = mapped_column(String(200), default="")
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+
+    model: Mapped[RegisteredModel] = relationship(back_populates="versions")
 
 
 ROLES = ("viewer", "runner", "editor", "admin")

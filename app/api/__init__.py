@@ -164,6 +164,7 @@ def register(app: Flask) -> None:
         datastores,
         endpoints,
         experiments,
+        models,
         modules,
         oauth,
         openapi,
@@ -175,5 +176,5 @@ def register(app: Flask) -> None:
     app.before_request(_gate)
     oauth.init(app)
     for module in (modules, pipelines, parameters, runs, experiments, datastores, endpoints,
-                   accounts, openapi):
+                   models, accounts, openapi):
         app.register_blueprint(module.bp)

@@ -156,3 +156,9 @@ class ClientCreate(_Body):
 
     name: str = Field(min_length=1, max_length=64, json_schema_extra=ACCOUNT_NAME)
     role: Role = "runner"
+
+
+class RegisterModel(_Body):
+    """Register a finished run's trained model as the next version of a model."""
+
+    name: str = Field(min_length=1, max_length=64, json_schema_extra=NAME)

@@ -23,6 +23,7 @@ from ..engine.document import PipelineDocument
 from ..engine.executor import (
     CANCELED,
     FAILED,
+    FINISHED,
     LOG,
     NOT_STARTED,
     QUEUED,
@@ -166,6 +167,8 @@ class Dispatcher:
             return status
 
     def _finish(self, run_id: str, status: str, reason: str) -> None:
+        if status == FINISHED:
+            status, reason = self._register_models(run_id)
         with self._write:
             run = db.session.get(Run, run_id)
             run.status, run.status_reason, run.finished = status, reason, now()
@@ -175,6 +178,19 @@ class Dispatcher:
             db.session.add(RunEvent(run_id=run_id, status=status, data={"reason": reason}))
             db.session.commit()
             db.session.remove()
+
+    def _register_models(self, run_id: str) -> tuple[str, str]:
+        """Register the models a finished endpoint run trained, before it is announced."""
+        from . import models  # the registry reads runs, whose module imports this one
+
+        try:
+            with self._write:
+                models.register_run(run_id, self.store)
+        except Exception as exc:
+            log.exception("run %s: registering its models failed", run_id)
+            db.session.rollback()
+            return FAILED, f"registering the trained model failed: {type(exc).__name__}: {exc}"
+        return FINISHED, ""
 
     def _recorder(self, run_id: str):
         """The on_event callback: persists each step event (called from worker threads)."""
