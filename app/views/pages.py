@@ -7,6 +7,7 @@ from flask import Blueprint, abort, render_template, send_file
 from flask_login import current_user, login_required
 
 from ..config import ROOT
+from ..services import models as model_service
 from ..services import pipelines as pipeline_service
 from ..services import publishing
 from ..services import runs as run_service
@@ -69,6 +70,20 @@ def endpoints():
 def endpoint(ref):
     """One endpoint: overview, published versions, runs."""
     return _page("endpoint", endpoint=publishing.find(ref), active="endpoints")
+
+
+@bp.get("/models")
+@login_required
+def models():
+    """Registered models and their versions."""
+    return _page("models", active="models", model=None)
+
+
+@bp.get("/models/<name>")
+@login_required
+def model(name):
+    """One registered model: every version with its lineage and downloads."""
+    return _page("models", active="models", model=model_service.find(name))
 
 
 @bp.get("/admin")

@@ -17,6 +17,13 @@ export function formatValue(value) {
   return String(value);
 }
 
+/** A model name suggested for a run: its pipeline's name in the registry's alphabet. */
+function modelNameFor(run) {
+  const slug = String(run.name || "model").toLowerCase().replace(/[^a-z0-9_.-]+/g, "-")
+    .replace(/^[^a-z0-9]+|-+$/g, "");
+  return (slug || "model").slice(0, 64);
+}
+
 function outputUrl(runId, nodeId, port) {
   const enc = encodeURIComponent;
   return `/api/v1/runs/${enc(runId)}/steps/${enc(nodeId)}/outputs/${enc(port)}`;
@@ -176,11 +183,35 @@ export class StepPanel {
             onclick: () => openVisualize({ runId: this.run.id, nodeId: step.node_id, port,
                                            title: `${step.label} · ${label}` }) }, "Visualize"),
           el("a", { class: "button", href: info.kind === "parquet" ? `${url}?format=csv` : url,
-                    download: "", "aria-label": `Download ${label}` }, "Download"));
+                    download: "", "aria-label": `Download ${label}` }, "Download"),
+          type === "trained_model" && this.run.status === "Finished" ? this.registerForm(step) : null);
       })));
     }
     this.body.append(el("h3", {}, "Log"), this.log);
     this.refreshLog(step);
+  }
+
+  /** "Register model": a finished run's trained model becomes the next version of a model. */
+  registerForm(step) {
+    const name = el("input", { name: "model", required: true, maxlength: "64", value: modelNameFor(this.run),
+                               "aria-label": "Model name" });
+    const result = el("p", { class: "muted", role: "status" });
+    const submit = async (event) => {
+      event.preventDefault();
+      const enc = encodeURIComponent;
+      try {
+        const version = await api(`/api/v1/runs/${enc(this.run.id)}/steps/${enc(step.node_id)}/register`, {
+          method: "POST", body: { name: name.value.trim() }, quiet: true });
+        clear(result).append("Registered as ",
+          el("a", { href: `/models/${enc(version.model)}` }, `${version.model} version ${version.version}`), ".");
+        result.className = "muted";
+      } catch (error) {
+        clear(result).append(error.message);
+        result.className = "alert";
+      }
+    };
+    return el("form", { class: "register-model", onsubmit: submit },
+      el("label", {}, "Model name ", name), el("button", { type: "submit" }, "Register model"), result);
   }
 
   /** Fetch the step log when first shown and again when the step's status changes. */
