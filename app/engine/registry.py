@@ -23,12 +23,15 @@ def module(
     version: str = "1",
     deterministic: bool = True,
     fingerprint: Callable | None = None,
+    columns: Callable | None = None,
     registry: dict[str, ModuleSpec] | None = None,
 ) -> Callable:
     """Declare a module: ports are positional arguments, params keyword-only.
 
     A keyword-only argument called ``ctx`` receives the step context (log, cancellation,
     datastores). The signature is checked against the declaration at import time.
+    ``columns(fed, params, datastores) -> {output port: [names] | None}`` tells the editor
+    the columns the module produces, known before any run (see app.engine.columns).
     ``registry`` defaults to the global REGISTRY (tests pass their own).
     """
     target = REGISTRY if registry is None else registry
@@ -51,6 +54,7 @@ def module(
             deterministic=deterministic,
             takes_context=takes_context,
             fingerprint=fingerprint,
+            columns=columns,
         )
         return fn
 

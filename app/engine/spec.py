@@ -17,8 +17,14 @@ PORT_TYPES = (DATAFRAME, UNTRAINED_MODEL, TRAINED_MODEL, METRICS)
 # The largest random seed: numpy's, hence scikit-learn's, random_state must fit in 32 bits.
 MAX_SEED = 2**32 - 1
 
-_TRUE = {"true", "1", "yes", "on"}
-_FALSE = {"false", "0", "no", "off"}
+# The words read as a bool, in a field, a parameter value or a data set's text column.
+BOOL_WORDS = {"true": True, "1": True, "yes": True, "on": True,
+              "false": False, "0": False, "no": False, "off": False}
+
+
+def bool_word(text: str) -> bool | None:
+    """The bool ``text`` spells (any case, spaces around), or None."""
+    return BOOL_WORDS.get(text.strip().lower())
 
 
 class ParamError(ValueError):
@@ -196,8 +202,8 @@ class Bool(Param):
     def coerce(self, value, owner):
         if isinstance(value, bool):
             return value
-        if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
-            return value.strip().lower() in _TRUE
+        if isinstance(value, str) and bool_word(value) is not None:
+            return bool_word(value)
         if isinstance(value, int) and value in (0, 1):
             return bool(value)
         raise self.error(owner, value)

@@ -7,10 +7,10 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy import select
 
+from ..engine.columns import infer_columns
 from ..engine.document import PipelineDocument, resolve_parameter_values, substitute
 from ..engine.graph import NodeError, validate
 from ..engine.registry import REGISTRY
-from ..engine.schema import infer_columns
 from ..engine.spec import ParamError
 from ..errors import BadRequest, Conflict, NotFound, pydantic_details
 from ..extensions import db
