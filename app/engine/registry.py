@@ -9,6 +9,8 @@ from collections.abc import Callable, Sequence
 
 from .spec import ModuleSpec, Param, Port
 
+# The built-in modules as their files declare them. Only discover() hands it out: the app
+# keeps what it returns (runtime().modules) and passes it to the engine's functions.
 REGISTRY: dict[str, ModuleSpec] = {}
 
 
@@ -84,9 +86,3 @@ def discover() -> dict[str, ModuleSpec]:
         importlib.import_module(f"app.modules.{info.name}")
     return REGISTRY
 
-
-def get(name: str) -> ModuleSpec | None:
-    """The spec registered under ``name``, discovering modules on first use."""
-    if not REGISTRY:
-        discover()
-    return REGISTRY.get(name)
