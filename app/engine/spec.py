@@ -155,8 +155,6 @@ class _Number(Param):
 class Int(_Number):
     """An integer, optionally bounded."""
 
-    min: int | None = None
-    max: int | None = None
     kind: ClassVar[str] = "int"
     noun: ClassVar[str] = "an int"
     json_type: ClassVar[str] = "integer"
