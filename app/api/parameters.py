@@ -7,7 +7,7 @@ from ..models import INT_MAX
 from ..services import pipelines
 from ..services.runtime import runtime
 from . import answers, body, query
-from .schemas import BindingBody, ParameterCreate, ParameterUpdate
+from .bodies import BindingBody, ParameterCreate, ParameterUpdate
 
 bp = Blueprint("parameters", __name__, url_prefix="/api/v1/pipelines/<pipeline_id>")
 
