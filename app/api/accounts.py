@@ -5,7 +5,7 @@ from flask import Blueprint, jsonify, request
 from ..models import iso
 from ..services import audit, auth
 from . import answers, body, query, requires, who
-from .schemas import ClientCreate, UserCreate, UserUpdate
+from .bodies import ClientCreate, UserCreate, UserUpdate
 
 bp = Blueprint("accounts", __name__, url_prefix="/api/v1")
 

@@ -5,7 +5,7 @@ from flask import Blueprint, current_app, jsonify, request
 from ..errors import BadRequest
 from ..services import datastores
 from . import answers, body, form, query, requires
-from .schemas import DatastoreBody
+from .bodies import DatastoreBody
 
 bp = Blueprint("datastores", __name__, url_prefix="/api/v1/datastores")
 

@@ -5,7 +5,7 @@ from flask import Blueprint, jsonify, request, url_for
 from ..services import publishing, runs
 from ..services.runtime import runtime
 from . import answers, body, query, requires, who
-from .schemas import DefaultVersion, EndpointSubmit, PublishBody
+from .bodies import DefaultVersion, EndpointSubmit, PublishBody
 
 bp = Blueprint("endpoints", __name__, url_prefix="/api/v1")
 

@@ -5,7 +5,7 @@ from flask import Blueprint, Response, jsonify, url_for
 from ..services import models
 from ..services.runtime import runtime
 from . import answers, body, who
-from .schemas import RegisterModel
+from .bodies import RegisterModel
 
 bp = Blueprint("models", __name__, url_prefix="/api/v1")
 

@@ -5,7 +5,7 @@ from flask import Blueprint, jsonify, url_for
 from ..services import pipelines, runs
 from ..services.runtime import runtime
 from . import answers, body, requires, who
-from .schemas import PipelineBody, PipelineUpdate, SubmitRun
+from .bodies import PipelineBody, PipelineUpdate, SubmitRun
 
 bp = Blueprint("pipelines", __name__, url_prefix="/api/v1/pipelines")
 

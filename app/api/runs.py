@@ -14,7 +14,7 @@ from ..services import outputs, runs
 from ..services.runtime import runtime
 from ..services.streams import StreamSlots
 from . import answers, body, int_arg, query, requires, who
-from .schemas import SubmitDocument
+from .bodies import SubmitDocument
 
 bp = Blueprint("runs", __name__, url_prefix="/api/v1/runs")
 TERMINAL = ("Finished", "Failed", "Canceled")

@@ -28,13 +28,13 @@ from ..engine.artifacts import ArtifactRef, ArtifactStore
 from ..engine.datastores import DatastoreError
 from ..engine.document import NAME_PATTERN, PipelineDocument
 from ..engine.executor import FINISHED, make_plan
-from ..engine.registry import REGISTRY
 from ..engine.spec import TRAINED_MODEL, DataPath
 from ..errors import BadRequest, Conflict, NotFound
 from ..extensions import db
 from ..models import ModelVersion, PipelineEndpoint, RegisteredModel, Run, iso
 from . import audit, datastores
 from . import runs as run_service
+from .runtime import runtime
 
 log = logging.getLogger(__name__)
 NAME = re.compile(NAME_PATTERN)
@@ -45,7 +45,7 @@ def trained_model_steps(run: Run) -> list[tuple[str, str]]:
     """(node id, output port) of every trained model a run's document produces."""
     found = []
     for node in run.document.get("nodes", []):
-        spec = REGISTRY.get(node.get("module"))
+        spec = runtime().modules.get(node.get("module"))
         if spec is None:
             continue
         found += [(node["id"], p.name) for p in spec.outputs if p.type == TRAINED_MODEL]
@@ -70,7 +70,8 @@ def _file_facts(store_name: str, path: str, stores) -> dict:
 
 def data_lineage(run: Run) -> list[dict]:
     """Every data path the run read, with the fingerprint of the file as it is now."""
-    plan = make_plan(PipelineDocument.model_validate(run.document), REGISTRY, run.parameters)
+    plan = make_plan(PipelineDocument.model_validate(run.document), runtime().modules,
+                     run.parameters)
     stores = datastores.mapping()
     out = []
     for node_id in plan.order:

@@ -17,34 +17,13 @@ from . import audit, pipelines, runs
 NAME = re.compile(NAME_PATTERN)
 ACTIVE, DISABLED = "Active", "Disabled"
 
-_SCHEMAS = {
-    "string": {"type": "string"},
-    "int": {"type": "integer"},
-    "float": {"type": "number"},
-    "bool": {"type": "boolean"},
-    "data_path": {
-        "type": "object",
-        "properties": {"datastore": {"type": "string"}, "path": {"type": "string"}},
-        "required": ["datastore", "path"],
-        "additionalProperties": False,
-    },
-}
-
-
 def parameter_schema(doc: PipelineDocument) -> dict:
     """The JSON Schema of a version's parameter values (what its Submit form is built from)."""
-    properties = {}
-    for p in doc.parameters:
-        schema = dict(_SCHEMAS.get(p.type, {"type": "string"}))
-        if p.type == "choice":
-            schema["enum"] = list(p.options or [])
-        if p.min is not None:
-            schema["minimum"] = p.min
-        if p.max is not None:
-            schema["maximum"] = p.max
-        schema |= {"title": p.name, "description": p.description, "default": p.default,
-                   "x-parameter-type": p.type}
-        properties[p.name] = schema
+    properties = {
+        p.name: p.as_param().json_schema() | {
+            "title": p.name, "description": p.description, "default": p.default,
+            "x-parameter-type": p.type}
+        for p in doc.parameters}
     return {"type": "object", "properties": properties, "additionalProperties": False}
 
 

@@ -13,7 +13,6 @@ from sqlalchemy.orm import aliased
 from ..engine.artifacts import ArtifactRef
 from ..engine.datastores import DatastoreError
 from ..engine.executor import CANCELED, QUEUED, RUNNING, PipelineInvalid, make_plan
-from ..engine.registry import REGISTRY
 from ..engine.spec import ParamError
 from ..errors import BadRequest, InvalidPipeline, NotFound
 from ..extensions import db
@@ -30,7 +29,7 @@ def plan_for(doc, parameters: Any, regenerate: bool = False):
     if parameters is not None and not isinstance(parameters, dict):
         raise BadRequest("'parameters' must be an object of name -> value.", field="parameters")
     try:
-        plan = make_plan(doc, REGISTRY, parameters, regenerate_outputs=regenerate)
+        plan = make_plan(doc, runtime().modules, parameters, regenerate_outputs=regenerate)
     except ParamError as exc:
         raise BadRequest(str(exc), parameter=exc.param) from None
     except PipelineInvalid as exc:
@@ -217,7 +216,7 @@ def _seconds(start: datetime | float | None, end: datetime | float | None) -> fl
 
 def step_dict(s: StepRun) -> dict:
     """JSON form of a step."""
-    spec = REGISTRY.get(s.module)
+    spec = runtime().modules.get(s.module)
     return {
         "node_id": s.node_id,
         "module": s.module,
