@@ -13,7 +13,8 @@ DATAFRAME = "dataframe"
 UNTRAINED_MODEL = "untrained_model"
 TRAINED_MODEL = "trained_model"
 METRICS = "metrics"
-PORT_TYPES = (DATAFRAME, UNTRAINED_MODEL, TRAINED_MODEL, METRICS)
+TRANSFORMATION = "transformation"  # what a data transformation learned (Apply Transformation)
+PORT_TYPES = (DATAFRAME, UNTRAINED_MODEL, TRAINED_MODEL, METRICS, TRANSFORMATION)
 # The largest random seed: numpy's, hence scikit-learn's, random_state must fit in 32 bits.
 MAX_SEED = 2**32 - 1
 

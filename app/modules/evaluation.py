@@ -1,4 +1,4 @@
-"""Model Scoring & Evaluation: Score Model and Evaluate Model."""
+"""Model Scoring & Evaluation: Score Model, Apply Transformation and Evaluate Model."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from sklearn import metrics as skm
 
 from app.engine.context import ModuleError, StepContext
 from app.engine.registry import module
-from app.engine.spec import DATAFRAME, METRICS, TRAINED_MODEL, Bool, Port
+from app.engine.spec import DATAFRAME, METRICS, TRAINED_MODEL, TRANSFORMATION, Bool, Port
 
 from .training import TrainedModel
 
@@ -80,6 +80,25 @@ def _labels(values: np.ndarray, row_index) -> pd.Series:
     if values.dtype == object:
         return pd.Series([str(v) for v in values], index=row_index, dtype="str")
     return pd.Series(values, index=row_index)
+
+
+@module(
+    "apply_transformation",
+    label="Apply Transformation",
+    category=CATEGORY,
+    inputs=[Port("transformation", TRANSFORMATION), Port("dataset", DATAFRAME)],
+    outputs=[Port("transformed_dataset", DATAFRAME)],
+)
+def apply_transformation(transformation, dataset, *, ctx=None):
+    """Apply what a data transformation learned (Clean Missing Data's cleaning
+    transformation, Normalize Data's transformation function) to another data set: the
+    same columns, with the values learned from the data that module saw."""
+    ctx = ctx or StepContext("apply_transformation")
+    if not callable(getattr(transformation, "apply", None)):
+        raise ModuleError("Apply Transformation needs a transformation output by a module "
+                          "such as Clean Missing Data or Normalize Data.")
+    ctx.log(f"applying {transformation.describe()}")
+    return {"transformed_dataset": transformation.apply(dataset, "Apply Transformation", ctx)}
 
 
 @module(

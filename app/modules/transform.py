@@ -6,6 +6,8 @@ transform_sql.py. The helpers here (column kinds, column checks) are shared by a
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
@@ -14,9 +16,22 @@ from scipy import special, stats
 from app.engine.columns import passed_through
 from app.engine.context import ModuleError
 from app.engine.registry import module
-from app.engine.spec import DATAFRAME, Bool, Choice, Columns, Float, Port, Str, bool_word
+from app.engine.spec import (
+    DATAFRAME,
+    TRANSFORMATION,
+    Bool,
+    Choice,
+    Columns,
+    Float,
+    Port,
+    Str,
+    bool_word,
+)
 
 CATEGORY = "Data Transformation"
+CLEANING_MODES = ("custom_substitution_value", "mean", "median", "mode", "remove_entire_row",
+                  "remove_entire_column")
+NORMALIZERS = ("zscore", "minmax", "logistic", "lognormal", "tanh")
 COLUMN_KINDS = ["any", "numeric", "string", "boolean", "datetime", "categorical"]
 
 
@@ -147,8 +162,10 @@ def _cleaned_columns(fed, params, datastores):
 
 
 @module(
-    "clean_missing_data", label="Clean Missing Data", category=CATEGORY,
-    inputs=[Port("dataset", DATAFRAME)], outputs=[Port("cleaned_dataset", DATAFRAME)],
+    "clean_missing_data", label="Clean Missing Data", category=CATEGORY, version="2",
+    inputs=[Port("dataset", DATAFRAME)],
+    outputs=[Port("cleaned_dataset", DATAFRAME),
+             Port("cleaning_transformation", TRANSFORMATION)],
     columns=_cleaned_columns,
     params=[
         Columns("columns", optional=True),
@@ -156,9 +173,7 @@ def _cleaned_columns(fed, params, datastores):
               description="Clean only columns missing at least this share of values."),
         Float("max_missing_ratio", default=1.0, min=0.0, max=1.0,
               description="Clean only columns missing at most this share of values."),
-        Choice("mode", options=["custom_substitution_value", "mean", "median", "mode",
-                                "remove_entire_row", "remove_entire_column"],
-               default="custom_substitution_value"),
+        Choice("mode", options=list(CLEANING_MODES), default="custom_substitution_value"),
         Str("replacement_value", default="0"),
         Bool("generate_indicator", default=False),
     ],
@@ -168,7 +183,9 @@ def clean_missing_data(dataset, *, columns, min_missing_ratio, max_missing_ratio
     """Replace or remove missing values in columns whose missing ratio is within [min, max].
 
     Indicator columns ("<col>_IsMissing", appended at the end) are added for every cleaned
-    column in the substitution modes; the remove modes ignore the option.
+    column in the substitution modes; the remove modes ignore the option. The cleaning
+    transformation output cleans new data the same way (Apply Transformation): the same
+    columns, with the mean, median or mode learned from this data set.
     """
     label = "Clean Missing Data"
     if min_missing_ratio > max_missing_ratio:
@@ -178,56 +195,94 @@ def clean_missing_data(dataset, *, columns, min_missing_ratio, max_missing_ratio
         )
     names = columns or list(dataset.columns)
     require_columns(dataset, names, label)
-    df = dataset.copy()
-    missing = df[names].isna()
-    ratios = missing.mean() if len(df) else pd.Series(0.0, index=names)
+    missing = dataset[names].isna()
+    ratios = missing.mean() if len(dataset) else pd.Series(0.0, index=names)
     targets = [c for c in names if min_missing_ratio <= ratios[c] <= max_missing_ratio]
     _log(ctx, f"cleaning {len(targets)} of {len(names)} selected columns ({mode})")
-
-    if mode == "remove_entire_row":
-        out = df[~missing[targets].any(axis=1)] if targets else df
-        _log(ctx, f"removed {len(df) - len(out)} rows")
-        return {"cleaned_dataset": out.reset_index(drop=True)}
-    if mode == "remove_entire_column":
-        drop = [c for c in targets if ratios[c] > 0]
-        _log(ctx, f"removed columns: {column_list(drop) or 'none'}")
-        return {"cleaned_dataset": df.drop(columns=drop)}
-
     if mode in ("mean", "median"):
-        bad = [c for c in targets if not is_numeric(df[c])]
+        bad = [c for c in targets if not is_numeric(dataset[c])]
         if bad:
             raise ModuleError(
                 f"{label}: the {mode} needs numeric columns; column(s) "
                 f"{', '.join(repr(b) for b in bad)} are not numeric"
             )
-    indicators = {}
-    for col in targets:
-        if generate_indicator:
-            indicators[f"{col}_IsMissing"] = missing[col].to_numpy(dtype=bool)
-        if not missing[col].any():
-            continue
-        df[col] = _fill(df[col], mode, replacement_value, label)
-    clash = [n for n in indicators if n in df.columns]
-    if clash:
-        raise ModuleError(f"{label}: indicator column(s) {', '.join(map(repr, clash))} exist")
-    if indicators:
-        df = pd.concat([df, pd.DataFrame(indicators, index=df.index)], axis=1)
-    return {"cleaned_dataset": df}
+    learned = CleaningTransformation(
+        mode=mode, targets=targets, replacement_value=replacement_value,
+        generate_indicator=generate_indicator,
+        fills={c: _learned_fill(dataset[c], mode) for c in targets},
+        drop=[c for c in targets if ratios[c] > 0] if mode == "remove_entire_column" else [])
+    return {"cleaned_dataset": learned.apply(dataset, label, ctx),
+            "cleaning_transformation": learned}
 
 
-def _fill(series: pd.Series, mode: str, replacement: str, label: str) -> pd.Series:
-    name = series.name
-    if mode == "custom_substitution_value":
-        value = _substitute_value(series, replacement, label)
-        if isinstance(series.dtype, pd.CategoricalDtype) and value not in series.cat.categories:
-            series = series.cat.add_categories([value])
-        return series.fillna(value)
-    if series.notna().sum() == 0:
-        raise ModuleError(f"{label}: column {name!r} has no values to compute the {mode} from")
+def _learned_fill(series: pd.Series, mode: str):
+    """The value a learned mode fills a column with (None: nothing to learn it from)."""
+    if mode not in ("mean", "median", "mode") or series.notna().sum() == 0:
+        return None
     if mode == "mode":
-        return series.fillna(series.mode().iloc[0])
+        return series.mode().iloc[0]
     numbers = series.astype("float64")
-    return numbers.fillna(numbers.mean() if mode == "mean" else numbers.median())
+    return numbers.mean() if mode == "mean" else numbers.median()
+
+
+@dataclass
+class CleaningTransformation:
+    """What Clean Missing Data learned from its data set, to clean new data the same way."""
+
+    mode: str
+    targets: list
+    replacement_value: str
+    generate_indicator: bool
+    fills: dict = field(default_factory=dict)  # column: learned mean, median or mode
+    drop: list = field(default_factory=list)   # remove_entire_column: the columns removed
+
+    def describe(self) -> str:
+        """One line for logs."""
+        return (f"Clean Missing Data ({self.mode}) of {len(self.targets)} column(s): "
+                f"{column_list(self.targets) or 'none'}")
+
+    def apply(self, dataset: pd.DataFrame, label: str, ctx=None) -> pd.DataFrame:
+        """Clean ``dataset``: the learned columns, modes and values."""
+        require_columns(dataset, self.targets, label)
+        df = dataset.copy()
+        missing = df[self.targets].isna()
+        if self.mode == "remove_entire_row":
+            out = df[~missing.any(axis=1)] if self.targets else df
+            _log(ctx, f"removed {len(df) - len(out)} rows")
+            return out.reset_index(drop=True)
+        if self.mode == "remove_entire_column":
+            _log(ctx, f"removed columns: {column_list(self.drop) or 'none'}")
+            return df.drop(columns=self.drop)
+        indicators = {}
+        for col in self.targets:
+            if self.generate_indicator:
+                indicators[f"{col}_IsMissing"] = missing[col].to_numpy(dtype=bool)
+            if missing[col].any():
+                df[col] = self._fill(df[col], label)
+        clash = [n for n in indicators if n in df.columns]
+        if clash:
+            raise ModuleError(f"{label}: indicator column(s) {', '.join(map(repr, clash))} exist")
+        if indicators:
+            df = pd.concat([df, pd.DataFrame(indicators, index=df.index)], axis=1)
+        return df
+
+    def _fill(self, series: pd.Series, label: str) -> pd.Series:
+        if self.mode == "custom_substitution_value":
+            value = _substitute_value(series, self.replacement_value, label)
+            if isinstance(series.dtype, pd.CategoricalDtype) and \
+                    value not in series.cat.categories:
+                series = series.cat.add_categories([value])
+            return series.fillna(value)
+        value = self.fills.get(series.name)
+        if value is None:
+            raise ModuleError(f"{label}: column {series.name!r} has no values to compute the "
+                              f"{self.mode} from")
+        if self.mode == "mode":
+            return series.fillna(value)
+        if not is_numeric(series):
+            raise ModuleError(f"{label}: the {self.mode} needs numeric columns; column "
+                              f"{series.name!r} is not numeric")
+        return series.astype("float64").fillna(value)
 
 
 def _log(ctx, message: str) -> None:
@@ -340,12 +395,13 @@ def _to_bool(value):
 
 
 @module(
-    "normalize_data", label="Normalize Data", category=CATEGORY,
-    inputs=[Port("dataset", DATAFRAME)], outputs=[Port("transformed_dataset", DATAFRAME)],
+    "normalize_data", label="Normalize Data", category=CATEGORY, version="2",
+    inputs=[Port("dataset", DATAFRAME)],
+    outputs=[Port("transformed_dataset", DATAFRAME),
+             Port("transformation_function", TRANSFORMATION)],
     columns=passed_through("dataset", "transformed_dataset"),
     params=[
-        Choice("transformation", options=["zscore", "minmax", "logistic", "lognormal", "tanh"],
-               default="zscore"),
+        Choice("transformation", options=list(NORMALIZERS), default="zscore"),
         Columns("columns", optional=True),
         Bool("use_zero_for_constant", default=True),
     ],
@@ -361,50 +417,95 @@ def normalize_data(dataset, *, transformation, columns, use_zero_for_constant):
         scipy.stats.lognorm.cdf(x, s=std(log x), scale=exp(mean(log x))), x must be > 0;
     tanh  tanh(x).
     With use_zero_for_constant a column holding a single value becomes 0 whatever the
-    transformation; without it zscore/minmax/lognormal give NaN for such columns.
+    transformation; without it zscore/minmax/lognormal give NaN for such columns. The
+    transformation function output rescales new data with the statistics of this data set
+    (Apply Transformation).
     """
     label = "Normalize Data"
     if columns:
-        require_columns(dataset, columns, label)
-        bad = [c for c in columns if not is_numeric(dataset[c])]
-        if bad:
-            raise ModuleError(
-                f"{label}: column(s) {', '.join(repr(b) for b in bad)} are not numeric; "
-                "only numeric columns can be normalized"
-            )
+        _require_numeric(dataset, columns, label)
         names = list(columns)
     else:
         names = [c for c in dataset.columns if is_numeric(dataset[c])]
-    df = dataset.copy()
-    for col in names:
-        df[col] = _normalize(df[col].astype("float64"), transformation, use_zero_for_constant,
-                             label)
-    return {"transformed_dataset": df}
+    learned = NormalizeTransformation(
+        how=transformation, zero_for_constant=use_zero_for_constant,
+        statistics={c: _statistics(dataset[c].astype("float64"), transformation, label)
+                    for c in names})
+    return {"transformed_dataset": learned.apply(dataset, label),
+            "transformation_function": learned}
 
 
-def _normalize(x: pd.Series, how: str, zero_for_constant: bool, label: str) -> pd.Series:
-    constant = x.nunique(dropna=True) <= 1
-    if constant and zero_for_constant:
-        return x.where(x.isna(), 0.0)
-    values = x.to_numpy()
-    with np.errstate(divide="ignore", invalid="ignore"):
-        if how == "zscore":
-            out = (values - x.mean()) / x.std(ddof=0)
-        elif how == "minmax":
-            out = (values - x.min()) / (x.max() - x.min())
-        elif how == "logistic":
-            out = special.expit(values)
-        elif how == "tanh":
-            out = np.tanh(values)
-        else:
-            if (x <= 0).any():
-                raise ModuleError(
-                    f"{label}: lognormal needs positive values; column {x.name!r} has "
-                    f"{int((x <= 0).sum())} value(s) <= 0"
-                )
-            logs = np.log(x)
-            sigma = logs.std(ddof=0)
-            out = stats.lognorm.cdf(values, sigma, scale=np.exp(logs.mean())) if sigma > 0 \
-                else np.full(len(values), np.nan)
-            out = np.where(np.isnan(values), np.nan, out)
-    return pd.Series(out, index=x.index, name=x.name, dtype="float64")
+def _require_numeric(dataset: pd.DataFrame, columns, label: str) -> None:
+    require_columns(dataset, columns, label)
+    bad = [c for c in columns if not is_numeric(dataset[c])]
+    if bad:
+        raise ModuleError(
+            f"{label}: column(s) {', '.join(repr(b) for b in bad)} are not numeric; "
+            "only numeric columns can be normalized"
+        )
+
+
+def _statistics(x: pd.Series, how: str, label: str) -> dict:
+    """What a normalization learns of one column (over its non-missing values)."""
+    learned = {"constant": bool(x.nunique(dropna=True) <= 1)}
+    if how == "zscore":
+        learned |= {"mean": x.mean(), "std": x.std(ddof=0)}
+    elif how == "minmax":
+        learned |= {"min": x.min(), "max": x.max()}
+    elif how == "lognormal":
+        _require_positive(x, label)
+        logs = np.log(x)
+        learned |= {"log_mean": logs.mean(), "log_std": logs.std(ddof=0)}
+    return learned
+
+
+def _require_positive(x: pd.Series, label: str) -> None:
+    if (x <= 0).any():
+        raise ModuleError(
+            f"{label}: lognormal needs positive values; column {x.name!r} has "
+            f"{int((x <= 0).sum())} value(s) <= 0"
+        )
+
+
+@dataclass
+class NormalizeTransformation:
+    """What Normalize Data learned of each column, to rescale new data the same way."""
+
+    how: str
+    zero_for_constant: bool
+    statistics: dict  # column: its learned statistics (see _statistics)
+
+    def describe(self) -> str:
+        """One line for logs."""
+        return (f"Normalize Data ({self.how}) of {len(self.statistics)} column(s): "
+                f"{column_list(self.statistics) or 'none'}")
+
+    def apply(self, dataset: pd.DataFrame, label: str, ctx=None) -> pd.DataFrame:
+        """Rescale the learned columns of ``dataset``."""
+        _require_numeric(dataset, list(self.statistics), label)
+        df = dataset.copy()
+        for col, learned in self.statistics.items():
+            df[col] = self._rescale(df[col].astype("float64"), learned, label)
+        return df
+
+    def _rescale(self, x: pd.Series, learned: dict, label: str) -> pd.Series:
+        if learned["constant"] and self.zero_for_constant:
+            return x.where(x.isna(), 0.0)
+        values = x.to_numpy()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if self.how == "zscore":
+                out = (values - learned["mean"]) / learned["std"]
+            elif self.how == "minmax":
+                out = (values - learned["min"]) / (learned["max"] - learned["min"])
+            elif self.how == "logistic":
+                out = special.expit(values)
+            elif self.how == "tanh":
+                out = np.tanh(values)
+            else:
+                _require_positive(x, label)
+                sigma = learned["log_std"]
+                out = stats.lognorm.cdf(values, sigma, scale=np.exp(learned["log_mean"])) \
+                    if sigma > 0 else np.full(len(values), np.nan)
+                out = np.where(np.isnan(values), np.nan, out)
+        return pd.Series(out, index=x.index, name=x.name, dtype="float64")
+
