@@ -14,6 +14,14 @@ NODE_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 ParameterType = Literal[PARAMETER_KINDS]
 
 
+def name_problem(what: str, value: Any) -> str | None:
+    """Why ``value`` is not a valid name of a parameter, datastore or endpoint, or None."""
+    if isinstance(value, str) and re.fullmatch(NAME_PATTERN, value):
+        return None
+    return (f"{what} {value!r} must be 1-64 characters: letters, digits, '_' or '-', "
+            "starting with a letter.")
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
@@ -39,9 +47,8 @@ class ParameterDef(_Model):
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
-        if not isinstance(value, str) or not re.fullmatch(NAME_PATTERN, value):
-            raise ValueError(f"parameter name {value!r} must be 1-64 characters: letters, "
-                             "digits, '_' or '-', starting with a letter")
+        if problem := name_problem("parameter name", value):
+            raise ValueError(problem)
         return value
 
     @model_validator(mode="after")

@@ -6,7 +6,6 @@ import errno
 import json
 import logging
 import os
-import re
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from ..engine.datastores import DatastoreError, Datastores, check_data_file, root_problem
-from ..engine.document import NAME_PATTERN
+from ..engine.document import name_problem
 from ..engine.outbound import OutboundPolicy
 from ..errors import BadRequest, Conflict, NotFound
 from ..extensions import db
@@ -25,15 +24,12 @@ from ..models import Datastore
 from . import audit
 
 log = logging.getLogger(__name__)
-NAME = re.compile(NAME_PATTERN)
 
 
 def add(name: str, root: str | Path, *, replace: bool = False) -> Datastore:
     """Register ``root`` (an existing folder, not a system or app folder) as ``name``."""
-    if not isinstance(name, str) or not NAME.fullmatch(name):
-        raise BadRequest(
-            f"Datastore name {name!r} must be 1-64 letters, digits, '_' or '-', "
-            "starting with a letter.", field="name")
+    if problem := name_problem("Datastore name", name):
+        raise BadRequest(problem, field="name")
     folder = check_root(root)
     existing = db.session.scalar(select(Datastore).filter_by(name=name))
     if existing and not replace:

@@ -207,7 +207,7 @@ def test_pages_render_and_escape_names(client, signed_in):
 @pytest.mark.parametrize("body, message", [
     ({"name": "x", "root": "no/such/folder"}, "is not an existing folder"),
     ({"name": "x", "root": "a\u0000b"}, "contains a NUL byte"),
-    ({"name": "1x", "root": "."}, "must be 1-64 letters"),
+    ({"name": "1x", "root": "."}, "must be 1-64 characters: letters"),
     ({"name": "samples", "root": "."}, "Datastore 'samples' already exists."),
 ])
 def test_datastore_registration_errors(client, body, message):
