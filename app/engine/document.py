@@ -6,6 +6,7 @@ import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from .spec import ParamError, coerce_data_path
 
@@ -39,9 +40,11 @@ class ParameterDef(_Model):
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
-        if not isinstance(value, str) or not re.fullmatch(NAME_PATTERN, value):
-            raise ValueError(f"parameter name {value!r} must be 1-64 characters: letters, "
-                             "digits, '_' or '-', starting with a letter")
+        if not re.fullmatch(NAME_PATTERN, value):
+            # pydantic's own type for a pattern: the schema states this rule (a 400, not a 422)
+            raise PydanticCustomError(
+                "string_pattern_mismatch", f"parameter name {value!r} must be 1-64 characters: "
+                "letters, digits, '_' or '-', starting with a letter")
         return value
 
     @model_validator(mode="after")

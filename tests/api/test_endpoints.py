@@ -83,15 +83,15 @@ def test_versions_are_immutable_and_selectable(client, run_queued):
 
 
 @pytest.mark.parametrize("url, body, status, message", [
-    ("/submit", {"ParameterAssignments": {"nope": 1}}, 400,
+    ("/submit", {"ParameterAssignments": {"nope": 1}}, 422,
      "Unknown pipeline parameter 'nope' (parameters: training_data)"),
-    ("/submit", {"ParameterAssignments": {"training_data": 5}}, 400,
+    ("/submit", {"ParameterAssignments": {"training_data": 5}}, 422,
      "The pipeline parameter 'training_data' must be a data path"),
     ("/submit", {"DataPathAssignments": {"training_data": {
-        "DataStoreName": "samples", "RelativePath": "income/gone.csv"}}}, 400,
+        "DataStoreName": "samples", "RelativePath": "income/gone.csv"}}}, 422,
      "file 'income/gone.csv' does not exist in datastore 'samples'"),
     ("/submit", {"DataPathAssignments": {"training_data": {
-        "DataStoreName": "samples", "RelativePath": "../../etc/passwd"}}}, 400, "contains '..'"),
+        "DataStoreName": "samples", "RelativePath": "../../etc/passwd"}}}, 422, "contains '..'"),
     ("/submit", {"DataPathAssignments": {"training_data": {"DataStoreName": "samples"}}}, 400,
      "invalid request body"),
     ("/submit?pipelineVersion=7", {}, 404,
