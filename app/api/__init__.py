@@ -125,6 +125,8 @@ def check_query(name: str, schema: dict, value: str | None) -> None:
     longest = schema.get("maxLength", 4096)
     if len(value) > longest:
         raise BadRequest(f"'{name}' is longer than {longest} characters.", field=name)
+    if len(value) < schema.get("minLength", 0):
+        raise BadRequest(f"'{name}' must not be empty.", field=name)
     if "pattern" in schema and not re.search(schema["pattern"], value):
         raise BadRequest(f"'{name}' {schema.get('description', 'has an invalid form')}.",
                          field=name)

@@ -50,7 +50,8 @@ def browse(name):
 
 @bp.get("/<name>/preview")
 @answers(200, 422)
-@query(path=PATH, rows={"type": "integer", "minimum": 1, "maximum": 200})
+@query(path=PATH | {"minLength": 1, "required": True},
+       rows={"type": "integer", "minimum": 1, "maximum": 200})
 def preview(name):
     """First rows and detected columns of a CSV, TSV or Parquet file (?path=&rows=20)."""
     path = request.args.get("path", "")
