@@ -6,6 +6,7 @@ import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from .spec import PARAMETER_KINDS, Param, ParamError, make_param
 
@@ -48,7 +49,8 @@ class ParameterDef(_Model):
     @classmethod
     def _name(cls, value: str) -> str:
         if problem := name_problem("parameter name", value):
-            raise ValueError(problem)
+            # pydantic's own type for a pattern: the schema states this rule (a 400, not a 422)
+            raise PydanticCustomError("string_pattern_mismatch", problem)
         return value
 
     @model_validator(mode="after")

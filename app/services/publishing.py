@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from ..engine.document import PipelineDocument, name_problem
-from ..errors import BadRequest, Conflict, NotFound
+from ..errors import BadRequest, Conflict, NotFound, Unprocessable
 from ..extensions import db
 from ..models import PipelineEndpoint, PublishedVersion, Run, iso
 from . import audit, pipelines, runs
@@ -127,8 +127,8 @@ def submit(ref: str, version: Any, body: dict, *, by: str = "", source: str = "a
     for name, path in (body.get("data_path_assignments") or {}).items():
         param = doc.parameter(name)
         if param is not None and param.type != "data_path":
-            raise BadRequest(f"DataPathAssignments names '{name}', a {param.type} parameter; "
-                             "put it in ParameterAssignments.", parameter=name)
+            raise Unprocessable(f"DataPathAssignments names '{name}', a {param.type} "
+                                "parameter; put it in ParameterAssignments.", parameter=name)
         values[name] = path
     run = runs.submit(doc, parameters=values, experiment=body.get("experiment_name"),
                       description=body.get("description") or "", source=source,

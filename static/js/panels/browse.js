@@ -233,8 +233,10 @@ async function postForm(url, form) {
   }
   const text = await response.text();
   let data;
-  try { data = text ? JSON.parse(text) : {}; } catch { data = { error: text.slice(0, 200) }; }
-  if (response.status === 413) data = { error: "The file is larger than the server accepts." };
+  let ours = true;
+  try { data = text ? JSON.parse(text) : {}; } catch { ours = false; data = { error: text.slice(0, 200) }; }
+  // The server's own 413 names the file and the limit; a proxy's says nothing useful.
+  if (response.status === 413 && !(ours && data.error)) data = { error: "The file is larger than the server accepts." };
   if (!response.ok) throw new ApiError(response.status, data);
   return data;
 }
