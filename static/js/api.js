@@ -38,7 +38,7 @@ export async function api(path, { method = "GET", body, quiet = false, signal } 
   }
   if (response.status === 204) return null;
   const text = await response.text();
-  let data = null;
+  let data;
   try {
     data = text ? JSON.parse(text) : null;
   } catch {
