@@ -88,15 +88,28 @@ def _missing_columns(doc: PipelineDocument, known: dict) -> list[NodeError]:
 
 
 def group_errors(errors: list[NodeError]) -> dict:
-    """{"node_errors": {node: [msg]}, "errors": [pipeline-level], "warnings": [...]}."""
-    out = {"node_errors": {}, "errors": [], "warnings": []}
+    """Errors grouped for the editor: by node, by node field and by pipeline parameter.
+
+    {"node_errors": {node: [msg]}, "field_errors": {node: {field: [msg]}},
+    "errors": [pipeline-level], "warnings": [...]}, plus "parameter_errors": {name: [msg]}
+    when a pipeline parameter is at fault.
+    """
+    out = {"node_errors": {}, "field_errors": {}, "errors": [], "warnings": []}
+    by_parameter: dict[str, list[str]] = {}
     for e in errors:
         if e.severity == "warning":
             out["warnings"].append(e.as_dict())
         elif e.node:
             out["node_errors"].setdefault(e.node, []).append(e.message)
+            if e.field:
+                out["field_errors"].setdefault(e.node, {}).setdefault(e.field, []).append(
+                    e.message)
         else:
             out["errors"].append(e.message)
+            if e.parameter:
+                by_parameter.setdefault(e.parameter, []).append(e.message)
+    if by_parameter:
+        out["parameter_errors"] = by_parameter
     return out
 
 
