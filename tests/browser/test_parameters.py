@@ -256,7 +256,7 @@ def test_add_a_parameter_in_settings_with_a_range(page, client):
     dialog.get_by_label("Maximum (optional)").fill("100")
     dialog.get_by_label("Default", exact=True).fill("500")
     dialog.get_by_role("button", name="Save").click()
-    expect(dialog.get_by_role("alert")).to_have_text("Default: Must be at most 100.")
+    expect(dialog.get_by_role("alert")).to_have_text("Default: Must be between 0 and 100.")
     dialog.get_by_label("Default", exact=True).fill("7")
     dialog.get_by_role("button", name="Save").click()
     expect(dialog).to_be_hidden()

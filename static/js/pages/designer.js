@@ -170,7 +170,7 @@ async function main() {
   ];
   validation.addEventListener("result", (e) => {
     view.setErrors(e.detail.node_errors || {});
-    details.setErrors(e.detail.node_errors || {});
+    details.setErrors(e.detail);
     const count = problemsOf(e.detail).length;
     problemsButton.hidden = count === 0;
     problemsButton.textContent = `${count} problem${count === 1 ? "" : "s"}`;

@@ -1,7 +1,8 @@
 // The Submit dialog of a published endpoint version: a form generated from its parameter schema.
 import { api } from "../api.js";
 import { el, openModal } from "../dom.js";
-import { fromSchema, parameterField, readFields, runFields } from "./parameter_fields.js";
+import { parameterField, readFields, runFields } from "./parameter_fields.js";
+import { fromSchema } from "../values.js";
 
 let uid = 0;
 

@@ -1,12 +1,12 @@
 // Pipeline parameters: the Settings panel, the add-parameter dialog and type/value rules.
 import { el, openModal } from "../dom.js";
-import { confirmDialog, dataPathInput } from "./browse.js";
+import { confirmDialog } from "./browse.js";
+import { blank, convert, problem, editor as valueEditor } from "../values.js";
 
 let uid = 0;
 export const PARAMETER_TYPES = ["string", "int", "float", "bool", "choice", "data_path"];
 const KIND_TO_TYPE = { int: "int", float: "float", bool: "bool", string: "string", choice: "choice",
                        data_path: "data_path", columns: "string" };
-const blank = (v) => v === null || v === undefined || v === "";
 
 /** A parameter value as short text: samples:income/us.csv, 0.5, true. */
 export function describeValue(value) {
@@ -24,93 +24,30 @@ export function inferParameter(fieldSpec, value) {
            default: blank(current) ? null : current, min: fieldSpec.min, max: fieldSpec.max };
 }
 
-/** Why value does not fit a module field's spec (ranges, options), or null. */
-export function fieldValueProblem(fieldSpec, value) {
-  if (blank(value)) return null;
-  const { kind, min, max } = fieldSpec;
-  if (kind === "int" || kind === "float") {
-    if (kind === "int" && !Number.isInteger(value)) return "must be a whole number";
-    if (!blank(min) && value < min) return `must be at least ${min}`;
-    if (!blank(max) && value > max) return `must be at most ${max}`;
-  }
-  if (kind === "choice" && !(fieldSpec.options || []).includes(value)) {
-    return `must be one of ${(fieldSpec.options || []).join(", ")}`;
-  }
-  return null;
-}
-
 /** Whether a parameter definition can drive a module field (type accepted, default fits). */
 export function fitsField(def, fieldSpec) {
-  return (fieldSpec.accepts || []).includes(def.type) && !fieldValueProblem(fieldSpec, def.default);
-}
-
-/** Why value is not a valid value of the parameter def itself, or null. */
-function ownProblem(def, value) {
-  if (blank(value)) return null;
-  if (def.type === "int" || def.type === "float") {
-    if (typeof value !== "number" || Number.isNaN(value)) return "Not a number.";
-    if (def.type === "int" && !Number.isInteger(value)) return "Must be a whole number.";
-    if (!blank(def.min) && value < def.min) return `Must be at least ${def.min}.`;
-    if (!blank(def.max) && value > def.max) return `Must be at most ${def.max}.`;
-  }
-  if (def.type === "choice" && !(def.options || []).includes(value)) return "Pick one of the options.";
-  if (def.type === "data_path" && (!value.datastore || !value.path)) return "Give both a datastore and a path.";
-  return null;
+  return (fieldSpec.accepts || []).includes(def.type) && !problem(fieldSpec, def.default);
 }
 
 /** Why value cannot be the value of def given every field it drives in graph, or null. */
 export function valueProblem(graph, def, value) {
-  const own = ownProblem(def, value);
+  const own = problem(def, value);
   if (own) return own;
   for (const { node, field } of graph.usages(def.name)) {
     const spec = graph.spec(node)?.params.find((p) => p.name === field);
-    const problem = spec && fieldValueProblem(spec, value);
-    if (problem) return `Does not fit ${graph.label(node)} · ${spec.label || field}: ${problem}.`;
+    const wrong = spec && problem(spec, value);
+    if (wrong) return `Does not fit ${graph.label(node)} · ${spec.label || field}: ${wrong}`;
   }
   return null;
 }
 
-/**
- * An input fitting a parameter type. Returns {element, read} where read() gives {value} or
- * {problem}; onInput() is called on each edit. label names the control(s).
- */
-export function valueEditor(def, value, { label, id = `pv-${++uid}`, onInput } = {}) {
-  const fire = () => onInput?.();
-  switch (def.type) {
-    case "bool": {
-      const box = el("input", { id, type: "checkbox", checked: Boolean(value), "aria-label": label, onchange: fire });
-      return { element: box, read: () => ({ value: box.checked }) };
-    }
-    case "int":
-    case "float": {
-      const input = el("input", { id, type: "number", step: def.type === "int" ? "1" : "any", "aria-label": label,
-                                  min: def.min ?? null, max: def.max ?? null, oninput: fire });
-      input.value = blank(value) ? "" : String(value);
-      return { element: input, read: () => {
-        if (input.value.trim() === "") return input.validity.badInput ? { problem: "Not a number." } : { value: null };
-        const n = Number(input.value);
-        return Number.isNaN(n) ? { problem: "Not a number." } : { value: n };
-      } };
-    }
-    case "choice": {
-      const select = el("select", { id, "aria-label": label, onchange: fire },
-                        el("option", { value: "" }, "(none)"),
-                        (def.options || []).map((o) => el("option", { value: o, selected: o === value }, o)));
-      return { element: select, read: () => ({ value: select.value || null }) };
-    }
-    case "data_path": {
-      const box = dataPathInput({ value, label, id, onChange: fire });
-      return { element: box.element, read: () => {
-        const v = box.read();
-        return { value: v === undefined ? null : v };
-      } };
-    }
-    default: {
-      const input = el("input", { id, type: "text", "aria-label": label, oninput: fire, autocomplete: "off" });
-      input.value = blank(value) ? "" : String(value);
-      return { element: input, read: () => ({ value: input.value }) };
-    }
-  }
+/** An input of a parameter's value: {element, read}; read() -> {value (null when empty), problem}. */
+function defaultEditor(def, value, { label, id = `pv-${++uid}`, onInput } = {}) {
+  const editor = valueEditor(def, value, { id, label, onInput, none: true });
+  return { element: editor.element, read: () => {
+    const read = editor.read();
+    return { value: read.value === undefined ? null : read.value, problem: read.problem };
+  } };
 }
 
 /** The types `def` may take given the fields it drives, each with the options a choice would
@@ -124,30 +61,6 @@ export function typesFor(graph, def) {
     .filter((type) => specs.every((f) => (f.accepts || []).includes(type)))
     .filter((type) => type !== "choice" || (options || []).length)
     .map((type) => ({ type, options: type === "choice" ? [...options] : undefined }));
-}
-
-/** ``value`` carried over to parameter type ``type`` (with ``options``), or null when it has
- *  no meaning there: "5" -> 5, 3 -> 3.0, true -> "true", "yes" -> true. */
-export function convertValue(value, type, options) {
-  if (blank(value)) return null;
-  const text = typeof value === "object" ? null : String(value).trim();
-  switch (type) {
-    case "string": return text;
-    case "int":
-    case "float": {
-      const n = typeof value === "number" ? value : text === null || text === "" ? NaN : Number(text);
-      if (!Number.isFinite(n)) return null;
-      return type === "int" && !Number.isInteger(n) ? null : n;
-    }
-    case "bool": {
-      const word = text === null ? "" : text.toLowerCase();
-      if (["true", "1", "yes"].includes(word)) return true;
-      return ["false", "0", "no"].includes(word) ? false : null;
-    }
-    case "choice": return (options || []).includes(text) ? text : null;
-    case "data_path": return typeof value === "object" && value.datastore ? value : null;
-    default: return null;
-  }
 }
 
 /** A unique parameter name derived from a field name (path, path_2, ...). */
@@ -195,7 +108,7 @@ export function openParameterDialog(graph, { name = "", type = "string", options
     });
     const buildDefault = (current) => {
       const def = draft();
-      editor = valueEditor(def, current, { id: `np-default-${n}`, label: "Default" });
+      editor = defaultEditor(def, current, { id: `np-default-${n}`, label: "Default" });
       defaultRow.replaceChildren(el("label", { for: `np-default-${n}` }, "Default"), editor.element);
       optionsRow.hidden = def.type !== "choice" || Boolean(field);
       rangeRow.hidden = !["int", "float"].includes(def.type);
@@ -232,9 +145,9 @@ export function openParameterDialog(graph, { name = "", type = "string", options
       if (field) def.options = options;
       if (def.type === "choice" && !def.options.length) { message.textContent = "A choice parameter needs options."; return; }
       const read = editor.read();
-      const problem = read.problem || ownProblem(def, read.value)
-        || (field && fieldValueProblem(graph.spec(field.node).params.find((p) => p.name === field.field), read.value));
-      if (problem) { message.textContent = `Default: ${problem}`; return; }
+      const wrong = read.problem || problem(def, read.value)
+        || (field && problem(graph.spec(field.node).params.find((p) => p.name === field.field), read.value));
+      if (wrong) { message.textContent = `Default: ${wrong}`; return; }
       def.default = read.value;
       const done = graph.addParameter(def, field ? [{ node: field.node, field: field.field }] : []);
       if (!done.ok) { message.textContent = done.reason; return; }
@@ -315,7 +228,7 @@ export class ParametersPanel {
     });
     nameInput.addEventListener("change", rename);
     const defaultMessage = el("div", { class: "error-text field-message", "aria-live": "polite" });
-    const editor = valueEditor(p, p.default, { id: `pp-default-${n}`, label: "Default", onInput: () => {
+    const editor = defaultEditor(p, p.default, { id: `pp-default-${n}`, label: "Default", onInput: () => {
       const read = editor.read();
       const problem = read.problem || valueProblem(graph, p, read.value);
       defaultMessage.textContent = problem || "";
@@ -330,7 +243,7 @@ export class ParametersPanel {
       const numeric = type === "int" || type === "float";
       const next = { type, options: type === "choice" ? options : undefined,
                      min: numeric ? p.min : undefined, max: numeric ? p.max : undefined };
-      next.default = convertValue(p.default, type, options);
+      next.default = convert({ type, options }, p.default);
       if (next.default !== null && valueProblem(graph, { ...p, ...next }, next.default)) next.default = null;
       const done = graph.updateParameter(p.name, next);
       if (done.ok) {
