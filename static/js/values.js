@@ -3,6 +3,7 @@
 // (editor). A spec is a module field ({kind, min, max, options, ...}) or a pipeline parameter
 // definition ({type, ...}): parameters reuse the field kinds. The rules mirror the server's
 // app/engine/spec.py, which has the last word.
+import { fallback } from "./api.js";
 import { el } from "./dom.js";
 import { dataPathInput } from "./panels/browse.js";
 
@@ -205,7 +206,7 @@ function columnsEditor(spec, value, { id, fire, columns }) {
     known = names;
     datalist.replaceChildren(...names.map((c) => el("option", { value: c })));
     hint.textContent = `Columns: ${names.join(", ")}`;
-  }).catch((error) => console.warn("The known columns could not be listed:", error));
+  }).catch(fallback("The known columns could not be listed", null));
   const read = () => {
     const names = columnNames(input.value);
     const unknown = known ? names.filter((n) => !known.includes(n)) : [];

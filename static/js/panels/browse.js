@@ -1,5 +1,5 @@
 // Browse path: a datastore's lazily loaded file tree, file preview, upload, and a data_path input.
-import { api, ApiError } from "../api.js";
+import { api, ApiError, fallback } from "../api.js";
 import { clear, el, openModal, when } from "../dom.js";
 
 let uid = 0;
@@ -10,7 +10,7 @@ let datastoreList = null;
 /** The registered datastores ([{name, root}]), fetched once per page. */
 export function listDatastores() {
   datastoreList ||= api("/api/v1/datastores?counts=false", { quiet: true }).then((d) => d.datastores || [])
-    .catch(() => { datastoreList = null; return []; });
+    .catch((error) => { datastoreList = null; return fallback("The datastores could not be listed", [])(error); });
   return datastoreList;
 }
 

@@ -1,6 +1,6 @@
 // One typed input per pipeline parameter: shared by the Submit dialogs of drafts, runs and
 // published endpoint versions.
-import { api } from "../api.js";
+import { api, fallback } from "../api.js";
 import { el } from "../dom.js";
 import { editor as valueEditor } from "../values.js";
 
@@ -16,7 +16,7 @@ export function runFields({ experiment = "default", description = "" } = {}) {
   const datalist = el("datalist", { id: listId });
   api("/api/v1/experiments", { quiet: true }).then((data) => {
     datalist.replaceChildren(...(data.experiments || []).map((x) => el("option", { value: x.name })));
-  }).catch(() => {});
+  }).catch(fallback("The experiments could not be listed", null));
   const describe = el("textarea", { id: `desc-${n}`, rows: 2, maxlength: "5000" });
   describe.value = description;
   return {
