@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..engine.document import NAME_PATTERN, PipelineDocument
+from ..models import ROLES
 from ..services.auth import ACCOUNT_NAME_PATTERN
 
 # Names are checked by the services (with messages naming the culprit); the request models
@@ -133,7 +134,7 @@ class DefaultVersion(_Body):
     version: int
 
 
-Role = Literal["viewer", "runner", "editor", "admin"]
+Role = Literal[ROLES]
 
 
 class UserCreate(_Body):
