@@ -139,3 +139,34 @@ test("bindingName reads a {$param} binding only", () => {
   assert.equal(bindingName("p"), null);
   assert.equal(bindingName(null), null);
 });
+
+test("a document answered by the server is adopted as one undo step naming the changed nodes", () => {
+  const g = graph();
+  const events = [];
+  g.addEventListener("change", (e) => events.push(e.detail));
+  const answered = sampleDocument();
+  answered.parameters = [{ name: "seed", type: "int", default: 3 }];
+  answered.nodes[1].params.seed = { $param: "seed" };
+  g.adopt(answered, "Add pipeline parameter");
+  assert.deepEqual(events, [{ kind: "param", ids: ["n2"], parameters: true }]);
+  assert.deepEqual(g.node("n2").params.seed, { $param: "seed" });
+  assert.equal(g.node("n1").comment, "", "the adopted document is normalized");
+  g.adopt(answered, "Again");
+  assert.equal(g.undoStack.length, 1, "the same document again is no step");
+  g.undo();
+  assert.deepEqual(g.doc.parameters, []);
+  assert.equal(g.node("n2").params.seed, 3);
+  g.redo();
+  assert.equal(g.doc.parameters.length, 1);
+});
+
+test("adopted edits with one merge key in quick succession are one undo step", () => {
+  const g = graph();
+  const withDefault = (value) => ({ ...sampleDocument(), parameters: [{ name: "p", type: "int", default: value }] });
+  g.adopt(withDefault(1), "Add pipeline parameter");
+  g.adopt(withDefault(12), "Edit pipeline parameter", "parameter:p:default");
+  g.adopt(withDefault(123), "Edit pipeline parameter", "parameter:p:default");
+  assert.equal(g.undoStack.length, 2);
+  g.undo();
+  assert.equal(g.doc.parameters[0].default, 1);
+});

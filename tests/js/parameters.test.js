@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { Graph } from "../../static/js/canvas/graph.js";
-import { describeValue, fitsField, inferParameter, suggestName, typesFor,
+import { describeValue, fitsField, inferParameter, nameProblem, suggestName, typesFor,
          valueProblem } from "../../static/js/panels/parameters.js";
 import { CATALOG, sampleDocument } from "./catalog.js";
 
@@ -46,7 +46,7 @@ test("a value must fit the parameter and every field it drives, naming the field
 test("the types a parameter may take are those every bound field accepts", () => {
   const g = withSeed();
   assert.deepEqual(typesFor(g, g.parameter("seed")), [{ type: "int", options: undefined }]);
-  g.addParameter({ name: "free", type: "string", default: "" });
+  g.adopt({ ...g.doc, parameters: [...g.doc.parameters, { name: "free", type: "string", default: "" }] }, "Add");
   assert.deepEqual(typesFor(g, g.parameter("free")).map((t) => t.type),
                    ["string", "int", "float", "bool", "data_path"], "no choice without options");
 });
@@ -62,4 +62,15 @@ test("values are described briefly", () => {
   assert.equal(describeValue(["a", "b"]), "a, b");
   assert.equal(describeValue(null), "(no default)");
   assert.equal(describeValue(false), "false");
+});
+
+test("a parameter name is checked while typing: rules first, then uniqueness", () => {
+  const g = withSeed();
+  assert.equal(nameProblem(g, ""), "Give the parameter a name.");
+  assert.equal(nameProblem(g, "1x"), "A parameter name starts with a letter.");
+  assert.equal(nameProblem(g, "a b"), "Use only letters, digits, '_' and '-' in a parameter name.");
+  assert.equal(nameProblem(g, `a${"b".repeat(64)}`), "A parameter name has at most 64 characters.");
+  assert.equal(nameProblem(g, "seed"), "A pipeline parameter named 'seed' exists.");
+  assert.equal(nameProblem(g, "seed", "seed"), null, "its own current name is fine");
+  assert.equal(nameProblem(g, "Seed-2_b"), null);
 });

@@ -5,6 +5,7 @@ import { Autosave } from "../canvas/autosave.js";
 import { Graph } from "../canvas/graph.js";
 import { attachShortcuts } from "../canvas/keyboard.js";
 import { layout } from "../canvas/layout.js";
+import { ParameterEdits } from "../canvas/parameter_edits.js";
 import { LiveValidation } from "../canvas/validation.js";
 import { CanvasView } from "../canvas/view.js";
 import { NODE_H, NODE_W } from "../canvas/geometry.js";
@@ -32,9 +33,10 @@ async function main() {
   attachZoom(ui, view);
   const renderTitle = editableTitle(ui.title, graph);
   attachMessages(ui.message, view);
-  const details = attachPanels(ui, graph, view, catalog);
-  attachToolbar(ui, graph, view, renderTitle);
   const autosave = attachAutosave(ui, graph, pipeline.revision);
+  const edits = new ParameterEdits(pipelineId, graph, autosave);
+  const details = attachPanels(ui, { graph, edits, view, catalog });
+  attachToolbar(ui, graph, view, renderTitle);
   const validation = attachValidation(ui, graph, view, details);
   attachSubmit(ui.submitButton, { graph, view, autosave, validation });
   // Started: instrumentation (the canvas benchmark) may listen for the parts; no global is set.
@@ -135,18 +137,19 @@ function attachMessages(message, view) {
 }
 
 /** The palette, the pipeline parameters panel (behind the gear) and the details panel. */
-function attachPanels(ui, graph, view, catalog) {
+function attachPanels(ui, { graph, edits, view, catalog }) {
   const addAtCentre = (module) => {
     const c = view.center();
     const id = graph.addNode(module, { x: c.x - NODE_W / 2, y: c.y - NODE_H / 2 });
     view.select([id]);
   };
   buildPalette(ui.paletteBox, catalog, { onAdd: addAtCentre });
-  const parameters = new ParametersPanel(ui.canvasHost, graph, { onSelectNode: (id) => view.select([id]) });
+  const parameters = new ParametersPanel(ui.canvasHost, graph, edits, { onSelectNode: (id) => view.select([id]) });
   const syncGear = () => ui.gearButton.setAttribute("aria-expanded", String(parameters.isOpen));
   ui.gearButton.addEventListener("click", () => { parameters.toggle(); syncGear(); });
   parameters.element.addEventListener("close", () => { syncGear(); ui.gearButton.focus(); });
   const details = new DetailsPanel(ui.detailsBox, graph, {
+    edits,
     columnsFor: makeColumnsProvider(graph),
     onOpenParameters: () => { parameters.open(); syncGear(); },
   });

@@ -1,5 +1,6 @@
 // The details panel: a form generated from the selected module's spec, its comment and flags;
 // each field's "..." menu promotes it to, attaches it to or detaches it from a pipeline parameter.
+import { notify } from "../api.js";
 import { clear, el } from "../dom.js";
 import { bindingName } from "../canvas/graph.js";
 import { editor as valueEditor, isNumeric, rangeText } from "../values.js";
@@ -10,10 +11,11 @@ const isBound = (v) => bindingName(v) !== null;
 
 /** The right-hand panel editing the selected node of `graph`. */
 export class DetailsPanel {
-  /** columnsFor(nodeId, inputPort) -> Promise<string[] | null>; datastores: Promise<[{name}]>. */
-  constructor(container, graph, { columnsFor, onOpenParameters }) {
+  /** edits: the ParameterEdits of the draft; columnsFor(nodeId, inputPort) -> Promise<string[] | null>. */
+  constructor(container, graph, { edits, columnsFor, onOpenParameters }) {
     this.container = container;
     this.graph = graph;
+    this.edits = edits;
     this.columnsFor = columnsFor;
     this.onOpenParameters = onOpenParameters;
     this.menu = null;
@@ -170,11 +172,12 @@ export class DetailsPanel {
   }
 
   menuItems(id, param, value) {
-    const graph = this.graph;
+    const { graph, edits } = this;
     const label = param.label || param.name;
+    const report = (done) => { if (!done.ok) notify(done.reason); };
     if (isBound(value)) {
       return [
-        { label: "Detach from pipeline parameter", run: () => graph.detachField(id, param.name) },
+        { label: "Detach from pipeline parameter", run: () => edits.detach(id, param.name).then(report) },
         this.onOpenParameters ? { label: "Show pipeline parameters", run: () => this.onOpenParameters() } : null,
       ].filter(Boolean);
     }
@@ -182,11 +185,11 @@ export class DetailsPanel {
     return [
       { label: "Add to pipeline parameter", run: () => {
         const inferred = inferParameter(param, value);
-        openParameterDialog(graph, { ...inferred, value: inferred.default, name: suggestName(graph, param.name),
+        openParameterDialog(graph, edits, { ...inferred, value: inferred.default, name: suggestName(graph, param.name),
                                      field: { node: id, field: param.name, label: `${graph.label(id)} · ${label}` } });
       } },
       { label: "Attach to pipeline parameter", empty: "No parameter of a fitting type",
-        items: fitting.map((p) => ({ label: p.name, hint: p.type, run: () => graph.attachField(id, param.name, p.name) })) },
+        items: fitting.map((p) => ({ label: p.name, hint: p.type, run: () => edits.attach(id, param.name, p.name).then(report) })) },
     ];
   }
 
