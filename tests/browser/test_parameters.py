@@ -346,3 +346,40 @@ def test_change_a_parameter_type_in_settings(page, client):
     share.get_by_label("Type").select_option("int")
     expect(share.get_by_text("The default did not carry over: give a new one.")).to_be_visible()
     assert page.errors == []
+
+
+def test_parameter_edits_are_made_by_the_server_and_a_stale_tab_is_told(page, client):
+    """The designer sends parameter edits to the REST routes: pending field edits are saved
+    first, the answer is adopted at once, and an edit on a revision another tab replaced is
+    refused with the conflict banner."""
+    pid = open_income(page, client)
+    before = client.get(f"/api/v1/pipelines/{pid}").get_json()["revision"]
+    select_node(page, "split")
+    field(page, "seed").locator("input").fill("5")
+    panel = settings(page)
+    panel.get_by_role("button", name="Add a pipeline parameter").click()
+    dialog = page.get_by_role("dialog", name="Add pipeline parameter")
+    dialog.get_by_label("Name").fill("note")
+    dialog.get_by_label("Default", exact=True).fill("hello")
+    dialog.get_by_role("button", name="Save").click()
+    expect(dialog).to_be_hidden()
+    expect(card(panel, "note")).to_be_visible()
+    stored = client.get(f"/api/v1/pipelines/{pid}").get_json()
+    assert [p["name"] for p in stored["document"]["parameters"]] == ["training_data", "note"]
+    assert node_params(stored["document"], "split")["seed"] == 5
+    assert stored["revision"] == before + 2  # the field edit's save, then the server's edit
+    expect(page.locator(".save-state")).to_have_text("Saved")
+
+    elsewhere = client.put(f"/api/v1/pipelines/{pid}", json={
+        "document": stored["document"] | {"name": "Renamed elsewhere"},
+        "revision": stored["revision"]})
+    assert elsewhere.status_code == 200, elsewhere.get_json()
+    card(panel, "note").get_by_role("button", name="Delete").click()
+    page.get_by_role("dialog", name="Delete pipeline parameter 'note'?").get_by_role(
+        "button", name="Delete").click()
+    expect(page.locator(".designer-banner")).to_contain_text("changed in another tab")
+    expect(card(panel, "note")).to_be_visible()
+    kept = client.get(f"/api/v1/pipelines/{pid}").get_json()["document"]
+    assert kept["name"] == "Renamed elsewhere"
+    assert [p["name"] for p in kept["parameters"]] == ["training_data", "note"]
+    assert page.errors == []
