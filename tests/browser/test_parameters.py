@@ -66,6 +66,17 @@ def card(panel, name):
     return panel.locator(f'.param-card[data-parameter="{name}"]')
 
 
+def add_string_parameter(page, panel, name, default):
+    """Add a string parameter with the Settings panel's "+" dialog; its card."""
+    panel.get_by_role("button", name="Add a pipeline parameter").click()
+    dialog = page.get_by_role("dialog", name="Add pipeline parameter")
+    dialog.get_by_label("Name").fill(name)
+    dialog.get_by_label("Default", exact=True).fill(default)
+    dialog.get_by_role("button", name="Save").click()
+    expect(dialog).to_be_hidden()
+    return card(panel, name)
+
+
 def test_promote_path_browse_submit_and_see_it_in_the_run(page, client):
     pid = open_income(page, client)
     select_node(page, "import")
@@ -301,13 +312,7 @@ def test_a_column_picker_naming_a_missing_column_is_flagged_at_the_field(page, c
 def test_change_a_parameter_type_in_settings(page, client):
     pid = open_income(page, client)
     panel = settings(page)
-    panel.get_by_role("button", name="Add a pipeline parameter").click()
-    dialog = page.get_by_role("dialog", name="Add pipeline parameter")
-    dialog.get_by_label("Name").fill("trees")
-    dialog.get_by_label("Default", exact=True).fill("40")
-    dialog.get_by_role("button", name="Save").click()
-    expect(dialog).to_be_hidden()
-    trees = card(panel, "trees")
+    trees = add_string_parameter(page, panel, "trees", "40")
     kind = trees.get_by_label("Type")
     expect(kind).to_have_value("string")
     # Unused, it may take any type; its default carries over where it means something.
@@ -334,6 +339,7 @@ def test_change_a_parameter_type_in_settings(page, client):
 
     # A float field accepts int and float: Split Data's fraction.
     panel.get_by_role("button", name="Add a pipeline parameter").click()
+    dialog = page.get_by_role("dialog", name="Add pipeline parameter")
     dialog.get_by_label("Name").fill("share")
     dialog.get_by_label("Type").select_option("float")
     dialog.get_by_label("Default", exact=True).fill("0.6")
@@ -357,13 +363,7 @@ def test_parameter_edits_are_made_by_the_server_and_a_stale_tab_is_told(page, cl
     select_node(page, "split")
     field(page, "seed").locator("input").fill("5")
     panel = settings(page)
-    panel.get_by_role("button", name="Add a pipeline parameter").click()
-    dialog = page.get_by_role("dialog", name="Add pipeline parameter")
-    dialog.get_by_label("Name").fill("note")
-    dialog.get_by_label("Default", exact=True).fill("hello")
-    dialog.get_by_role("button", name="Save").click()
-    expect(dialog).to_be_hidden()
-    expect(card(panel, "note")).to_be_visible()
+    expect(add_string_parameter(page, panel, "note", "hello")).to_be_visible()
     stored = client.get(f"/api/v1/pipelines/{pid}").get_json()
     assert [p["name"] for p in stored["document"]["parameters"]] == ["training_data", "note"]
     assert node_params(stored["document"], "split")["seed"] == 5
