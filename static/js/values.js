@@ -15,6 +15,22 @@ export const blank = (v) => v === null || v === undefined || v === "";
 const given = (v) => v !== null && v !== undefined;
 const kindOf = (spec) => spec.kind || spec.type || "string";
 
+/** The types of a pipeline parameter: the field kinds but columns (a parameter gives its text). */
+export const PARAMETER_TYPES = ["string", "int", "float", "bool", "choice", "data_path"];
+
+/** The parameter type a field of `kind` is promoted to. */
+export function parameterType(kind) {
+  return PARAMETER_TYPES.includes(kind) ? kind : "string";
+}
+
+/** A value as short text (samples:income/us.csv, 0.5, true, a, b); `empty` stands for a blank one. */
+export function describeValue(value, empty = "(no default)") {
+  if (blank(value)) return empty;
+  if (typeof value === "object" && "datastore" in value) return `${value.datastore}:${value.path}`;
+  if (Array.isArray(value)) return value.join(", ");
+  return typeof value === "object" ? JSON.stringify(value) : String(value);
+}
+
 /** Large whole numbers get thousands separators; small floats keep their exponent (1e-12). */
 export function shownNumber(n) {
   return Number.isInteger(n) && Math.abs(n) >= 10000 ? n.toLocaleString("en-US") : String(n);

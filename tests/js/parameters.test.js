@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { Graph } from "../../static/js/canvas/graph.js";
-import { describeValue, fitsField, inferParameter, nameProblem, suggestName, typesFor,
+import { fitsField, inferParameter, nameProblem, suggestName, typesFor,
          valueProblem } from "../../static/js/panels/parameters.js";
 import { CATALOG, sampleDocument } from "./catalog.js";
 
@@ -57,12 +57,6 @@ test("suggested names are valid and unique", () => {
   assert.equal(suggestName(g, "2 fast"), "p_2_fast");
 });
 
-test("values are described briefly", () => {
-  assert.equal(describeValue({ datastore: "samples", path: "income/us.csv" }), "samples:income/us.csv");
-  assert.equal(describeValue(["a", "b"]), "a, b");
-  assert.equal(describeValue(null), "(no default)");
-  assert.equal(describeValue(false), "false");
-});
 
 test("a parameter name is checked while typing: rules first, then uniqueness", () => {
   const g = withSeed();

@@ -2,8 +2,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { boolWord, columnNames, convert, FALSE_WORDS, fromSchema, problem, rangeText, readNumber, shownNumber,
-         TRUE_WORDS } from "../../static/js/values.js";
+import { boolWord, columnNames, convert, describeValue, FALSE_WORDS, fromSchema, parameterType, problem, rangeText,
+         readNumber, shownNumber, TRUE_WORDS } from "../../static/js/values.js";
 
 const seed = { kind: "int", min: 0, max: 99 };
 
@@ -97,4 +97,20 @@ test("fromSchema reads a published version's JSON Schema property", () => {
   assert.equal(fromSchema("p", { "x-parameter-type": "data_path" }).type, "data_path");
   assert.equal(fromSchema("p", { type: "object", properties: { datastore: {}, path: {} } }).type, "data_path");
   assert.equal(fromSchema("s", { type: "string" }).type, "string");
+});
+
+test("values are described briefly", () => {
+  assert.equal(describeValue({ datastore: "samples", path: "income/us.csv" }), "samples:income/us.csv");
+  assert.equal(describeValue(["a", "b"]), "a, b");
+  assert.equal(describeValue(null), "(no default)");
+  assert.equal(describeValue("", "—"), "—");
+  assert.equal(describeValue(false), "false");
+  assert.equal(describeValue({ a: 1 }), '{"a":1}');
+});
+
+test("a field's kind gives the type of the parameter it is promoted to", () => {
+  assert.equal(parameterType("int"), "int");
+  assert.equal(parameterType("data_path"), "data_path");
+  assert.equal(parameterType("columns"), "string");
+  assert.equal(parameterType(undefined), "string");
 });

@@ -3,8 +3,8 @@
 import { notify } from "../api.js";
 import { clear, el } from "../dom.js";
 import { bindingName } from "../canvas/graph.js";
-import { editor as valueEditor, isNumeric, rangeText } from "../values.js";
-import { describeValue, fitsField, inferParameter, openParameterDialog, suggestName } from "./parameters.js";
+import { describeValue, editor as valueEditor, isNumeric, rangeText } from "../values.js";
+import { fitsField, inferParameter, openParameterDialog, suggestName } from "./parameters.js";
 
 let uid = 0;
 const isBound = (v) => bindingName(v) !== null;

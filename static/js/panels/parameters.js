@@ -3,23 +3,14 @@ import { notify } from "../api.js";
 import { el } from "../dom.js";
 import { formDialog } from "./dialog.js";
 import { confirmDialog } from "./browse.js";
-import { blank, convert, problem, editor as valueEditor } from "../values.js";
+import { blank, convert, describeValue, PARAMETER_TYPES, parameterType, problem,
+         editor as valueEditor } from "../values.js";
 
 let uid = 0;
-export const PARAMETER_TYPES = ["string", "int", "float", "bool", "choice", "data_path"];
-const KIND_TO_TYPE = { int: "int", float: "float", bool: "bool", string: "string", choice: "choice",
-                       data_path: "data_path", columns: "string" };
-
-/** A parameter value as short text: samples:income/us.csv, 0.5, true. */
-export function describeValue(value) {
-  if (blank(value)) return "(no default)";
-  if (typeof value === "object" && "datastore" in value) return `${value.datastore}:${value.path}`;
-  return Array.isArray(value) ? value.join(", ") : String(value);
-}
 
 /** The parameter a field would be promoted to: {type, options, default} from its spec and value. */
 export function inferParameter(fieldSpec, value) {
-  const type = KIND_TO_TYPE[fieldSpec.kind] || "string";
+  const type = parameterType(fieldSpec.kind);
   let current = value === undefined ? fieldSpec.default : value;
   if (fieldSpec.kind === "columns" && Array.isArray(current)) current = current.join(", ");
   return { type, options: type === "choice" ? [...(fieldSpec.options || [])] : undefined,

@@ -2,15 +2,9 @@
 import { api } from "../api.js";
 import { el, openModal } from "../dom.js";
 import { formDialog } from "./dialog.js";
+import { describeValue } from "../values.js";
 
 let uid = 0;
-
-/** A parameter's default value as short text (data paths as datastore:path). */
-function formatValue(value) {
-  if (value === null || value === undefined || value === "") return "—";
-  if (typeof value === "object" && "datastore" in value) return `${value.datastore}:${value.path}`;
-  return typeof value === "object" ? JSON.stringify(value) : String(value);
-}
 
 const STYLES = "/static/css/endpoints.css";
 
@@ -143,7 +137,7 @@ function parameterSummary(graph) {
     ? el("table", { class: "publish-parameters", "aria-label": "Pipeline parameters" },
       el("thead", {}, el("tr", {}, el("th", {}, "Parameter"), el("th", {}, "Type"), el("th", {}, "Default value"))),
       el("tbody", {}, parameters.map((p) => el("tr", { dataset: { parameter: p.name } },
-        el("td", {}, p.name), el("td", { class: "muted" }, p.type), el("td", {}, formatValue(p.default))))))
+        el("td", {}, p.name), el("td", { class: "muted" }, p.type), el("td", {}, describeValue(p.default, "—"))))))
     : el("p", { class: "muted" }, "This pipeline has no parameters: every run of the endpoint does the same.");
 }
 
