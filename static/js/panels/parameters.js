@@ -282,16 +282,10 @@ export class ParametersPanel {
         if (hint) hint.textContent = kept;
       }
     });
+    const descriptionMessage = el("div", { class: "error-text field-message", "aria-live": "polite" });
     const description = el("input", { id: `pp-desc-${n}`, type: "text", autocomplete: "off",
-      oninput: () => this.edit(p.name, { description: description.value }, typeMessage) });
+      oninput: () => this.edit(p.name, { description: description.value }, descriptionMessage) });
     description.value = p.description || "";
-    const usedBy = uses.length
-      ? el("ul", { class: "used-by", "aria-label": `Used by (${p.name})` }, uses.map(({ node, field }) => {
-        const spec = graph.spec(node)?.params.find((f) => f.name === field);
-        return el("li", {}, el("button", { type: "button", class: "link", onclick: () => this.onSelectNode?.(node) },
-                               `${graph.label(node)} · ${spec?.label || field}`));
-      }))
-      : el("p", { class: "muted" }, "Not used by any field.");
     return el("section", { class: "param-card", dataset: { parameter: p.name }, "aria-label": `Parameter ${p.name}` },
       el("div", { class: "param-card-head" },
          uses.length ? null : el("span", { class: "unused-flag", title: "No field uses this parameter" }, "Unused"),
@@ -302,8 +296,20 @@ export class ParametersPanel {
       p.type === "choice" ? el("div", { class: "muted hint" }, `Options: ${(p.options || []).join(", ")}`) : null,
       ["int", "float"].includes(p.type) && (!blank(p.min) || !blank(p.max))
         ? el("div", { class: "muted hint" }, `Range: ${blank(p.min) ? "−∞" : p.min} to ${blank(p.max) ? "∞" : p.max}`) : null,
-      el("div", { class: "field" }, el("label", { for: description.id }, "Description"), description),
-      el("div", { class: "field" }, el("span", { class: "field-label" }, "Used by"), usedBy));
+      el("div", { class: "field" }, el("label", { for: description.id }, "Description"), description,
+         descriptionMessage),
+      el("div", { class: "field" }, el("span", { class: "field-label" }, "Used by"), this.usedBy(p, uses)));
+  }
+
+  /** The fields a parameter drives, each a button selecting its node. */
+  usedBy(p, uses) {
+    const graph = this.graph;
+    if (!uses.length) return el("p", { class: "muted" }, "Not used by any field.");
+    return el("ul", { class: "used-by", "aria-label": `Used by (${p.name})` }, uses.map(({ node, field }) => {
+      const spec = graph.spec(node)?.params.find((f) => f.name === field);
+      return el("li", {}, el("button", { type: "button", class: "link", onclick: () => this.onSelectNode?.(node) },
+                             `${graph.label(node)} · ${spec?.label || field}`));
+    }));
   }
 
   async remove(p) {

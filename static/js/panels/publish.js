@@ -56,9 +56,9 @@ export function openPublishDialog({ pipelineId, graph }) {
       const target = endpointTarget(dialog.message);
       const versionDescription = el("textarea", { id: `pv-desc-${++uid}`, rows: 2, maxlength: "5000" });
       const send = async () => {
-        const body = { ...target.read(dialog), description: versionDescription.value };
-        if (!body.ok) return;
-        delete body.ok;
+        const where = target.read(dialog);
+        if (!where) return;
+        const body = { ...where, description: versionDescription.value };
         try {
           const version = await api(`/api/v1/pipelines/${encodeURIComponent(pipelineId)}/publish`,
                                     { method: "POST", body, quiet: true });
@@ -79,7 +79,7 @@ export function openPublishDialog({ pipelineId, graph }) {
 }
 
 /** The endpoint to publish to (a new one or an existing one) and the default flag:
- *  {element, focus, read(dialog)}; read gives the body's part, with ok false after a dialog.fail. */
+ *  {element, focus, read(dialog)}; read gives that part of the request, or null after a dialog.fail. */
 function endpointTarget(message) {
   const n = ++uid;
   const modeNew = el("input", { type: "radio", name: `publish-mode-${n}`, id: `pm-new-${n}`, value: "new", checked: true });
@@ -110,16 +110,13 @@ function endpointTarget(message) {
   modeNew.addEventListener("change", syncMode);
   modeOld.addEventListener("change", syncMode);
   const read = (dialog) => {
-    const body = { set_default: setDefault.checked, ok: true };
     if (modeNew.checked) {
       const name = nameInput.value.trim();
-      if (!name) { dialog.fail(el("span", {}, "Give the new endpoint a name.")); nameInput.focus(); return { ok: false }; }
-      body.new_endpoint = { name, description: describeEndpoint.value };
-    } else {
-      if (!existing.value) { dialog.fail(el("span", {}, "Select an endpoint.")); return { ok: false }; }
-      body.endpoint = existing.value;
+      if (!name) { dialog.fail(el("span", {}, "Give the new endpoint a name.")); nameInput.focus(); return null; }
+      return { set_default: setDefault.checked, new_endpoint: { name, description: describeEndpoint.value } };
     }
-    return body;
+    if (!existing.value) { dialog.fail(el("span", {}, "Select an endpoint.")); return null; }
+    return { set_default: setDefault.checked, endpoint: existing.value };
   };
   const element = el("fieldset", { class: "publish-target" }, el("legend", {}, "Pipeline endpoint"),
     el("div", { class: "radio-row" },
