@@ -25,7 +25,7 @@ def _answer(pipeline):
 
 
 @bp.post("/parameters")
-@answers(201)
+@answers(201, 422)
 @body(ParameterCreate)
 def add_parameter(pipeline_id, payload: ParameterCreate):
     """Add a parameter; ``attach`` binds fields to it (types must fit)."""
@@ -35,6 +35,7 @@ def add_parameter(pipeline_id, payload: ParameterCreate):
 
 
 @bp.patch("/parameters/<name>")
+@answers(200, 422)
 @body(ParameterUpdate)
 def update_parameter(pipeline_id, name, payload: ParameterUpdate):
     """Change a parameter; a new name updates every binding."""
@@ -43,6 +44,7 @@ def update_parameter(pipeline_id, name, payload: ParameterUpdate):
 
 
 @bp.delete("/parameters/<name>")
+@answers(200, 422)
 @query(revision=REVISION)
 def delete_parameter(pipeline_id, name):
     """Delete a parameter: every bound field keeps the parameter's value as its own."""
@@ -51,6 +53,7 @@ def delete_parameter(pipeline_id, name):
 
 
 @bp.put("/bindings/<node_id>/<field>")
+@answers(200, 422)
 @body(BindingBody)
 def attach(pipeline_id, node_id, field, payload: BindingBody):
     """Bind a node's field to an existing parameter of a fitting type."""
@@ -59,6 +62,7 @@ def attach(pipeline_id, node_id, field, payload: BindingBody):
 
 
 @bp.delete("/bindings/<node_id>/<field>")
+@answers(200, 422)
 @query(revision=REVISION)
 def detach(pipeline_id, node_id, field):
     """Unbind a field; it keeps the parameter's current value."""

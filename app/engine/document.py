@@ -6,12 +6,21 @@ import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from .spec import PARAMETER_KINDS, Param, ParamError, make_param
 
 NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_-]{0,63}$"
 NODE_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 ParameterType = Literal[PARAMETER_KINDS]
+
+
+def name_problem(what: str, value: Any) -> str | None:
+    """Why ``value`` is not a valid name of a parameter, datastore or endpoint, or None."""
+    if isinstance(value, str) and re.fullmatch(NAME_PATTERN, value):
+        return None
+    return (f"{what} {value!r} must be 1-64 characters: letters, digits, '_' or '-', "
+            "starting with a letter.")
 
 
 class _Model(BaseModel):
@@ -39,9 +48,9 @@ class ParameterDef(_Model):
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
-        if not isinstance(value, str) or not re.fullmatch(NAME_PATTERN, value):
-            raise ValueError(f"parameter name {value!r} must be 1-64 characters: letters, "
-                             "digits, '_' or '-', starting with a letter")
+        if problem := name_problem("parameter name", value):
+            # pydantic's own type for a pattern: the schema states this rule (a 400, not a 422)
+            raise PydanticCustomError("string_pattern_mismatch", problem)
         return value
 
     @model_validator(mode="after")

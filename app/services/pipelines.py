@@ -11,7 +11,7 @@ from ..engine.columns import infer_columns
 from ..engine.document import PipelineDocument, resolve_parameter_values, substitute
 from ..engine.graph import NodeError, validate
 from ..engine.spec import ParamError
-from ..errors import BadRequest, Conflict, NotFound, pydantic_details
+from ..errors import BadRequest, Conflict, NotFound, Unprocessable, invalid_data
 from ..extensions import db
 from ..models import INT_MAX, Pipeline, Run, iso, now
 from . import audit, datastores
@@ -27,7 +27,7 @@ def parse(document: Any) -> PipelineDocument:
     try:
         return PipelineDocument.model_validate(document)
     except ValidationError as exc:
-        raise BadRequest("malformed pipeline document", details=pydantic_details(exc)) from None
+        raise invalid_data(exc, "malformed pipeline document") from None
 
 
 def columns(doc: PipelineDocument) -> dict:
@@ -167,7 +167,7 @@ def edit(pipeline_id: str, revision: Any, change) -> Pipeline:
     try:
         changed = change(doc)
     except ParamError as exc:
-        raise BadRequest(str(exc), parameter=exc.param) from None
+        raise Unprocessable(str(exc), parameter=exc.param) from None
     return update(pipeline_id, changed, revision)
 
 

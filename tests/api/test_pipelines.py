@@ -204,15 +204,15 @@ def test_pages_render_and_escape_names(client, signed_in):
     plotly.close()
 
 
-@pytest.mark.parametrize("body, message", [
-    ({"name": "x", "root": "no/such/folder"}, "is not an existing folder"),
-    ({"name": "x", "root": "a\u0000b"}, "contains a NUL byte"),
-    ({"name": "1x", "root": "."}, "must be 1-64 letters"),
-    ({"name": "samples", "root": "."}, "Datastore 'samples' already exists."),
+@pytest.mark.parametrize("body, status, message", [
+    ({"name": "x", "root": "no/such/folder"}, 422, "is not an existing folder"),
+    ({"name": "x", "root": "a\u0000b"}, 422, "contains a NUL byte"),
+    ({"name": "1x", "root": "."}, 400, "must be 1-64 characters: letters"),
+    ({"name": "samples", "root": "."}, 409, "Datastore 'samples' already exists."),
 ])
-def test_datastore_registration_errors(client, body, message):
+def test_datastore_registration_errors(client, body, status, message):
     response = client.post("/api/v1/datastores", json=body)
-    assert response.status_code in (400, 409)
+    assert response.status_code == status
     assert message in response.get_json()["error"]
 
 
