@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
-import re
 import shutil
 import tempfile
 import warnings
@@ -26,10 +25,10 @@ from sqlalchemy.exc import IntegrityError
 
 from ..engine.artifacts import ArtifactRef, ArtifactStore
 from ..engine.datastores import DatastoreError
-from ..engine.document import NAME_PATTERN, PipelineDocument
+from ..engine.document import PipelineDocument, name_problem
 from ..engine.executor import FINISHED, make_plan
 from ..engine.spec import TRAINED_MODEL, DataPath
-from ..errors import BadRequest, Conflict, NotFound
+from ..errors import BadRequest, Conflict, NotFound, Unprocessable
 from ..extensions import db
 from ..models import ModelVersion, PipelineEndpoint, RegisteredModel, Run, iso
 from . import audit, datastores
@@ -37,7 +36,6 @@ from . import runs as run_service
 from .runtime import runtime
 
 log = logging.getLogger(__name__)
-NAME = re.compile(NAME_PATTERN)
 HASH_CHUNK = 1 << 20
 
 
@@ -99,10 +97,8 @@ def _model_named(name: str) -> RegisteredModel:
 
 
 def _check_name(name: Any) -> str:
-    if not isinstance(name, str) or not NAME.fullmatch(name):
-        raise BadRequest(
-            f"Model name {name!r} is not valid: use 1-64 letters, digits, '-', '_' or '.', "
-            "starting with a letter or digit.")
+    if problem := name_problem("Model name", name):
+        raise BadRequest(problem, field="name")
     return name
 
 
@@ -123,7 +119,7 @@ def register(run: Run, node_id: str, name: str, *, source: str, by: str,
     ports = dict(trained_model_steps(run))
     run_service.step(run.id, node_id)  # NotFound when the run has no such step
     if node_id not in ports:
-        raise BadRequest(f"Step '{node_id}' of run '{run.id}' does not output a trained model "
+        raise Unprocessable(f"Step '{node_id}' of run '{run.id}' does not output a trained model "
                          f"(steps that do: {', '.join(ports) or 'none'}).")
     ref = run_service.output_ref(run.id, node_id, ports[node_id])
     trained = store.get(ref)
@@ -159,7 +155,7 @@ def register_run(run_id: str, store: ArtifactStore) -> list[ModelVersion]:
     model it trained.
 
     The model is named after the endpoint; a pipeline with several Train Model steps names
-    each ``<endpoint>.<node id>``.
+    each ``<endpoint>-<node id>``.
     """
     run = db.session.get(Run, run_id)
     if run is None or not run.endpoint_id:
@@ -170,7 +166,7 @@ def register_run(run_id: str, store: ArtifactStore) -> list[ModelVersion]:
     steps = trained_model_steps(run)
     made = []
     for node_id, _port in steps:
-        name = endpoint.name if len(steps) == 1 else f"{endpoint.name}.{node_id}"[:64]
+        name = endpoint.name if len(steps) == 1 else f"{endpoint.name}-{node_id}"[:64]
         made.append(register(run, node_id, name, source="retrain", by=run.submitted_by,
                              store=store))
     return made

@@ -83,7 +83,7 @@ def test_a_run_outside_an_endpoint_registers_nothing_until_asked(client, run_que
 
 
 @pytest.mark.parametrize(("node", "body", "status", "words"), [
-    ("evaluate", {"name": "m"}, 400, "does not output a trained model"),
+    ("evaluate", {"name": "m"}, 422, "does not output a trained model"),
     ("train", {"name": "../m"}, 400, "name"),
     ("train", {}, 400, "name"),
     ("nope", {"name": "m"}, 404, "'nope'"),

@@ -19,8 +19,8 @@ export function formatValue(value) {
 
 /** A model name suggested for a run: its pipeline's name in the registry's alphabet. */
 function modelNameFor(run) {
-  const slug = String(run.name || "model").toLowerCase().replace(/[^a-z0-9_.-]+/g, "-")
-    .replace(/^[^a-z0-9]+|-+$/g, "");
+  const slug = String(run.name || "model").toLowerCase().replace(/[^a-z0-9_-]+/g, "-")
+    .replace(/^[^a-z]+|-+$/g, "");
   return (slug || "model").slice(0, 64);
 }
 
