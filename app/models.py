@@ -226,6 +226,33 @@ class ModelVersion(db.Model):
     model: Mapped[RegisteredModel] = relationship(back_populates="versions")
 
 
+class RealtimeEndpoint(db.Model):
+    """A deployed real-time inference pipeline, answering scoring requests over REST.
+
+    ``document`` is the inference pipeline as deployed (its saved model the served version's);
+    ``input_schema`` lists the columns a request's rows carry, with their types, and
+    ``example`` a row of the design-time data for the Test form and the code examples.
+    """
+
+    __tablename__ = "realtime_endpoints"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    pipeline_id: Mapped[str | None] = mapped_column(
+        ForeignKey("pipelines.id", ondelete="SET NULL"))
+    document: Mapped[dict] = mapped_column(JSON)
+    input_schema: Mapped[dict] = mapped_column(JSON, default=dict)
+    example: Mapped[dict] = mapped_column(JSON, default=dict)
+    model_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("model_versions.id", ondelete="SET NULL"))
+    deployment: Mapped[int] = mapped_column(Integer, default=1)
+    created_by: Mapped[str] = mapped_column(String(200), default="")
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    updated: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+
+    model_version: Mapped[ModelVersion | None] = relationship()
+
+
 ROLES = ("viewer", "runner", "editor", "admin")
 
 

@@ -187,11 +187,12 @@ def register(app: Flask) -> None:
         openapi,
         parameters,
         pipelines,
+        realtime,
         runs,
     )
 
     app.before_request(_gate)
     oauth.init(app)
     for module in (modules, pipelines, parameters, runs, experiments, datastores, endpoints,
-                   models, accounts, openapi):
+                   models, realtime, accounts, openapi):
         app.register_blueprint(module.bp)

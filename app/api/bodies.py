@@ -165,3 +165,18 @@ class RegisterModel(_Body):
     """Register a finished run's trained model as the next version of a model."""
 
     name: str = Field(min_length=1, max_length=64, json_schema_extra=NAME)
+
+
+class DeployBody(_Body):
+    """Create or update a real-time endpoint from an inference pipeline draft."""
+
+    name: str = Field(min_length=1, max_length=64, json_schema_extra=NAME)
+    description: str = Field(default="", max_length=5000)
+
+
+class ScoreBody(BaseModel):
+    """Azure ML designer's scoring body: rows per Web Service Input."""
+
+    model_config = ConfigDict(extra="allow")
+    Inputs: dict[str, list[dict[str, Any]]]
+    GlobalParameters: dict[str, Any] = Field(default_factory=dict)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -90,8 +91,10 @@ class StepContext:
         on_log: Callable[[str, str], None] | None = None,
         run_id: str | None = None,
         limits: Limits | None = None,
+        store=None,
     ):
         self.node_id = node_id
+        self.store = store  # the ArtifactStore: saved models and transformations are read from it
         self.run_id = run_id
         self.limits = limits or Limits()
         self.datastores = datastores if datastores is not None else Datastores({})
@@ -116,6 +119,17 @@ class StepContext:
     def outbound(self) -> OutboundPolicy:
         """What this run may fetch from the network (allow-list, size and time limits)."""
         return self.datastores.outbound
+
+    def saved(self, key: str, what: str):
+        """An object an earlier run stored (a trained model, a transformation) by its key."""
+        from .artifacts import ArtifactRef
+
+        ref = ArtifactRef(str(key), "joblib")
+        if self.store is None or not re.fullmatch(r"[0-9a-f]{64}", ref.key) \
+                or not self.store.exists(ref):
+            raise ModuleError(f"The saved {what} {str(key)[:80]!r} is not in this server's "
+                              "artifact store (it may have been deleted).")
+        return self.store.get(ref)
 
     def resolve(self, datastore: str, path: str) -> Path:
         """The absolute path of ``path`` inside ``datastore``; refuses anything escaping it."""

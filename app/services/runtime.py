@@ -19,6 +19,8 @@ class Runtime:
     def __init__(self, app: Flask, modules: Mapping[str, ModuleSpec]):
         self.app = app
         self.modules = modules  # the module registry: name -> spec
+        self.served: dict = {}  # real-time endpoint id -> its compiled graph in this process
+        self.serving_stats: dict = {}  # real-time endpoint id -> its request counts, latencies
         self.store = ArtifactStore(app.config["DESIGNER_ARTIFACTS"])
         self.limits = limits(app.config)
         self._backend = None

@@ -1,4 +1,4 @@
-"""Model registry: registered models and their versions with lineage.
+"""Model registry (models and their versions with lineage) and real-time endpoints.
 
 Revision ID: 0003
 Revises: 0002
@@ -52,8 +52,29 @@ def upgrade() -> None:
     with op.batch_alter_table("model_versions") as batch_op:
         batch_op.create_index("ix_model_versions_model_id", ["model_id"], unique=False)
         batch_op.create_index("ix_model_versions_run_id", ["run_id"], unique=False)
+    op.create_table(
+        "realtime_endpoints",
+        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("name", sa.String(length=64), nullable=False),
+        sa.Column("description", sa.Text(), nullable=False),
+        sa.Column("pipeline_id", sa.String(length=32), nullable=True),
+        sa.Column("document", sa.JSON(), nullable=False),
+        sa.Column("input_schema", sa.JSON(), nullable=False),
+        sa.Column("example", sa.JSON(), nullable=False),
+        sa.Column("model_version_id", sa.Integer(), nullable=True),
+        sa.Column("deployment", sa.Integer(), nullable=False),
+        sa.Column("created_by", sa.String(length=200), nullable=False),
+        sa.Column("created", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["model_version_id"], ["model_versions.id"],
+                                ondelete="SET NULL"),
+        sa.ForeignKeyConstraint(["pipeline_id"], ["pipelines.id"], ondelete="SET NULL"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("name"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("realtime_endpoints")
     op.drop_table("model_versions")
     op.drop_table("registered_models")

@@ -1,0 +1,55 @@
+"""Real-time inference: create an inference pipeline from a run, deploy it, score rows."""
+
+from flask import Blueprint, jsonify, request, url_for
+
+from ..services import pipelines, realtime
+from . import answers, body, requires, who
+from .bodies import DeployBody, ScoreBody
+
+bp = Blueprint("realtime", __name__, url_prefix="/api/v1")
+
+
+def _endpoint_dict(endpoint) -> dict:
+    return realtime.as_dict(endpoint) | {
+        "scoring_url": url_for(".score", ref=endpoint.name, _external=True)}
+
+
+@bp.post("/runs/<run_id>/inference-pipeline")
+@answers(201)
+def create_inference_pipeline(run_id):
+    """A new draft: the real-time inference pipeline of a finished training run."""
+    pipeline = realtime.create_inference_pipeline(run_id, by=who()[0])
+    return jsonify(pipelines.as_dict(pipeline)), 201, {
+        "Location": url_for("pipelines.get_pipeline", pipeline_id=pipeline.id)}
+
+
+@bp.post("/pipelines/<pipeline_id>/deploy")
+@answers(200, 201)
+@body(DeployBody)
+def deploy(pipeline_id, payload: DeployBody):
+    """Create (201) or update (200) the real-time endpoint ``name`` from this draft."""
+    endpoint, created = realtime.deploy(pipeline_id, payload.name, payload.description,
+                                        by=who()[0])
+    return jsonify(_endpoint_dict(endpoint)), 201 if created else 200
+
+
+@bp.get("/realtime-endpoints")
+def list_endpoints():
+    """Every real-time endpoint with what it serves and its request statistics."""
+    return jsonify({"endpoints": [_endpoint_dict(e) for e in realtime.list_all()]})
+
+
+@bp.get("/realtime-endpoints/<ref>")
+def get_endpoint(ref):
+    """One real-time endpoint: scoring URL, served model version, input schema, requests."""
+    return jsonify(_endpoint_dict(realtime.find(ref)))
+
+
+@bp.post("/score/<ref>")
+@requires("runner")
+@body(ScoreBody)
+def score(ref, payload: ScoreBody):
+    """Score rows: Azure's {"Inputs": {"WebServiceInput0": [row, ...]}} body; answers
+    {"Results": {"WebServiceOutput0": [row with "Scored Labels", ...]}}."""
+    del payload  # the shape is checked; the rows are read as sent, in their order
+    return jsonify(realtime.score(ref, request.get_json()))

@@ -1,0 +1,364 @@
+"""Real-time endpoints: inference pipelines derived from runs, deployed and scored in memory.
+
+Creating a real-time inference pipeline from a finished run registers the model it trained
+(unless it is registered already) and stores the derived pipeline as a new draft. Deploying a
+draft creates or updates an endpoint: its graph is compiled once per process and deployment
+(``InferenceGraph``) and every request is a direct call of the modules on the request's rows.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+from flask import current_app
+from pandas.api import types as ptypes
+from sqlalchemy import select
+
+from ..engine.artifacts import ArtifactRef
+from ..engine.context import ModuleError
+from ..engine.document import PipelineDocument, name_problem
+from ..engine.executor import FINISHED, PipelineInvalid, make_plan
+from ..engine.inference import INPUT, InferenceError, InferenceGraph, derive
+from ..errors import BadRequest, Conflict, InvalidPipeline, NotFound, TooLarge, Unprocessable
+from ..extensions import db
+from ..models import ModelVersion, Pipeline, RealtimeEndpoint, iso, now
+from . import audit, models, pipelines
+from . import runs as run_service
+from .runtime import runtime
+
+LATENCIES_KEPT = 5000
+
+
+# -- creating and deploying -------------------------------------------------------------------
+def create_inference_pipeline(run_id: str, *, by: str) -> Pipeline:
+    """A new draft: the real-time inference pipeline of a finished training run."""
+    run = run_service.get(run_id)
+    if run.status != FINISHED:
+        raise Conflict(f"Run '{run.id}' is {run.status}; an inference pipeline is made from a "
+                       "finished run.")
+    outputs = {s.node_id: s.outputs or {} for s in run.steps}
+    try:
+        document = derive(run.document, outputs, runtime().modules, run.id)
+    except InferenceError as exc:
+        raise Unprocessable(str(exc)) from None
+    for node in document["nodes"]:
+        if node["module"] == "saved_model":
+            version = _registered(run, node, by)
+            node["params"]["source"] = (f"model {version.model.name} version {version.version} "
+                                        f"(run {run.id}, step {version.node_id})")
+    pipeline = pipelines.create(document)
+    audit.record("pipeline.inference", pipeline.id, {"run": run.id, "name": pipeline.name},
+                 actor=by or None)
+    return pipeline
+
+
+def _registered(run, node: dict, by: str) -> ModelVersion:
+    """The model version of a frozen model node; registered now if it is not yet."""
+    found = _version_of_artifact(node["params"]["artifact"])
+    if found is not None:
+        return found
+    name = run.document.get("name", "model")
+    slug = "".join(c if c.isalnum() or c in "-_" else "-" for c in name.lower()).strip("-_")
+    slug = slug.lstrip("0123456789-_") or "model"
+    return models.register(run, node["id"], slug[:64], source="inference", by=by,
+                           store=runtime().store)
+
+
+def _version_of_artifact(key: str) -> ModelVersion | None:
+    return db.session.scalar(select(ModelVersion).filter_by(artifact_key=key)
+                             .order_by(ModelVersion.id.desc()).limit(1))
+
+
+def deploy(pipeline_id: str, name: Any, description: Any, *, by: str) -> tuple[RealtimeEndpoint,
+                                                                                 bool]:
+    """Create or update the real-time endpoint ``name`` from an inference pipeline draft;
+    (endpoint, created)."""
+    if problem := name_problem("Endpoint name", name):
+        raise BadRequest(problem, field="name")
+    pipeline = pipelines.get(pipeline_id)
+    doc = PipelineDocument.model_validate(pipeline.document)
+    plan = _plan(doc)
+    graph = _compile(plan)
+    served = _served_version(doc)
+    schema, example = _input_schema(plan, served)
+    endpoint = db.session.scalar(select(RealtimeEndpoint).filter_by(name=name))
+    created = endpoint is None
+    if created:
+        endpoint = RealtimeEndpoint(name=name, created_by=by, deployment=0)
+        db.session.add(endpoint)
+    endpoint.description = str(description or endpoint.description or "")[:5000]
+    endpoint.pipeline_id = pipeline.id
+    endpoint.document = doc.dump()
+    endpoint.input_schema, endpoint.example = schema, example
+    endpoint.model_version = served
+    endpoint.deployment += 1
+    endpoint.updated = now()
+    db.session.commit()
+    _cache()[endpoint.id] = _Deployed(endpoint.deployment, graph, schema)
+    audit.record("realtime.deploy", name, {"pipeline": pipeline.id,
+                                           "deployment": endpoint.deployment}, actor=by or None)
+    return endpoint, created
+
+
+def _plan(doc: PipelineDocument):
+    try:
+        return make_plan(doc, runtime().modules, {})
+    except PipelineInvalid as exc:
+        raise InvalidPipeline(**pipelines.group_errors(exc.errors)) from None
+
+
+def _compile(plan) -> InferenceGraph:
+    try:
+        return InferenceGraph(plan, runtime().store)
+    except (InferenceError, ModuleError) as exc:
+        raise Unprocessable(str(exc)) from None
+
+
+def _served_version(doc: PipelineDocument) -> ModelVersion | None:
+    key = next((n.params.get("artifact") for n in doc.nodes if n.module == "saved_model"), None)
+    return _version_of_artifact(key) if key else None
+
+
+def _input_schema(plan, version: ModelVersion | None) -> tuple[dict, dict]:
+    """The columns each Web Service Input receives (from the design-time data of the run the
+    served model came from) and an example row of each."""
+    schema, example = {}, {}
+    for node_id, step in plan.steps.items():
+        if step.spec.name != INPUT:
+            continue
+        source = step.inputs.get("dataset")
+        frame = _design_time_rows(version, source) if source else None
+        if frame is None:
+            raise Unprocessable(
+                f"Web Service Input '{node_id}': its columns are not known; wire the Import "
+                "Data of the training run into it and deploy a pipeline created from a run.")
+        name = step.params["name"]
+        schema[name] = [{"name": str(c), "type": _json_type(frame[c]), "dtype": str(frame[c].dtype)}
+                        for c in frame.columns]
+        example[name] = _records(frame.head(1))[0] if len(frame) else {}
+    return schema, example
+
+
+def _design_time_rows(version: ModelVersion | None, source) -> pd.DataFrame | None:
+    node_id, port = source
+    if version is None or version.run_id is None:
+        return None
+    step = next((s for s in run_service.get(version.run_id).steps if s.node_id == node_id), None)
+    ref = (step.outputs or {}).get(port) if step else None
+    return runtime().store.get(ArtifactRef(**ref)) if ref else None
+
+
+def _json_type(series: pd.Series) -> str:
+    if ptypes.is_bool_dtype(series.dtype):
+        return "boolean"
+    if ptypes.is_integer_dtype(series.dtype):
+        return "integer"
+    if ptypes.is_numeric_dtype(series.dtype):
+        return "number"
+    return "string"
+
+
+# -- reading ----------------------------------------------------------------------------------
+def find(ref: str) -> RealtimeEndpoint:
+    """A real-time endpoint by id or name, or NotFound."""
+    endpoint = db.session.get(RealtimeEndpoint, ref) or db.session.scalar(
+        select(RealtimeEndpoint).filter_by(name=ref))
+    if endpoint is None:
+        raise NotFound(f"Real-time endpoint '{ref}' does not exist.")
+    return endpoint
+
+
+def list_all() -> list[RealtimeEndpoint]:
+    """Every real-time endpoint, by name."""
+    return list(db.session.scalars(select(RealtimeEndpoint).order_by(RealtimeEndpoint.name)))
+
+
+def as_dict(endpoint: RealtimeEndpoint) -> dict:
+    """JSON form: what it serves, its input schema and example, request statistics."""
+    version = endpoint.model_version
+    return {
+        "id": endpoint.id, "name": endpoint.name, "description": endpoint.description,
+        "status": "Healthy", "deployment": endpoint.deployment,
+        "pipeline_id": endpoint.pipeline_id, "created_by": endpoint.created_by,
+        "created": iso(endpoint.created), "updated": iso(endpoint.updated),
+        "model": {"name": version.model.name, "version": version.version} if version else None,
+        "input_schema": endpoint.input_schema, "example": endpoint.example,
+        "requests": _stats().get(endpoint.id, _Stats()).as_dict(),
+    }
+
+
+# -- scoring ----------------------------------------------------------------------------------
+@dataclass
+class _Deployed:
+    deployment: int
+    graph: InferenceGraph
+    schema: dict
+
+
+@dataclass
+class _Stats:
+    ok: int = 0
+    failed: int = 0
+    latencies: deque = field(default_factory=lambda: deque(maxlen=LATENCIES_KEPT))
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, seconds: float, ok: bool) -> None:
+        with self.lock:
+            self.latencies.append(seconds)
+            if ok:
+                self.ok += 1
+            else:
+                self.failed += 1
+
+    def as_dict(self) -> dict:
+        with self.lock:
+            kept = sorted(self.latencies)
+        out = {"count": self.ok + self.failed, "succeeded": self.ok, "failed": self.failed}
+        if len(kept) >= 2:
+            cuts = statistics.quantiles(kept, n=100, method="inclusive")
+            out |= {"p50_ms": cuts[49] * 1000, "p95_ms": cuts[94] * 1000,
+                    "p99_ms": cuts[98] * 1000}
+        elif kept:
+            out |= {"p50_ms": kept[0] * 1000, "p95_ms": kept[0] * 1000, "p99_ms": kept[0] * 1000}
+        return out
+
+
+_BUILD = threading.Lock()
+
+
+def _cache() -> dict[str, _Deployed]:
+    return runtime().served
+
+
+def _stats() -> dict[str, _Stats]:
+    return runtime().serving_stats
+
+
+def _deployed(endpoint: RealtimeEndpoint) -> _Deployed:
+    """This process's compiled graph of the endpoint's current deployment."""
+    current = _cache().get(endpoint.id)
+    if current is not None and current.deployment == endpoint.deployment:
+        return current
+    with _BUILD:
+        current = _cache().get(endpoint.id)
+        if current is None or current.deployment != endpoint.deployment:
+            doc = PipelineDocument.model_validate(endpoint.document)
+            current = _Deployed(endpoint.deployment, _compile(_plan(doc)), endpoint.input_schema)
+            _cache()[endpoint.id] = current
+    return current
+
+
+def score(ref: str, body: dict) -> dict:
+    """Answer Azure's scoring body: {"Inputs": {input: [row, ...]}} -> {"Results": ...}."""
+    started = time.perf_counter()
+    endpoint = find(ref)
+    stats = _stats().setdefault(endpoint.id, _Stats())
+    ok = False
+    try:
+        deployed = _deployed(endpoint)
+        frames = _frames(body.get("Inputs"), deployed.schema)
+        try:
+            results = deployed.graph.score(frames)
+        except ModuleError as exc:
+            raise Unprocessable(str(exc)) from None
+        answer = {"Results": {name: _records(frame) for name, frame in results.items()}}
+        ok = True
+        return answer
+    finally:
+        stats.add(time.perf_counter() - started, ok)
+
+
+def _frames(inputs: Any, schema: dict) -> dict[str, pd.DataFrame]:
+    if not isinstance(inputs, dict):
+        raise BadRequest("'Inputs' must be an object: {\"WebServiceInput0\": [row, ...]}.",
+                         field="Inputs")
+    unknown = [k for k in inputs if k not in schema]
+    if unknown:
+        raise BadRequest(f"Unknown input {unknown[0]!r} (inputs: {', '.join(schema)}).",
+                         field="Inputs")
+    most = current_app.config["DESIGNER_SCORE_MAX_ROWS"]
+    frames = {}
+    for name, columns in schema.items():
+        rows = inputs.get(name)
+        if not isinstance(rows, list) or not rows:
+            raise BadRequest(f"Input {name!r} needs a non-empty list of rows.",
+                             field=f"Inputs.{name}")
+        if len(rows) > most:
+            raise TooLarge(f"Input {name!r} has {len(rows)} rows; at most {most} per request "
+                           "(DESIGNER_SCORE_MAX_ROWS).", field=f"Inputs.{name}")
+        frames[name] = rows_frame(name, rows, columns)
+    return frames
+
+
+_EXPECTED = {"integer": "an integer", "number": "a number", "boolean": "true or false",
+             "string": "a string"}
+
+
+def _fits(kind: str, value: Any) -> bool:
+    if value is None:
+        return True
+    if kind == "boolean":
+        return isinstance(value, bool)
+    if isinstance(value, bool):
+        return False
+    if kind == "integer":
+        return isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+    if kind == "number":
+        return isinstance(value, int | float) and math.isfinite(value)
+    return isinstance(value, str)
+
+
+def rows_frame(name: str, rows: list, columns: list[dict]) -> pd.DataFrame:
+    """The request's rows as a data frame of the design-time column types, or BadRequest
+    naming the row and column at fault."""
+    names = [c["name"] for c in columns]
+    known = set(names)
+    values: dict[str, list] = {c: [] for c in names}
+    for i, row in enumerate(rows):
+        if not isinstance(row, dict):
+            raise BadRequest(f"Input {name!r} row {i}: a row is an object of column: value.")
+        extra = next((k for k in row if k not in known), None)
+        if extra is not None:
+            raise BadRequest(f"Input {name!r} row {i}: unknown column {extra!r} (columns: "
+                             f"{', '.join(names)}).")
+        for column in columns:
+            if column["name"] not in row:
+                raise BadRequest(f"Input {name!r} row {i}: column {column['name']!r} is "
+                                 "missing.")
+            value = row[column["name"]]
+            if not _fits(column["type"], value):
+                raise BadRequest(f"Input {name!r} row {i}, column {column['name']!r}: expected "
+                                 f"{_EXPECTED[column['type']]}, got {value!r:.80}.")
+            values[column["name"]].append(value)
+    return pd.DataFrame({c["name"]: _series(values[c["name"]], c) for c in columns})
+
+
+def _series(values: list, column: dict) -> pd.Series:
+    gaps = any(v is None for v in values)
+    kind = column["type"]
+    if kind == "integer":
+        return pd.Series(values, dtype="float64" if gaps else "int64")
+    if kind == "number":
+        return pd.Series(values, dtype="float64")
+    if kind == "boolean":
+        return pd.Series(values, dtype="boolean" if gaps else "bool")
+    return pd.Series(values, dtype=column["dtype"] if column["dtype"] != "category" else None)
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    """Rows as JSON-ready dicts: Python numbers, missing values as null."""
+    columns = {}
+    for name in frame.columns:
+        columns[str(name)] = [None if _missing(v) else v for v in frame[name].tolist()]
+    return [dict(zip(columns, row, strict=True)) for row in zip(*columns.values(), strict=True)]
+
+
+def _missing(value: Any) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
