@@ -15,7 +15,7 @@ def _endpoint_dict(endpoint) -> dict:
 
 
 @bp.post("/runs/<run_id>/inference-pipeline")
-@answers(201)
+@answers(201, 422)
 def create_inference_pipeline(run_id):
     """A new draft: the real-time inference pipeline of a finished training run."""
     pipeline = realtime.create_inference_pipeline(run_id, by=who()[0])
@@ -24,7 +24,7 @@ def create_inference_pipeline(run_id):
 
 
 @bp.post("/pipelines/<pipeline_id>/deploy")
-@answers(200, 201)
+@answers(200, 201, 422)
 @body(DeployBody)
 def deploy(pipeline_id, payload: DeployBody):
     """Create (201) or update (200) the real-time endpoint ``name`` from this draft."""
@@ -47,6 +47,7 @@ def get_endpoint(ref):
 
 @bp.post("/score/<ref>")
 @requires("runner")
+@answers(200, 422)
 @body(ScoreBody)
 def score(ref, payload: ScoreBody):
     """Score rows: Azure's {"Inputs": {"WebServiceInput0": [row, ...]}} body; answers
@@ -56,6 +57,7 @@ def score(ref, payload: ScoreBody):
 
 
 @bp.patch("/realtime-endpoints/<ref>")
+@answers(200, 422)
 @body(RealtimeSettings)
 def configure(ref, payload: RealtimeSettings):
     """Link to a pipeline endpoint (its retrains are challengers) and set the promotion rule."""
@@ -71,6 +73,7 @@ def challengers(ref):
 
 
 @bp.get("/realtime-endpoints/<ref>/compare")
+@answers(200, 422)
 @query(model={"type": "string", "required": True, "maxLength": 64},
        version={"type": "integer", "minimum": 1, "required": True})
 def compare(ref):
@@ -80,6 +83,7 @@ def compare(ref):
 
 
 @bp.post("/realtime-endpoints/<ref>/promote")
+@answers(200, 422)
 @body(PromoteBody)
 def promote(ref, payload: PromoteBody):
     """Serve a model version from now on: promote a challenger or roll back; no request
