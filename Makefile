@@ -5,6 +5,9 @@ BIN := $(VENV)/bin
 
 .PHONY: run test lint bench mutate clean
 
+# The JavaScript tools (ESLint) come from package-lock.json; `npm ci` reinstalls them when it changes.
+NODE_MODULES := node_modules/.package-lock.json
+
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
@@ -13,12 +16,18 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/activate
 	$(BIN)/pip install --quiet -e '.[test,postgres]'
 	touch $@
 
+$(NODE_MODULES): package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
 run: $(VENV)/.installed
 	$(BIN)/designer init
 	$(BIN)/designer serve
 
-test: $(VENV)/.installed
+test: $(VENV)/.installed $(NODE_MODULES)
 	$(BIN)/ruff check .
+	npx --no-install eslint .
+	node --test tests/js/
 	$(BIN)/pytest -n 2
 
 bench: $(VENV)/.installed
@@ -34,4 +43,4 @@ mutate: $(VENV)/.installed
 	$(BIN)/mutmut results
 
 clean:
-	rm -rf $(VENV)
+	rm -rf $(VENV) node_modules

@@ -33,11 +33,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         database.upgrade(db.engine)
 
     from .engine.registry import discover
-
-    discover()
     from .services.runtime import Runtime
 
-    app.extensions["designer"] = Runtime(app)
+    app.extensions["designer"] = Runtime(app, discover())
     errors.register(app)
     from . import access_log, limits
 

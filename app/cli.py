@@ -12,6 +12,7 @@ import click
 
 from . import create_app
 from .errors import AppError
+from .models import ROLES
 
 log = logging.getLogger("designer")
 
@@ -173,7 +174,7 @@ def _service(action):
             raise click.ClickException(exc.message) from None
 
 
-ROLES = click.Choice(["viewer", "runner", "editor", "admin"])
+ROLE = click.Choice(ROLES)
 
 
 @main.group()
@@ -183,7 +184,7 @@ def users():
 
 @users.command("add")
 @click.argument("username")
-@click.option("--role", default="viewer", show_default=True, type=ROLES)
+@click.option("--role", default="viewer", show_default=True, type=ROLE)
 @click.option("--password", help="Default: generated and printed once.")
 def users_add(username, role, password):
     """Create a user."""
@@ -206,7 +207,7 @@ def users_list():
 
 @users.command("set-role")
 @click.argument("username")
-@click.argument("role", type=ROLES)
+@click.argument("role", type=ROLE)
 def users_set_role(username, role):
     """Change a user's role (their sessions end)."""
     from .services import auth
@@ -253,7 +254,7 @@ def clients():
 
 @clients.command("create")
 @click.argument("name")
-@click.option("--role", default="runner", show_default=True, type=ROLES)
+@click.option("--role", default="runner", show_default=True, type=ROLE)
 def clients_create(name, role):
     """Create a client; prints {"client_id", "client_secret"} (the secret is shown once)."""
     from .services import auth

@@ -28,7 +28,7 @@ class AppError(Exception):
 
 
 class BadRequest(AppError):
-    """Malformed or invalid input."""
+    """Malformed input: a request that breaks the schema its route documents."""
 
 
 class Unauthorized(AppError):
@@ -59,10 +59,24 @@ class Conflict(AppError):
     title = "conflict"
 
 
-class InvalidPipeline(AppError):
-    """A pipeline that cannot run; ``node_errors`` maps node ids to messages."""
+class TooLarge(AppError):
+    """Content over a configured size limit."""
+
+    status = 413
+    title = "content too large"
+
+
+class Unprocessable(AppError):
+    """A well-formed request the server cannot act on: a default outside its own range, a
+    folder that does not exist, a file type not accepted (rules no JSON Schema states)."""
 
     status = 422
+    title = "unprocessable content"
+
+
+class InvalidPipeline(Unprocessable):
+    """A pipeline that cannot run; ``node_errors`` maps node ids to messages."""
+
     title = "invalid pipeline"
 
 
@@ -72,6 +86,14 @@ def pydantic_details(exc: ValidationError) -> list[dict]:
         {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]}
         for e in exc.errors(include_url=False, include_context=False, include_input=False)
     ]
+
+
+def invalid_data(exc: ValidationError, message: str) -> AppError:
+    """400 when the data breaks its JSON Schema; 422 when only our own validators refused it
+    (they raise ValueError, which pydantic reports as ``value_error``)."""
+    details = pydantic_details(exc)
+    semantic = all(e["type"] == "value_error" for e in exc.errors(include_url=False))
+    return (Unprocessable if semantic else BadRequest)(message, details=details)
 
 
 def _wants_json() -> bool:
@@ -90,7 +112,7 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(ValidationError)
     def validation_error(exc: ValidationError):
-        return app_error(BadRequest("invalid request body", details=pydantic_details(exc)))
+        return app_error(invalid_data(exc, "invalid request body"))
 
     @app.errorhandler(RequestEntityTooLarge)
     def too_large(exc):

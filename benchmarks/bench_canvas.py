@@ -70,7 +70,9 @@ X_STEP, Y_STEP = 240, 110  # layout grid: NODE_W 210 + 30, NODE_H 46 + 64
 # In-page instrumentation, installed before the page's own scripts.
 PROBE = """
 (() => {
-  const b = window.__bench = { frames: null, longTasks: [], drawnAt: null };
+  const b = window.__bench = { frames: null, longTasks: [], drawnAt: null, designer: null };
+  // The designer announces its parts once started; the page itself defines no global.
+  document.addEventListener("designer-ready", (e) => { b.designer = e.detail; });
   try {
     new PerformanceObserver((list) => {
       for (const e of list.getEntries()) b.longTasks.push([e.startTime, e.startTime + e.duration]);
@@ -79,9 +81,9 @@ PROBE = """
   let frame = 0, seen = -1;
   const poll = () => {
     frame += 1;
-    const d = window.designer;
+    const d = b.designer;
     if (d && seen < 0) seen = frame;
-    // window.designer is set at the end of the page's start-up; fit() runs in the next frame
+    // "designer-ready" comes at the end of the page's start-up; fit() runs in the next frame
     // and applies its transform in the one after: wait for both, then for the paint.
     if (d && frame - seen >= 2 && d.view.frame === 0
         && d.view.svg.dataset.zoom === d.view.t.k.toFixed(3)
@@ -280,7 +282,8 @@ def wait_idle(page, quiet_ms: float = 500, timeout: float = 60) -> None:
 def settle(page) -> None:
     """Wait for autosave and validation to be done, then for quiet."""
     page.wait_for_function(
-        "window.designer.autosave.state === 'saved' && !window.designer.autosave.inflight",
+        "window.__bench.designer.autosave.state === 'saved'"
+        " && !window.__bench.designer.autosave.inflight",
         timeout=60_000)
     page.wait_for_timeout(300)
     wait_idle(page, 300)
@@ -291,7 +294,7 @@ def measure_load(page, url: str) -> dict:
     page.goto(url, wait_until="load")
     page.wait_for_function("window.__bench.drawnAt !== null", timeout=120_000, polling=50)
     wait_idle(page)
-    page.wait_for_function("window.designer.validation.result !== null", timeout=120_000)
+    page.wait_for_function("window.__bench.designer.validation.result !== null", timeout=120_000)
     return page.evaluate("""() => {
       const b = window.__bench;
       const nav = performance.getEntriesByType("navigation")[0];

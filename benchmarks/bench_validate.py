@@ -21,11 +21,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from app.engine.columns import infer_columns  # noqa: E402
 from app.engine.datastores import Datastores  # noqa: E402
 from app.engine.document import PipelineDocument  # noqa: E402
 from app.engine.graph import validate  # noqa: E402
-from app.engine.registry import REGISTRY, discover  # noqa: E402
-from app.engine.schema import infer_columns  # noqa: E402
+from app.engine.registry import discover  # noqa: E402
 from app.services.pipelines import group_errors  # noqa: E402
 
 
@@ -44,11 +44,12 @@ def document(nodes: int, cyclic: bool) -> PipelineDocument:
                   for a, b in edges]})
 
 
-def measure(doc: PipelineDocument, datastores: Datastores) -> tuple[float, float, int, int]:
+def measure(doc: PipelineDocument, modules, datastores: Datastores) -> tuple[float, float, int,
+                                                                          int]:
     """Wall and CPU seconds to validate, bytes of the JSON answer, nodes flagged."""
     started, cpu = time.perf_counter(), time.process_time()
-    grouped = group_errors(validate(doc, REGISTRY))
-    infer_columns(doc, REGISTRY, datastores)
+    grouped = group_errors(validate(doc, modules))
+    infer_columns(doc, modules, datastores)
     answer = json.dumps(grouped)
     return (time.perf_counter() - started, time.process_time() - cpu, len(answer),
             len(grouped["node_errors"]))
@@ -60,11 +61,11 @@ def main() -> None:
     parser.add_argument("--nodes", type=int, default=5000)
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    discover()
+    modules = discover()
     datastores = Datastores({})
     for cyclic in (False, True):
         doc = document(args.nodes, cyclic)
-        runs = [measure(doc, datastores) for _ in range(args.repeats)]
+        runs = [measure(doc, modules, datastores) for _ in range(args.repeats)]
         seconds = statistics.median(r[0] for r in runs)
         cpu = statistics.median(r[1] for r in runs)
         _, _, size, flagged = runs[0]

@@ -197,9 +197,9 @@ NO_FILE = {"training_data": {"DataStoreName": "samples", "RelativePath": "income
 
 
 @pytest.mark.parametrize(("query", "body", "expected", "culprit"), [
-    ("", {"ParameterAssignments": {"learning_rate": 0.1}}, 400, "learning_rate"),
-    ("", {"ParameterAssignments": {"training_data": 5}}, 400, "training_data"),
-    ("", {"DataPathAssignments": NO_FILE}, 400, "income/missing.csv"),
+    ("", {"ParameterAssignments": {"learning_rate": 0.1}}, 422, "learning_rate"),
+    ("", {"ParameterAssignments": {"training_data": 5}}, 422, "training_data"),
+    ("", {"DataPathAssignments": NO_FILE}, 422, "income/missing.csv"),
     ("?pipelineVersion=7", {}, 404, "version 7"),
     ("?pipelineVersion=latest", {}, 400, "pipelineVersion"),
 ], ids=["unknown-parameter", "wrong-type", "missing-file", "unknown-version", "bad-version"])

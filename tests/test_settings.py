@@ -94,7 +94,7 @@ def test_upload_extensions_limit_what_may_be_uploaded(app_from, tmp_path):
                            data={"file": (io.BytesIO(b"a\tb\n1\t2\n"), name)})
 
     refused = upload("sales.csv")
-    assert refused.status_code == 400
+    assert refused.status_code == 422
     assert refused.get_json()["error"] == (
         "Files of type '.csv' are not accepted (allowed: .tsv, .parquet).")
     assert upload("sales.tsv").status_code == 201

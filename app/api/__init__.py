@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import wraps
 
 from flask import Flask, current_app, g, request
@@ -84,8 +85,10 @@ def body(model: type[BaseModel]):
 def query(**params: str | dict):
     """Declare a view's query parameters (name=JSON Schema, or just its type) and check them
     before the view runs: the OpenAPI document and the checks come from this one declaration.
-    ``"required": True`` in a schema makes the parameter required."""
-    schemas = {name: {"type": s} if isinstance(s, str) else dict(s) for name, s in params.items()}
+    ``"required": True`` in a schema makes the parameter required; the bounds every value
+    gets (ints within the database's Integer, strings of at most 4096 characters) are added."""
+    schemas = {name: _bounded({"type": s} if isinstance(s, str) else dict(s))
+               for name, s in params.items()}
 
     def decorate(view):
         @wraps(view)
@@ -100,6 +103,14 @@ def query(**params: str | dict):
     return decorate
 
 
+def _bounded(schema: dict) -> dict:
+    if schema.get("type") == "integer":
+        return {"minimum": 0, "maximum": INT_MAX} | schema
+    if schema.get("type") == "string" and "enum" not in schema:
+        return {"maxLength": 4096} | schema
+    return schema
+
+
 def check_query(name: str, schema: dict, value: str | None) -> None:
     """Refuse a query value that does not fit ``schema``, naming the parameter."""
     if value is None:
@@ -110,9 +121,14 @@ def check_query(name: str, schema: dict, value: str | None) -> None:
         choices = ", ".join(schema["enum"])
         raise BadRequest(f"'{name}' must be one of {choices}; got {value[:100]!r}.", field=name)
     if schema.get("type") == "integer":
-        int_arg(value, name, schema.get("minimum", 0), schema.get("maximum", INT_MAX))
-    if len(value) > schema.get("maxLength", 4096):
-        raise BadRequest(f"'{name}' is longer than {schema.get('maxLength', 4096)} characters.",
+        int_arg(value, name, schema["minimum"], schema["maximum"])
+    longest = schema.get("maxLength", 4096)
+    if len(value) > longest:
+        raise BadRequest(f"'{name}' is longer than {longest} characters.", field=name)
+    if len(value) < schema.get("minLength", 0):
+        raise BadRequest(f"'{name}' must not be empty.", field=name)
+    if "pattern" in schema and not re.search(schema["pattern"], value):
+        raise BadRequest(f"'{name}' {schema.get('description', 'has an invalid form')}.",
                          field=name)
 
 
@@ -127,7 +143,8 @@ def form(media_type: str, schema: dict):
 
 
 def answers(*statuses: int):
-    """Declare the success statuses of a route (default 200) for the OpenAPI document."""
+    """Declare the statuses of a route for the OpenAPI document: its success (default 200),
+    and 422 where a request that fits the document can still be refused."""
 
     def decorate(view):
         view.statuses = statuses

@@ -2,12 +2,14 @@
 
 from flask import Blueprint, current_app, jsonify, request
 
+from ..engine.datastores import MAX_PATH_CHARS
 from ..errors import BadRequest
 from ..services import datastores
-from . import answers, body, form, query, requires
-from .schemas import DatastoreBody
+from . import answers, body, check_query, form, query, requires
+from .bodies import DatastoreBody
 
 bp = Blueprint("datastores", __name__, url_prefix="/api/v1/datastores")
+PATH = {"type": "string", "maxLength": MAX_PATH_CHARS}
 
 
 @bp.get("")
@@ -22,7 +24,7 @@ def list_datastores():
 
 @bp.post("")
 @requires("admin")
-@answers(201)
+@answers(201, 422)
 @body(DatastoreBody)
 def add_datastore(payload: DatastoreBody):
     """Register an existing server folder under a name."""
@@ -39,14 +41,17 @@ def remove_datastore(name):
 
 
 @bp.get("/<name>/browse")
-@query(path="string")
+@answers(200, 422)
+@query(path=PATH)
 def browse(name):
     """The files and folders of one folder of a datastore (?path=, default the root)."""
     return jsonify(datastores.browse(name, request.args.get("path", "")))
 
 
 @bp.get("/<name>/preview")
-@query(path="string", rows={"type": "integer", "minimum": 1, "maximum": 200})
+@answers(200, 422)
+@query(path=PATH | {"minLength": 1, "required": True},
+       rows={"type": "integer", "minimum": 1, "maximum": 200})
 def preview(name):
     """First rows and detected columns of a CSV, TSV or Parquet file (?path=&rows=20)."""
     path = request.args.get("path", "")
@@ -54,17 +59,18 @@ def preview(name):
 
 
 @bp.post("/<name>/upload")
-@answers(201)
+@answers(201, 422)
 @form("multipart/form-data", {
     "type": "object", "required": ["file"],
     "properties": {"file": {"type": "string", "format": "binary"},
-                   "folder": {"type": "string", "maxLength": 4096},
+                   "folder": PATH,
                    "overwrite": {"type": "string", "enum": ["true", "false"]}}})
 def upload(name):
     """Upload a file (multipart field ``file``) into ``folder``; ``overwrite=true`` to replace."""
     file = request.files.get("file")
     if file is None:
         raise BadRequest("Send the file in a multipart form field named 'file'.", field="file")
+    check_query("folder", PATH, request.form.get("folder"))
     result = datastores.upload(
         name, request.form.get("folder", ""), file,
         overwrite=request.form.get("overwrite", "").lower() in ("1", "true", "yes", "on"),

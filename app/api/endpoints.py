@@ -5,13 +5,13 @@ from flask import Blueprint, jsonify, request, url_for
 from ..services import publishing, runs
 from ..services.runtime import runtime
 from . import answers, body, query, requires, who
-from .schemas import DefaultVersion, EndpointSubmit, PublishBody
+from .bodies import DefaultVersion, EndpointSubmit, PublishBody
 
 bp = Blueprint("endpoints", __name__, url_prefix="/api/v1")
 
 
 @bp.post("/pipelines/<pipeline_id>/publish")
-@answers(201)
+@answers(201, 422)
 @body(PublishBody)
 def publish(pipeline_id, payload: PublishBody):
     """Publish the draft as the next immutable version of an endpoint."""
@@ -72,7 +72,7 @@ def endpoint_runs(ref):
 
 @bp.post("/endpoints/<ref>/submit")
 @requires("runner")
-@answers(202)
+@answers(202, 422)
 @query(pipelineVersion={"type": "integer", "minimum": 0})
 @body(EndpointSubmit)
 def submit(ref, payload: EndpointSubmit):

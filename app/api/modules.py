@@ -2,7 +2,7 @@
 
 from flask import Blueprint, jsonify
 
-from ..engine.registry import REGISTRY
+from ..services.runtime import runtime
 
 bp = Blueprint("modules", __name__, url_prefix="/api/v1/modules")
 
@@ -10,5 +10,5 @@ bp = Blueprint("modules", __name__, url_prefix="/api/v1/modules")
 @bp.get("")
 def list_modules():
     """Every module spec: ports, parameters with defaults, ranges and choices."""
-    specs = sorted(REGISTRY.values(), key=lambda s: (s.category, s.label))
+    specs = sorted(runtime().modules.values(), key=lambda s: (s.category, s.label))
     return jsonify({"modules": [s.describe() for s in specs]})

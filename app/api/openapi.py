@@ -13,6 +13,14 @@ from ..models import INT_MAX
 bp = Blueprint("openapi", __name__)
 ERROR = {"type": "object", "properties": {"error": {"type": "string"}},
          "required": ["error"]}
+ERROR_CONTENT = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+# Client errors a route declares beside the 4XX every route may answer.
+REFUSALS = {422: "Unprocessable: the request fits this document, but the server cannot act "
+                 "on it (a value outside its own parameter's range, a folder or file that does "
+                 "not exist, a file type not accepted); the message names the culprit"}
+# Bearer tokens come from the client credentials grant; browsers use their signed-in session.
+SECURITY_SCHEMES = {"oauth2": {"type": "oauth2", "flows": {
+    "clientCredentials": {"tokenUrl": "/oauth2/token", "scopes": {}}}}}
 
 
 @bp.get("/health")
@@ -35,12 +43,16 @@ def _path_schema(rule, argument: str) -> dict:
 
 
 def _responses(statuses) -> dict:
-    """Each success status a route declares, and the client errors every route may answer."""
-    answers = {str(code): {"description": HTTPStatus(code).phrase} for code in statuses}
-    answers["4XX"] = {"description": "Client error (401 without credentials, 403 without the "
-                                     "role, 404, 409, 413, 422 invalid content, 429 ...)",
-                      "content": {"application/json": {
-                          "schema": {"$ref": "#/components/schemas/Error"}}}}
+    """Each status a route declares, and the client errors every route may answer."""
+    answers = {}
+    for code in statuses:
+        if code in REFUSALS:
+            answers[str(code)] = {"description": REFUSALS[code], "content": ERROR_CONTENT}
+        else:
+            answers[str(code)] = {"description": HTTPStatus(code).phrase}
+    answers["4XX"] = {"description": "Client error (400 a request this document calls "
+                                     "malformed, 401 without credentials, 403 without the role, "
+                                     "404, 409, 413, 429 ...)", "content": ERROR_CONTENT}
     return answers
 
 
@@ -61,6 +73,7 @@ def build(app) -> dict:
                                 "schema": _path_schema(rule, a)}
                                for a in sorted(rule.arguments)],
                 "responses": _responses(getattr(view, "statuses", (200,))),
+                "security": [{"oauth2": []}] if path.startswith("/api/") else [],
             }
             for name, schema in getattr(view, "query_params", {}).items():
                 schema = dict(schema)
@@ -82,5 +95,5 @@ def build(app) -> dict:
         "openapi": "3.1.0",
         "info": {"title": "Pipeline Designer API", "version": "1"},
         "paths": dict(sorted(paths.items())),
-        "components": {"schemas": components},
+        "components": {"schemas": components, "securitySchemes": SECURITY_SCHEMES},
     }

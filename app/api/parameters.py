@@ -3,11 +3,11 @@
 from flask import Blueprint, jsonify, request
 
 from ..engine import parameters as edits
-from ..engine.registry import REGISTRY
 from ..models import INT_MAX
 from ..services import pipelines
+from ..services.runtime import runtime
 from . import answers, body, query
-from .schemas import BindingBody, ParameterCreate, ParameterUpdate
+from .bodies import BindingBody, ParameterCreate, ParameterUpdate
 
 bp = Blueprint("parameters", __name__, url_prefix="/api/v1/pipelines/<pipeline_id>")
 
@@ -25,24 +25,26 @@ def _answer(pipeline):
 
 
 @bp.post("/parameters")
-@answers(201)
+@answers(201, 422)
 @body(ParameterCreate)
 def add_parameter(pipeline_id, payload: ParameterCreate):
     """Add a parameter; ``attach`` binds fields to it (types must fit)."""
     targets = [(f.node, f.field) for f in payload.attach]
     return _answer(pipelines.edit(pipeline_id, payload.revision, lambda doc: edits.add(
-        doc, REGISTRY, payload.parameter, targets))), 201
+        doc, runtime().modules, payload.parameter, targets))), 201
 
 
 @bp.patch("/parameters/<name>")
+@answers(200, 422)
 @body(ParameterUpdate)
 def update_parameter(pipeline_id, name, payload: ParameterUpdate):
     """Change a parameter; a new name updates every binding."""
     return _answer(pipelines.edit(pipeline_id, payload.revision, lambda doc: edits.update(
-        doc, REGISTRY, name, payload.changes)))
+        doc, runtime().modules, name, payload.changes)))
 
 
 @bp.delete("/parameters/<name>")
+@answers(200, 422)
 @query(revision=REVISION)
 def delete_parameter(pipeline_id, name):
     """Delete a parameter: every bound field keeps the parameter's value as its own."""
@@ -51,14 +53,16 @@ def delete_parameter(pipeline_id, name):
 
 
 @bp.put("/bindings/<node_id>/<field>")
+@answers(200, 422)
 @body(BindingBody)
 def attach(pipeline_id, node_id, field, payload: BindingBody):
     """Bind a node's field to an existing parameter of a fitting type."""
     return _answer(pipelines.edit(pipeline_id, payload.revision, lambda doc: edits.attach(
-        doc, REGISTRY, node_id, field, payload.parameter)))
+        doc, runtime().modules, node_id, field, payload.parameter)))
 
 
 @bp.delete("/bindings/<node_id>/<field>")
+@answers(200, 422)
 @query(revision=REVISION)
 def detach(pipeline_id, node_id, field):
     """Unbind a field; it keeps the parameter's current value."""

@@ -5,7 +5,7 @@ from flask import Blueprint, jsonify, url_for
 from ..services import pipelines, runs
 from ..services.runtime import runtime
 from . import answers, body, requires, who
-from .schemas import PipelineBody, PipelineUpdate, SubmitRun
+from .bodies import PipelineBody, PipelineUpdate, SubmitRun
 
 bp = Blueprint("pipelines", __name__, url_prefix="/api/v1/pipelines")
 
@@ -17,7 +17,7 @@ def list_pipelines():
 
 
 @bp.post("")
-@answers(201)
+@answers(201, 422)
 @body(PipelineBody)
 def create_pipeline(payload: PipelineBody):
     """Create a draft from a pipeline document."""
@@ -33,6 +33,7 @@ def get_pipeline(pipeline_id):
 
 
 @bp.put("/<pipeline_id>")
+@answers(200, 422)
 @body(PipelineUpdate)
 def update_pipeline(pipeline_id, payload: PipelineUpdate):
     """Replace the document; 409 when ``revision`` is not the stored one."""
@@ -50,6 +51,7 @@ def delete_pipeline(pipeline_id):
 
 @bp.post("/validate")
 @requires("viewer")
+@answers(200, 422)
 @body(PipelineBody)
 def validate_document(payload: PipelineBody):
     """Validate a document without storing it: per-node errors and warnings."""
@@ -58,6 +60,7 @@ def validate_document(payload: PipelineBody):
 
 @bp.post("/columns")
 @requires("viewer")
+@answers(200, 422)
 @body(PipelineBody)
 def document_columns(payload: PipelineBody):
     """Columns each data set input will have, known before any run (null when unknown)."""
@@ -78,7 +81,7 @@ def _validation(doc) -> dict:
 
 
 @bp.post("/<pipeline_id>/runs")
-@answers(202)
+@answers(202, 422)
 @body(SubmitRun)
 def submit_run(pipeline_id, payload: SubmitRun):
     """Submit a run of the draft as it is now, with parameter values and an experiment."""

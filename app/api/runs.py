@@ -14,14 +14,14 @@ from ..services import outputs, runs
 from ..services.runtime import runtime
 from ..services.streams import StreamSlots
 from . import answers, body, int_arg, query, requires, who
-from .schemas import SubmitDocument
+from .bodies import SubmitDocument
 
 bp = Blueprint("runs", __name__, url_prefix="/api/v1/runs")
 TERMINAL = ("Finished", "Failed", "Canceled")
 
 
 @bp.post("")
-@answers(202)
+@answers(202, 422)
 @body(SubmitDocument)
 def submit_document(payload: SubmitDocument):
     """Submit a run of an inline pipeline document."""
@@ -74,6 +74,7 @@ def preview_output(run_id, node_id, port):
 
 
 @bp.get("/<run_id>/steps/<node_id>/outputs/<port>")
+@answers(200, 422)
 @query(format={"type": "string", "enum": ["csv", "parquet"]})
 def download_output(run_id, node_id, port):
     """Download an output: data sets as ?format=csv (default) or parquet."""

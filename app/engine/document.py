@@ -6,12 +6,21 @@ import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
-from .spec import ParamError, coerce_data_path
+from .spec import PARAMETER_KINDS, Param, ParamError, make_param
 
 NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_-]{0,63}$"
 NODE_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
-ParameterType = Literal["string", "int", "float", "bool", "choice", "data_path"]
+ParameterType = Literal[PARAMETER_KINDS]
+
+
+def name_problem(what: str, value: Any) -> str | None:
+    """Why ``value`` is not a valid name of a parameter, datastore or endpoint, or None."""
+    if isinstance(value, str) and re.fullmatch(NAME_PATTERN, value):
+        return None
+    return (f"{what} {value!r} must be 1-64 characters: letters, digits, '_' or '-', "
+            "starting with a letter.")
 
 
 class _Model(BaseModel):
@@ -39,9 +48,9 @@ class ParameterDef(_Model):
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
-        if not isinstance(value, str) or not re.fullmatch(NAME_PATTERN, value):
-            raise ValueError(f"parameter name {value!r} must be 1-64 characters: letters, "
-                             "digits, '_' or '-', starting with a letter")
+        if problem := name_problem("parameter name", value):
+            # pydantic's own type for a pattern: the schema states this rule (a 400, not a 422)
+            raise PydanticCustomError("string_pattern_mismatch", problem)
         return value
 
     @model_validator(mode="after")
@@ -51,6 +60,18 @@ class ParameterDef(_Model):
         if self.default is not None:
             self.default = coerce_parameter(self, self.default)
         return self
+
+    def as_param(self) -> Param:
+        """This parameter as a value kind: the module fields' coercion, messages, JSON Schema."""
+        return make_param(self.type, self.name, options=self.options, min=self.min,
+                          max=self.max, default=self.default, description=self.description)
+
+    def fit_error(self, field: Param, where: str) -> str | None:
+        """Why this parameter cannot drive ``field`` (described by ``where``), or None."""
+        if self.type in field.accepts:
+            return None
+        return (f"Pipeline parameter '{self.name}' of type {self.type} cannot drive {where} "
+                f"({field.kind}).")
 
 
 class Node(_Model):
@@ -121,53 +142,7 @@ def bindings(doc: PipelineDocument) -> dict[str, list[tuple[str, str]]]:
 
 def coerce_parameter(param: ParameterDef, value: Any) -> Any:
     """Coerce ``value`` (possibly a string from a REST client) to the parameter's type."""
-
-    def fail(expected: str) -> ParamError:
-        return ParamError(
-            param.name,
-            f"The pipeline parameter '{param.name}' must be {expected}. Got {value!r} instead.",
-        )
-
-    kind = param.type
-    if kind == "data_path":
-        return coerce_data_path(value, lambda: fail('a data path {"datastore", "path"}'))
-    if kind == "bool":
-        if isinstance(value, bool):
-            return value
-        text = str(value).strip().lower()
-        if text in ("true", "1", "yes", "on"):
-            return True
-        if text in ("false", "0", "no", "off"):
-            return False
-        raise fail("a bool (true or false)")
-    if kind in ("int", "float"):
-        if isinstance(value, bool):
-            raise fail(f"an {kind}" if kind == "int" else "a float")
-        try:
-            number = float(value) if kind == "float" else _to_int(value)
-        except (TypeError, ValueError):
-            raise fail("an int" if kind == "int" else "a float") from None
-        if (param.min is not None and number < param.min) or (
-            param.max is not None and number > param.max
-        ):
-            raise fail(f"in the range [{param.min}, {param.max}]")
-        return number
-    if not isinstance(value, str | int | float) or isinstance(value, bool):
-        raise fail("a string")
-    value = str(value)
-    if kind == "choice" and value not in (param.options or []):
-        raise fail("one of " + ", ".join(repr(o) for o in param.options or []))
-    return value
-
-
-def _to_int(value: Any) -> int:
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str):
-        return int(value.strip())
-    raise TypeError(value)
+    return param.as_param().coerce(value, None)
 
 
 def resolve_parameter_values(doc: PipelineDocument, values: dict[str, Any] | None) -> dict:

@@ -226,12 +226,8 @@ def _check_parameters(doc, registry, parameter_values) -> list[NodeError]:
                     f"Field '{field}' is bound to unknown pipeline parameter '{name}'.",
                     node=node.id, field=field, parameter=name,
                 ))
-            elif param.type not in declared.accepts:
-                errors.append(NodeError(
-                    f"Pipeline parameter '{name}' of type {param.type} cannot drive field "
-                    f"'{field}' of {spec.label} ({declared.kind}).",
-                    node=node.id, field=field, parameter=name,
-                ))
+            elif problem := param.fit_error(declared, f"field '{field}' of {spec.label}"):
+                errors.append(NodeError(problem, node=node.id, field=field, parameter=name))
         literal = {k: v for k, v in substitute(node.params, values).items() if spec.param(k)}
         for param_spec in spec.params:
             value = literal.get(param_spec.name, param_spec.default)

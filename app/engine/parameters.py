@@ -45,9 +45,8 @@ def _check_fits(doc, registry, param: ParameterDef, targets) -> None:
     for node_id, field in targets:
         _, spec, declared = _field(doc, registry, node_id, field)
         where = f"field '{field}' of {spec.label} ({node_id})"
-        if param.type not in declared.accepts:
-            raise ParamError(param.name, f"Pipeline parameter '{param.name}' of type "
-                             f"{param.type} cannot drive {where} ({declared.kind}).")
+        if problem := param.fit_error(declared, where):
+            raise ParamError(param.name, problem)
         if param.default is not None:
             try:
                 declared.validate(param.default, spec.label)

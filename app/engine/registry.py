@@ -9,6 +9,8 @@ from collections.abc import Callable, Sequence
 
 from .spec import ModuleSpec, Param, Port
 
+# The built-in modules as their files declare them. Only discover() hands it out: the app
+# keeps what it returns (runtime().modules) and passes it to the engine's functions.
 REGISTRY: dict[str, ModuleSpec] = {}
 
 
@@ -23,12 +25,15 @@ def module(
     version: str = "1",
     deterministic: bool = True,
     fingerprint: Callable | None = None,
+    columns: Callable | None = None,
     registry: dict[str, ModuleSpec] | None = None,
 ) -> Callable:
     """Declare a module: ports are positional arguments, params keyword-only.
 
     A keyword-only argument called ``ctx`` receives the step context (log, cancellation,
     datastores). The signature is checked against the declaration at import time.
+    ``columns(fed, params, datastores) -> {output port: [names] | None}`` tells the editor
+    the columns the module produces, known before any run (see app.engine.columns).
     ``registry`` defaults to the global REGISTRY (tests pass their own).
     """
     target = REGISTRY if registry is None else registry
@@ -51,6 +56,7 @@ def module(
             deterministic=deterministic,
             takes_context=takes_context,
             fingerprint=fingerprint,
+            columns=columns,
         )
         return fn
 
@@ -80,9 +86,3 @@ def discover() -> dict[str, ModuleSpec]:
         importlib.import_module(f"app.modules.{info.name}")
     return REGISTRY
 
-
-def get(name: str) -> ModuleSpec | None:
-    """The spec registered under ``name``, discovering modules on first use."""
-    if not REGISTRY:
-        discover()
-    return REGISTRY.get(name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from collections.abc import Callable, Sequence
@@ -16,8 +17,14 @@ PORT_TYPES = (DATAFRAME, UNTRAINED_MODEL, TRAINED_MODEL, METRICS)
 # The largest random seed: numpy's, hence scikit-learn's, random_state must fit in 32 bits.
 MAX_SEED = 2**32 - 1
 
-_TRUE = {"true", "1", "yes", "on"}
-_FALSE = {"false", "0", "no", "off"}
+# The words read as a bool, in a field, a parameter value or a data set's text column.
+BOOL_WORDS = {"true": True, "1": True, "yes": True, "on": True,
+              "false": False, "0": False, "no": False, "off": False}
+
+
+def bool_word(text: str) -> bool | None:
+    """The bool ``text`` spells (any case, spaces around), or None."""
+    return BOOL_WORDS.get(text.strip().lower())
 
 
 class ParamError(ValueError):
@@ -53,7 +60,7 @@ class Port:
 
 @dataclass
 class Param:
-    """Base of every declared module parameter."""
+    """Base of every value kind: a module field, or a pipeline parameter (``as_param()``)."""
 
     name: str
     _: KW_ONLY
@@ -73,17 +80,22 @@ class Param:
             if self.optional:
                 return None
             raise self.error(owner, value, "is required")
-        return self._coerce(value, owner)
+        return self.coerce(value, owner)
 
-    def _coerce(self, value: Any, owner: str) -> Any:
+    def coerce(self, value: Any, owner: str | None) -> Any:
+        """``value`` (possibly text from a form or a REST client) as this kind, or ParamError."""
         return value
 
-    def error(self, owner: str, value: Any, what: str | None = None) -> ParamError:
-        """Build a message in the form 'The 'x' parameter of M must be ... Got v instead.'"""
+    def error(self, owner: str | None, value: Any, what: str | None = None) -> ParamError:
+        """'The 'x' parameter of M must be ... Got v instead.' (``owner`` None: a pipeline one)."""
         what = what or f"must be {self.expected}"
-        return ParamError(
-            self.name, f"The '{self.name}' parameter of {owner} {what}. Got {value!r} instead."
-        )
+        subject = (f"The pipeline parameter '{self.name}'" if owner is None
+                   else f"The '{self.name}' parameter of {owner}")
+        return ParamError(self.name, f"{subject} {what}. Got {value!r} instead.")
+
+    def json_schema(self) -> dict:
+        """The JSON Schema of a value of this kind."""
+        return {}
 
     def describe(self) -> dict:
         """JSON description for the module catalogue and the editor's forms."""
@@ -99,86 +111,103 @@ class Param:
 
 
 @dataclass
-class Int(Param):
-    """An integer, optionally bounded."""
+class _Number(Param):
+    """A number, optionally bounded: the common part of Int and Float."""
 
-    min: int | None = None
-    max: int | None = None
-    kind: ClassVar[str] = "int"
-    accepts: ClassVar[tuple[str, ...]] = ("int",)
+    min: float | None = None
+    max: float | None = None
+    noun: ClassVar[str] = "a number"
+    json_type: ClassVar[str] = "number"
 
     @property
     def expected(self) -> str:  # type: ignore[override]
-        return "an int" + _range_text(self.min, self.max)
+        return self.noun + _range_text(self.min, self.max)
 
-    def _coerce(self, value, owner):
+    def coerce(self, value, owner):
         if isinstance(value, bool):
             raise self.error(owner, value)
         if isinstance(value, str):
             try:
-                value = int(value.strip())
+                value = self._parse(value.strip())
             except ValueError:
                 raise self.error(owner, value) from None
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        if not isinstance(value, int):
-            raise self.error(owner, value)
-        if not _in_range(value, self.min, self.max):
-            raise self.error(owner, value)
-        return value
+        number = self._exact(value)
+        if number is None or not _in_range(number, self.min, self.max):
+            raise self.error(owner, value if number is None else number)
+        return number
+
+    def _parse(self, text: str):
+        raise NotImplementedError
+
+    def _exact(self, value):
+        """``value`` as this kind of number, or None if it is not one."""
+        raise NotImplementedError
+
+    def json_schema(self):
+        bounds = {"minimum": self.min, "maximum": self.max}
+        return {"type": self.json_type} | {k: v for k, v in bounds.items() if v is not None}
 
     def describe(self):
         return super().describe() | {"min": self.min, "max": self.max}
 
 
 @dataclass
-class Float(Param):
+class Int(_Number):
+    """An integer, optionally bounded."""
+
+    kind: ClassVar[str] = "int"
+    noun: ClassVar[str] = "an int"
+    json_type: ClassVar[str] = "integer"
+    accepts: ClassVar[tuple[str, ...]] = ("int",)
+
+    def __post_init__(self):
+        # Bounds given as whole floats (a pipeline parameter's) read as ints in messages.
+        self.min, self.max = (int(b) if isinstance(b, float) and b.is_integer() else b
+                              for b in (self.min, self.max))
+
+    _parse = staticmethod(int)
+
+    def _exact(self, value):
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        return value if isinstance(value, int) else None
+
+
+@dataclass
+class Float(_Number):
     """A finite float, optionally bounded."""
 
-    min: float | None = None
-    max: float | None = None
     kind: ClassVar[str] = "float"
+    noun: ClassVar[str] = "a float"
     accepts: ClassVar[tuple[str, ...]] = ("float", "int")
 
-    @property
-    def expected(self) -> str:  # type: ignore[override]
-        return "a float" + _range_text(self.min, self.max)
+    _parse = staticmethod(float)
 
-    def _coerce(self, value, owner):
-        if isinstance(value, bool):
-            raise self.error(owner, value)
-        if isinstance(value, str):
-            try:
-                value = float(value.strip())
-            except ValueError:
-                raise self.error(owner, value) from None
-        if not isinstance(value, int | float) or not math.isfinite(value):
-            raise self.error(owner, value)
-        value = float(value)
-        if not _in_range(value, self.min, self.max):
-            raise self.error(owner, value)
-        return value
-
-    def describe(self):
-        return super().describe() | {"min": self.min, "max": self.max}
+    def _exact(self, value):
+        if isinstance(value, int | float) and math.isfinite(value):
+            return float(value)
+        return None
 
 
 @dataclass
 class Bool(Param):
-    """A boolean; accepts true/false, 1/0, yes/no as strings."""
+    """A boolean; accepts true/false, 1/0, yes/no, on/off as strings."""
 
     kind: ClassVar[str] = "bool"
     expected: ClassVar[str] = "a bool"
     accepts: ClassVar[tuple[str, ...]] = ("bool",)
 
-    def _coerce(self, value, owner):
+    def coerce(self, value, owner):
         if isinstance(value, bool):
             return value
-        if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
-            return value.strip().lower() in _TRUE
+        if isinstance(value, str) and bool_word(value) is not None:
+            return bool_word(value)
         if isinstance(value, int) and value in (0, 1):
             return bool(value)
         raise self.error(owner, value)
+
+    def json_schema(self):
+        return {"type": "boolean"}
 
 
 @dataclass
@@ -188,10 +217,10 @@ class Str(Param):
     multiline: bool = False
     max_length: int = 1_000_000
     kind: ClassVar[str] = "string"
-    expected: ClassVar[str] = "a str"
+    expected: ClassVar[str] = "a string"
     accepts: ClassVar[tuple[str, ...]] = ("string", "choice", "int", "float")
 
-    def _coerce(self, value, owner):
+    def coerce(self, value, owner):
         if isinstance(value, bool):
             raise self.error(owner, value)
         if isinstance(value, int | float):
@@ -201,6 +230,9 @@ class Str(Param):
         if len(value) > self.max_length:
             raise self.error(owner, value[:40] + "...", f"must be at most {self.max_length} chars")
         return value
+
+    def json_schema(self):
+        return {"type": "string"}
 
     def describe(self):
         return super().describe() | {"multiline": self.multiline}
@@ -218,10 +250,15 @@ class Choice(Param):
     def expected(self) -> str:  # type: ignore[override]
         return "a str among {" + ", ".join(repr(o) for o in self.options) + "}"
 
-    def _coerce(self, value, owner):
+    def coerce(self, value, owner):
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            value = str(value)  # a REST client's 3 for the option "3"
         if value not in self.options:
             raise self.error(owner, value)
         return value
+
+    def json_schema(self):
+        return {"type": "string", "enum": list(self.options)}
 
     def describe(self):
         return super().describe() | {"options": list(self.options)}
@@ -247,7 +284,7 @@ class Columns(Param):
             raise self.error(owner, value, "is required")
         return super().validate(value, owner)
 
-    def _coerce(self, value, owner):
+    def coerce(self, value, owner):
         if self.single:
             if not isinstance(value, str):
                 raise self.error(owner, value)
@@ -265,6 +302,11 @@ class Columns(Param):
             raise self.error(owner, value)
         return value
 
+    def json_schema(self):
+        if self.single:
+            return {"type": "string"}
+        return {"type": "array", "items": {"type": "string"}}
+
     def describe(self):
         return super().describe() | {"single": self.single, "input": self.input}
 
@@ -278,8 +320,30 @@ class DataPath(Param):
     expected: ClassVar[str] = 'a data path {"datastore": NAME, "path": RELATIVE_PATH}'
     accepts: ClassVar[tuple[str, ...]] = ("data_path",)
 
-    def _coerce(self, value, owner):
+    def coerce(self, value, owner):
         return coerce_data_path(value, lambda: self.error(owner, value))
+
+    def json_schema(self):
+        return {
+            "type": "object",
+            "properties": {"datastore": {"type": "string"}, "path": {"type": "string"}},
+            "required": ["datastore", "path"],
+            "additionalProperties": False,
+        }
+
+
+# The value kinds by name: adding one here (and in the editor's value-kind module) is all
+# a new kind needs. A pipeline parameter may be of every kind but columns.
+VALUE_KINDS: dict[str, type[Param]] = {
+    cls.kind: cls for cls in (Str, Int, Float, Bool, Choice, DataPath, Columns)}
+PARAMETER_KINDS = tuple(kind for kind in VALUE_KINDS if kind != Columns.kind)
+
+
+def make_param(kind: str, name: str, **fields: Any) -> Param:
+    """A Param of ``kind`` from the catalogue's shape (min, max, options ...; None: unset)."""
+    cls = VALUE_KINDS[kind]
+    known = {f.name for f in dataclasses.fields(cls)}
+    return cls(name, **{k: v for k, v in fields.items() if k in known and v is not None})
 
 
 def coerce_data_path(value: Any, fail: Callable[[], Exception]) -> dict:

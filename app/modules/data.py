@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from app.engine.context import ModuleError, StepContext
 from app.engine.datastores import DatastoreError
@@ -42,12 +43,30 @@ def fingerprint(params: dict, datastores) -> str | None:
     return f"{path['datastore']}:{path['path']}|{file}|{stat.st_size}|{stat.st_mtime_ns}"
 
 
+def imported_columns(fed, params, datastores) -> dict:
+    """The columns Import Data will read from a datastore file: its first line only."""
+    path = params.get("path")
+    if params.get("source") != "datastore" or not path:
+        return {"dataset": None}  # a URL is not fetched at design time
+    file = datastores.resolve_file(path["datastore"], path["path"])
+    fmt, header = params["format"], params["header"]
+    if fmt == "parquet":
+        return {"dataset": [str(n) for n in pq.read_schema(file).names]}
+    first = _read_text(file, fmt, header, nrows=0 if header else 1)
+    if header:
+        return {"dataset": [str(c) for c in first.columns]}
+    where = _where(path)
+    return {"dataset": _headerless_names(first.shape[1], params["column_names"], where,
+                                         "Import Data")}
+
+
 @module(
     "import_data",
     label="Import Data",
     category=CATEGORY,
     outputs=[Port("dataset", DATAFRAME)],
     fingerprint=fingerprint,
+    columns=imported_columns,
     params=[
         Choice("source", options=["datastore", "url"], default="datastore"),
         DataPath("path", default=None, optional=True, must_exist=True,
@@ -213,6 +232,21 @@ def _split(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 
 
+def _read_text(data, fmt: str, header: bool, na_values: str = "", nrows=None) -> pd.DataFrame:
+    """Read CSV or TSV as Import Data does (``nrows`` rows only, if given)."""
+    return pd.read_csv(
+        data,
+        sep="\t" if fmt == "tsv" else ",",
+        header=0 if header else None,
+        skipinitialspace=True,
+        na_values=_split(na_values) or None,
+        nrows=nrows,
+        # One pass over the whole file: chunked type guessing can leave a column
+        # half numbers, half text, which Parquet cannot store.
+        low_memory=False,
+    )
+
+
 def _parse(data, what, fmt, header, column_names, na_values, label, ctx) -> pd.DataFrame:
     """Parse ``data`` (a path or a binary buffer) as ``fmt``; errors name ``what``."""
     ctx.check_cancelled()
@@ -220,16 +254,7 @@ def _parse(data, what, fmt, header, column_names, na_values, label, ctx) -> pd.D
         if fmt == "parquet":
             frame = pd.read_parquet(data)
         else:
-            frame = pd.read_csv(
-                data,
-                sep="\t" if fmt == "tsv" else ",",
-                header=0 if header else None,
-                skipinitialspace=True,
-                na_values=_split(na_values) or None,
-                # One pass over the whole file: chunked type guessing can leave a column
-                # half numbers, half text, which Parquet cannot store.
-                low_memory=False,
-            )
+            frame = _read_text(data, fmt, header, na_values)
     except pd.errors.EmptyDataError:
         raise ModuleError(f"{label}: {what} is empty (no columns to read).") from None
     except UnicodeDecodeError as exc:

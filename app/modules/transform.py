@@ -11,9 +11,10 @@ import pandas as pd
 from pandas.api import types as ptypes
 from scipy import special, stats
 
+from app.engine.columns import passed_through
 from app.engine.context import ModuleError
 from app.engine.registry import module
-from app.engine.spec import DATAFRAME, Bool, Choice, Columns, Float, Port, Str
+from app.engine.spec import DATAFRAME, Bool, Choice, Columns, Float, Port, Str, bool_word
 
 CATEGORY = "Data Transformation"
 COLUMN_KINDS = ["any", "numeric", "string", "boolean", "datetime", "categorical"]
@@ -76,9 +77,26 @@ def column_kind_matches(series: pd.Series, kind: str) -> bool:
     raise ValueError(f"unknown column kind {kind!r}")
 
 
+def _kept(names: list, chosen: set, mode: str) -> list:
+    """The names Select Columns keeps: the chosen ones (include) or the others (exclude)."""
+    return [c for c in names if (c in chosen) == (mode == "include")]
+
+
+def _selected_columns(fed, params, datastores):
+    """Known from the names alone unless columns are also chosen by their type."""
+    names = fed.get("dataset")
+    if names is None or params["column_type"] != "any":
+        return {"dataset": None}
+    chosen = set(params["columns"] or [])
+    if params["mode"] == "include" and not chosen:
+        return {"dataset": names}
+    return {"dataset": _kept(names, chosen, params["mode"])}
+
+
 @module(
     "select_columns", label="Select Columns in Dataset", category=CATEGORY,
     inputs=[Port("dataset", DATAFRAME)], outputs=[Port("dataset", DATAFRAME)],
+    columns=_selected_columns,
     params=[
         Choice("mode", options=["include", "exclude"], default="include"),
         Columns("columns", optional=True, default=None),
@@ -93,13 +111,9 @@ def select_columns(dataset, *, mode, columns, column_type):
     chosen = set(names)
     if column_type != "any":
         chosen |= {c for c in dataset.columns if column_kind_matches(dataset[c], column_type)}
-    if mode == "include":
-        if not names and column_type == "any":
-            return {"dataset": dataset.copy()}
-        keep = [c for c in dataset.columns if c in chosen]
-    else:
-        keep = [c for c in dataset.columns if c not in chosen]
-    return {"dataset": dataset[keep].copy()}
+    if mode == "include" and not names and column_type == "any":
+        return {"dataset": dataset.copy()}
+    return {"dataset": dataset[_kept(list(dataset.columns), chosen, mode)].copy()}
 
 
 def _substitute_value(series: pd.Series, text: str, label: str):
@@ -108,10 +122,9 @@ def _substitute_value(series: pd.Series, text: str, label: str):
     name = series.name
     try:
         if ptypes.is_bool_dtype(dtype):
-            lowered = text.strip().lower()
-            if lowered not in _BOOL_WORDS:
+            if bool_word(text) is None:
                 raise ValueError(text)
-            return _BOOL_WORDS[lowered]
+            return bool_word(text)
         if ptypes.is_integer_dtype(dtype):
             return int(text.strip())
         if is_numeric(series):
@@ -127,12 +140,16 @@ def _substitute_value(series: pd.Series, text: str, label: str):
     return text
 
 
-_BOOL_WORDS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+def _cleaned_columns(fed, params, datastores):
+    """The input's columns; with indicators, which columns get one depends on the data."""
+    names = fed.get("dataset")
+    return {"cleaned_dataset": None if params["generate_indicator"] else names}
 
 
 @module(
     "clean_missing_data", label="Clean Missing Data", category=CATEGORY,
     inputs=[Port("dataset", DATAFRAME)], outputs=[Port("cleaned_dataset", DATAFRAME)],
+    columns=_cleaned_columns,
     params=[
         Columns("columns", optional=True),
         Float("min_missing_ratio", default=0.0, min=0.0, max=1.0,
@@ -218,9 +235,24 @@ def _log(ctx, message: str) -> None:
         ctx.log(message)
 
 
+def _new_names(text: str) -> list[str]:
+    """Edit Metadata's comma-separated new names (none when the text is blank)."""
+    return [n.strip() for n in text.split(",")] if text.strip() else []
+
+
+def _edited_columns(fed, params, datastores):
+    """The input's columns with the selected ones renamed."""
+    names, new = fed.get("dataset"), _new_names(params["new_names"])
+    if names is None or not new:
+        return {"dataset": names}
+    renames = dict(zip(params["columns"], new, strict=False))
+    return {"dataset": [renames.get(c, c) for c in names]}
+
+
 @module(
     "edit_metadata", label="Edit Metadata", category=CATEGORY,
     inputs=[Port("dataset", DATAFRAME)], outputs=[Port("dataset", DATAFRAME)],
+    columns=_edited_columns,
     params=[
         Columns("columns"),
         Choice("data_type", options=["unchanged", "string", "integer", "float", "boolean",
@@ -246,8 +278,7 @@ def edit_metadata(dataset, *, columns, data_type, categorical, new_names):
         ):
             series = series.astype(series.cat.categories.dtype)
         df[col] = series
-    if new_names.strip():
-        names = [n.strip() for n in new_names.split(",")]
+    if names := _new_names(new_names):
         if len(names) != len(columns) or not all(names):
             raise ModuleError(
                 f"{label}: new_names gives {len(names)} name(s) for {len(columns)} column(s) "
@@ -305,12 +336,13 @@ def _to_bool(value):
         return bool(value)
     if isinstance(value, int | float | np.number) and value in (0, 1):
         return bool(value)
-    return _BOOL_WORDS.get(str(value).strip().lower())
+    return bool_word(str(value))
 
 
 @module(
     "normalize_data", label="Normalize Data", category=CATEGORY,
     inputs=[Port("dataset", DATAFRAME)], outputs=[Port("transformed_dataset", DATAFRAME)],
+    columns=passed_through("dataset", "transformed_dataset"),
     params=[
         Choice("transformation", options=["zscore", "minmax", "logistic", "lognormal", "tanh"],
                default="zscore"),

@@ -16,6 +16,7 @@ import pandas as pd
 from pandas.api import types as ptypes
 from sklearn.model_selection import train_test_split
 
+from app.engine.columns import passed_through
 from app.engine.context import ModuleError
 from app.engine.registry import module
 from app.engine.spec import DATAFRAME, MAX_SEED, Bool, Choice, Columns, Float, Int, Port, Str
@@ -45,6 +46,7 @@ _REGEX_FORM = re.compile(r'\s*\\"(?P<name>[^"]*)"(?P<pattern>.*)\Z', re.DOTALL)
     "split_data", label=LABEL, category=CATEGORY,
     inputs=[Port("dataset", DATAFRAME)],
     outputs=[Port("results1", DATAFRAME), Port("results2", DATAFRAME)],
+    columns=passed_through("dataset", "results1", "results2"),
     params=[
         Choice("mode", options=["split_rows", "regular_expression", "relative_expression"],
                default="split_rows"),

@@ -21,10 +21,40 @@ SQL_LABEL = "Apply SQL Transformation"
 _HOW = {"inner": "inner", "left_outer": "left", "full_outer": "outer", "left_semi": "inner"}
 
 
+def _right_names(left: list, right: list, right_keys: list, keep_right_keys: bool) -> dict:
+    """{right column: its name in the join} for the right columns the join keeps.
+
+    A name already taken gets " (2)" appended (" (3)" if that is taken too).
+    """
+    renamed, taken = {}, set(left)
+    for col in right:
+        if not keep_right_keys and col in right_keys:
+            continue
+        new, n = col, 1
+        while new in taken:
+            n += 1
+            new = f"{col} ({n})"
+        renamed[col] = new
+        taken.add(new)
+    return renamed
+
+
+def _joined_columns(fed, params, datastores):
+    """The left columns, then the right ones the join keeps (none for a left semi join)."""
+    left, right = fed.get("left"), fed.get("right")
+    if left is None or right is None:
+        return {"dataset": None}
+    if params["join_type"] == "left_semi":
+        return {"dataset": list(left)}
+    kept = _right_names(left, right, params["right_keys"], params["keep_right_keys"])
+    return {"dataset": [*left, *kept.values()]}
+
+
 @module(
     "join_data", label=JOIN_LABEL, category=CATEGORY,
     inputs=[Port("left", DATAFRAME), Port("right", DATAFRAME)],
     outputs=[Port("dataset", DATAFRAME)],
+    columns=_joined_columns,
     params=[
         Columns("left_keys", input="left"),
         Columns("right_keys", input="right"),
@@ -62,16 +92,8 @@ def join_data(left, right, *, left_keys, right_keys, match_case, join_type, keep
         matched = _merge(lhs[temp].reset_index(), rkeys, temp, "inner", left_keys, right_keys)
         return {"dataset": left[left.index.isin(matched["index"])].reset_index(drop=True)}
 
-    right_cols = [c for c in right.columns if keep_right_keys or c not in right_keys]
-    renamed, taken = {}, set(left.columns)
-    for col in right_cols:
-        new, n = col, 1
-        while new in taken:
-            n += 1
-            new = f"{col} ({n})"
-        renamed[col] = new
-        taken.add(new)
-    rhs = right[right_cols].rename(columns=renamed)
+    renamed = _right_names(list(left.columns), list(right.columns), right_keys, keep_right_keys)
+    rhs = right[list(renamed)].rename(columns=renamed)
     originals = [f"__right_key_{i}__" for i in range(len(right_keys))]
     for name, original, col in zip(temp, originals, right_keys, strict=True):
         rhs[name] = _key(right[col], match_case)

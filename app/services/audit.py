@@ -77,11 +77,14 @@ def entries(*, action: str | None = None, actor: str | None = None,
 
 def _time(text: str) -> datetime:
     try:
-        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
-    except (ValueError, OverflowError):
+        value = datetime.fromisoformat(text.upper().replace("Z", "+00:00"))
+    except ValueError:
         raise BadRequest(f"'since' must be an ISO 8601 time such as 2026-01-31T12:00:00Z, "
                          f"got {text!r}.", field="since") from None
+    try:
+        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    except OverflowError:  # year 1 or 9999 shifted past the calendar by its UTC offset
+        return (datetime.min if value.year == 1 else datetime.max).replace(tzinfo=UTC)
 
 
 def as_dict(entry: AuditEntry) -> dict:

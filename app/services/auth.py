@@ -221,7 +221,7 @@ def set_client_active(name: str, active: bool, by: str = "") -> ServiceClient:
     if client is None:
         raise NotFound(f"Client '{name}' does not exist.")
     if not active and by == f"client:{name}":
-        raise BadRequest(f"Client '{name}' authenticates this request, so it cannot disable "
+        raise Conflict(f"Client '{name}' authenticates this request, so it cannot disable "
                          "itself; use another admin account.", field="name")
     client.active = active
     db.session.commit()

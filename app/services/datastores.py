@@ -6,7 +6,6 @@ import errno
 import json
 import logging
 import os
-import re
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,23 +16,20 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from ..engine.datastores import DatastoreError, Datastores, check_data_file, root_problem
-from ..engine.document import NAME_PATTERN
+from ..engine.document import name_problem
 from ..engine.outbound import OutboundPolicy
-from ..errors import BadRequest, Conflict, NotFound
+from ..errors import BadRequest, Conflict, NotFound, TooLarge, Unprocessable
 from ..extensions import db
 from ..models import Datastore
 from . import audit
 
 log = logging.getLogger(__name__)
-NAME = re.compile(NAME_PATTERN)
 
 
 def add(name: str, root: str | Path, *, replace: bool = False) -> Datastore:
     """Register ``root`` (an existing folder, not a system or app folder) as ``name``."""
-    if not isinstance(name, str) or not NAME.fullmatch(name):
-        raise BadRequest(
-            f"Datastore name {name!r} must be 1-64 letters, digits, '_' or '-', "
-            "starting with a letter.", field="name")
+    if problem := name_problem("Datastore name", name):
+        raise BadRequest(problem, field="name")
     folder = check_root(root)
     existing = db.session.scalar(select(Datastore).filter_by(name=name))
     if existing and not replace:
@@ -49,23 +45,23 @@ def add(name: str, root: str | Path, *, replace: bool = False) -> Datastore:
 
 
 def check_root(root: str | Path) -> Path:
-    """The resolved folder ``root`` names, or BadRequest saying why it cannot be a datastore."""
+    """The resolved folder ``root`` names, or Unprocessable saying why it cannot be a datastore."""
     text = str(root)
     if "\x00" in text:
-        raise BadRequest(f"Datastore root {text!r} contains a NUL byte.", field="root")
+        raise Unprocessable(f"Datastore root {text!r} contains a NUL byte.", field="root")
     if not text.strip():
-        raise BadRequest("Datastore root is empty; give an existing folder.", field="root")
+        raise Unprocessable("Datastore root is empty; give an existing folder.", field="root")
     try:
         folder = Path(text).expanduser().resolve()
         is_dir = folder.is_dir()
     except (OSError, ValueError, RuntimeError):  # unknown ~user, symlink loops, long names
         is_dir = False
     if not is_dir:
-        raise BadRequest(f"Datastore root {text!r} is not an existing folder.", field="root")
+        raise Unprocessable(f"Datastore root {text!r} is not an existing folder.", field="root")
     problem = root_problem(folder, protected_folders())
     if problem:
         log.warning("refused datastore root %r: %s", text, problem)
-        raise BadRequest(f"Datastore root {text!r} {problem}.", field="root")
+        raise Unprocessable(f"Datastore root {text!r} {problem}.", field="root")
     return folder
 
 
@@ -152,26 +148,26 @@ def get(name: str) -> Datastore:
 
 
 def checked_root(name: str) -> Path:
-    """The real root folder of datastore ``name``, refused (400) when the rule on roots
+    """The real root folder of datastore ``name``, refused (422) when the rule on roots
     forbids it (a datastore registered before the rule, or re-pointed on disk)."""
     get(name)
     try:
         return Path(os.path.realpath(mapping().root(name)))
     except DatastoreError as exc:
         log.warning("refused datastore %r: %s", name, exc)
-        raise BadRequest(str(exc), datastore=name) from None
+        raise Unprocessable(str(exc), datastore=name) from None
 
 
 def resolve(name: str, path: str, *, data_file: bool = False) -> Path:
     """``path`` inside datastore ``name`` (a data file to read when ``data_file``), through the
-    same resolver runs use; escapes are refused (400) and logged."""
+    same resolver runs use; escapes are refused (422) and logged."""
     get(name)
     stores = mapping()
     try:
         return stores.resolve_file(name, path) if data_file else stores.resolve(name, path)
     except DatastoreError as exc:
         log.warning("refused path %r in datastore %r: %s", path, name, exc)
-        raise BadRequest(str(exc), datastore=name, path=exc.path) from None
+        raise Unprocessable(str(exc), datastore=name, path=exc.path) from None
 
 
 def browse(name: str, path: str = "") -> dict:
@@ -225,7 +221,7 @@ def preview(name: str, path: str, rows: int = 20) -> dict:
                                 skipinitialspace=True)
     except Exception as exc:  # any parse failure of a user's file is the user's to see
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise BadRequest(f"'{path}' is not a readable {fmt} file: "
+        raise Unprocessable(f"'{path}' is not a readable {fmt} file: "
                          f"{detail.replace(str(file), path)}", path=path) from None
     data = json.loads(frame.to_json(orient="split", index=False, date_format="iso"))
     return {"datastore": name, "path": path, "format": fmt,
@@ -238,10 +234,10 @@ def upload(name: str, folder: str, file, *, overwrite: bool, max_bytes: int,
     """Store an uploaded file in ``folder``; refuses escapes, bad types, overwrites, size."""
     filename = file.filename or ""
     if not filename or "/" in filename or "\\" in filename or filename.startswith("."):
-        raise BadRequest(f"Invalid file name {filename!r}.", field="file")
+        raise Unprocessable(f"Invalid file name {filename!r}.", field="file")
     suffix = Path(filename).suffix.lower()
     if suffix not in extensions:
-        raise BadRequest(f"Files of type '{suffix or filename}' are not accepted "
+        raise Unprocessable(f"Files of type '{suffix or filename}' are not accepted "
                          f"(allowed: {', '.join(extensions)}).", field="file")
     folder = folder.rstrip("/")
     relative = f"{folder}/{filename}" if folder else filename
@@ -258,11 +254,11 @@ def upload(name: str, folder: str, file, *, overwrite: bool, max_bytes: int,
             while chunk := file.stream.read(1024 * 1024):
                 size += len(chunk)
                 if size > max_bytes:
-                    raise BadRequest(f"'{filename}' is larger than the upload limit of "
+                    raise TooLarge(f"'{filename}' is larger than the upload limit of "
                                      f"{max_bytes // (1024 * 1024)} MB.", field="file")
                 out.write(chunk)
         if size == 0:
-            raise BadRequest(f"'{filename}' is empty.", field="file")
+            raise Unprocessable(f"'{filename}' is empty.", field="file")
         os.replace(tmp, target)
     finally:
         Path(tmp).unlink(missing_ok=True)

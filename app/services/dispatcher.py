@@ -12,6 +12,7 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -31,8 +32,7 @@ from ..engine.executor import (
     execute,
     make_plan,
 )
-from ..engine.registry import REGISTRY
-from ..engine.spec import ParamError
+from ..engine.spec import ModuleSpec, ParamError
 from ..extensions import db
 from ..models import Run, RunEvent, StepRun, now
 from . import datastores
@@ -50,9 +50,9 @@ def worker_name() -> str:
 class Dispatcher:
     """Owns this process's running runs: their threads, cancel tokens and heartbeats."""
 
-    def __init__(self, app: Flask, backend, store, max_runs: int = 2,
-                 limits: Limits | None = None):
-        self.app, self.backend, self.store = app, backend, store
+    def __init__(self, app: Flask, modules: Mapping[str, ModuleSpec], backend, store,
+                 max_runs: int = 2, limits: Limits | None = None):
+        self.app, self.modules, self.backend, self.store = app, modules, backend, store
         self.limits = limits or Limits()
         self.worker = worker_name()
         self.tokens: dict[str, CancelToken] = {}
@@ -143,7 +143,7 @@ class Dispatcher:
                 run = db.session.get(Run, run_id)
                 if run.cancel_requested:
                     token.cancel()
-                plan = make_plan(PipelineDocument.model_validate(run.document), REGISTRY,
+                plan = make_plan(PipelineDocument.model_validate(run.document), self.modules,
                                  run.parameters, regenerate_outputs=run.regenerate_outputs)
                 stores = datastores.mapping()
                 db.session.remove()

@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 
 from ..engine.artifacts import ArtifactRef, ArtifactStore
-from ..errors import BadRequest
+from ..errors import BadRequest, Unprocessable
 
 MAX_PREVIEW_ROWS = 1000
 
@@ -65,7 +65,7 @@ def download(store: ArtifactStore, ref: ArtifactRef, fmt: str | None) -> tuple[b
             return buffer.getvalue().encode(), "text/csv", "csv"
         raise BadRequest(f"'format' must be csv or parquet, got {fmt!r}.", field="format")
     if fmt not in (None, ref.kind):
-        raise BadRequest(f"This output is {ref.kind}; 'format' {fmt!r} is not offered.",
+        raise Unprocessable(f"This output is {ref.kind}; 'format' {fmt!r} is not offered.",
                          field="format")
     mime = "application/json" if ref.kind == "json" else "application/octet-stream"
     return store.path(ref).read_bytes(), mime, ref.kind

@@ -7,15 +7,15 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy import select
 
+from ..engine.columns import infer_columns
 from ..engine.document import PipelineDocument, resolve_parameter_values, substitute
 from ..engine.graph import NodeError, validate
-from ..engine.registry import REGISTRY
-from ..engine.schema import infer_columns
 from ..engine.spec import ParamError
-from ..errors import BadRequest, Conflict, NotFound, pydantic_details
+from ..errors import BadRequest, Conflict, NotFound, Unprocessable, invalid_data
 from ..extensions import db
 from ..models import INT_MAX, Pipeline, Run, iso, now
 from . import audit, datastores
+from .runtime import runtime
 
 
 def parse(document: Any) -> PipelineDocument:
@@ -27,22 +27,22 @@ def parse(document: Any) -> PipelineDocument:
     try:
         return PipelineDocument.model_validate(document)
     except ValidationError as exc:
-        raise BadRequest("malformed pipeline document", details=pydantic_details(exc)) from None
+        raise invalid_data(exc, "malformed pipeline document") from None
 
 
 def columns(doc: PipelineDocument) -> dict:
     """Design-time columns of every data set input, by node and port (None: unknown)."""
-    return infer_columns(doc, REGISTRY, datastores.mapping())
+    return infer_columns(doc, runtime().modules, datastores.mapping())
 
 
 def check(doc: PipelineDocument) -> list[NodeError]:
     """Every validation problem of ``doc``, with column names checked against known columns."""
-    stores = datastores.mapping()
-    return (validate(doc, REGISTRY) + _unknown_datastores(doc, stores)
-            + _missing_columns(doc, infer_columns(doc, REGISTRY, stores)))
+    stores, modules = datastores.mapping(), runtime().modules
+    return (validate(doc, modules) + _unknown_datastores(doc, modules, stores)
+            + _missing_columns(doc, modules, infer_columns(doc, modules, stores)))
 
 
-def _unknown_datastores(doc: PipelineDocument, stores) -> list[NodeError]:
+def _unknown_datastores(doc: PipelineDocument, modules, stores) -> list[NodeError]:
     """Data paths naming a datastore that is not registered (e.g. one removed since)."""
     try:
         values = resolve_parameter_values(doc, {})
@@ -50,7 +50,7 @@ def _unknown_datastores(doc: PipelineDocument, stores) -> list[NodeError]:
         return []  # parameter problems are reported by validate()
     errors = []
     for node in doc.nodes:
-        spec = REGISTRY.get(node.module)
+        spec = modules.get(node.module)
         try:
             params = spec.resolve_params(substitute(node.params, values)) if spec else {}
         except ValueError:
@@ -65,11 +65,11 @@ def _unknown_datastores(doc: PipelineDocument, stores) -> list[NodeError]:
     return errors
 
 
-def _missing_columns(doc: PipelineDocument, known: dict) -> list[NodeError]:
+def _missing_columns(doc: PipelineDocument, modules, known: dict) -> list[NodeError]:
     """Column pickers naming columns the design-time schema says are not there."""
     errors = []
     for node in doc.nodes:
-        spec = REGISTRY.get(node.module)
+        spec = modules.get(node.module)
         for param in spec.params if spec else []:
             value = node.params.get(param.name)
             available = known.get(node.id, {}).get(getattr(param, "input", None))
@@ -88,15 +88,28 @@ def _missing_columns(doc: PipelineDocument, known: dict) -> list[NodeError]:
 
 
 def group_errors(errors: list[NodeError]) -> dict:
-    """{"node_errors": {node: [msg]}, "errors": [pipeline-level], "warnings": [...]}."""
-    out = {"node_errors": {}, "errors": [], "warnings": []}
+    """Errors grouped for the editor: by node, by node field and by pipeline parameter.
+
+    {"node_errors": {node: [msg]}, "field_errors": {node: {field: [msg]}},
+    "errors": [pipeline-level], "warnings": [...]}, plus "parameter_errors": {name: [msg]}
+    when a pipeline parameter is at fault.
+    """
+    out = {"node_errors": {}, "field_errors": {}, "errors": [], "warnings": []}
+    by_parameter: dict[str, list[str]] = {}
     for e in errors:
         if e.severity == "warning":
             out["warnings"].append(e.as_dict())
         elif e.node:
             out["node_errors"].setdefault(e.node, []).append(e.message)
+            if e.field:
+                out["field_errors"].setdefault(e.node, {}).setdefault(e.field, []).append(
+                    e.message)
         else:
             out["errors"].append(e.message)
+            if e.parameter:
+                by_parameter.setdefault(e.parameter, []).append(e.message)
+    if by_parameter:
+        out["parameter_errors"] = by_parameter
     return out
 
 
@@ -154,7 +167,7 @@ def edit(pipeline_id: str, revision: Any, change) -> Pipeline:
     try:
         changed = change(doc)
     except ParamError as exc:
-        raise BadRequest(str(exc), parameter=exc.param) from None
+        raise Unprocessable(str(exc), parameter=exc.param) from None
     return update(pipeline_id, changed, revision)
 
 

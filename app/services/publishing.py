@@ -2,49 +2,26 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from ..engine.document import NAME_PATTERN, PipelineDocument
-from ..errors import BadRequest, Conflict, NotFound
+from ..engine.document import PipelineDocument, name_problem
+from ..errors import BadRequest, Conflict, NotFound, Unprocessable
 from ..extensions import db
 from ..models import PipelineEndpoint, PublishedVersion, Run, iso
 from . import audit, pipelines, runs
 
-NAME = re.compile(NAME_PATTERN)
 ACTIVE, DISABLED = "Active", "Disabled"
-
-_SCHEMAS = {
-    "string": {"type": "string"},
-    "int": {"type": "integer"},
-    "float": {"type": "number"},
-    "bool": {"type": "boolean"},
-    "data_path": {
-        "type": "object",
-        "properties": {"datastore": {"type": "string"}, "path": {"type": "string"}},
-        "required": ["datastore", "path"],
-        "additionalProperties": False,
-    },
-}
-
 
 def parameter_schema(doc: PipelineDocument) -> dict:
     """The JSON Schema of a version's parameter values (what its Submit form is built from)."""
-    properties = {}
-    for p in doc.parameters:
-        schema = dict(_SCHEMAS.get(p.type, {"type": "string"}))
-        if p.type == "choice":
-            schema["enum"] = list(p.options or [])
-        if p.min is not None:
-            schema["minimum"] = p.min
-        if p.max is not None:
-            schema["maximum"] = p.max
-        schema |= {"title": p.name, "description": p.description, "default": p.default,
-                   "x-parameter-type": p.type}
-        properties[p.name] = schema
+    properties = {
+        p.name: p.as_param().json_schema() | {
+            "title": p.name, "description": p.description, "default": p.default,
+            "x-parameter-type": p.type}
+        for p in doc.parameters}
     return {"type": "object", "properties": properties, "additionalProperties": False}
 
 
@@ -110,9 +87,8 @@ def publish(pipeline_id: str, *, endpoint: str | None = None, new_endpoint: dict
 
 def _create_endpoint(data: dict, by: str) -> PipelineEndpoint:
     name = data.get("name")
-    if not isinstance(name, str) or not NAME.fullmatch(name):
-        raise BadRequest(f"Endpoint name {name!r} must be 1-64 letters, digits, '_' or '-', "
-                         "starting with a letter.", field="new_endpoint.name")
+    if problem := name_problem("Endpoint name", name):
+        raise BadRequest(problem, field="new_endpoint.name")
     if db.session.scalar(select(PipelineEndpoint).filter_by(name=name)):
         raise Conflict(f"A pipeline endpoint named '{name}' exists; select it instead.",
                        field="new_endpoint.name")
@@ -151,8 +127,8 @@ def submit(ref: str, version: Any, body: dict, *, by: str = "", source: str = "a
     for name, path in (body.get("data_path_assignments") or {}).items():
         param = doc.parameter(name)
         if param is not None and param.type != "data_path":
-            raise BadRequest(f"DataPathAssignments names '{name}', a {param.type} parameter; "
-                             "put it in ParameterAssignments.", parameter=name)
+            raise Unprocessable(f"DataPathAssignments names '{name}', a {param.type} "
+                                "parameter; put it in ParameterAssignments.", parameter=name)
         values[name] = path
     run = runs.submit(doc, parameters=values, experiment=body.get("experiment_name"),
                       description=body.get("description") or "", source=source,

@@ -13,9 +13,8 @@ from sqlalchemy.orm import aliased
 from ..engine.artifacts import ArtifactRef
 from ..engine.datastores import DatastoreError
 from ..engine.executor import CANCELED, QUEUED, RUNNING, PipelineInvalid, make_plan
-from ..engine.registry import REGISTRY
 from ..engine.spec import ParamError
-from ..errors import BadRequest, InvalidPipeline, NotFound
+from ..errors import BadRequest, InvalidPipeline, NotFound, Unprocessable
 from ..extensions import db
 from ..models import Experiment, Run, RunEvent, StepRun, iso, now
 from . import datastores, pipelines
@@ -26,13 +25,14 @@ DEFAULT_EXPERIMENT = "default"
 
 
 def plan_for(doc, parameters: Any, regenerate: bool = False):
-    """Validate a document with parameter values into a plan, or raise a 4xx AppError."""
+    """Validate a document with parameter values into a plan, or raise a 4xx AppError (422
+    for values that do not fit their parameters, missing input files, an invalid pipeline)."""
     if parameters is not None and not isinstance(parameters, dict):
         raise BadRequest("'parameters' must be an object of name -> value.", field="parameters")
     try:
-        plan = make_plan(doc, REGISTRY, parameters, regenerate_outputs=regenerate)
+        plan = make_plan(doc, runtime().modules, parameters, regenerate_outputs=regenerate)
     except ParamError as exc:
-        raise BadRequest(str(exc), parameter=exc.param) from None
+        raise Unprocessable(str(exc), parameter=exc.param) from None
     except PipelineInvalid as exc:
         raise InvalidPipeline(**pipelines.group_errors(exc.errors)) from None
     _check_input_files(plan)
@@ -52,9 +52,10 @@ def _check_input_files(plan) -> None:
                 path = stores.resolve_file(value["datastore"], value["path"])
             except DatastoreError as exc:
                 log.warning("refused data path %r of %s: %s", value, where, exc)
-                raise BadRequest(f"{where}: {exc}", node=step.node_id, field=param.name) from None
+                raise Unprocessable(f"{where}: {exc}", node=step.node_id,
+                                    field=param.name) from None
             if not path.is_file():
-                raise BadRequest(
+                raise Unprocessable(
                     f"{where}: file '{value['path']}' does not exist in datastore "
                     f"'{value['datastore']}'.", node=step.node_id, field=param.name)
 
@@ -62,8 +63,11 @@ def _check_input_files(plan) -> None:
 def experiment_named(name: Any) -> Experiment:
     """The experiment called ``name``, created on first use."""
     name = DEFAULT_EXPERIMENT if name in (None, "") else name
-    if not isinstance(name, str) or len(name) > 200 or not name.strip():
+    if not isinstance(name, str) or len(name) > 200:
         raise BadRequest("'experiment' must be a name of 1-200 characters.", field="experiment")
+    if not name.strip():
+        raise Unprocessable("'experiment' must be a name of 1-200 characters, not only spaces.",
+                            field="experiment")
     name = name.strip()
     experiment = db.session.scalar(select(Experiment).filter_by(name=name))
     if experiment is None:
@@ -217,7 +221,7 @@ def _seconds(start: datetime | float | None, end: datetime | float | None) -> fl
 
 def step_dict(s: StepRun) -> dict:
     """JSON form of a step."""
-    spec = REGISTRY.get(s.module)
+    spec = runtime().modules.get(s.module)
     return {
         "node_id": s.node_id,
         "module": s.module,

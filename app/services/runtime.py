@@ -1,20 +1,24 @@
-"""Per-app runtime objects: the artifact store, the executor backend and the dispatcher."""
+"""Per-app runtime objects: module registry, artifact store, executor backend, dispatcher."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from flask import Flask, current_app
 
 from ..config import limits
 from ..engine.artifacts import ArtifactStore
 from ..engine.backends import make_backend
+from ..engine.spec import ModuleSpec
 from .dispatcher import Dispatcher
 
 
 class Runtime:
     """Created once by the app factory; the backend and dispatcher start on first use."""
 
-    def __init__(self, app: Flask):
+    def __init__(self, app: Flask, modules: Mapping[str, ModuleSpec]):
         self.app = app
+        self.modules = modules  # the module registry: name -> spec
         self.store = ArtifactStore(app.config["DESIGNER_ARTIFACTS"])
         self.limits = limits(app.config)
         self._backend = None
@@ -32,7 +36,7 @@ class Runtime:
     def dispatcher(self) -> Dispatcher:
         """This process's dispatcher (not started: ``start_dispatcher`` does that)."""
         if self._dispatcher is None:
-            self._dispatcher = Dispatcher(self.app, self.backend, self.store,
+            self._dispatcher = Dispatcher(self.app, self.modules, self.backend, self.store,
                                           self.app.config["DESIGNER_MAX_CONCURRENT_RUNS"],
                                           self.limits)
         return self._dispatcher

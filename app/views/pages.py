@@ -7,6 +7,7 @@ from flask import Blueprint, abort, render_template, send_file
 from flask_login import current_user, login_required
 
 from ..config import ROOT
+from ..models import ROLES
 from ..services import pipelines as pipeline_service
 from ..services import publishing
 from ..services import runs as run_service
@@ -77,7 +78,7 @@ def admin():
     """Users and service principals (admins only)."""
     if current_user.role != "admin":
         abort(403)
-    return _page("admin", active="admin")
+    return _page("admin", active="admin", roles=ROLES)
 
 
 @bp.get("/favicon.ico")

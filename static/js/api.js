@@ -38,7 +38,7 @@ export async function api(path, { method = "GET", body, quiet = false, signal } 
   }
   if (response.status === 204) return null;
   const text = await response.text();
-  let data = null;
+  let data;
   try {
     data = text ? JSON.parse(text) : null;
   } catch {
@@ -50,6 +50,25 @@ export async function api(path, { method = "GET", body, quiet = false, signal } 
     throw failure;
   }
   return data;
+}
+
+/**
+ * Rejection handler of an api() call made without {quiet: true}: api() has shown the error
+ * already. Anything else (a bug, not a failed request) is thrown on, to the console.
+ */
+export function alreadyShown(error) {
+  if (!(error instanceof ApiError)) throw error;
+}
+
+/**
+ * Rejection handler of a request whose failure costs only a convenience (a hint, a suggestion
+ * list): the failure is logged with `what` and `value` stands in for the answer.
+ */
+export function fallback(what, value) {
+  return (error) => {
+    console.warn(`${what}: ${error.message}`);
+    return value;
+  };
 }
 
 /** Show a toast message (kind: error, info, success) for a few seconds. */

@@ -1,6 +1,8 @@
 """Authentication and roles: every route is closed but an allow-list; tokens, sessions, CSRF."""
 
 import base64
+import html
+import json
 import re
 from datetime import timedelta
 
@@ -266,6 +268,12 @@ def test_admin_page_only_for_admins(app, signed_in):
     sign_in(viewer, "vera", "vera-password")
     assert viewer.get("/admin").status_code == 403
     assert viewer.get("/endpoints").status_code == 200
+
+
+def test_the_admin_page_carries_the_role_list(signed_in):
+    page = signed_in.get("/admin").get_data(as_text=True)
+    roles = re.search(r"data-roles='([^']*)'", page).group(1)
+    assert json.loads(html.unescape(roles)) == ["viewer", "runner", "editor", "admin"]
 
 
 def test_client_secrets_never_look_like_command_line_options(app):

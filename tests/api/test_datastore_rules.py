@@ -67,7 +67,7 @@ def test_system_and_app_folders_cannot_be_datastores(app, client, tmp_path):
     (Path(app.config["DESIGNER_HOME"]) / "artifacts").mkdir(exist_ok=True)
     for root, reason in _roots(app, tmp_path).items():
         response = client.post("/api/v1/datastores", json={"name": "x", "root": root})
-        assert response.status_code == 400, (root, response.get_json())
+        assert response.status_code == 422, (root, response.get_json())
         error = response.get_json()["error"]
         assert reason in error and (not root.strip() or repr(root) in error), (root, error)
     names = [d["name"] for d in client.get("/api/v1/datastores?counts=false").get_json()[
@@ -89,10 +89,10 @@ def test_a_datastore_registered_before_the_rule_leaks_nothing(app, client, anony
             response.get_data(as_text=True)
     for url in ("/home/browse", "/home/preview?path=secret_key", "/slash/browse?path=etc"):
         response = client.get(f"/api/v1/datastores{url}")
-        assert response.status_code == 400, url
+        assert response.status_code == 422, url
         assert "cannot be used: its folder" in response.get_json()["error"]
     run = client.post("/api/v1/runs", json={"document": _import("slash:etc/hosts.csv")})
-    assert run.status_code == 400 and "'slash' cannot be used" in run.get_json()["error"]
+    assert run.status_code == 422 and "'slash' cannot be used" in run.get_json()["error"]
     listed = {d["name"]: d for d in client.get("/api/v1/datastores").get_json()["datastores"]}
     assert listed["slash"]["files"] is None  # never walked
     assert listed["slash"]["problem"] == "cannot be used: its folder is the file system's root"
@@ -110,7 +110,7 @@ def test_columns_follow_the_same_file_rules_as_preview(client, anonymous, viewer
         assert response.get_json()["columns"]["sel"] == {"dataset": None}, path
         assert "top-secret" not in response.get_data(as_text=True)
         preview = client.get(f"/api/v1/datastores/mine/preview?path={path}")
-        assert preview.status_code == 400
+        assert preview.status_code == 422
         assert f"'{path}' is not a data file" in preview.get_json()["error"]
     good = anonymous.post("/api/v1/pipelines/columns", headers=viewer,
                           json={"document": _import("mine:people.csv")})
@@ -121,21 +121,26 @@ LONG_NAME = "a" * 300 + ".csv"
 LONG_PATH = "/".join(["abc"] * 300) + ".csv"
 
 
-@pytest.mark.parametrize("path, message", [
-    (LONG_NAME, "has a name longer than 255 bytes ('aaaa"),
-    (LONG_PATH, "characters long; at most 1024 are allowed"),
+@pytest.mark.parametrize("path, status, message, in_document", [
+    # Within the documented length, a name too long for the file system is unprocessable.
+    (LONG_NAME, 422, "has a name longer than 255 bytes ('aaaa", None),
+    # Past the documented maxLength the request is malformed; inside a document it is not.
+    (LONG_PATH, 400, "is longer than 1024 characters", "characters long; at most 1024 are"),
 ])
-def test_over_long_paths_are_refused_on_every_path_route(client, store, path, message):
+def test_over_long_paths_are_refused_on_every_path_route(client, store, path, status, message,
+                                                         in_document):
     base = "/api/v1/datastores/mine"
     answers = [client.get(f"{base}/browse", query_string={"path": path}),
                client.get(f"{base}/preview", query_string={"path": path}),
                client.post(f"{base}/upload", content_type="multipart/form-data",
                            data={"file": (io.BytesIO(b"a\n1\n"), "x.csv"),
-                                 "folder": path}),
-               client.post("/api/v1/runs", json={"document": _import(f"mine:{path}")})]
+                                 "folder": path})]
     for response in answers:
-        assert response.status_code == 400, response.get_json()
+        assert response.status_code == status, response.get_json()
         assert message in response.get_json()["error"]
+    run = client.post("/api/v1/runs", json={"document": _import(f"mine:{path}")})
+    assert run.status_code == 422
+    assert (in_document or message) in run.get_json()["error"]
     columns = client.post("/api/v1/pipelines/columns", json={"document": _import(f"mine:{path}")})
     assert columns.status_code == 200
     assert columns.get_json()["columns"]["sel"] == {"dataset": None}
@@ -158,7 +163,7 @@ def test_browse_names_dangling_links_and_loops_instead_of_failing(client, store)
         assert inside.status_code == 404 and f"'{path}' is not a folder" in \
             inside.get_json()["error"]
         preview = client.get("/api/v1/datastores/mine/preview", query_string={"path": path})
-        assert preview.status_code in (400, 404) and path in preview.get_json()["error"]
+        assert preview.status_code in (404, 422) and path in preview.get_json()["error"]
 
 
 def test_removing_a_datastore_keeps_its_files_and_names_it_in_pipelines(
@@ -177,7 +182,7 @@ def test_removing_a_datastore_keeps_its_files_and_names_it_in_pipelines(
     assert validation["node_errors"]["imp"] == [
         "Import Data: unknown datastore 'mine' in 'path' (registered: samples)."]
     run = client.post(f"/api/v1/pipelines/{created['id']}/runs", json={})
-    assert run.status_code == 400
+    assert run.status_code == 422
     assert "Unknown datastore 'mine' (registered: samples)" in run.get_json()["error"]
     again = client.delete("/api/v1/datastores/mine")
     assert again.status_code == 404

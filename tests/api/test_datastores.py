@@ -45,15 +45,15 @@ def test_preview(client, store, path, fmt, columns, rows):
 
 
 @pytest.mark.parametrize("url, status, message", [
-    ("/browse?path=../", 400, "contains '..'"),
-    ("/browse?path=%252e%252e", 400, "contains '..'"),
-    ("/browse?path=/etc", 400, "is absolute"),
+    ("/browse?path=../", 422, "contains '..'"),
+    ("/browse?path=%252e%252e", 422, "contains '..'"),
+    ("/browse?path=/etc", 422, "is absolute"),
     ("/browse?path=sub/a.csv", 404, "is not a folder"),
-    ("/preview?path=escape.csv", 400, "leads outside the datastore"),
-    ("/preview?path=%EF%BC%8E%EF%BC%8E/secret.csv", 400, "contains '..'"),
-    ("/preview?path=a%00b.csv", 400, "NUL byte"),
+    ("/preview?path=escape.csv", 422, "leads outside the datastore"),
+    ("/preview?path=%EF%BC%8E%EF%BC%8E/secret.csv", 422, "contains '..'"),
+    ("/preview?path=a%00b.csv", 422, "NUL byte"),
     ("/preview?path=nope.csv", 404, "does not exist"),
-    ("/preview?path=.hidden", 400, "is not a data file"),
+    ("/preview?path=.hidden", 422, "is not a data file"),
     ("/preview?path=sub/a.csv&rows=0", 400, "'rows' must be an int"),
 ])
 def test_refusals_name_the_problem(client, store, url, status, message):
@@ -68,10 +68,10 @@ def test_unknown_datastore(client):
     assert response.get_json()["error"] == "Unknown datastore 'ghost' (registered: samples)."
 
 
-def test_unparsable_file_is_a_clear_400(client, store):
+def test_unparsable_file_is_a_clear_422(client, store):
     (store / "bad.parquet").write_text("not parquet")
     response = client.get("/api/v1/datastores/mine/preview?path=bad.parquet")
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "'bad.parquet' is not a readable parquet file" in response.get_json()["error"]
     assert str(store) not in response.get_json()["error"]
 
@@ -104,7 +104,7 @@ def test_upload_into_a_folder_then_refuse_overwrite_unless_confirmed(client, sto
 ])
 def test_upload_refusals(client, store, name, form, message):
     response = upload(client, name=name, **form)
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert message in response.get_json()["error"]
     assert not (store.parent / "x.csv").exists() and not (store.parent / "outside").exists()
 
@@ -114,13 +114,14 @@ def test_upload_through_an_outward_symlinked_folder_is_refused(client, store, tm
     outside.mkdir()
     os.symlink(outside, store / "link")
     response = upload(client, folder="link")
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "leads outside the datastore" in response.get_json()["error"]
     assert list(outside.iterdir()) == []
 
 
 def test_empty_and_missing_uploads(client, store):
-    assert "is empty" in upload(client, data=b"").get_json()["error"]
+    empty = upload(client, data=b"")
+    assert empty.status_code == 422 and "is empty" in empty.get_json()["error"]
     response = client.post("/api/v1/datastores/mine/upload", data={})
     assert response.status_code == 400 and "field named 'file'" in response.get_json()["error"]
 
@@ -128,7 +129,7 @@ def test_empty_and_missing_uploads(client, store):
 def test_upload_over_the_limit_is_refused(app, client, store):
     app.config["DESIGNER_UPLOAD_MAX_BYTES"] = 10
     response = upload(client, data=b"a,b\n" + b"1,2\n" * 10)
-    assert response.status_code == 400
+    assert response.status_code == 413
     assert "larger than the upload limit" in response.get_json()["error"]
     assert not (store / "new.csv").exists()
     app.config["MAX_CONTENT_LENGTH"] = 1024

@@ -83,15 +83,15 @@ def test_versions_are_immutable_and_selectable(client, run_queued):
 
 
 @pytest.mark.parametrize("url, body, status, message", [
-    ("/submit", {"ParameterAssignments": {"nope": 1}}, 400,
+    ("/submit", {"ParameterAssignments": {"nope": 1}}, 422,
      "Unknown pipeline parameter 'nope' (parameters: training_data)"),
-    ("/submit", {"ParameterAssignments": {"training_data": 5}}, 400,
+    ("/submit", {"ParameterAssignments": {"training_data": 5}}, 422,
      "The pipeline parameter 'training_data' must be a data path"),
     ("/submit", {"DataPathAssignments": {"training_data": {
-        "DataStoreName": "samples", "RelativePath": "income/gone.csv"}}}, 400,
+        "DataStoreName": "samples", "RelativePath": "income/gone.csv"}}}, 422,
      "file 'income/gone.csv' does not exist in datastore 'samples'"),
     ("/submit", {"DataPathAssignments": {"training_data": {
-        "DataStoreName": "samples", "RelativePath": "../../etc/passwd"}}}, 400, "contains '..'"),
+        "DataStoreName": "samples", "RelativePath": "../../etc/passwd"}}}, 422, "contains '..'"),
     ("/submit", {"DataPathAssignments": {"training_data": {"DataStoreName": "samples"}}}, 400,
      "invalid request body"),
     ("/submit?pipelineVersion=7", {}, 404,
@@ -150,3 +150,18 @@ def test_invalid_pipeline_cannot_be_published(client):
     assert response.get_json()["node_errors"]["clean"] == [
         "Required input 'dataset' of Clean Missing Data is not connected."]
     assert client.get("/api/v1/endpoints/income-retrain").get_json()["versions"] == 1
+
+
+def test_a_data_path_assignment_to_another_kind_of_parameter_names_it(client):
+    pid = income_id(client)
+    client.post(f"/api/v1/pipelines/{pid}/parameters", json={
+        "revision": 1, "parameter": {"name": "note", "type": "string", "default": "x"}})
+    published = client.post(f"/api/v1/pipelines/{pid}/publish", json={"endpoint": "income-retrain"})
+    assert published.status_code == 201
+    response = client.post("/api/v1/endpoints/income-retrain/submit?pipelineVersion=1", json={
+        "DataPathAssignments": {"note": {"DataStoreName": "samples", "RelativePath": "a.csv"}}})
+    assert response.status_code == 422
+    assert response.get_json() == {
+        "error": "DataPathAssignments names 'note', a string parameter; put it in "
+                 "ParameterAssignments.", "parameter": "note"}
+    assert run_count(client) == 0

@@ -41,7 +41,7 @@ def test_a_disabled_admin_does_not_count(client):
 
 def test_a_client_cannot_disable_itself_but_another_admin_can(app, client, anonymous):
     refused = client.post("/api/v1/clients/tests/disable")
-    assert refused.status_code == 400
+    assert refused.status_code == 409
     assert refused.get_json()["error"] == ("Client 'tests' authenticates this request, so it "
                                            "cannot disable itself; use another admin account.")
     assert client.get("/api/v1/clients").status_code == 200  # still working

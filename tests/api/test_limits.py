@@ -50,8 +50,10 @@ def test_revision_out_of_the_columns_range_is_named(client, revision):
     answer = client.put(f"/api/v1/pipelines/{pipeline_id}",
                         json={"document": document, "revision": revision})
     assert answer.status_code == 400
-    assert answer.get_json()["field"] == "revision"
-    assert f"Got {revision} instead" in answer.get_json()["error"]
+    [problem] = answer.get_json()["details"]
+    assert problem["field"] == "revision"
+    bound = "greater than or equal to 0" if revision < 0 else f"less than or equal to {2**31 - 2}"
+    assert bound in problem["message"]
 
 
 def test_revision_in_a_query_is_bounded_too(client):

@@ -98,7 +98,7 @@ def test_attach_and_detach(client, pid):
 ])
 def test_add_refusals_name_the_culprit(client, pid, body, message):
     response = client.post(f"/api/v1/pipelines/{pid}/parameters", json={"revision": 1, **body})
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert message in response.get_json()["error"]
     assert doc_of(client, pid)["revision"] == 1
 
@@ -114,15 +114,16 @@ def test_duplicate_names_unknown_parameters_and_stale_revisions(client, pid):
     add = {"revision": 1, "parameter": {"name": "p", "type": "string", "default": "a"}}
     assert client.post(f"/api/v1/pipelines/{pid}/parameters", json=add).status_code == 201
     again = client.post(f"/api/v1/pipelines/{pid}/parameters", json=add | {"revision": 2})
-    assert again.status_code == 400
+    assert again.status_code == 422
     assert "A pipeline parameter named 'p' exists." in again.get_json()["error"]
     stale = client.post(f"/api/v1/pipelines/{pid}/parameters",
                         json={"revision": 1, "parameter": {"name": "q", "type": "string"}})
     assert stale.status_code == 409
     missing = client.delete(f"/api/v1/pipelines/{pid}/parameters/zzz?revision=2")
-    assert missing.status_code == 400
+    assert missing.status_code == 422
     assert "Unknown pipeline parameter 'zzz' (parameters: p)" in missing.get_json()["error"]
     unbound = client.delete(f"/api/v1/pipelines/{pid}/bindings/split/fraction?revision=2")
+    assert unbound.status_code == 422
     assert "is not bound to a pipeline parameter" in unbound.get_json()["error"]
     assert client.delete(f"/api/v1/pipelines/{pid}/parameters/p").status_code == 400
 
@@ -131,7 +132,7 @@ def test_changing_a_default_is_checked_against_bound_fields(client):
     pid = client.post("/api/v1/pipelines", json={"document": INCOME}).get_json()["id"]
     bad = client.patch(f"/api/v1/pipelines/{pid}/parameters/training_data",
                        json={"revision": 1, "changes": {"type": "string", "default": "x"}})
-    assert bad.status_code == 400
+    assert bad.status_code == 422
     assert "cannot drive field 'path' of Import Data (import)" in bad.get_json()["error"]
     mismatch = client.patch(f"/api/v1/pipelines/{pid}/parameters/training_data",
                             json={"revision": 1, "changes": {"type": "string"}})

@@ -124,7 +124,41 @@ def test_validate_answers_a_5000_node_cycle_briefly(client):
 
 def test_stored_sample_validates(client):
     result = client.get(f"/api/v1/pipelines/{sample_id(client)}/validate").get_json()
-    assert result == {"valid": True, "node_errors": {}, "errors": [], "warnings": []}
+    assert result == {"valid": True, "node_errors": {}, "field_errors": {}, "errors": [],
+                      "warnings": []}
+
+
+def test_validation_names_the_field_of_each_field_error(client):
+    doc = json.loads(json.dumps(SAMPLE))
+    doc["nodes"][3]["params"] |= {"fraction": 1.5, "colour": "red"}
+    doc["edges"].append({"from": {"node": "evaluate", "port": "evaluation_results"},
+                         "to": {"node": "clean", "port": "dataset"}})
+    result = client.post("/api/v1/pipelines/validate", json={"document": doc}).get_json()
+    fraction = ("The 'fraction' parameter of Split Data must be a float in the range "
+                "[0.0, 1.0]. Got 1.5 instead.")
+    assert result["field_errors"]["split"] == {
+        "fraction": [fraction], "colour": ["Split Data has no parameter 'colour'."]}
+    assert "clean" not in result["field_errors"]  # wiring errors are about no field
+    assert fraction in result["node_errors"]["split"]
+    assert "parameter_errors" not in result
+
+
+def test_validation_names_the_parameter_of_each_parameter_error(client):
+    doc = json.loads(json.dumps(SAMPLE))
+    doc["parameters"].append(dict(doc["parameters"][0]))
+    name = doc["parameters"][0]["name"]
+    result = client.post("/api/v1/pipelines/validate", json={"document": doc}).get_json()
+    assert result["parameter_errors"] == {name: [f"Duplicate pipeline parameter '{name}'."]}
+    assert result["errors"] == [f"Duplicate pipeline parameter '{name}'."]
+    assert result["valid"] is False
+
+
+def test_a_refused_submit_names_fields_too(client):
+    doc = json.loads(json.dumps(SAMPLE))
+    doc["nodes"][3]["params"]["fraction"] = 1.5
+    answer = client.post("/api/v1/runs", json={"document": doc})
+    assert answer.status_code == 422
+    assert list(answer.get_json()["field_errors"]["split"]) == ["fraction"]
 
 
 def test_unknown_pipeline_is_404_json(client):
@@ -170,15 +204,15 @@ def test_pages_render_and_escape_names(client, signed_in):
     plotly.close()
 
 
-@pytest.mark.parametrize("body, message", [
-    ({"name": "x", "root": "no/such/folder"}, "is not an existing folder"),
-    ({"name": "x", "root": "a\u0000b"}, "contains a NUL byte"),
-    ({"name": "1x", "root": "."}, "must be 1-64 letters"),
-    ({"name": "samples", "root": "."}, "Datastore 'samples' already exists."),
+@pytest.mark.parametrize("body, status, message", [
+    ({"name": "x", "root": "no/such/folder"}, 422, "is not an existing folder"),
+    ({"name": "x", "root": "a\u0000b"}, 422, "contains a NUL byte"),
+    ({"name": "1x", "root": "."}, 400, "must be 1-64 characters: letters"),
+    ({"name": "samples", "root": "."}, 409, "Datastore 'samples' already exists."),
 ])
-def test_datastore_registration_errors(client, body, message):
+def test_datastore_registration_errors(client, body, status, message):
     response = client.post("/api/v1/datastores", json=body)
-    assert response.status_code in (400, 409)
+    assert response.status_code == status
     assert message in response.get_json()["error"]
 
 

@@ -83,11 +83,12 @@ def test_parameter_values_change_the_run(client, run_queued):
 
 
 @pytest.mark.parametrize("body, status, message", [
-    ({"parameters": {"nope": 1}}, 400, "Unknown pipeline parameter 'nope' (parameters: fraction)"),
-    ({"parameters": {"fraction": "half"}}, 400,
+    ({"parameters": {"nope": 1}}, 422, "Unknown pipeline parameter 'nope' (parameters: fraction)"),
+    ({"parameters": {"fraction": "half"}}, 422,
      "The pipeline parameter 'fraction' must be a float. Got 'half' instead."),
     ({"parameters": {"fraction": 3}}, 422, "invalid pipeline"),
     ({"experiment": ""}, 400, "invalid request body"),
+    ({"experiment": "   "}, 422, "'experiment' must be a name of 1-200 characters, not only"),
     ({"regenerate_outputs": "sometimes"}, 400, "invalid request body"),
 ])
 def test_bad_submissions_create_no_run(client, body, status, message):
@@ -115,7 +116,7 @@ def test_data_path_problems_are_refused_before_the_run(client, path, message):
                if p["name"] == "Income prediction")
     response = client.post(f"/api/v1/pipelines/{pid}/runs", json={
         "parameters": {"training_data": {"datastore": "samples", "path": path}}})
-    assert response.status_code == 400
+    assert response.status_code == 422
     body = response.get_json()
     assert message in body["error"] and body["node"] == "import"
 
@@ -124,7 +125,7 @@ def test_unknown_datastore_is_named(client):
     pid = client.get("/api/v1/pipelines").get_json()["pipelines"][0]["id"]
     response = client.post(f"/api/v1/pipelines/{pid}/runs", json={
         "parameters": {"training_data": "elsewhere:x.csv"}})
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "Unknown datastore 'elsewhere' (registered: samples)" in response.get_json()["error"]
 
 

@@ -104,7 +104,7 @@ def test_upload_into_a_folder_with_overwrite_confirmation(page, client, tmp_path
     assert page.errors == []
 
 
-def test_refused_uploads_show_the_reason(page, client, tmp_path):
+def test_refused_uploads_show_the_reason(page, app, client, tmp_path):
     root = scratch_store(client, tmp_path)
     open_income(page, client)
     dialog = open_export_browse(page)
@@ -127,6 +127,14 @@ def test_refused_uploads_show_the_reason(page, client, tmp_path):
         error.evaluate("e => e.textContent = ''")
     assert not (tmp_path / "escaped").exists()
     assert sorted(p.name for p in root.iterdir()) == ["data", "notes.md"]
+
+    # Over the upload limit: the server's own 413 names the file.
+    app.config["DESIGNER_UPLOAD_MAX_BYTES"] = 10
+    dialog.get_by_label("Upload into folder").fill("data")
+    dialog.get_by_label("File", exact=True).set_input_files(csv_file("big.csv"))
+    dialog.get_by_role("button", name="Upload").click()
+    expect(error).to_contain_text("'big.csv' is larger than the upload limit")
+    assert not (root / "data" / "big.csv").exists()
 
     # Nothing chosen: a message, not a request.
     dialog.get_by_label("Upload into folder").fill("data")

@@ -22,7 +22,7 @@ def test_list_register_and_refuse_bad_folders(page, tmp_path):
     form.get_by_label("Name").fill("1 bad")
     form.get_by_label("Server folder").fill(str(folder))
     form.get_by_role("button", name="Register").click()
-    expect(form.get_by_role("alert")).to_contain_text("must be 1-64 letters")
+    expect(form.get_by_role("alert")).to_contain_text("must be 1-64 characters: letters")
 
     form.get_by_label("Name").fill("samples")
     form.get_by_role("button", name="Register").click()

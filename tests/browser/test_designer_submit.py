@@ -151,7 +151,7 @@ def test_submit_dialog_checks_parameter_values_before_submitting(page, client):
     path.fill("")
     dialog.get_by_role("button", name="Submit").click()
     expect(dialog.get_by_role("alert")).to_have_text("Correct the marked parameters.")
-    expect(dialog.get_by_text("split_seed must be at most 99.")).to_be_visible()
+    expect(dialog.get_by_text("Must be between 0 and 99.")).to_be_visible()
     expect(dialog.get_by_text("Give the path of a file in the datastore.")).to_be_visible()
     expect(seed).to_have_attribute("aria-invalid", "true")
     expect(path).to_have_attribute("aria-invalid", "true")

@@ -66,6 +66,17 @@ def card(panel, name):
     return panel.locator(f'.param-card[data-parameter="{name}"]')
 
 
+def add_string_parameter(page, panel, name, default):
+    """Add a string parameter with the Settings panel's "+" dialog; its card."""
+    panel.get_by_role("button", name="Add a pipeline parameter").click()
+    dialog = page.get_by_role("dialog", name="Add pipeline parameter")
+    dialog.get_by_label("Name").fill(name)
+    dialog.get_by_label("Default", exact=True).fill(default)
+    dialog.get_by_role("button", name="Save").click()
+    expect(dialog).to_be_hidden()
+    return card(panel, name)
+
+
 def test_promote_path_browse_submit_and_see_it_in_the_run(page, client):
     pid = open_income(page, client)
     select_node(page, "import")
@@ -256,7 +267,7 @@ def test_add_a_parameter_in_settings_with_a_range(page, client):
     dialog.get_by_label("Maximum (optional)").fill("100")
     dialog.get_by_label("Default", exact=True).fill("500")
     dialog.get_by_role("button", name="Save").click()
-    expect(dialog.get_by_role("alert")).to_have_text("Default: Must be at most 100.")
+    expect(dialog.get_by_role("alert")).to_have_text("Default: Must be between 0 and 100.")
     dialog.get_by_label("Default", exact=True).fill("7")
     dialog.get_by_role("button", name="Save").click()
     expect(dialog).to_be_hidden()
@@ -301,13 +312,7 @@ def test_a_column_picker_naming_a_missing_column_is_flagged_at_the_field(page, c
 def test_change_a_parameter_type_in_settings(page, client):
     pid = open_income(page, client)
     panel = settings(page)
-    panel.get_by_role("button", name="Add a pipeline parameter").click()
-    dialog = page.get_by_role("dialog", name="Add pipeline parameter")
-    dialog.get_by_label("Name").fill("trees")
-    dialog.get_by_label("Default", exact=True).fill("40")
-    dialog.get_by_role("button", name="Save").click()
-    expect(dialog).to_be_hidden()
-    trees = card(panel, "trees")
+    trees = add_string_parameter(page, panel, "trees", "40")
     kind = trees.get_by_label("Type")
     expect(kind).to_have_value("string")
     # Unused, it may take any type; its default carries over where it means something.
@@ -334,6 +339,7 @@ def test_change_a_parameter_type_in_settings(page, client):
 
     # A float field accepts int and float: Split Data's fraction.
     panel.get_by_role("button", name="Add a pipeline parameter").click()
+    dialog = page.get_by_role("dialog", name="Add pipeline parameter")
     dialog.get_by_label("Name").fill("share")
     dialog.get_by_label("Type").select_option("float")
     dialog.get_by_label("Default", exact=True).fill("0.6")
@@ -345,4 +351,35 @@ def test_change_a_parameter_type_in_settings(page, client):
     expect(share.get_by_label("Type").locator("option")).to_have_text(["int", "float"])
     share.get_by_label("Type").select_option("int")
     expect(share.get_by_text("The default did not carry over: give a new one.")).to_be_visible()
+    assert page.errors == []
+
+
+def test_parameter_edits_are_made_by_the_server_and_a_stale_tab_is_told(page, client):
+    """The designer sends parameter edits to the REST routes: pending field edits are saved
+    first, the answer is adopted at once, and an edit on a revision another tab replaced is
+    refused with the conflict banner."""
+    pid = open_income(page, client)
+    before = client.get(f"/api/v1/pipelines/{pid}").get_json()["revision"]
+    select_node(page, "split")
+    field(page, "seed").locator("input").fill("5")
+    panel = settings(page)
+    expect(add_string_parameter(page, panel, "note", "hello")).to_be_visible()
+    stored = client.get(f"/api/v1/pipelines/{pid}").get_json()
+    assert [p["name"] for p in stored["document"]["parameters"]] == ["training_data", "note"]
+    assert node_params(stored["document"], "split")["seed"] == 5
+    assert stored["revision"] == before + 2  # the field edit's save, then the server's edit
+    expect(page.locator(".save-state")).to_have_text("Saved")
+
+    elsewhere = client.put(f"/api/v1/pipelines/{pid}", json={
+        "document": stored["document"] | {"name": "Renamed elsewhere"},
+        "revision": stored["revision"]})
+    assert elsewhere.status_code == 200, elsewhere.get_json()
+    card(panel, "note").get_by_role("button", name="Delete").click()
+    page.get_by_role("dialog", name="Delete pipeline parameter 'note'?").get_by_role(
+        "button", name="Delete").click()
+    expect(page.locator(".designer-banner")).to_contain_text("changed in another tab")
+    expect(card(panel, "note")).to_be_visible()
+    kept = client.get(f"/api/v1/pipelines/{pid}").get_json()["document"]
+    assert kept["name"] == "Renamed elsewhere"
+    assert [p["name"] for p in kept["parameters"]] == ["training_data", "note"]
     assert page.errors == []

@@ -10,7 +10,17 @@ from app.engine.document import (
     resolve_parameter_values,
     substitute,
 )
-from app.engine.spec import ParamError
+from app.engine.spec import (
+    PARAMETER_KINDS,
+    VALUE_KINDS,
+    Bool,
+    Choice,
+    DataPath,
+    Float,
+    Int,
+    ParamError,
+    Str,
+)
 from tests.engine.toy import doc
 
 PARAMS = [
@@ -69,15 +79,16 @@ def test_values_from_strings_are_coerced(name, given, expected):
 
 
 @pytest.mark.parametrize("name, given, match", [
-    ("n", "seven", "The pipeline parameter 'n' must be an int. Got 'seven' instead."),
-    ("n", 11, r"'n' must be in the range \[0.0, 10.0\]"),
+    ("n", "seven", r"The pipeline parameter 'n' must be an int in the range \[0, 10\]. "
+                  "Got 'seven' instead."),
+    ("n", 11, r"'n' must be an int in the range \[0, 10\]. Got 11 instead."),
     ("n", True, "'n' must be an int"),
     ("f", "abc", "'f' must be a float"),
     ("f", True, "The pipeline parameter 'f' must be a float. Got True instead."),
-    ("n", 2.5, "'n' must be an int. Got 2.5 instead."),
-    ("n", None, "'n' must be an int. Got None instead."),
+    ("n", 2.5, r"'n' must be an int in the range \[0, 10\]. Got 2.5 instead."),
+    ("n", None, r"'n' must be an int in the range \[0, 10\]. Got None instead."),
     ("b", "maybe", "'b' must be a bool"),
-    ("c", "z", "'c' must be one of 'a', 'b'"),
+    ("c", "z", "'c' must be a str among {'a', 'b'}"),
     ("d", {"datastore": "s"}, "'d' must be a data path"),
     ("s", ["x"], "'s' must be a string"),
 ])
@@ -103,3 +114,24 @@ def test_parameter_without_value():
 def test_coerce_parameter_direct():
     d = doc([], parameters=PARAMS)
     assert coerce_parameter(d.parameter("f"), "1e-3") == 0.001
+
+
+@pytest.mark.parametrize("name, kind, schema", [
+    ("n", Int, {"type": "integer", "minimum": 0, "maximum": 10}),
+    ("f", Float, {"type": "number"}),
+    ("b", Bool, {"type": "boolean"}),
+    ("s", Str, {"type": "string"}),
+    ("c", Choice, {"type": "string", "enum": ["a", "b"]}),
+    ("d", DataPath, {"type": "object", "properties": {"datastore": {"type": "string"},
+                                                      "path": {"type": "string"}},
+                     "required": ["datastore", "path"], "additionalProperties": False}),
+])
+def test_a_parameter_is_a_value_kind_of_module_fields(name, kind, schema):
+    param = doc([], parameters=PARAMS).parameter(name).as_param()
+    assert type(param) is kind and param.name == name
+    assert param.json_schema() == schema
+
+
+def test_every_parameter_type_is_a_value_kind():
+    assert set(PARAMETER_KINDS) < set(VALUE_KINDS)
+    assert set(PARAMETER_KINDS) == {p["type"] for p in PARAMS}

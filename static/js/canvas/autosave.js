@@ -13,6 +13,7 @@ export class Autosave extends EventTarget {
     this.timer = 0;
     this.inflight = null;
     this.savedJson = JSON.stringify(graph.doc);
+    this.held = null;
     this.state = "saved";
     this.message = "";
     graph.addEventListener("change", () => this.schedule());
@@ -50,34 +51,61 @@ export class Autosave extends EventTarget {
     this.setState("conflict", message);
   }
 
+  /** Make saves wait for `promise` (a parameter edit sent to the server). */
+  holdUntil(promise) {
+    const held = promise.finally(() => { if (this.held === held) this.held = null; });
+    this.held = held;
+  }
+
+  /** The server changed the draft (a parameter edit) and the graph adopted its answer: the
+   *  document shown is saved as `revision`. */
+  adopt(revision) {
+    clearTimeout(this.timer);
+    this.revision = revision;
+    this.savedJson = JSON.stringify(this.graph.doc);
+    this.setState("saved");
+  }
+
+  /** Another tab saved first: stop saving and tell the page. */
+  conflict(message) {
+    this.stop(message);
+    this.dispatchEvent(new CustomEvent("conflict", { detail: { message } }));
+  }
+
   async save() {
     if (this.inflight) return this.inflight;
     if (this.state === "conflict") return undefined;
-    const json = JSON.stringify(this.graph.doc);
-    if (json === this.savedJson) { this.setState("saved"); return undefined; }
-    this.setState("saving");
     this.inflight = (async () => {
       try {
-        const saved = await api(this.url, { method: "PUT", quiet: true,
-                                            body: { document: JSON.parse(json), revision: this.revision } });
-        this.revision = saved.revision;
-        this.savedJson = json;
-        this.setState(this.dirty ? "saving" : "saved");
-        this.dispatchEvent(new CustomEvent("saved", { detail: saved }));
-      } catch (error) {
-        if (error.status === 409) {
-          this.stop(error.message);
-          this.dispatchEvent(new CustomEvent("conflict", { detail: { message: error.message } }));
-        } else {
-          this.setState("error", error.message);
-          if (error.status === 0 || error.status >= 500) this.timer = setTimeout(() => this.save(), 5000);
-        }
+        await this.held;  // a parameter edit on the server is under way: save after it, on its revision
+        await this.put();
       } finally {
         this.inflight = null;
       }
       if (this.state === "saving" && this.dirty) this.schedule();
     })();
     return this.inflight;
+  }
+
+  async put() {
+    const json = JSON.stringify(this.graph.doc);
+    if (json === this.savedJson) { this.setState("saved"); return; }
+    this.setState("saving");
+    try {
+      const saved = await api(this.url, { method: "PUT", quiet: true,
+                                          body: { document: JSON.parse(json), revision: this.revision } });
+      this.revision = saved.revision;
+      this.savedJson = json;
+      this.setState(this.dirty ? "saving" : "saved");
+      this.dispatchEvent(new CustomEvent("saved", { detail: saved }));
+    } catch (error) {
+      if (error.status === 409) {
+        this.conflict(error.message);
+      } else {
+        this.setState("error", error.message);
+        if (error.status === 0 || error.status >= 500) this.timer = setTimeout(() => this.save(), 5000);
+      }
+    }
   }
 
   setState(state, message = "") {

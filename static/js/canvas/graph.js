@@ -2,14 +2,13 @@
 //
 // Every mutation is one undo step (batch() groups several); each dispatches a "change" event
 // whose detail is {kind, ids}: kind is add | remove | move | edges | param | meta | reset
-// (parameter edits are kind param with `parameters: true`).
+// (an adopted server edit of pipeline parameters is kind param with `parameters: true`).
 
 const HISTORY_LIMIT = 100;
 const MERGE_MS = 1500;
 
 const clone = (value) => (value === undefined ? undefined : JSON.parse(JSON.stringify(value)));
 const edgeKey = (e) => `${e.from.node}.${e.from.port}>${e.to.node}.${e.to.port}`;
-const PARAM_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
 
 /** The parameter name of a {"$param": NAME} binding, or null. */
 export function bindingName(value) {
@@ -229,21 +228,18 @@ export class Graph extends EventTarget {
   }
 
   /** Undo the last step. */
-  undo() {
-    const step = this.undoStack.pop();
-    if (!step) return;
-    this.redoStack.push({ label: step.label, before: JSON.stringify(this.doc) });
-    this.doc = JSON.parse(step.before);
-    this.emit({ kind: "reset", ids: [], undo: step.label });
-  }
+  undo() { this.travel(this.undoStack, this.redoStack, "undo"); }
 
   /** Redo the last undone step. */
-  redo() {
-    const step = this.redoStack.pop();
+  redo() { this.travel(this.redoStack, this.undoStack, "redo"); }
+
+  /** Go back to the snapshot on top of `from`, keeping the current document on `to`. */
+  travel(from, to, direction) {
+    const step = from.pop();
     if (!step) return;
-    this.undoStack.push({ label: step.label, before: JSON.stringify(this.doc) });
+    to.push({ label: step.label, before: JSON.stringify(this.doc) });
     this.doc = JSON.parse(step.before);
-    this.emit({ kind: "reset", ids: [], redo: step.label });
+    this.emit({ kind: "reset", ids: [], [direction]: step.label });
   }
 
   /** Replace the whole document (after a reload); clears the history. */
@@ -272,83 +268,14 @@ export class Graph extends EventTarget {
     return out;
   }
 
-  /** Why name cannot name a parameter (rules, uniqueness; `except` is the current name), or null. */
-  parameterNameProblem(name, except = null) {
-    if (!name) return "Give the parameter a name.";
-    if (name.length > 64) return "A parameter name has at most 64 characters.";
-    if (!/^[A-Za-z]/.test(name)) return "A parameter name starts with a letter.";
-    if (!PARAM_NAME.test(name)) return "Use only letters, digits, '_' and '-' in a parameter name.";
-    if (name !== except && this.parameter(name)) return `A pipeline parameter named '${name}' exists.`;
-    return null;
-  }
-
-  /** Add a parameter ({name, type, default, ...}) binding fields [{node, field}] at once. */
-  addParameter(definition, attach = []) {
-    const problem = this.parameterNameProblem(definition.name);
-    if (problem) return { ok: false, reason: problem };
-    const ids = [...new Set(attach.map((a) => a.node))];
-    this.commit("Add pipeline parameter", { kind: "param", ids, parameters: true }, () => {
-      this.doc.parameters.push(cleanParameter(definition));
-      for (const { node, field } of attach) {
-        const target = this.node(node);
-        if (target) target.params[field] = { $param: definition.name };
-      }
-    });
-    return { ok: true };
-  }
-
-  /** Change a parameter ({name, type, default, description, options, min, max}); a rename
-   * updates every binding. Edits of one parameter in quick succession are one undo step, except
-   * renames and type changes, each a step of its own. */
-  updateParameter(name, changes) {
-    const current = this.parameter(name);
-    if (!current) return { ok: false, reason: `Unknown pipeline parameter '${name}'.` };
-    const next = cleanParameter({ ...current, ...changes });
-    if (next.name !== name) {
-      const problem = this.parameterNameProblem(next.name, name);
-      if (problem) return { ok: false, reason: problem };
-    }
-    if (JSON.stringify(next) === JSON.stringify(current)) return { ok: true };
-    const uses = this.usages(name);
-    const label = next.name !== name ? "Rename pipeline parameter" : "Edit pipeline parameter";
-    this.commit(label, { kind: "param", ids: [...new Set(uses.map((u) => u.node))], parameters: true }, () => {
-      this.doc.parameters = this.doc.parameters.map((p) => (p.name === name ? next : p));
-      for (const { node, field } of uses) this.node(node).params[field] = { $param: next.name };
-    }, next.name === name && next.type === current.type
-      ? `parameter:${name}:${Object.keys(changes).sort().join(",")}` : null);
-    return { ok: true };
-  }
-
-  /** Delete a parameter; every field it drove keeps the parameter's default as its value. */
-  deleteParameter(name) {
-    const current = this.parameter(name);
-    if (!current) return;
-    const uses = this.usages(name);
-    this.commit("Delete pipeline parameter", { kind: "param", ids: [...new Set(uses.map((u) => u.node))],
-                                               parameters: true }, () => {
-      this.doc.parameters = this.doc.parameters.filter((p) => p.name !== name);
-      for (const { node, field } of uses) keepValue(this.node(node), field, current.default);
-    });
-  }
-
-  /** Bind a node's field to an existing parameter. */
-  attachField(nodeId, field, name) {
-    const node = this.node(nodeId);
-    if (!node || !this.parameter(name) || bindingName(node.params[field]) === name) return;
-    this.commit("Attach to pipeline parameter", { kind: "param", ids: [nodeId], parameters: true }, () => {
-      node.params[field] = { $param: name };
-    });
-  }
-
-  /** Unbind a field; it keeps the parameter's current default as its own value. */
-  detachField(nodeId, field) {
-    const node = this.node(nodeId);
-    const name = node ? bindingName(node.params[field]) : null;
-    if (!name) return;
-    const param = this.parameter(name);
-    this.commit("Detach from pipeline parameter", { kind: "param", ids: [nodeId], parameters: true }, () => {
-      keepValue(node, field, param ? param.default : undefined);
-    });
+  /** Adopt a document the server answered after an edit (pipeline parameter edits are the
+   *  server's): one undo step, merged with the last one of the same mergeKey. */
+  adopt(document, label, mergeKey = null) {
+    const next = normalize(clone(document));
+    if (JSON.stringify(next) === JSON.stringify(this.doc)) return;
+    const ids = next.nodes.filter((n) => JSON.stringify(n.params) !== JSON.stringify(this.node(n.id)?.params))
+      .map((n) => n.id);
+    this.commit(label, { kind: "param", ids, parameters: true }, () => { this.doc = next; }, mergeKey);
   }
 
   // -- internals ------------------------------------------------------------------------
@@ -419,23 +346,6 @@ export class Graph extends EventTarget {
 
 function roundPos(p) {
   return { x: Math.round(Number(p.x) || 0), y: Math.round(Number(p.y) || 0) };
-}
-
-function keepValue(node, field, value) {
-  if (!node) return;
-  if (value === undefined || value === null) delete node.params[field];
-  else node.params[field] = clone(value);
-}
-
-function cleanParameter(p) {
-  const out = { name: p.name, type: p.type, default: p.default === undefined ? null : clone(p.default),
-                description: p.description || "" };
-  if (p.type === "choice") out.options = [...(p.options || [])];
-  if (p.type === "int" || p.type === "float") {
-    if (p.min !== null && p.min !== undefined && p.min !== "") out.min = Number(p.min);
-    if (p.max !== null && p.max !== undefined && p.max !== "") out.max = Number(p.max);
-  }
-  return out;
 }
 
 function normalizeNode(node) {

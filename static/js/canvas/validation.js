@@ -27,7 +27,7 @@ export class LiveValidation extends EventTarget {
                                                           body: { document: this.graph.doc } });
     } catch (error) {
       if (error.status === 0) throw error;
-      result = { valid: false, node_errors: error.body.node_errors || {},
+      result = { valid: false, node_errors: error.body.node_errors || {}, field_errors: error.body.field_errors || {},
                  errors: error.body.node_errors ? [] : [error.message], warnings: [] };
     }
     if (seq === this.seq) {

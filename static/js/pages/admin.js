@@ -5,8 +5,8 @@ import { clear, el, when } from "../dom.js";
 import { auditLog } from "../panels/audit_log.js";
 import { copyButton } from "../panels/copy.js";
 
-const ROLES = ["viewer", "runner", "editor", "admin"];
 const root = document.getElementById("app");
+const ROLES = JSON.parse(root.dataset.roles);  // the server's role list, weakest first
 const enc = encodeURIComponent;
 const usersHost = el("div");
 const clientsHost = el("div");

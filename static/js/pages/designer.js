@@ -1,10 +1,11 @@
 // The Designer page: palette, canvas, details panel, autosave, live validation and Submit.
-import { api, notify } from "../api.js";
+import { api, fallback, notify } from "../api.js";
 import { clear, el } from "../dom.js";
 import { Autosave } from "../canvas/autosave.js";
 import { Graph } from "../canvas/graph.js";
 import { attachShortcuts } from "../canvas/keyboard.js";
 import { layout } from "../canvas/layout.js";
+import { ParameterEdits } from "../canvas/parameter_edits.js";
 import { LiveValidation } from "../canvas/validation.js";
 import { CanvasView } from "../canvas/view.js";
 import { NODE_H, NODE_W } from "../canvas/geometry.js";
@@ -27,50 +28,77 @@ async function main() {
   ]);
   const catalog = new Map(modules.modules.map((m) => [m.name, m]));
   const graph = new Graph(pipeline.document, catalog);
-  clear(app);
+  const ui = buildPage();
+  const view = new CanvasView(ui.canvasHost, graph);
+  attachZoom(ui, view);
+  const renderTitle = editableTitle(ui.title, graph);
+  attachMessages(ui.message, view);
+  const autosave = attachAutosave(ui, graph, pipeline.revision);
+  const edits = new ParameterEdits(pipelineId, graph, autosave);
+  const details = attachPanels(ui, { graph, edits, view, catalog });
+  attachToolbar(ui, graph, view, renderTitle);
+  const validation = attachValidation(ui, graph, view, details);
+  attachSubmit(ui.submitButton, { graph, view, autosave, validation });
+  // Started: instrumentation (the canvas benchmark) may listen for the parts; no global is set.
+  document.dispatchEvent(new CustomEvent("designer-ready", { detail: { graph, view, autosave, validation } }));
+}
 
-  // Layout: top bar, conflict banner, then palette | canvas | details.
-  const title = el("h1", { class: "designer-title" });
-  const gearButton = el("button", { type: "button", class: "gear-button", "aria-label": "Pipeline parameters",
-                                    title: "Pipeline parameters (Settings)", "aria-expanded": "false" }, "⚙");
-  const saveState = el("span", { class: "save-state", role: "status", "aria-live": "polite" }, "Saved");
-  const problemsButton = el("button", { type: "button", class: "problems-button", hidden: true });
-  const undoButton = el("button", { type: "button", title: "Undo (Ctrl+Z)" }, "Undo");
-  const redoButton = el("button", { type: "button", title: "Redo (Ctrl+Shift+Z)" }, "Redo");
-  const direction = el("select", { "aria-label": "Layout direction", class: "layout-direction" },
-                       el("option", { value: "TB" }, "Layers top to bottom"),
-                       el("option", { value: "LR" }, "Layers left to right"));
-  const layoutButton = el("button", { type: "button", title: "Arrange the modules in layers" }, "Auto-layout");
-  const helpButton = el("button", { type: "button", title: "Keyboard shortcuts (?)", "aria-label": "Keyboard shortcuts" }, "?");
-  const submitButton = el("button", { type: "button", class: "primary" }, "Submit");
-  const banner = el("div", { class: "designer-banner", role: "alert", hidden: true });
-  const paletteBox = el("aside", { class: "palette", "aria-label": "Module palette" });
-  const canvasHost = el("section", { class: "canvas-wrap", "aria-label": "Canvas" });
-  const detailsBox = el("aside", { class: "details", "aria-label": "Details" });
-  const message = el("div", { class: "canvas-message", role: "alert", hidden: true });
-  const zoomLabel = el("span", { class: "zoom-label" }, "100%");
-  const zoomOut = el("button", { type: "button", "aria-label": "Zoom out", title: "Zoom out (-)" }, "−");
-  const zoomIn = el("button", { type: "button", "aria-label": "Zoom in", title: "Zoom in (+)" }, "+");
-  const fitButton = el("button", { type: "button", title: "Fit to screen (0)" }, "Fit to screen");
-  app.append(
-    el("div", { class: "designer-bar" }, title, gearButton, saveState, problemsButton, el("span", { class: "spacer" }),
+const button = (label, attrs = {}) => el("button", { type: "button", ...attrs }, label);
+
+/** The page's layout: top bar, conflict banner, then palette | canvas | details. */
+function buildPage() {
+  const ui = {
+    title: el("h1", { class: "designer-title" }),
+    gearButton: button("⚙", { class: "gear-button", "aria-label": "Pipeline parameters",
+                              title: "Pipeline parameters (Settings)", "aria-expanded": "false" }),
+    saveState: el("span", { class: "save-state", role: "status", "aria-live": "polite" }, "Saved"),
+    problemsButton: button("", { class: "problems-button", hidden: true }),
+    undoButton: button("Undo", { title: "Undo (Ctrl+Z)" }),
+    redoButton: button("Redo", { title: "Redo (Ctrl+Shift+Z)" }),
+    direction: el("select", { "aria-label": "Layout direction", class: "layout-direction" },
+                  el("option", { value: "TB" }, "Layers top to bottom"),
+                  el("option", { value: "LR" }, "Layers left to right")),
+    layoutButton: button("Auto-layout", { title: "Arrange the modules in layers" }),
+    helpButton: button("?", { title: "Keyboard shortcuts (?)", "aria-label": "Keyboard shortcuts" }),
+    submitButton: button("Submit", { class: "primary" }),
+    banner: el("div", { class: "designer-banner", role: "alert", hidden: true }),
+    paletteBox: el("aside", { class: "palette", "aria-label": "Module palette" }),
+    canvasHost: el("section", { class: "canvas-wrap", "aria-label": "Canvas" }),
+    detailsBox: el("aside", { class: "details", "aria-label": "Details" }),
+    message: el("div", { class: "canvas-message", role: "alert", hidden: true }),
+    zoomLabel: el("span", { class: "zoom-label" }, "100%"),
+    zoomOut: button("−", { "aria-label": "Zoom out", title: "Zoom out (-)" }),
+    zoomIn: button("+", { "aria-label": "Zoom in", title: "Zoom in (+)" }),
+    fitButton: button("Fit to screen", { title: "Fit to screen (0)" }),
+  };
+  clear(app).append(
+    el("div", { class: "designer-bar" }, ui.title, ui.gearButton, ui.saveState, ui.problemsButton,
+       el("span", { class: "spacer" }),
        el("div", { class: "toolbar", role: "toolbar", "aria-label": "Canvas tools" },
-          undoButton, redoButton, direction, layoutButton, helpButton), submitButton),
-    banner,
-    el("div", { class: "designer-body" }, paletteBox, canvasHost, detailsBox));
+          ui.undoButton, ui.redoButton, ui.direction, ui.layoutButton, ui.helpButton), ui.submitButton),
+    ui.banner,
+    el("div", { class: "designer-body" }, ui.paletteBox, ui.canvasHost, ui.detailsBox));
+  return ui;
+}
 
-  const view = new CanvasView(canvasHost, graph);
-  canvasHost.append(message, el("div", { class: "zoom-controls" }, zoomOut, zoomLabel, zoomIn, fitButton));
-  view.addEventListener("viewchange", (e) => { zoomLabel.textContent = `${Math.round(e.detail.k * 100)}%`; });
+/** The zoom buttons and level under the canvas; the first paint fits the pipeline. */
+function attachZoom(ui, view) {
+  ui.canvasHost.append(ui.message, el("div", { class: "zoom-controls" }, ui.zoomOut, ui.zoomLabel, ui.zoomIn,
+                                      ui.fitButton));
+  view.addEventListener("viewchange", (e) => { ui.zoomLabel.textContent = `${Math.round(e.detail.k * 100)}%`; });
+  ui.zoomIn.addEventListener("click", () => view.zoomBy(1.2));
+  ui.zoomOut.addEventListener("click", () => view.zoomBy(1 / 1.2));
+  ui.fitButton.addEventListener("click", () => view.fit());
   requestAnimationFrame(() => view.fit());
+}
 
-  // Title, editable in place.
+/** The pipeline title, a button that turns into an input; returns the function redrawing it. */
+function editableTitle(title, graph) {
   const renderTitle = () => {
     const name = graph.doc.name || "Untitled pipeline";
     document.title = `${name} · Pipeline Designer`;
     if (title.querySelector("input")) return;
-    clear(title).append(el("button", { type: "button", class: "title-button", title: "Rename the pipeline",
-                                       onclick: editTitle }, name));
+    clear(title).append(button(name, { class: "title-button", title: "Rename the pipeline", onclick: editTitle }));
   };
   function editTitle() {
     const input = el("input", { type: "text", "aria-label": "Pipeline name", class: "title-input", maxlength: "200" });
@@ -94,93 +122,110 @@ async function main() {
     input.select();
   }
   renderTitle();
+  return renderTitle;
+}
 
-  // Canvas messages (refused wires).
+/** Canvas messages (refused wires), hidden after a few seconds. */
+function attachMessages(message, view) {
   let messageTimer = 0;
-  const say = (text) => {
-    message.textContent = text;
+  view.addEventListener("wirerefused", (e) => {
+    message.textContent = e.detail.reason;
     message.hidden = false;
     clearTimeout(messageTimer);
     messageTimer = setTimeout(() => { message.hidden = true; }, 6000);
-  };
-  view.addEventListener("wirerefused", (e) => say(e.detail.reason));
+  });
+}
 
-  // Palette and details.
+/** The palette, the pipeline parameters panel (behind the gear) and the details panel. */
+function attachPanels(ui, { graph, edits, view, catalog }) {
   const addAtCentre = (module) => {
     const c = view.center();
     const id = graph.addNode(module, { x: c.x - NODE_W / 2, y: c.y - NODE_H / 2 });
     view.select([id]);
   };
-  buildPalette(paletteBox, catalog, { onAdd: addAtCentre });
-  const parameters = new ParametersPanel(canvasHost, graph, { onSelectNode: (id) => view.select([id]) });
-  gearButton.addEventListener("click", () => parameters.toggle());
-  const syncGear = () => gearButton.setAttribute("aria-expanded", String(parameters.isOpen));
-  gearButton.addEventListener("click", syncGear);
-  parameters.element.addEventListener("close", () => { syncGear(); gearButton.focus(); });
-  const details = new DetailsPanel(detailsBox, graph, {
+  buildPalette(ui.paletteBox, catalog, { onAdd: addAtCentre });
+  const parameters = new ParametersPanel(ui.canvasHost, graph, edits, { onSelectNode: (id) => view.select([id]) });
+  const syncGear = () => ui.gearButton.setAttribute("aria-expanded", String(parameters.isOpen));
+  ui.gearButton.addEventListener("click", () => { parameters.toggle(); syncGear(); });
+  parameters.element.addEventListener("close", () => { syncGear(); ui.gearButton.focus(); });
+  const details = new DetailsPanel(ui.detailsBox, graph, {
+    edits,
     columnsFor: makeColumnsProvider(graph),
     onOpenParameters: () => { parameters.open(); syncGear(); },
   });
   details.show([]);
   view.addEventListener("selectionchange", (e) => details.show(e.detail.ids));
+  return details;
+}
 
-  // History buttons and the rest of the toolbar.
+/** Undo, redo, auto-layout, help and the keyboard shortcuts. */
+function attachToolbar(ui, graph, view, renderTitle) {
   const refreshHistory = () => {
-    undoButton.disabled = !graph.canUndo;
-    redoButton.disabled = !graph.canRedo;
+    ui.undoButton.disabled = !graph.canUndo;
+    ui.redoButton.disabled = !graph.canRedo;
   };
   graph.addEventListener("change", (e) => {
     refreshHistory();
     if (e.detail.kind === "reset" || e.detail.kind === "meta") renderTitle();
   });
   refreshHistory();
-  undoButton.addEventListener("click", () => graph.undo());
-  redoButton.addEventListener("click", () => graph.redo());
-  layoutButton.addEventListener("click", () => {
-    graph.applyLayout(layout(graph.doc, { direction: direction.value }));
+  ui.undoButton.addEventListener("click", () => graph.undo());
+  ui.redoButton.addEventListener("click", () => graph.redo());
+  ui.layoutButton.addEventListener("click", () => {
+    graph.applyLayout(layout(graph.doc, { direction: ui.direction.value }));
     view.fit();
   });
-  zoomIn.addEventListener("click", () => view.zoomBy(1.2));
-  zoomOut.addEventListener("click", () => view.zoomBy(1 / 1.2));
-  fitButton.addEventListener("click", () => view.fit());
-  helpButton.addEventListener("click", openHelp);
+  ui.helpButton.addEventListener("click", openHelp);
   attachShortcuts(graph, view, { help: openHelp, fit: () => view.fit() });
+}
 
-  // Autosave with its indicator; a conflict stops saving and offers a reload.
-  const autosave = new Autosave(pipelineId, graph, pipeline.revision);
+/** Autosave with its indicator; a conflict stops saving and offers a reload. */
+function attachAutosave(ui, graph, revision) {
+  const autosave = new Autosave(pipelineId, graph, revision);
   autosave.addEventListener("state", (e) => {
     const { state, message: why } = e.detail;
-    saveState.dataset.state = state;
-    saveState.textContent = SAVE_TEXT[state]
+    ui.saveState.dataset.state = state;
+    ui.saveState.textContent = SAVE_TEXT[state]
       || (state === "conflict" ? "Not saved: changed in another tab" : `Not saved: ${why}`);
   });
   autosave.addEventListener("conflict", () => {
-    clear(banner).append(
+    clear(ui.banner).append(
       el("span", {}, "This pipeline was changed in another tab. Your later edits here are not saved."),
-      el("button", { type: "button", class: "primary", onclick: () => window.location.reload() }, "Reload"));
-    banner.hidden = false;
+      button("Reload", { class: "primary", onclick: () => window.location.reload() }));
+    ui.banner.hidden = false;
   });
+  return autosave;
+}
 
-  // Live validation: red badges on nodes, messages in the details panel, a problem count.
-  const validation = new LiveValidation(graph);
-  const problemsOf = (result) => [
+/** Every problem of a validation result: [{node (null when not on the canvas), label, message}]. */
+function problemsOf(graph, result) {
+  return [
     ...Object.entries(result.node_errors || {}).flatMap(([node, messages]) =>
       messages.map((m) => ({ node: graph.node(node) ? node : null, label: graph.label(node), message: m }))),
     ...(result.errors || []).map((m) => ({ node: null, label: "", message: m })),
   ];
+}
+
+/** Live validation: red badges on nodes, messages in the details panel, a problem count. */
+function attachValidation(ui, graph, view, details) {
+  const validation = new LiveValidation(graph);
+  const { problemsButton } = ui;
   validation.addEventListener("result", (e) => {
     view.setErrors(e.detail.node_errors || {});
-    details.setErrors(e.detail.node_errors || {});
-    const count = problemsOf(e.detail).length;
+    details.setErrors(e.detail);
+    const count = problemsOf(graph, e.detail).length;
     problemsButton.hidden = count === 0;
     problemsButton.textContent = `${count} problem${count === 1 ? "" : "s"}`;
   });
   problemsButton.addEventListener("click", () => {
-    if (validation.result) showProblems(problemsOf(validation.result), { onPick: (id) => view.select([id]) });
+    if (validation.result) showProblems(problemsOf(graph, validation.result), { onPick: (id) => view.select([id]) });
   });
-  validation.validate().catch(() => {});
+  validation.validate().catch((error) => notify(error.message));
+  return validation;
+}
 
-  // Submit: save first, refuse with the list of problems, else the Submit dialog.
+/** Submit: save first, refuse with the list of problems, else the Submit dialog; and Publish. */
+function attachSubmit(submitButton, { graph, view, autosave, validation }) {
   submitButton.addEventListener("click", async () => {
     submitButton.disabled = true;
     try {
@@ -188,8 +233,7 @@ async function main() {
         if (autosave.state !== "conflict") notify(`The pipeline could not be saved: ${autosave.message}`);
         return;
       }
-      const result = await validation.validate();
-      const problems = problemsOf(result);
+      const problems = problemsOf(graph, await validation.validate());
       if (problems.length) {
         showProblems(problems, { onPick: (id) => view.select([id]) });
         return;
@@ -207,7 +251,6 @@ async function main() {
     }
   });
   submitButton.before(publishButton({ pipelineId, graph, autosave }));
-  window.designer = { graph, view, autosave, validation };
 }
 
 /** Columns of a node's input: design-time inference first, then the last run's outputs. */
@@ -220,21 +263,21 @@ function makeColumnsProvider(graph) {
     if (inferred.json !== json) {
       inferred = { json, promise: api("/api/v1/pipelines/columns", { method: "POST", quiet: true,
                                                                      body: { document: graph.doc } })
-        .then((d) => d.columns || {}).catch(() => ({})) };
+        .then((d) => d.columns || {}).catch(fallback("The columns could not be inferred", {})) };
     }
     const known = (await inferred.promise)[nodeId]?.[port];
     if (Array.isArray(known) && known.length) return known;
     const edge = graph.doc.edges.find((e) => e.to.node === nodeId && e.to.port === port);
     if (!edge) return null;
     lastRun ||= api(`/api/v1/runs?pipeline=${encodeURIComponent(pipelineId)}&limit=1`, { quiet: true })
-      .then((d) => (d.runs && d.runs[0]) || null).catch(() => null);
+      .then((d) => (d.runs && d.runs[0]) || null).catch(fallback("The last run could not be read", null));
     const run = await lastRun;
     if (!run) return null;
     const key = `${edge.from.node}/${edge.from.port}`;
     if (!previews.has(key)) {
       previews.set(key, api(`/api/v1/runs/${run.id}/steps/${encodeURIComponent(edge.from.node)}/outputs/`
                             + `${encodeURIComponent(edge.from.port)}/preview?rows=0`, { quiet: true })
-        .then((d) => d.column_names || null).catch(() => null));
+        .then((d) => d.column_names || null).catch(fallback("The output columns could not be read", null)));
     }
     return previews.get(key);
   };

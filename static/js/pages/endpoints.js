@@ -1,5 +1,5 @@
 // Endpoints page: the "Pipeline endpoints" tab listing every published endpoint with its last run.
-import { api } from "../api.js";
+import { alreadyShown, api } from "../api.js";
 import { clear, el, when } from "../dom.js";
 
 const root = document.getElementById("app");
@@ -38,7 +38,7 @@ async function load() {
 
 root.append(
   el("div", { class: "page-head" }, el("h1", {}, "Endpoints"),
-    el("button", { type: "button", onclick: () => load().catch(() => {}) }, "Refresh")),
+    el("button", { type: "button", onclick: () => load().catch(alreadyShown) }, "Refresh")),
   el("div", { class: "page-tabs", role: "tablist", "aria-label": "Endpoint kinds" },
     el("button", { type: "button", role: "tab", id: "tab-pipeline-endpoints", "aria-selected": "true",
                    "aria-controls": "endpoints-panel" }, "Pipeline endpoints")),

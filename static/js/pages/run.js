@@ -1,5 +1,5 @@
 // Run view page: header, step list, read-only canvas with live status (SSE, polling fallback), side panel.
-import { api, notify } from "../api.js";
+import { alreadyShown, api, fallback, notify } from "../api.js";
 import { clear, duration, el, when } from "../dom.js";
 import { formatValue, StepPanel } from "../panels/outputs.js";
 import { openSubmitDialog } from "../panels/submit.js";
@@ -138,7 +138,7 @@ async function refresh() {
 /** Re-fetch the run detail soon (several events in a burst cause one request). */
 function scheduleRefresh() {
   clearTimeout(state.refetch);
-  state.refetch = setTimeout(() => refresh().catch(() => {}), 200);
+  state.refetch = setTimeout(() => refresh().catch(alreadyShown), 200);
 }
 
 function setStepStatus(nodeId, status) {
@@ -273,7 +273,7 @@ async function start() {
     el("aside", { class: "run-steps" }, el("h2", {}, "Steps"), stepList),
     graphHost, panel.element));
   const [modules] = await Promise.all([
-    api("/api/v1/modules").catch(() => ({ modules: [] })),
+    api("/api/v1/modules").catch(fallback("The module list could not be read", { modules: [] })),
     refresh(),
   ]);
   state.catalog = Object.fromEntries(modules.modules.map((m) => [m.name, m]));

@@ -1,5 +1,5 @@
 // The Audit log tab of the Admin page: newest entries first, filtered by action and actor.
-import { api } from "../api.js";
+import { alreadyShown, api } from "../api.js";
 import { clear, el, when } from "../dom.js";
 
 const ACTIONS = [
@@ -46,9 +46,9 @@ export function auditLog() {
     el("button", { type: "submit" }, "Show"));
   form.addEventListener("submit", (event) => {
     event.preventDefault();
-    load().catch(() => {});
+    load().catch(alreadyShown);
   });
-  action.addEventListener("change", () => load().catch(() => {}));
+  action.addEventListener("change", () => load().catch(alreadyShown));
   return { node: el("div", {}, el("p", { class: "muted" },
     `Sign-ins, tokens and every change to accounts, datastores and endpoints; the newest ${LIMIT} shown.`),
   form, host), load };

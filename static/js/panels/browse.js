@@ -1,5 +1,5 @@
 // Browse path: a datastore's lazily loaded file tree, file preview, upload, and a data_path input.
-import { api, ApiError } from "../api.js";
+import { api, ApiError, fallback } from "../api.js";
 import { clear, el, openModal, when } from "../dom.js";
 
 let uid = 0;
@@ -10,7 +10,7 @@ let datastoreList = null;
 /** The registered datastores ([{name, root}]), fetched once per page. */
 export function listDatastores() {
   datastoreList ||= api("/api/v1/datastores?counts=false", { quiet: true }).then((d) => d.datastores || [])
-    .catch(() => { datastoreList = null; return []; });
+    .catch((error) => { datastoreList = null; return fallback("The datastores could not be listed", [])(error); });
   return datastoreList;
 }
 
@@ -31,49 +31,77 @@ export function fileSize(bytes) {
  * Returns {element, selection()}; selection is {datastore, path} of the selected file, or null.
  */
 export function createBrowser({ datastore = "", path = "", onSelect, onPick } = {}) {
-  const n = ++uid;
-  const store = el("select", { id: `browse-store-${n}`, "aria-label": "Datastore" });
-  const tree = el("ul", { class: "browse-tree", role: "tree", "aria-label": "Files" });
-  const preview = el("section", { class: "browse-preview", "aria-label": "Preview" },
-                     el("p", { class: "muted" }, "Select a CSV, TSV or Parquet file to preview it."));
-  const status = el("div", { class: "error-text browse-error", role: "alert" });
-  const folderInput = el("input", { type: "text", id: `browse-folder-${n}`, placeholder: "(top folder)",
-                                    autocomplete: "off" });
-  const fileInput = el("input", { type: "file", id: `browse-file-${n}` });
-  const uploadButton = el("button", { type: "button" }, "Upload");
-  const uploadForm = el("div", { class: "browse-upload", role: "group", "aria-label": "Upload a file" },
-    el("label", { for: folderInput.id }, "Upload into folder"), folderInput,
-    el("label", { for: fileInput.id }, "File"), fileInput, uploadButton);
-  const element = el("div", { class: "browser" },
-    el("div", { class: "browse-top" }, el("label", { for: store.id }, "Datastore"), store),
-    el("div", { class: "browse-main" },
-       el("div", { class: "browse-files" },
-          el("div", { class: "browse-head", "aria-hidden": "true" },
-             el("span", {}, "Name"), el("span", {}, "Size"), el("span", {}, "Modified")), tree),
-       preview),
-    status, uploadForm);
-  let selected = null;
-  let previewSeq = 0;
-  const loads = new WeakMap();
+  const browser = new FileBrowser({ onSelect, onPick });
+  browser.start(datastore, path);
+  return { element: browser.element, selection: () => browser.selected };
+}
 
-  const setFolder = (folder) => { folderInput.value = folder; };
-  const fail = (error) => { status.textContent = error.message; };
+class FileBrowser {
+  constructor({ onSelect, onPick }) {
+    const n = ++uid;
+    this.onSelect = onSelect;
+    this.onPick = onPick;
+    this.store = el("select", { id: `browse-store-${n}`, "aria-label": "Datastore" });
+    this.tree = el("ul", { class: "browse-tree", role: "tree", "aria-label": "Files" });
+    this.preview = el("section", { class: "browse-preview", "aria-label": "Preview" },
+                      el("p", { class: "muted" }, "Select a CSV, TSV or Parquet file to preview it."));
+    this.status = el("div", { class: "error-text browse-error", role: "alert" });
+    this.folderInput = el("input", { type: "text", id: `browse-folder-${n}`, placeholder: "(top folder)",
+                                     autocomplete: "off" });
+    this.fileInput = el("input", { type: "file", id: `browse-file-${n}` });
+    this.uploadButton = el("button", { type: "button" }, "Upload");
+    const uploadForm = el("div", { class: "browse-upload", role: "group", "aria-label": "Upload a file" },
+      el("label", { for: this.folderInput.id }, "Upload into folder"), this.folderInput,
+      el("label", { for: this.fileInput.id }, "File"), this.fileInput, this.uploadButton);
+    this.element = el("div", { class: "browser" },
+      el("div", { class: "browse-top" }, el("label", { for: this.store.id }, "Datastore"), this.store),
+      el("div", { class: "browse-main" },
+         el("div", { class: "browse-files" },
+            el("div", { class: "browse-head", "aria-hidden": "true" },
+               el("span", {}, "Name"), el("span", {}, "Size"), el("span", {}, "Modified")), this.tree),
+         this.preview),
+      this.status, uploadForm);
+    this.selected = null;
+    this.previewSeq = 0;
+    this.latestReveal = 0;
+    this.loads = new WeakMap();
+  }
+
+  /** List the datastores, pick `datastore` and reveal `path` in it. */
+  start(datastore, path) {
+    this.uploadButton.addEventListener("click", () => this.upload());
+    this.store.addEventListener("change", () => {
+      this.setFolder("");
+      this.select(null);
+      this.status.textContent = "";
+      this.reveal("");
+    });
+    listDatastores().then((stores) => {
+      const names = stores.map((d) => d.name);
+      if (datastore && !names.includes(datastore)) names.unshift(datastore);
+      this.store.replaceChildren(...names.map((name) => el("option", { value: name, selected: name === datastore }, name)));
+      if (!names.length) { this.status.textContent = "No datastore is registered."; return; }
+      this.reveal(this.store.value === datastore ? path : "");
+    });
+  }
+
+  setFolder(folder) { this.folderInput.value = folder; }
 
   /** Load one folder's entries into a list element (role group or the tree). A load that a
    *  newer one into the same list overtook (another datastore picked meanwhile) is dropped. */
-  async function loadInto(list, folder, depth) {
+  async loadInto(list, folder, depth) {
     const load = {};
-    loads.set(list, load);
+    this.loads.set(list, load);
     clear(list).append(el("li", { class: "muted browse-loading", role: "none" }, "Loading…"));
     let data;
     try {
-      data = await api(`/api/v1/datastores/${enc(store.value)}/browse?path=${enc(folder)}`, { quiet: true });
+      data = await api(`/api/v1/datastores/${enc(this.store.value)}/browse?path=${enc(folder)}`, { quiet: true });
     } catch (error) {
-      if (loads.get(list) === load) clear(list).append(el("li", { class: "error-text", role: "none" }, error.message));
+      if (this.loads.get(list) === load) clear(list).append(el("li", { class: "error-text", role: "none" }, error.message));
       return [];
     }
-    if (loads.get(list) !== load) return [];
-    const rows = data.entries.map((entry) => row(entry, depth));
+    if (this.loads.get(list) !== load) return [];
+    const rows = data.entries.map((entry) => this.row(entry, depth));
     clear(list).append(...rows.map((r) => r.item));
     if (!rows.length) list.append(el("li", { class: "muted browse-empty", role: "none" }, "(empty folder)"));
     for (const skip of data.skipped || []) {
@@ -83,7 +111,8 @@ export function createBrowser({ datastore = "", path = "", onSelect, onPick } = 
     return rows;
   }
 
-  function row(entry, depth) {
+  /** One entry of the tree: {item, entry, toggle(open), reload()}. */
+  row(entry, depth) {
     const isFolder = entry.type === "folder";
     const item = el("li", { role: "treeitem", class: `browse-item browse-${entry.type}`,
                             dataset: { path: entry.path, type: entry.type },
@@ -101,39 +130,39 @@ export function createBrowser({ datastore = "", path = "", onSelect, onPick } = 
       item.setAttribute("aria-expanded", String(open));
       name.firstChild.textContent = open ? "▾" : "▸";
       children.hidden = !open;
-      if (open && !loaded) { loaded = true; return loadInto(children, entry.path, depth + 1); }
+      if (open && !loaded) { loaded = true; return this.loadInto(children, entry.path, depth + 1); }
       return null;
     };
     name.addEventListener("click", () => {
-      status.textContent = "";
+      this.status.textContent = "";
+      this.mark(item);
       if (isFolder) {
-        setFolder(entry.path);
-        mark(item);
-        select(null);
+        this.setFolder(entry.path);
+        this.select(null);
         toggle(item.getAttribute("aria-expanded") !== "true");
       } else {
-        mark(item);
-        setFolder(entry.path.includes("/") ? entry.path.slice(0, entry.path.lastIndexOf("/")) : "");
-        select({ datastore: store.value, path: entry.path });
+        this.setFolder(entry.path.includes("/") ? entry.path.slice(0, entry.path.lastIndexOf("/")) : "");
+        this.select({ datastore: this.store.value, path: entry.path });
       }
     });
-    if (!isFolder) name.addEventListener("dblclick", () => onPick?.({ datastore: store.value, path: entry.path }));
-    return { item, entry, toggle, reload: () => { loaded = true; return loadInto(children, entry.path, depth + 1); } };
+    if (!isFolder) name.addEventListener("dblclick", () => this.onPick?.({ datastore: this.store.value, path: entry.path }));
+    return { item, entry, toggle, reload: () => { loaded = true; return this.loadInto(children, entry.path, depth + 1); } };
   }
 
-  function mark(item) {
-    for (const other of tree.querySelectorAll('[aria-selected="true"]')) other.setAttribute("aria-selected", "false");
+  mark(item) {
+    for (const other of this.tree.querySelectorAll('[aria-selected="true"]')) other.setAttribute("aria-selected", "false");
     item.setAttribute("aria-selected", "true");
   }
 
-  function select(selection) {
-    selected = selection;
-    onSelect?.(selection);
-    showPreview(selection);
+  select(selection) {
+    this.selected = selection;
+    this.onSelect?.(selection);
+    this.showPreview(selection);
   }
 
-  async function showPreview(selection) {
-    const seq = ++previewSeq;
+  async showPreview(selection) {
+    const seq = ++this.previewSeq;
+    const preview = this.preview;
     if (!selection || !PREVIEWABLE.test(selection.path)) {
       clear(preview).append(el("p", { class: "muted" }, selection
         ? `${selection.path} cannot be previewed (only CSV, TSV and Parquet).`
@@ -144,38 +173,28 @@ export function createBrowser({ datastore = "", path = "", onSelect, onPick } = 
     try {
       const data = await api(`/api/v1/datastores/${enc(selection.datastore)}/preview?path=${enc(selection.path)}&rows=10`,
                              { quiet: true });
-      if (seq !== previewSeq) return;
-      const names = data.columns.map((c) => c.name);
-      clear(preview).append(
-        el("h3", {}, selection.path),
-        el("p", { class: "browse-columns", "aria-label": "Detected columns" },
-           `${names.length} columns: `, data.columns.map((c, i) => [i ? ", " : "", el("code", {}, c.name),
-             el("span", { class: "muted" }, ` (${c.dtype})`)])),
-        el("div", { class: "browse-table" }, el("table", { "aria-label": "First rows" },
-           el("thead", {}, el("tr", {}, names.map((c) => el("th", {}, c)))),
-           el("tbody", {}, data.rows.map((r) => el("tr", {}, r.map((v) => el("td", {}, v === null ? "" : String(v)))))))));
+      if (seq === this.previewSeq) clear(preview).append(...previewOf(selection, data));
     } catch (error) {
-      if (seq === previewSeq) clear(preview).append(el("p", { class: "error-text" }, error.message));
+      if (seq === this.previewSeq) clear(preview).append(el("p", { class: "error-text" }, error.message));
     }
   }
 
   /** Open the folders leading to path (a file or folder), then select it. A reveal that a
    *  newer one overtook (another datastore picked meanwhile) stops, so it cannot point the
    *  upload folder or the selection back at the old datastore. */
-  let latestReveal = 0;
-  async function reveal(target) {
-    const seq = ++latestReveal;
-    let rows = await loadInto(tree, "", 0);
+  async reveal(target) {
+    const seq = ++this.latestReveal;
+    let rows = await this.loadInto(this.tree, "", 0);
     const parts = target.split("/").filter(Boolean);
     for (let i = 0; i < parts.length; i += 1) {
-      if (seq !== latestReveal) return;
+      if (seq !== this.latestReveal) return;
       const prefix = parts.slice(0, i + 1).join("/");
       const found = rows.find((r) => r.entry.path === prefix);
       if (!found) return;
       if (found.entry.type === "folder") {
-        setFolder(prefix);
+        this.setFolder(prefix);
         rows = (await found.toggle(true)) || [];
-        if (i === parts.length - 1) mark(found.item);
+        if (i === parts.length - 1) this.mark(found.item);
       } else {
         found.item.querySelector(".browse-name").click();
         found.item.scrollIntoView({ block: "nearest" });
@@ -184,40 +203,44 @@ export function createBrowser({ datastore = "", path = "", onSelect, onPick } = 
     }
   }
 
-  async function upload(overwrite = false) {
+  async upload(overwrite = false) {
+    const { status, fileInput, uploadButton } = this;
     status.textContent = "";
     const file = fileInput.files[0];
-    if (!file) { status.textContent = "Choose a file to upload."; return; }
+    if (!file) { status.textContent = "Choose a file to upload."; return null; }
     const form = new FormData();
     form.append("file", file);
-    form.append("folder", folderInput.value.trim());
+    form.append("folder", this.folderInput.value.trim());
     if (overwrite) form.append("overwrite", "true");
     uploadButton.disabled = true;
     try {
-      const result = await postForm(`/api/v1/datastores/${enc(store.value)}/upload`, form);
+      const result = await postForm(`/api/v1/datastores/${enc(this.store.value)}/upload`, form);
       fileInput.value = "";
-      await reveal(result.path);
+      await this.reveal(result.path);
       status.textContent = "";
       status.append(el("span", { class: "browse-ok" }, `Uploaded ${result.path} (${fileSize(result.size)}).`));
     } catch (error) {
-      if (error.status === 409 && !overwrite && await confirmOverwrite(error.message)) return upload(true);
-      fail(error);
+      if (error.status === 409 && !overwrite && await confirmOverwrite(error.message)) return this.upload(true);
+      status.textContent = error.message;
     } finally {
       uploadButton.disabled = false;
     }
     return null;
   }
+}
 
-  uploadButton.addEventListener("click", () => upload());
-  store.addEventListener("change", () => { setFolder(""); select(null); status.textContent = ""; reveal(""); });
-  listDatastores().then((stores) => {
-    const names = stores.map((d) => d.name);
-    if (datastore && !names.includes(datastore)) names.unshift(datastore);
-    store.replaceChildren(...names.map((name) => el("option", { value: name, selected: name === datastore }, name)));
-    if (!names.length) { status.textContent = "No datastore is registered."; return; }
-    reveal(store.value === datastore ? path : "");
-  });
-  return { element, selection: () => selected };
+/** A file's preview: its path, detected columns and first rows. */
+function previewOf(selection, data) {
+  const names = data.columns.map((c) => c.name);
+  return [
+    el("h3", {}, selection.path),
+    el("p", { class: "browse-columns", "aria-label": "Detected columns" },
+       `${names.length} columns: `, data.columns.map((c, i) => [i ? ", " : "", el("code", {}, c.name),
+         el("span", { class: "muted" }, ` (${c.dtype})`)])),
+    el("div", { class: "browse-table" }, el("table", { "aria-label": "First rows" },
+       el("thead", {}, el("tr", {}, names.map((c) => el("th", {}, c)))),
+       el("tbody", {}, data.rows.map((r) => el("tr", {}, r.map((v) => el("td", {}, v === null ? "" : String(v)))))))),
+  ];
 }
 
 /** POST a multipart form with the CSRF token; rejects with ApiError like api(). */
@@ -233,8 +256,10 @@ async function postForm(url, form) {
   }
   const text = await response.text();
   let data;
-  try { data = text ? JSON.parse(text) : {}; } catch { data = { error: text.slice(0, 200) }; }
-  if (response.status === 413) data = { error: "The file is larger than the server accepts." };
+  let ours = true;
+  try { data = text ? JSON.parse(text) : {}; } catch { ours = false; data = { error: text.slice(0, 200) }; }
+  // The server's own 413 names the file and the limit; a proxy's says nothing useful.
+  if (response.status === 413 && !(ours && data.error)) data = { error: "The file is larger than the server accepts." };
   if (!response.ok) throw new ApiError(response.status, data);
   return data;
 }

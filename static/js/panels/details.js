@@ -1,25 +1,26 @@
 // The details panel: a form generated from the selected module's spec, its comment and flags;
 // each field's "..." menu promotes it to, attaches it to or detaches it from a pipeline parameter.
+import { notify } from "../api.js";
 import { clear, el } from "../dom.js";
 import { bindingName } from "../canvas/graph.js";
-import { dataPathInput } from "./browse.js";
-import { describeValue, fitsField, inferParameter, openParameterDialog, suggestName } from "./parameters.js";
+import { describeValue, editor as valueEditor, isNumeric, rangeText } from "../values.js";
+import { fitsField, inferParameter, openParameterDialog, suggestName } from "./parameters.js";
 
 let uid = 0;
 const isBound = (v) => bindingName(v) !== null;
-const shown = (v) => (v === null || v === undefined ? "" : v);
 
 /** The right-hand panel editing the selected node of `graph`. */
 export class DetailsPanel {
-  /** columnsFor(nodeId, inputPort) -> Promise<string[] | null>; datastores: Promise<[{name}]>. */
-  constructor(container, graph, { columnsFor, onOpenParameters }) {
+  /** edits: the ParameterEdits of the draft; columnsFor(nodeId, inputPort) -> Promise<string[] | null>. */
+  constructor(container, graph, { edits, columnsFor, onOpenParameters }) {
     this.container = container;
     this.graph = graph;
+    this.edits = edits;
     this.columnsFor = columnsFor;
     this.onOpenParameters = onOpenParameters;
     this.menu = null;
     this.ids = [];
-    this.errors = {};
+    this.errors = { nodes: {}, fields: {} };
     this.ownEdit = false;
     graph.addEventListener("change", (e) => {
       if (this.ownEdit) return;
@@ -49,14 +50,15 @@ export class DetailsPanel {
     body.append(el("h2", { class: "panel-title" }, spec ? spec.label : node.module));
     if (!spec) return body.append(el("p", { class: "error-text" }, `Unknown module '${node.module}'.`));
     if (spec.description) body.append(el("p", { class: "muted module-description" }, spec.description));
-    const messages = this.errors[id] || [];
-    const general = messages.filter((m) => !spec.params.some((p) => m.includes(`'${p.name}'`)));
+    const fieldMessages = this.errors.fields[id] || {};
+    const attached = new Set(Object.values(fieldMessages).flat());
+    const general = (this.errors.nodes[id] || []).filter((m) => !attached.has(m));
     if (general.length) {
       body.append(el("ul", { class: "node-problems error-text", "aria-label": "Problems" },
                      general.map((m) => el("li", {}, m))));
     }
     const form = el("form", { class: "params-form", onsubmit: (e) => e.preventDefault() });
-    for (const param of spec.params) form.append(this.field(id, node, spec, param, messages));
+    for (const param of spec.params) form.append(this.field(id, node, spec, param, fieldMessages[param.name] || []));
     if (!spec.params.length) form.append(el("p", { class: "muted" }, "This module has no settings."));
     body.append(form);
     const commentId = `f${++uid}`;
@@ -74,11 +76,13 @@ export class DetailsPanel {
     return body;
   }
 
-  /** Server validation messages by node ({nodeId: [messages]}). */
-  setErrors(nodeErrors) {
-    const before = JSON.stringify(this.ids.map((id) => this.errors[id] || []));
-    this.errors = nodeErrors || {};
-    const after = JSON.stringify(this.ids.map((id) => this.errors[id] || []));
+  /** Server validation messages: {node_errors: {nodeId: [messages]}, field_errors: {nodeId:
+   *  {field: [messages]}}}. A message shows at its field when field_errors names it, else on top. */
+  setErrors(result) {
+    const shownNow = () => JSON.stringify(this.ids.map((id) => [this.errors.nodes[id], this.errors.fields[id]]));
+    const before = shownNow();
+    this.errors = { nodes: result?.node_errors || {}, fields: result?.field_errors || {} };
+    const after = shownNow();
     if (before !== after && !this.container.contains(document.activeElement)) this.show(this.ids);
     else if (before !== after) this.updateServerMessages();
   }
@@ -89,10 +93,9 @@ export class DetailsPanel {
   }
 
   updateServerMessages() {
-    const messages = this.errors[this.ids[0]] || [];
+    const fieldMessages = this.errors.fields[this.ids[0]] || {};
     for (const slot of this.container.querySelectorAll("[data-server-for]")) {
-      const name = slot.dataset.serverFor;
-      slot.textContent = messages.filter((m) => m.includes(`'${name}'`)).join(" ");
+      slot.textContent = (fieldMessages[slot.dataset.serverFor] || []).join(" ");
       markInvalid(slot.closest(".field"), slot.textContent);
     }
   }
@@ -116,7 +119,7 @@ export class DetailsPanel {
     const label = el("label", { for: fid }, param.label || param.name);
     const local = el("div", { class: "error-text field-message", "aria-live": "polite" });
     const server = el("div", { class: "error-text field-message", dataset: { serverFor: param.name } },
-                      messages.filter((m) => m.includes(`'${param.name}'`)).join(" "));
+                      messages.join(" "));
     const set = (v) => this.edit(() => this.graph.setParam(id, param.name, v));
     const helpText = [param.description, rangeText(param)].filter(Boolean).join(" ");
     const help = helpText ? el("div", { class: "muted hint" }, helpText) : null;
@@ -133,46 +136,21 @@ export class DetailsPanel {
       return wrap;
     }
     const current = value === undefined ? param.default : value;
-    let control;
-    switch (param.kind) {
-      case "int":
-      case "float":
-        control = el("input", { id: fid, type: "number", value: shown(current), min: param.min ?? null,
-                                max: param.max ?? null, step: param.kind === "int" ? "1" : "any" });
-        control.addEventListener("input", () => {
-          const problem = numberProblem(param, control.value);
-          local.textContent = problem || "";
-          control.setAttribute("aria-invalid", problem ? "true" : "false");
-          if (control.value === "") set(undefined);
-          else if (!Number.isNaN(Number(control.value))) set(Number(control.value));
-        });
-        break;
-      case "bool":
-        control = el("input", { id: fid, type: "checkbox", checked: Boolean(current),
-                                onchange: () => set(control.checked) });
-        wrap.classList.add("field-check");
-        put(wrap, control, label, help, server, more);
-        return wrap;
-      case "choice":
-        control = el("select", { id: fid, onchange: () => set(control.value) },
-                     (param.options || []).map((o) => el("option", { value: o, selected: o === current }, o)));
-        if (!(param.options || []).includes(current)) {
-          control.prepend(el("option", { value: shown(current), selected: true }, String(shown(current))));
-        }
-        break;
-      case "columns":
-        control = this.columnsField(id, param, current, fid, set, local);
-        break;
-      case "data_path":
-        control = dataPathInput({ value: current, label: param.label || param.name, id: fid, onChange: set }).element;
-        break;
-      default:
-        control = withValue(el(param.multiline ? "textarea" : "input", {
-          id: fid, rows: param.multiline ? 5 : null, type: param.multiline ? null : "text",
-          oninput: (e) => set(e.target.value),
-        }), String(shown(current)));
+    const columns = param.kind === "columns" && param.input && this.columnsFor ? this.columnsFor(id, param.input) : null;
+    const editor = valueEditor(param, current, { id: fid, label: param.label || param.name, columns, onInput: () => {
+      const read = editor.read();
+      const emptyNote = read.empty && isNumeric(param) && !param.optional ? "Empty: the default applies." : "";
+      local.textContent = read.problem || emptyNote;
+      for (const c of editor.controls) c.setAttribute("aria-invalid", read.problem ? "true" : "false");
+      if (read.empty) set(undefined);
+      else if (read.value !== undefined) set(read.value);
+    } });
+    if (editor.inline) {
+      wrap.classList.add("field-check");
+      put(wrap, editor.element, label, help, server, more);
+      return wrap;
     }
-    put(wrap, label, control, help, local, server, more);
+    put(wrap, label, editor.element, help, local, server, more);
     markInvalid(wrap, server.textContent);
     return wrap;
   }
@@ -194,11 +172,12 @@ export class DetailsPanel {
   }
 
   menuItems(id, param, value) {
-    const graph = this.graph;
+    const { graph, edits } = this;
     const label = param.label || param.name;
+    const report = (done) => { if (!done.ok) notify(done.reason); };
     if (isBound(value)) {
       return [
-        { label: "Detach from pipeline parameter", run: () => graph.detachField(id, param.name) },
+        { label: "Detach from pipeline parameter", run: () => edits.detach(id, param.name).then(report) },
         this.onOpenParameters ? { label: "Show pipeline parameters", run: () => this.onOpenParameters() } : null,
       ].filter(Boolean);
     }
@@ -206,11 +185,11 @@ export class DetailsPanel {
     return [
       { label: "Add to pipeline parameter", run: () => {
         const inferred = inferParameter(param, value);
-        openParameterDialog(graph, { ...inferred, value: inferred.default, name: suggestName(graph, param.name),
+        openParameterDialog(graph, edits, { ...inferred, value: inferred.default, name: suggestName(graph, param.name),
                                      field: { node: id, field: param.name, label: `${graph.label(id)} · ${label}` } });
       } },
       { label: "Attach to pipeline parameter", empty: "No parameter of a fitting type",
-        items: fitting.map((p) => ({ label: p.name, hint: p.type, run: () => graph.attachField(id, param.name, p.name) })) },
+        items: fitting.map((p) => ({ label: p.name, hint: p.type, run: () => edits.attach(id, param.name, p.name).then(report) })) },
     ];
   }
 
@@ -258,31 +237,6 @@ export class DetailsPanel {
     button.setAttribute("aria-expanded", "false");
     this.menu = null;
   }
-
-  columnsField(id, param, current, fid, set, local) {
-    const listId = `${fid}-list`;
-    const text = Array.isArray(current) ? current.join(", ") : shown(current);
-    const input = el("input", { id: fid, type: "text", value: text, list: listId, autocomplete: "off",
-                                placeholder: param.single ? "column name" : "column names, comma-separated" });
-    const datalist = el("datalist", { id: listId });
-    const known = el("div", { class: "muted hint columns-known" });
-    input.addEventListener("input", () => {
-      const names = input.value.split(",").map((s) => s.trim()).filter(Boolean);
-      const unknown = input.dataset.known ? names.filter((n) => !JSON.parse(input.dataset.known).includes(n)) : [];
-      local.textContent = unknown.length ? `Not among the known columns: ${unknown.join(", ")}` : "";
-      if (!names.length) set(undefined);
-      else set(param.single ? names[0] : names);
-    });
-    if (param.input && this.columnsFor) {
-      this.columnsFor(id, param.input).then((columns) => {
-        if (!columns || !input.isConnected) return;
-        input.dataset.known = JSON.stringify(columns);
-        datalist.replaceChildren(...columns.map((c) => el("option", { value: c })));
-        known.textContent = `Columns: ${columns.join(", ")}`;
-      }).catch(() => {});
-    }
-    return el("div", { class: "columns-picker" }, input, datalist, known);
-  }
 }
 
 function put(parent, ...children) {
@@ -303,33 +257,4 @@ function markInvalid(wrap, message) {
 function withValue(control, value) {
   control.value = value;
   return control;
-}
-
-const given = (v) => v !== null && v !== undefined;
-
-// Large whole numbers get thousands separators; small floats keep their exponent (1e-12).
-function shownNumber(n) {
-  return Number.isInteger(n) && Math.abs(n) >= 10000 ? n.toLocaleString("en-US") : String(n);
-}
-
-// The declared range of a number field, as its help line states it.
-function rangeText(param) {
-  if (param.kind !== "int" && param.kind !== "float") return "";
-  const { min, max } = param;
-  if (given(min) && given(max)) return `Range: ${shownNumber(min)} to ${shownNumber(max)}.`;
-  if (given(min)) return `At least ${shownNumber(min)}.`;
-  if (given(max)) return `At most ${shownNumber(max)}.`;
-  return "";
-}
-
-function numberProblem(param, raw) {
-  if (raw === "") return param.optional ? "" : "Empty: the default applies.";
-  const n = Number(raw);
-  if (Number.isNaN(n)) return "Not a number.";
-  if (param.kind === "int" && !Number.isInteger(n)) return "Must be a whole number.";
-  const { min, max } = param;
-  const both = given(min) && given(max) ? `Must be between ${shownNumber(min)} and ${shownNumber(max)}.` : "";
-  if (given(min) && n < min) return both || `Must be at least ${shownNumber(min)}.`;
-  if (given(max) && n > max) return both || `Must be at most ${shownNumber(max)}.`;
-  return "";
 }

@@ -1,116 +1,46 @@
 // Pipeline parameters: the Settings panel, the add-parameter dialog and type/value rules.
-import { el, openModal } from "../dom.js";
-import { confirmDialog, dataPathInput } from "./browse.js";
+import { notify } from "../api.js";
+import { el } from "../dom.js";
+import { formDialog } from "./dialog.js";
+import { confirmDialog } from "./browse.js";
+import { blank, convert, describeValue, PARAMETER_TYPES, parameterType, problem,
+         editor as valueEditor } from "../values.js";
 
 let uid = 0;
-export const PARAMETER_TYPES = ["string", "int", "float", "bool", "choice", "data_path"];
-const KIND_TO_TYPE = { int: "int", float: "float", bool: "bool", string: "string", choice: "choice",
-                       data_path: "data_path", columns: "string" };
-const blank = (v) => v === null || v === undefined || v === "";
-
-/** A parameter value as short text: samples:income/us.csv, 0.5, true. */
-export function describeValue(value) {
-  if (blank(value)) return "(no default)";
-  if (typeof value === "object" && "datastore" in value) return `${value.datastore}:${value.path}`;
-  return Array.isArray(value) ? value.join(", ") : String(value);
-}
 
 /** The parameter a field would be promoted to: {type, options, default} from its spec and value. */
 export function inferParameter(fieldSpec, value) {
-  const type = KIND_TO_TYPE[fieldSpec.kind] || "string";
+  const type = parameterType(fieldSpec.kind);
   let current = value === undefined ? fieldSpec.default : value;
   if (fieldSpec.kind === "columns" && Array.isArray(current)) current = current.join(", ");
   return { type, options: type === "choice" ? [...(fieldSpec.options || [])] : undefined,
            default: blank(current) ? null : current, min: fieldSpec.min, max: fieldSpec.max };
 }
 
-/** Why value does not fit a module field's spec (ranges, options), or null. */
-export function fieldValueProblem(fieldSpec, value) {
-  if (blank(value)) return null;
-  const { kind, min, max } = fieldSpec;
-  if (kind === "int" || kind === "float") {
-    if (kind === "int" && !Number.isInteger(value)) return "must be a whole number";
-    if (!blank(min) && value < min) return `must be at least ${min}`;
-    if (!blank(max) && value > max) return `must be at most ${max}`;
-  }
-  if (kind === "choice" && !(fieldSpec.options || []).includes(value)) {
-    return `must be one of ${(fieldSpec.options || []).join(", ")}`;
-  }
-  return null;
-}
-
 /** Whether a parameter definition can drive a module field (type accepted, default fits). */
 export function fitsField(def, fieldSpec) {
-  return (fieldSpec.accepts || []).includes(def.type) && !fieldValueProblem(fieldSpec, def.default);
-}
-
-/** Why value is not a valid value of the parameter def itself, or null. */
-function ownProblem(def, value) {
-  if (blank(value)) return null;
-  if (def.type === "int" || def.type === "float") {
-    if (typeof value !== "number" || Number.isNaN(value)) return "Not a number.";
-    if (def.type === "int" && !Number.isInteger(value)) return "Must be a whole number.";
-    if (!blank(def.min) && value < def.min) return `Must be at least ${def.min}.`;
-    if (!blank(def.max) && value > def.max) return `Must be at most ${def.max}.`;
-  }
-  if (def.type === "choice" && !(def.options || []).includes(value)) return "Pick one of the options.";
-  if (def.type === "data_path" && (!value.datastore || !value.path)) return "Give both a datastore and a path.";
-  return null;
+  return (fieldSpec.accepts || []).includes(def.type) && !problem(fieldSpec, def.default);
 }
 
 /** Why value cannot be the value of def given every field it drives in graph, or null. */
 export function valueProblem(graph, def, value) {
-  const own = ownProblem(def, value);
+  const own = problem(def, value);
   if (own) return own;
   for (const { node, field } of graph.usages(def.name)) {
     const spec = graph.spec(node)?.params.find((p) => p.name === field);
-    const problem = spec && fieldValueProblem(spec, value);
-    if (problem) return `Does not fit ${graph.label(node)} · ${spec.label || field}: ${problem}.`;
+    const wrong = spec && problem(spec, value);
+    if (wrong) return `Does not fit ${graph.label(node)} · ${spec.label || field}: ${wrong}`;
   }
   return null;
 }
 
-/**
- * An input fitting a parameter type. Returns {element, read} where read() gives {value} or
- * {problem}; onInput() is called on each edit. label names the control(s).
- */
-export function valueEditor(def, value, { label, id = `pv-${++uid}`, onInput } = {}) {
-  const fire = () => onInput?.();
-  switch (def.type) {
-    case "bool": {
-      const box = el("input", { id, type: "checkbox", checked: Boolean(value), "aria-label": label, onchange: fire });
-      return { element: box, read: () => ({ value: box.checked }) };
-    }
-    case "int":
-    case "float": {
-      const input = el("input", { id, type: "number", step: def.type === "int" ? "1" : "any", "aria-label": label,
-                                  min: def.min ?? null, max: def.max ?? null, oninput: fire });
-      input.value = blank(value) ? "" : String(value);
-      return { element: input, read: () => {
-        if (input.value.trim() === "") return input.validity.badInput ? { problem: "Not a number." } : { value: null };
-        const n = Number(input.value);
-        return Number.isNaN(n) ? { problem: "Not a number." } : { value: n };
-      } };
-    }
-    case "choice": {
-      const select = el("select", { id, "aria-label": label, onchange: fire },
-                        el("option", { value: "" }, "(none)"),
-                        (def.options || []).map((o) => el("option", { value: o, selected: o === value }, o)));
-      return { element: select, read: () => ({ value: select.value || null }) };
-    }
-    case "data_path": {
-      const box = dataPathInput({ value, label, id, onChange: fire });
-      return { element: box.element, read: () => {
-        const v = box.read();
-        return { value: v === undefined ? null : v };
-      } };
-    }
-    default: {
-      const input = el("input", { id, type: "text", "aria-label": label, oninput: fire, autocomplete: "off" });
-      input.value = blank(value) ? "" : String(value);
-      return { element: input, read: () => ({ value: input.value }) };
-    }
-  }
+/** An input of a parameter's value: {element, read}; read() -> {value (null when empty), problem}. */
+function defaultEditor(def, value, { label, id = `pv-${++uid}`, onInput } = {}) {
+  const editor = valueEditor(def, value, { id, label, onInput, none: true });
+  return { element: editor.element, read: () => {
+    const read = editor.read();
+    return { value: read.value === undefined ? null : read.value, problem: read.problem };
+  } };
 }
 
 /** The types `def` may take given the fields it drives, each with the options a choice would
@@ -126,30 +56,6 @@ export function typesFor(graph, def) {
     .map((type) => ({ type, options: type === "choice" ? [...options] : undefined }));
 }
 
-/** ``value`` carried over to parameter type ``type`` (with ``options``), or null when it has
- *  no meaning there: "5" -> 5, 3 -> 3.0, true -> "true", "yes" -> true. */
-export function convertValue(value, type, options) {
-  if (blank(value)) return null;
-  const text = typeof value === "object" ? null : String(value).trim();
-  switch (type) {
-    case "string": return text;
-    case "int":
-    case "float": {
-      const n = typeof value === "number" ? value : text === null || text === "" ? NaN : Number(text);
-      if (!Number.isFinite(n)) return null;
-      return type === "int" && !Number.isInteger(n) ? null : n;
-    }
-    case "bool": {
-      const word = text === null ? "" : text.toLowerCase();
-      if (["true", "1", "yes"].includes(word)) return true;
-      return ["false", "0", "no"].includes(word) ? false : null;
-    }
-    case "choice": return (options || []).includes(text) ? text : null;
-    case "data_path": return typeof value === "object" && value.datastore ? value : null;
-    default: return null;
-  }
-}
-
 /** A unique parameter name derived from a field name (path, path_2, ...). */
 export function suggestName(graph, base) {
   let name = String(base || "parameter").replace(/[^A-Za-z0-9_-]/g, "_").slice(0, 60);
@@ -159,112 +65,135 @@ export function suggestName(graph, base) {
   return candidate;
 }
 
+const PARAM_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
+
+/** Why `name` cannot name a new parameter of graph (rules, uniqueness; `except` is its current
+ *  name), or null: a hint while typing, the server checks again. */
+export function nameProblem(graph, name, except = null) {
+  if (!name) return "Give the parameter a name.";
+  if (name.length > 64) return "A parameter name has at most 64 characters.";
+  if (!/^[A-Za-z]/.test(name)) return "A parameter name starts with a letter.";
+  if (!PARAM_NAME.test(name)) return "Use only letters, digits, '_' and '-' in a parameter name.";
+  if (name !== except && graph.parameter(name)) return `A pipeline parameter named '${name}' exists.`;
+  return null;
+}
+
 /**
- * The add-parameter dialog. With `field` ({node, field, label}) the type is fixed (inferred from
- * the field) and the field is bound on Save. Resolves to the new parameter's name, or null.
+ * The add-parameter dialog; the parameter is added by `edits` (the server). With `field`
+ * ({node, field, label}) the type is fixed (inferred from the field) and the field is bound on
+ * Save. Resolves to the new parameter's name, or null.
  */
-export function openParameterDialog(graph, { name = "", type = "string", options, value = null, min, max,
-                                             field = null } = {}) {
-  return new Promise((resolve) => {
-    const n = ++uid;
-    const nameInput = el("input", { id: `np-name-${n}`, type: "text", autocomplete: "off", maxlength: "80" });
-    nameInput.value = name;
-    const nameMessage = el("div", { class: "error-text field-message", id: `np-name-msg-${n}`, "aria-live": "polite" });
-    nameInput.setAttribute("aria-describedby", nameMessage.id);
-    const typeSelect = el("select", { id: `np-type-${n}`, disabled: Boolean(field) },
-                          PARAMETER_TYPES.map((t) => el("option", { value: t, selected: t === type }, t)));
-    const optionsInput = el("input", { id: `np-options-${n}`, type: "text", placeholder: "a, b, c" });
-    optionsInput.value = (options || []).join(", ");
-    const minInput = el("input", { id: `np-min-${n}`, type: "number", step: "any" });
-    const maxInput = el("input", { id: `np-max-${n}`, type: "number", step: "any" });
-    if (!blank(min)) minInput.value = String(min);
-    if (!blank(max)) maxInput.value = String(max);
-    const description = el("input", { id: `np-desc-${n}`, type: "text", autocomplete: "off" });
-    const message = el("div", { class: "error-text", role: "alert" });
-    const optionsRow = el("div", { class: "field" }, el("label", { for: optionsInput.id }, "Options (comma-separated)"), optionsInput);
-    const rangeRow = el("div", { class: "field-pair" },
-      el("div", { class: "field" }, el("label", { for: minInput.id }, "Minimum (optional)"), minInput),
-      el("div", { class: "field" }, el("label", { for: maxInput.id }, "Maximum (optional)"), maxInput));
-    const defaultRow = el("div", { class: "field" });
-    let editor = null;
-    const draft = () => ({
-      name: nameInput.value.trim(), type: typeSelect.value, description: description.value.trim(),
-      options: optionsInput.value.split(",").map((s) => s.trim()).filter(Boolean),
-      min: minInput.value === "" ? null : Number(minInput.value),
-      max: maxInput.value === "" ? null : Number(maxInput.value),
-    });
-    const buildDefault = (current) => {
-      const def = draft();
-      editor = valueEditor(def, current, { id: `np-default-${n}`, label: "Default" });
-      defaultRow.replaceChildren(el("label", { for: `np-default-${n}` }, "Default"), editor.element);
-      optionsRow.hidden = def.type !== "choice" || Boolean(field);
-      rangeRow.hidden = !["int", "float"].includes(def.type);
-    };
-    buildDefault(value);
-    typeSelect.addEventListener("change", () => buildDefault(null));
-    optionsInput.addEventListener("change", () => buildDefault(editor.read().value));
-    const checkName = () => {
-      const problem = graph.parameterNameProblem(nameInput.value.trim());
-      nameMessage.textContent = problem || "";
-      nameInput.setAttribute("aria-invalid", problem ? "true" : "false");
-      return problem;
-    };
-    nameInput.addEventListener("input", checkName);
-    const titleId = `np-title-${n}`;
-    const dialog = el("dialog", { class: "parameter-dialog", "aria-labelledby": titleId });
-    const form = el("form", { method: "dialog" },
-      el("h2", { id: titleId }, field ? "Add to pipeline parameter" : "Add pipeline parameter"),
-      field ? el("p", { class: "muted" }, `The new parameter drives ${field.label}.`) : null,
-      el("div", { class: "field" }, el("label", { for: nameInput.id }, "Name"), nameInput, nameMessage),
-      el("div", { class: "field" }, el("label", { for: typeSelect.id }, "Type"), typeSelect),
-      optionsRow, defaultRow, rangeRow,
-      el("div", { class: "field" }, el("label", { for: description.id }, "Description"), description),
-      message,
-      el("div", { class: "actions" },
-         el("button", { type: "button", onclick: () => dialog.close() }, "Cancel"),
-         el("button", { type: "submit", class: "primary" }, "Save")));
-    let result = null;
-    form.addEventListener("submit", (event) => {
-      event.preventDefault();
-      message.textContent = "";
-      if (checkName()) { nameInput.focus(); return; }
-      const def = draft();
-      if (field) def.options = options;
-      if (def.type === "choice" && !def.options.length) { message.textContent = "A choice parameter needs options."; return; }
-      const read = editor.read();
-      const problem = read.problem || ownProblem(def, read.value)
-        || (field && fieldValueProblem(graph.spec(field.node).params.find((p) => p.name === field.field), read.value));
-      if (problem) { message.textContent = `Default: ${problem}`; return; }
-      def.default = read.value;
-      const done = graph.addParameter(def, field ? [{ node: field.node, field: field.field }] : []);
-      if (!done.ok) { message.textContent = done.reason; return; }
-      result = def.name;
-      dialog.close();
-    });
-    dialog.append(form);
-    openModal(dialog, () => resolve(result));
-    nameInput.focus();
-    nameInput.select();
+export function openParameterDialog(graph, edits, { name = "", type = "string", options, value = null, min, max,
+                                                    field = null } = {}) {
+  return formDialog({
+    title: field ? "Add to pipeline parameter" : "Add pipeline parameter", className: "parameter-dialog",
+    submitLabel: "Save", build: (dialog) => {
+      const form = definitionForm(graph, { name, type, options, value, min, max, fixedType: Boolean(field) });
+      const fieldSpec = field && graph.spec(field.node).params.find((p) => p.name === field.field);
+      const save = async () => {
+        if (form.checkName()) { form.focus.focus(); return; }
+        const def = form.draft();
+        if (field) def.options = options;
+        if (def.type === "choice" && !def.options.length) { dialog.fail("A choice parameter needs options."); return; }
+        const read = form.readDefault();
+        const wrong = read.problem || problem(def, read.value) || (fieldSpec && problem(fieldSpec, read.value));
+        if (wrong) { dialog.fail(`Default: ${wrong}`); return; }
+        def.default = read.value;
+        const done = await edits.add(definition(def), field ? [{ node: field.node, field: field.field }] : []);
+        if (done.ok) dialog.close(def.name);
+        else dialog.fail(done.reason);
+      };
+      requestAnimationFrame(() => form.focus.select());
+      return { submit: save, focus: form.focus, body: [
+        field ? el("p", { class: "muted" }, `The new parameter drives ${field.label}.`) : null, form.nodes] };
+    },
   });
+}
+
+/** The definition a form's draft describes: options only for a choice, a range only for numbers. */
+function definition(draft) {
+  const out = { name: draft.name, type: draft.type, default: draft.default ?? null, description: draft.description };
+  if (draft.type === "choice") out.options = draft.options;
+  if (draft.type === "int" || draft.type === "float") {
+    if (!blank(draft.min)) out.min = draft.min;
+    if (!blank(draft.max)) out.max = draft.max;
+  }
+  return out;
+}
+
+/** The fields of a new parameter: name (checked while typing), type, options, default, range and
+ *  description: {nodes, focus, checkName, draft, readDefault}. */
+function definitionForm(graph, { name, type, options, value, min, max, fixedType }) {
+  const n = ++uid;
+  const nameInput = el("input", { id: `np-name-${n}`, type: "text", autocomplete: "off", maxlength: "80" });
+  nameInput.value = name;
+  const nameMessage = el("div", { class: "error-text field-message", id: `np-name-msg-${n}`, "aria-live": "polite" });
+  nameInput.setAttribute("aria-describedby", nameMessage.id);
+  const typeSelect = el("select", { id: `np-type-${n}`, disabled: fixedType },
+                        PARAMETER_TYPES.map((t) => el("option", { value: t, selected: t === type }, t)));
+  const optionsInput = el("input", { id: `np-options-${n}`, type: "text", placeholder: "a, b, c" });
+  optionsInput.value = (options || []).join(", ");
+  const minInput = el("input", { id: `np-min-${n}`, type: "number", step: "any" });
+  const maxInput = el("input", { id: `np-max-${n}`, type: "number", step: "any" });
+  if (!blank(min)) minInput.value = String(min);
+  if (!blank(max)) maxInput.value = String(max);
+  const description = el("input", { id: `np-desc-${n}`, type: "text", autocomplete: "off" });
+  const optionsRow = el("div", { class: "field" }, el("label", { for: optionsInput.id }, "Options (comma-separated)"), optionsInput);
+  const rangeRow = el("div", { class: "field-pair" },
+    el("div", { class: "field" }, el("label", { for: minInput.id }, "Minimum (optional)"), minInput),
+    el("div", { class: "field" }, el("label", { for: maxInput.id }, "Maximum (optional)"), maxInput));
+  const defaultRow = el("div", { class: "field" });
+  let editor = null;
+  const draft = () => ({
+    name: nameInput.value.trim(), type: typeSelect.value, description: description.value.trim(),
+    options: optionsInput.value.split(",").map((s) => s.trim()).filter(Boolean),
+    min: minInput.value === "" ? null : Number(minInput.value),
+    max: maxInput.value === "" ? null : Number(maxInput.value),
+  });
+  const buildDefault = (current) => {
+    const def = draft();
+    editor = defaultEditor(def, current, { id: `np-default-${n}`, label: "Default" });
+    defaultRow.replaceChildren(el("label", { for: `np-default-${n}` }, "Default"), editor.element);
+    optionsRow.hidden = def.type !== "choice" || fixedType;
+    rangeRow.hidden = !["int", "float"].includes(def.type);
+  };
+  buildDefault(value);
+  typeSelect.addEventListener("change", () => buildDefault(null));
+  optionsInput.addEventListener("change", () => buildDefault(editor.read().value));
+  const checkName = () => {
+    const wrong = nameProblem(graph, nameInput.value.trim());
+    nameMessage.textContent = wrong || "";
+    nameInput.setAttribute("aria-invalid", wrong ? "true" : "false");
+    return wrong;
+  };
+  nameInput.addEventListener("input", checkName);
+  return {
+    focus: nameInput, checkName, draft, readDefault: () => editor.read(),
+    nodes: [el("div", { class: "field" }, el("label", { for: nameInput.id }, "Name"), nameInput, nameMessage),
+            el("div", { class: "field" }, el("label", { for: typeSelect.id }, "Type"), typeSelect),
+            optionsRow, defaultRow, rangeRow,
+            el("div", { class: "field" }, el("label", { for: description.id }, "Description"), description)],
+  };
 }
 
 /** The Settings panel listing the pipeline parameters of `graph`; onSelectNode(id) on "used by". */
 export class ParametersPanel {
   /** Build the (hidden) panel inside host. */
-  constructor(host, graph, { onSelectNode } = {}) {
+  constructor(host, graph, edits, { onSelectNode } = {}) {
     this.graph = graph;
+    this.edits = edits;
     this.onSelectNode = onSelectNode;
-    this.ownEdit = false;
+    this.ownEdits = 0;
     this.list = el("div", { class: "param-cards" });
     this.element = el("aside", { class: "parameters-panel", role: "region", "aria-label": "Pipeline parameters",
                                  hidden: true },
       el("div", { class: "parameters-head" }, el("h2", {}, "Pipeline parameters"),
          el("button", { type: "button", "aria-label": "Add a pipeline parameter", title: "Add a pipeline parameter",
-                        onclick: () => openParameterDialog(graph, { name: suggestName(graph, "parameter") }) }, "+"),
+                        onclick: () => openParameterDialog(graph, edits, { name: suggestName(graph, "parameter") }) }, "+"),
          el("button", { type: "button", "aria-label": "Close pipeline parameters", onclick: () => this.close() }, "×")),
       this.list);
     host.append(this.element);
-    graph.addEventListener("change", () => { if (!this.ownEdit && this.isOpen) this.render(); });
+    graph.addEventListener("change", () => { if (!this.ownEdits && this.isOpen) this.render(); });
     this.element.addEventListener("keydown", (e) => { if (e.key === "Escape") this.close(); });
   }
 
@@ -279,9 +208,16 @@ export class ParametersPanel {
   /** Open or close. */
   toggle() { if (this.isOpen) this.close(); else this.open(); }
 
-  edit(fn) {
-    this.ownEdit = true;
-    try { return fn(); } finally { this.ownEdit = false; }
+  /** Send an edit of parameter `name` typed in its card: the card is not redrawn meanwhile. */
+  async edit(name, changes, message) {
+    this.ownEdits += 1;
+    try {
+      const done = await this.edits.update(name, changes);
+      if (!done.ok) message.textContent = done.reason;
+      return done;
+    } finally {
+      this.ownEdits -= 1;
+    }
   }
 
   render(focusName = null) {
@@ -300,10 +236,14 @@ export class ParametersPanel {
     const nameInput = el("input", { id: `pp-name-${n}`, class: "param-name", type: "text", autocomplete: "off" });
     nameInput.value = p.name;
     const nameMessage = el("div", { class: "error-text field-message", "aria-live": "polite" });
-    const rename = () => {
+    let renaming = false;  // Enter and the change event that follows ask once
+    const rename = async () => {
       const next = nameInput.value.trim();
-      if (next === p.name) { nameMessage.textContent = ""; return; }
-      const done = graph.updateParameter(p.name, { name: next });
+      if (next === p.name || renaming) { if (!renaming) nameMessage.textContent = ""; return; }
+      const wrong = nameProblem(graph, next, p.name);
+      renaming = !wrong;
+      const done = wrong ? { ok: false, reason: wrong } : await this.edits.update(p.name, { name: next });
+      renaming = false;
       if (!done.ok) {
         nameMessage.textContent = done.reason;
         nameInput.setAttribute("aria-invalid", "true");
@@ -315,25 +255,26 @@ export class ParametersPanel {
     });
     nameInput.addEventListener("change", rename);
     const defaultMessage = el("div", { class: "error-text field-message", "aria-live": "polite" });
-    const editor = valueEditor(p, p.default, { id: `pp-default-${n}`, label: "Default", onInput: () => {
+    const editor = defaultEditor(p, p.default, { id: `pp-default-${n}`, label: "Default", onInput: () => {
       const read = editor.read();
       const problem = read.problem || valueProblem(graph, p, read.value);
       defaultMessage.textContent = problem || "";
-      if (!problem) this.edit(() => graph.updateParameter(p.name, { default: read.value }));
+      if (!problem) this.edit(p.name, { default: read.value }, defaultMessage);
     } });
     const types = typesFor(graph, p);
     const typeSelect = el("select", { id: `pp-type-${n}`, class: "param-type-select", disabled: types.length < 2 },
       types.map(({ type }) => el("option", { value: type, selected: type === p.type }, type)));
     const typeMessage = el("div", { class: "muted hint type-message", "aria-live": "polite" });
-    typeSelect.addEventListener("change", () => {
+    typeSelect.addEventListener("change", async () => {
       const { type, options } = types.find((t) => t.type === typeSelect.value);
       const numeric = type === "int" || type === "float";
-      const next = { type, options: type === "choice" ? options : undefined,
-                     min: numeric ? p.min : undefined, max: numeric ? p.max : undefined };
-      next.default = convertValue(p.default, type, options);
+      const next = { type, options: type === "choice" ? options : null,
+                     min: numeric ? p.min ?? null : null, max: numeric ? p.max ?? null : null };
+      next.default = convert({ type, options }, p.default);
       if (next.default !== null && valueProblem(graph, { ...p, ...next }, next.default)) next.default = null;
-      const done = graph.updateParameter(p.name, next);
-      if (done.ok) {
+      const done = await this.edits.update(p.name, next);
+      if (!done.ok) typeMessage.textContent = done.reason;
+      else {
         this.render();
         const kept = next.default === null && !blank(p.default) ? "The default did not carry over: give a new one." : "";
         this.list.querySelector(`[data-parameter="${CSS.escape(p.name)}"] .param-type-select`)?.focus();
@@ -341,16 +282,10 @@ export class ParametersPanel {
         if (hint) hint.textContent = kept;
       }
     });
+    const descriptionMessage = el("div", { class: "error-text field-message", "aria-live": "polite" });
     const description = el("input", { id: `pp-desc-${n}`, type: "text", autocomplete: "off",
-      oninput: () => this.edit(() => graph.updateParameter(p.name, { description: description.value })) });
+      oninput: () => this.edit(p.name, { description: description.value }, descriptionMessage) });
     description.value = p.description || "";
-    const usedBy = uses.length
-      ? el("ul", { class: "used-by", "aria-label": `Used by (${p.name})` }, uses.map(({ node, field }) => {
-        const spec = graph.spec(node)?.params.find((f) => f.name === field);
-        return el("li", {}, el("button", { type: "button", class: "link", onclick: () => this.onSelectNode?.(node) },
-                               `${graph.label(node)} · ${spec?.label || field}`));
-      }))
-      : el("p", { class: "muted" }, "Not used by any field.");
     return el("section", { class: "param-card", dataset: { parameter: p.name }, "aria-label": `Parameter ${p.name}` },
       el("div", { class: "param-card-head" },
          uses.length ? null : el("span", { class: "unused-flag", title: "No field uses this parameter" }, "Unused"),
@@ -361,8 +296,20 @@ export class ParametersPanel {
       p.type === "choice" ? el("div", { class: "muted hint" }, `Options: ${(p.options || []).join(", ")}`) : null,
       ["int", "float"].includes(p.type) && (!blank(p.min) || !blank(p.max))
         ? el("div", { class: "muted hint" }, `Range: ${blank(p.min) ? "−∞" : p.min} to ${blank(p.max) ? "∞" : p.max}`) : null,
-      el("div", { class: "field" }, el("label", { for: description.id }, "Description"), description),
-      el("div", { class: "field" }, el("span", { class: "field-label" }, "Used by"), usedBy));
+      el("div", { class: "field" }, el("label", { for: description.id }, "Description"), description,
+         descriptionMessage),
+      el("div", { class: "field" }, el("span", { class: "field-label" }, "Used by"), this.usedBy(p, uses)));
+  }
+
+  /** The fields a parameter drives, each a button selecting its node. */
+  usedBy(p, uses) {
+    const graph = this.graph;
+    if (!uses.length) return el("p", { class: "muted" }, "Not used by any field.");
+    return el("ul", { class: "used-by", "aria-label": `Used by (${p.name})` }, uses.map(({ node, field }) => {
+      const spec = graph.spec(node)?.params.find((f) => f.name === field);
+      return el("li", {}, el("button", { type: "button", class: "link", onclick: () => this.onSelectNode?.(node) },
+                             `${graph.label(node)} · ${spec?.label || field}`));
+    }));
   }
 
   async remove(p) {
@@ -372,6 +319,8 @@ export class ParametersPanel {
       message: count ? `The ${count} field${count === 1 ? "" : "s"} it drives keep${count === 1 ? "s" : ""} its current value (${describeValue(p.default)}).`
         : "No field uses it.",
     });
-    if (ok) this.graph.deleteParameter(p.name);
+    if (!ok) return;
+    const done = await this.edits.remove(p.name);
+    if (!done.ok) notify(done.reason);
   }
 }

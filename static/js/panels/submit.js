@@ -1,5 +1,6 @@
 // The Submit dialog (experiment, description, one field per pipeline parameter) and the problems list.
 import { el, openModal } from "../dom.js";
+import { formDialog } from "./dialog.js";
 import { parameterField, readFields, runFields } from "./parameter_fields.js";
 
 let uid = 0;
@@ -11,48 +12,29 @@ let uid = 0;
  */
 export function openSubmitDialog({ parameters = [], values = {}, experiment = "default",
                                    description = "", submit, title = "Submit a run" }) {
-  return new Promise((resolve) => {
-    const n = ++uid;
+  return formDialog({ title, className: "submit-dialog", build: (dialog) => {
     const run = runFields({ experiment, description });
-    const experimentInput = run.experiment;
-    const describe = run.description;
     const fields = parameters.map((p) => parameterField(p, p.name in values ? values[p.name] : p.default));
-    const message = el("div", { class: "error-text", role: "alert" });
-    const submitButton = el("button", { type: "submit", class: "primary" }, "Submit");
-    const dialog = el("dialog", { class: "submit-dialog", "aria-labelledby": `submit-title-${n}` });
-    const form = el("form", { method: "dialog", novalidate: true },
-      el("h2", { id: `submit-title-${n}` }, title),
-      run.nodes,
-      el("fieldset", { class: "submit-parameters" }, el("legend", {}, "Pipeline parameters"),
-         fields.length ? fields.map((f) => f.node) : el("p", { class: "muted" }, "This pipeline has no parameters.")),
-      message,
-      el("div", { class: "actions" },
-         el("button", { type: "button", onclick: () => dialog.close() }, "Cancel"), submitButton));
-    let result = null;
-    form.addEventListener("submit", async (event) => {
-      event.preventDefault();
-      message.textContent = "";
-      const name = experimentInput.value.trim();
-      if (!name) { message.textContent = "Give an experiment name."; return; }
+    const send = async () => {
+      const name = run.experiment.value.trim();
+      if (!name) { dialog.fail("Give an experiment name."); return; }
       const { values: given, dataPaths, ok } = readFields(fields);
-      if (!ok) { message.textContent = "Correct the marked parameters."; return; }
-      const parameterValues = { ...given, ...dataPaths };
-      submitButton.disabled = true;
+      if (!ok) { dialog.fail("Correct the marked parameters."); return; }
       try {
-        result = await submit({ parameters: parameterValues, experiment: name, description: describe.value });
-        dialog.close();
+        dialog.close(await submit({ parameters: { ...given, ...dataPaths }, experiment: name,
+                                    description: run.description.value }));
       } catch (error) {
         const details = error.body && error.body.node_errors
           ? Object.entries(error.body.node_errors).map(([n, ms]) => `${n}: ${ms.join(" ")}`).join("\n") : "";
-        message.textContent = [error.message, details].filter(Boolean).join("\n");
-      } finally {
-        submitButton.disabled = false;
+        dialog.fail([error.message, details].filter(Boolean).join("\n"));
       }
-    });
-    dialog.append(form);
-    openModal(dialog, () => resolve(result));
-    experimentInput.focus();
-  });
+    };
+    return { submit: send, focus: run.experiment, body: [
+      run.nodes,
+      el("fieldset", { class: "submit-parameters" }, el("legend", {}, "Pipeline parameters"),
+         fields.length ? fields.map((f) => f.node) : el("p", { class: "muted" }, "This pipeline has no parameters.")),
+    ] };
+  } });
 }
 
 /** Show the validation problems that prevent a submit; onPick(nodeId) selects a node. */

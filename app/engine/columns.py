@@ -1,8 +1,12 @@
-"""Design-time schema: the columns each data set will have, propagated before any run."""
+"""Design-time columns: the columns each data set will have, propagated before any run.
+
+Each module may declare a ``columns`` function (see app.engine.registry.module); this file
+walks the graph with them.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from .datastores import Datastores
 from .document import PipelineDocument, resolve_parameter_values, substitute
@@ -52,6 +56,15 @@ def infer_columns(
         for port, names in outputs.items():
             produced[(node_id, port)] = names
     return inputs
+
+
+def passed_through(port_in: str, *ports_out: str) -> Callable[..., dict]:
+    """A ``columns`` function for a module whose outputs keep its input's columns."""
+
+    def columns(fed, params, datastores):
+        return {port: fed.get(port_in) for port in ports_out}
+
+    return columns
 
 
 def _outputs(spec, fed, raw_params, values, datastores) -> dict[str, Columns]:

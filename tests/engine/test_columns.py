@@ -1,13 +1,15 @@
-"""Design-time column propagation (app/engine/schema.py with app/modules/schemas.py)."""
+"""Design-time column propagation (app/engine/columns.py and the modules' columns functions)."""
 
 import json
+import subprocess
+import sys
 
 import pytest
 
+from app.engine.columns import infer_columns
 from app.engine.datastores import Datastores
 from app.engine.document import PipelineDocument
 from app.engine.registry import REGISTRY
-from app.engine.schema import infer_columns
 from tests.conftest import ROOT
 
 INCOME = json.loads((ROOT / "sample_data/pipelines/income_prediction.json").read_text())
@@ -75,3 +77,25 @@ def test_validation_flags_a_column_that_is_not_there(client):
     (message,) = result["node_errors"]["train"]
     assert message.startswith("Train Model: column(s) 'incme' of 'label_column' are not in the "
                               "input data set (columns: age, workclass, education,")
+
+
+def test_a_headerless_file_takes_its_column_names(tmp_path):
+    (tmp_path / "h.csv").write_text("1,2\n3,4\n")
+    node = {"id": "a", "module": "import_data", "params": {"path": "t:h.csv", "header": False}}
+    given = {**node, "id": "b", "params": {**node["params"], "column_names": "x, y"}}
+    doc = PipelineDocument.model_validate({"name": "h", "nodes": [
+        node, given, {"id": "s", "module": "select_columns"},
+        {"id": "r", "module": "select_columns"}], "edges": [
+            {"from": {"node": "a", "port": "dataset"}, "to": {"node": "s", "port": "dataset"}},
+            {"from": {"node": "b", "port": "dataset"}, "to": {"node": "r", "port": "dataset"}}]})
+    cols = infer_columns(doc, REGISTRY, Datastores({"t": tmp_path}))
+    assert cols["s"]["dataset"] == ["Col1", "Col2"] and cols["r"]["dataset"] == ["x", "y"]
+
+
+def test_a_module_brings_its_columns_function_when_imported_alone():
+    code = ("from app.modules import transform_sql\n"
+            "from app.engine.registry import REGISTRY\n"
+            "print(REGISTRY['join_data'].columns.__name__, len(REGISTRY))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                         text=True, check=True).stdout.split()
+    assert out[0] == "_joined_columns" and int(out[1]) < 10  # not every module file

@@ -7,12 +7,15 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..engine.document import NAME_PATTERN, PipelineDocument
-from ..services.auth import ACCOUNT_NAME_PATTERN
+from ..models import INT_MAX, ROLES
+from ..services.auth import ACCOUNT_NAME_PATTERN, MIN_PASSWORD
 
 # Names are checked by the services (with messages naming the culprit); the request models
 # document the same patterns for the OpenAPI document.
 NAME = {"pattern": NAME_PATTERN}
 ACCOUNT_NAME = {"pattern": ACCOUNT_NAME_PATTERN}
+# The revision you edited; revision + 1 is stored, so it must fit the Integer column.
+REVISION = Field(ge=0, le=INT_MAX - 1)
 
 
 class _Body(BaseModel):
@@ -29,7 +32,7 @@ class PipelineUpdate(_Body):
     """Replace a draft's document; ``revision`` is the one you edited (409 if stale)."""
 
     document: PipelineDocument
-    revision: int
+    revision: int = REVISION
 
 
 class SubmitRun(_Body):
@@ -64,7 +67,7 @@ class FieldRef(_Body):
 class ParameterCreate(_Body):
     """Add a pipeline parameter, optionally binding fields to it at once."""
 
-    revision: int
+    revision: int = REVISION
     parameter: dict[str, Any]
     attach: list[FieldRef] = Field(default_factory=list)
 
@@ -72,14 +75,14 @@ class ParameterCreate(_Body):
 class ParameterUpdate(_Body):
     """Change a parameter: any of name (renames every binding), type, default, description."""
 
-    revision: int
+    revision: int = REVISION
     changes: dict[str, Any]
 
 
 class BindingBody(_Body):
     """Bind a field to an existing parameter."""
 
-    revision: int
+    revision: int = REVISION
     parameter: str
 
 
@@ -133,7 +136,7 @@ class DefaultVersion(_Body):
     version: int
 
 
-Role = Literal["viewer", "runner", "editor", "admin"]
+Role = Literal[ROLES]
 
 
 class UserCreate(_Body):
@@ -141,7 +144,7 @@ class UserCreate(_Body):
 
     username: str = Field(min_length=1, max_length=64, json_schema_extra=ACCOUNT_NAME)
     role: Role = "viewer"
-    password: str | None = Field(default=None, min_length=1, max_length=200)
+    password: str | None = Field(default=None, min_length=MIN_PASSWORD, max_length=200)
 
 
 class UserUpdate(_Body):
