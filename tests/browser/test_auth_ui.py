@@ -23,7 +23,7 @@ def test_sign_in_write_through_the_ui_and_sign_out(browser, live_server):
     expect(page.get_by_text("admin (admin)")).to_be_visible()
     page.get_by_role("button", name="New pipeline").click()
     expect(page).to_have_url(re.compile(r"/pipelines/[0-9a-f]{32}$"))
-    expect(page.get_by_text("Saved")).to_be_visible()
+    expect(page.get_by_text("Saved", exact=True)).to_be_visible()
     page.go_back()
     expect(page.get_by_role("link", name="New pipeline")).to_be_visible()
     page.get_by_role("button", name="Sign out").click()
