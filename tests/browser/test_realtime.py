@@ -5,6 +5,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 
 import pytest
 from playwright.sync_api import expect
@@ -114,6 +115,7 @@ def test_redeploy_from_the_designer_and_the_curl_example_scores(page, app, clien
     dialog.get_by_role("link", name="income-live").click()
 
     expect(page.get_by_test_id("deployment")).to_have_text("2")
+    expect(page.locator(".page-head")).to_have_text("Real-time endpoints / income-liveHealthy")
     expect(page.get_by_test_id("served-model").get_by_role("link")).to_have_text(
         "income-prediction version 1")
     url = page.get_by_role("textbox", name="Scoring URL")
@@ -133,9 +135,15 @@ def test_redeploy_from_the_designer_and_the_curl_example_scores(page, app, clien
     assert done.returncode == 0, done.stderr
     scored = json.loads(done.stdout)["Results"]["WebServiceOutput0"]
     assert scored[0]["Scored Labels"] in ("<=50K", ">50K")
+    script = page.get_by_label("Python example", exact=True).inner_text()
+    script = script.replace("CLIENT_ID", client_id).replace("CLIENT_SECRET", secret)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("WebServiceOutput0 ")
 
     page.get_by_role("tab", name="Overview").click()
-    expect(page.get_by_test_id("requests-count")).to_have_text("1")
-    expect(page.get_by_test_id("requests-succeeded")).to_have_text("1")
+    expect(page.get_by_test_id("requests-count")).to_have_text("2")
+    expect(page.get_by_test_id("requests-succeeded")).to_have_text("2")
     expect(page.get_by_test_id("latency")).to_have_text(re.compile(r"^\d+\.\d ms / "))
     assert page.errors == []

@@ -5,7 +5,7 @@ import { formatValue } from "../panels/outputs.js";
 import { fmt } from "../panels/visualize.js";
 import { openEndpointSubmit } from "../panels/endpoint_submit.js";
 import { copyButton } from "../panels/copy.js";
-import { codeBlock, curlToken, py, pythonToken, shellJson } from "../panels/code_examples.js";
+import { codeBlock, curlExample, pythonExample } from "../panels/code_examples.js";
 
 const root = document.getElementById("app");
 const endpointId = root.dataset.endpointId;
@@ -39,27 +39,12 @@ function examples(endpoint) {
   const origin = window.location.origin;
   const url = `${origin}/api/v1/endpoints/${endpoint.id}/submit`;
   const body = exampleBody(endpoint);
-  const curl = [
-    ...curlToken(origin),
-    "",
-    "# 2. Submit a run of the default version (add ?pipelineVersion=N for another one)",
-    `curl -s -X POST ${url} \\`,
-    '  -H "Authorization: Bearer $TOKEN" -H "Content-Type: application/json" \\',
-    `  -d ${shellJson(body)}`,
-  ].join("\n");
-  const python = [
-    ...pythonToken(origin),
-    "",
-    "# 2. Submit a run of the default version (params={\"pipelineVersion\": N} for another one)",
-    "response = requests.post(",
-    `    f"{BASE}/api/v1/endpoints/${endpoint.id}/submit",`,
-    '    headers={"Authorization": f"Bearer {token}"},',
-    `    json=${py(body, "    ")},`,
-    ")",
-    "response.raise_for_status()",
-    'run_id = response.json()["Id"]',
-    'print("Submitted run", run_id, f"{BASE}/runs/{run_id}")',
-  ].join("\n");
+  const curl = curlExample({ origin, url, body,
+    note: "# 2. Submit a run of the default version (add ?pipelineVersion=N for another one)" });
+  const python = pythonExample({ origin, body,
+    note: "# 2. Submit a run of the default version (params={\"pipelineVersion\": N} for another one)",
+    url: `f"{BASE}/api/v1/endpoints/${endpoint.id}/submit"`,
+    after: ['run_id = response.json()["Id"]', 'print("Submitted run", run_id, f"{BASE}/runs/{run_id}")'] });
   return el("section", { class: "card", "aria-label": "Examples" }, el("h2", {}, "Submit from code"),
     el("p", { class: "muted" }, "Replace CLIENT_ID and CLIENT_SECRET with a service principal's credentials " +
       "(role runner or above); change the data path to retrain on new data."),
@@ -72,7 +57,7 @@ function renderHead() {
   clear(head).append(
     el("h1", {}, el("a", { href: "/endpoints", class: "muted" }, "Endpoints"), " / ", e.name),
     el("span", { class: `badge badge-${e.status}`, "data-testid": "endpoint-status" }, e.status),
-    e.description ? el("p", { class: "muted subtitle" }, e.description) : null);
+    e.description ? el("p", { class: "muted subtitle" }, e.description) : "");
 }
 
 function renderOverview() {

@@ -2,7 +2,7 @@
 // schema, scored by the endpoint) and Consume (curl and Python with a token).
 import { api } from "../api.js";
 import { clear, el, when } from "../dom.js";
-import { codeBlock, curlToken, py, pythonToken, shellJson } from "../panels/code_examples.js";
+import { codeBlock, curlExample, pythonExample } from "../panels/code_examples.js";
 import { copyButton } from "../panels/copy.js";
 import { fmt } from "../panels/visualize.js";
 
@@ -22,10 +22,13 @@ const modelLink = (model) => (model
   ? el("a", { href: `/models/${enc(model.name)}` }, `${model.name} version ${model.version}`)
   : el("span", { class: "muted" }, "—"));
 
-/** The body the Test tab and the examples send: each input with its example row. */
+/** The body the Test tab and the examples send: each input with its example row (in the
+ *  schema's column order). */
 function exampleBody(endpoint) {
-  const inputs = Object.fromEntries(Object.keys(endpoint.input_schema || {})
-    .map((input) => [input, [(endpoint.example || {})[input] || {}]]));
+  const inputs = Object.fromEntries(Object.entries(endpoint.input_schema || {}).map(([input, columns]) => {
+    const example = (endpoint.example || {})[input] || {};
+    return [input, [Object.fromEntries(columns.map((c) => [c.name, example[c.name] ?? null]))]];
+  }));
   return { Inputs: inputs, GlobalParameters: {} };
 }
 
@@ -35,7 +38,7 @@ function renderHead() {
   clear(head).append(
     el("h1", {}, el("a", { href: "/endpoints#realtime", class: "muted" }, "Real-time endpoints"), " / ", e.name),
     el("span", { class: "badge badge-Active", "data-testid": "endpoint-status" }, e.status),
-    e.description ? el("p", { class: "muted subtitle" }, e.description) : null);
+    e.description ? el("p", { class: "muted subtitle" }, e.description) : "");
 }
 
 function renderOverview() {
@@ -134,28 +137,13 @@ function renderConsume() {
   const e = state.endpoint;
   const origin = window.location.origin;
   const body = exampleBody(e);
-  const curl = [
-    ...curlToken(origin),
-    "",
-    "# 2. Score rows (Azure's request body; one row here)",
-    `curl -s -X POST ${e.scoring_url} \\`,
-    '  -H "Authorization: Bearer $TOKEN" -H "Content-Type: application/json" \\',
-    `  -d ${shellJson(body)}`,
-  ].join("\n");
-  const python = [
-    ...pythonToken(origin),
-    "",
-    "# 2. Score rows (Azure's request body; one row here)",
-    "response = requests.post(",
-    `    ${JSON.stringify(e.scoring_url)},`,
-    '    headers={"Authorization": f"Bearer {token}"},',
-    `    json=${py(body, "    ")},`,
-    ")",
-    "response.raise_for_status()",
+  const note = "# 2. Score rows (Azure's request body; one row here)";
+  const curl = curlExample({ origin, note, url: e.scoring_url, body });
+  const python = pythonExample({ origin, note, url: JSON.stringify(e.scoring_url), body, after: [
     'for output, rows in response.json()["Results"].items():',
     "    for row in rows:",
     '        print(output, row["Scored Labels"], row.get("Scored Probabilities"))',
-  ].join("\n");
+  ] });
   return el("section", { class: "card", "aria-label": "Examples" }, el("h2", {}, "Consume"),
     el("dl", { class: "kv" }, el("dt", {}, "REST endpoint"), el("dd", {}, el("code", {}, e.scoring_url)),
       el("dt", {}, "Authentication"), el("dd", {}, "OAuth 2.0 bearer token (client credentials), role runner or above")),

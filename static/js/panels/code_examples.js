@@ -1,5 +1,5 @@
 // Code examples shown on endpoint pages: a titled block with a Copy button, Python literals,
-// and the client-credentials token step in curl and in Python.
+// and scripts that get a client-credentials token and POST a JSON body, in curl and in Python.
 import { el } from "../dom.js";
 import { copyButton } from "./copy.js";
 
@@ -26,23 +26,30 @@ export function py(value, indent = "") {
 
 const TOKEN_NOTE = "# 1. A token for a service principal (client credentials; ask an admin for them)";
 
-/** The curl lines setting $TOKEN from /oauth2/token on `origin`. */
-export function curlToken(origin) {
+/**
+ * A curl script: a token from /oauth2/token on `origin`, then `body` POSTed as JSON to `url`
+ * under the comment `note`.
+ */
+export function curlExample({ origin, note, url, body }) {
+  const shellBody = JSON.stringify(body, null, 2).replaceAll("'", "'\\''");
   return [
     TOKEN_NOTE,
     `TOKEN=$(curl -s -X POST ${origin}/oauth2/token \\`,
     "  -d grant_type=client_credentials -d client_id=CLIENT_ID -d client_secret=CLIENT_SECRET \\",
     "  | python3 -c 'import json, sys; print(json.load(sys.stdin)[\"access_token\"])')",
-  ];
+    "",
+    note,
+    `curl -s -X POST ${url} \\`,
+    '  -H "Authorization: Bearer $TOKEN" -H "Content-Type: application/json" \\',
+    `  -d '${shellBody}'`,
+  ].join("\n");
 }
 
-/** A JSON body as one single-quoted shell word. */
-export function shellJson(body) {
-  return `'${JSON.stringify(body, null, 2).replaceAll("'", "'\\''")}'`;
-}
-
-/** The Python lines (requests) setting BASE and `token`. */
-export function pythonToken(origin) {
+/**
+ * A Python script (requests): BASE = `origin`, a token, then `body` POSTed to `url` (a Python
+ * expression) under the comment `note`; `after` are the lines reading `response`.
+ */
+export function pythonExample({ origin, note, url, body, after }) {
   return [
     "import requests",
     "",
@@ -54,5 +61,14 @@ export function pythonToken(origin) {
     '    "client_id": "CLIENT_ID",',
     '    "client_secret": "CLIENT_SECRET",',
     "}).json()[\"access_token\"]",
-  ];
+    "",
+    note,
+    "response = requests.post(",
+    `    ${url},`,
+    '    headers={"Authorization": f"Bearer {token}"},',
+    `    json=${py(body, "    ")},`,
+    ")",
+    "response.raise_for_status()",
+    ...after,
+  ].join("\n");
 }
