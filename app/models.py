@@ -246,11 +246,35 @@ class RealtimeEndpoint(db.Model):
     model_version_id: Mapped[int | None] = mapped_column(
         ForeignKey("model_versions.id", ondelete="SET NULL"))
     deployment: Mapped[int] = mapped_column(Integer, default=1)
+    # Champion / challenger: retrains of this pipeline endpoint register challengers; with a
+    # metric set, one that beats the champion by the margin on the same rows is promoted.
+    pipeline_endpoint_id: Mapped[str | None] = mapped_column(
+        ForeignKey("pipeline_endpoints.id", ondelete="SET NULL"))
+    auto_metric: Mapped[str | None] = mapped_column(String(40))
+    auto_margin: Mapped[float] = mapped_column(Float, default=0.0)
     created_by: Mapped[str] = mapped_column(String(200), default="")
     created: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
     updated: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
 
     model_version: Mapped[ModelVersion | None] = relationship()
+    pipeline_endpoint: Mapped[PipelineEndpoint | None] = relationship()
+
+
+class PromotionDecision(db.Model):
+    """A champion / challenger decision: promoted or kept, by whom or by the rule, and why."""
+
+    __tablename__ = "promotion_decisions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    endpoint_id: Mapped[str] = mapped_column(
+        ForeignKey("realtime_endpoints.id", ondelete="CASCADE"), index=True)
+    champion: Mapped[str] = mapped_column(String(100), default="")  # "model:version" before
+    challenger: Mapped[str] = mapped_column(String(100))             # the version considered
+    promoted: Mapped[bool] = mapped_column(Boolean, default=False)
+    automatic: Mapped[bool] = mapped_column(Boolean, default=False)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    comparison: Mapped[dict] = mapped_column(JSON, default=dict)
+    decided_by: Mapped[str] = mapped_column(String(200), default="")
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now, index=True)
 
 
 ROLES = ("viewer", "runner", "editor", "admin")

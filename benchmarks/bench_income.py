@@ -191,11 +191,27 @@ def timed_registry(calls: dict[str, float]) -> dict:
             for name, spec in REGISTRY.items()}
 
 
-def timed(fn, *args, **kwargs) -> tuple[float, float, object]:
-    """Wall seconds, process CPU seconds (all threads) and the result of ``fn``."""
-    wall, cpu = time.perf_counter(), time.process_time()
+def worker_cpu(backend) -> float:
+    """CPU seconds used so far by the backend's worker processes (0 without any, or without
+    /proc)."""
+    total = 0
+    for pid in getattr(backend, "pids", set)():
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK") if total else 0.0
+
+
+def timed(fn, *args, backend=None, **kwargs) -> tuple[float, float, object]:
+    """Wall seconds, CPU seconds of this process (all threads) and of ``backend``'s workers,
+    and the result of ``fn``."""
+    wall, cpu = time.perf_counter(), time.process_time() + worker_cpu(backend)
     value = fn(*args, **kwargs)
-    return time.perf_counter() - wall, time.process_time() - cpu, value
+    cpu = time.process_time() + worker_cpu(backend) - cpu
+    return time.perf_counter() - wall, cpu, value
 
 
 def on_fresh_thread(fn, *args):
@@ -224,8 +240,8 @@ def on_fresh_thread(fn, *args):
 def measure(engine: Engine, csv: Path, workdir: Path, repeats: int) -> dict[str, list]:
     """Interleaved rounds of plain, engine and cached; the first round is the warm-up.
 
-    Each entry is a list of (wall, cpu) pairs. CPU time is steadier than wall time on a
-    shared machine, so the report shows both.
+    Each entry is a list of (wall, cpu) pairs. CPU time (the engine's counts its worker
+    processes too) is steadier than wall time on a shared machine, so the report shows both.
     """
     times: dict[str, list] = {"plain": [], "engine": [], "cached": []}
     cached_store = ArtifactStore(workdir / "cached")
@@ -233,9 +249,11 @@ def measure(engine: Engine, csv: Path, workdir: Path, repeats: int) -> dict[str,
     for round_no in range(repeats + 1):
         t_plain = timed(on_fresh_thread, plain, csv)
         store = ArtifactStore(workdir / f"fresh-{round_no}")
-        t_engine = timed(engine.run, store, regenerate=True, run_id=f"e{round_no}")
+        t_engine = timed(engine.run, store, backend=engine.backend, regenerate=True,
+                         run_id=f"e{round_no}")
         shutil.rmtree(store.root)
-        t_cached = timed(engine.run, cached_store, regenerate=False, run_id=f"c{round_no}")
+        t_cached = timed(engine.run, cached_store, backend=engine.backend, regenerate=False,
+                         run_id=f"c{round_no}")
         if {s.status for s in t_cached[2].steps.values()} != {"Reused"}:
             raise RuntimeError("the cached re-run did not reuse every step")
         if round_no:

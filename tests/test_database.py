@@ -61,8 +61,8 @@ def test_a_database_from_before_migrations_is_adopted_and_keeps_its_data(tmp_pat
     first.extensions["designer"].shutdown()
     with sqlite3.connect(home / "designer.db") as raw:  # as a build without migrations left it
         raw.execute("DROP TABLE alembic_version")
-        later_revisions = ("audit_log", "realtime_endpoints", "model_versions",
-                           "registered_models")
+        later_revisions = ("audit_log", "promotion_decisions", "realtime_endpoints",
+                           "model_versions", "registered_models")
         for later in later_revisions:
             raw.execute(f"DROP TABLE {later}")
         pipelines = raw.execute("SELECT id, name FROM pipelines ORDER BY id").fetchall()

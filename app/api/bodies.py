@@ -180,3 +180,26 @@ class ScoreBody(BaseModel):
     model_config = ConfigDict(extra="allow")
     Inputs: dict[str, list[dict[str, Any]]]
     GlobalParameters: dict[str, Any] = Field(default_factory=dict)
+
+
+class AutoPromote(_Body):
+    """Promote a challenger when ``metric`` beats the champion's by more than ``margin`` (a
+    negative margin accepts a challenger that is worse by less than it)."""
+
+    metric: str = Field(min_length=1, max_length=40)
+    margin: float = Field(default=0.0, ge=-1e6, le=1e6)
+
+
+class RealtimeSettings(_Body):
+    """Link a real-time endpoint to a pipeline endpoint and set its promotion rule."""
+
+    pipeline_endpoint: str | None = Field(default=None, max_length=64)
+    auto_promote: AutoPromote | None = None
+
+
+class PromoteBody(_Body):
+    """Serve this model version from now on (promote a challenger, or roll back)."""
+
+    model: str = Field(min_length=1, max_length=64, json_schema_extra=NAME)
+    version: int = Field(ge=1, le=INT_MAX)
+    reason: str = Field(default="", max_length=2000)

@@ -41,7 +41,7 @@ def download(name, number):
 
 
 @bp.post("/runs/<run_id>/steps/<node_id>/register")
-@answers(201)
+@answers(201, 422)
 @body(RegisterModel)
 def register(run_id, node_id, payload: RegisterModel):
     """Register a finished run's trained model (Train Model's output) as a model version."""

@@ -2,20 +2,20 @@
 
 from flask import Blueprint, jsonify, request, url_for
 
-from ..services import pipelines, realtime
-from . import answers, body, requires, who
-from .bodies import DeployBody, ScoreBody
+from ..services import models, pipelines, promotion, realtime
+from . import answers, body, query, requires, who
+from .bodies import DeployBody, PromoteBody, RealtimeSettings, ScoreBody
 
 bp = Blueprint("realtime", __name__, url_prefix="/api/v1")
 
 
 def _endpoint_dict(endpoint) -> dict:
-    return realtime.as_dict(endpoint) | {
+    return realtime.as_dict(endpoint) | promotion.settings_dict(endpoint) | {
         "scoring_url": url_for(".score", ref=endpoint.name, _external=True)}
 
 
 @bp.post("/runs/<run_id>/inference-pipeline")
-@answers(201)
+@answers(201, 422)
 def create_inference_pipeline(run_id):
     """A new draft: the real-time inference pipeline of a finished training run."""
     pipeline = realtime.create_inference_pipeline(run_id, by=who()[0])
@@ -24,7 +24,7 @@ def create_inference_pipeline(run_id):
 
 
 @bp.post("/pipelines/<pipeline_id>/deploy")
-@answers(200, 201)
+@answers(200, 201, 422)
 @body(DeployBody)
 def deploy(pipeline_id, payload: DeployBody):
     """Create (201) or update (200) the real-time endpoint ``name`` from this draft."""
@@ -47,9 +47,54 @@ def get_endpoint(ref):
 
 @bp.post("/score/<ref>")
 @requires("runner")
+@answers(200, 422)
 @body(ScoreBody)
 def score(ref, payload: ScoreBody):
     """Score rows: Azure's {"Inputs": {"WebServiceInput0": [row, ...]}} body; answers
     {"Results": {"WebServiceOutput0": [row with "Scored Labels", ...]}}."""
     del payload  # the shape is checked; the rows are read as sent, in their order
     return jsonify(realtime.score(ref, request.get_json()))
+
+
+@bp.patch("/realtime-endpoints/<ref>")
+@answers(200, 422)
+@body(RealtimeSettings)
+def configure(ref, payload: RealtimeSettings):
+    """Link to a pipeline endpoint (its retrains are challengers) and set the promotion rule."""
+    changes = payload.model_dump(exclude_unset=True)
+    return jsonify(_endpoint_dict(promotion.configure(ref, changes, by=who()[0])))
+
+
+@bp.get("/realtime-endpoints/<ref>/challengers")
+def challengers(ref):
+    """Model versions that could replace the champion, newest first."""
+    return jsonify({"challengers": [models.version_dict(v) for v in
+                                    promotion.challengers(realtime.find(ref))]})
+
+
+@bp.get("/realtime-endpoints/<ref>/compare")
+@answers(200, 422)
+@query(model={"type": "string", "required": True, "maxLength": 64},
+       version={"type": "integer", "minimum": 1, "required": True})
+def compare(ref):
+    """Champion and a challenger scored on the same held-out rows: metrics and curves."""
+    version = models.version_of(request.args["model"], int(request.args["version"]))
+    return jsonify(promotion.compare(realtime.find(ref), version))
+
+
+@bp.post("/realtime-endpoints/<ref>/promote")
+@answers(200, 422)
+@body(PromoteBody)
+def promote(ref, payload: PromoteBody):
+    """Serve a model version from now on: promote a challenger or roll back; no request
+    fails during the swap."""
+    decision = promotion.promote(ref, payload.model, payload.version, by=who()[0],
+                                 reason=payload.reason or "promoted by hand")
+    return jsonify(_endpoint_dict(realtime.find(ref)) | {"decision": {
+        "champion": decision.champion, "challenger": decision.challenger}})
+
+
+@bp.get("/realtime-endpoints/<ref>/decisions")
+def decisions(ref):
+    """Every promotion decision, by hand or by the rule, newest first, with its reason."""
+    return jsonify({"decisions": promotion.decisions(realtime.find(ref))})

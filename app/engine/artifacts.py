@@ -4,6 +4,12 @@ An output's key is the SHA-256 of how it was computed (module, version, resolved
 the keys of its inputs), so the same computation always lands on the same file and a step
 manifest under that key tells whether it can be reused. Only files this store wrote are ever
 loaded with joblib: keys are 64 hex digits, never a user's path.
+
+Writes are on every run's path, so they are kept cheap (measured on the Income outputs of UCI
+Adult): Parquet without column statistics and with plain-encoded text (dictionary pages only
+for categorical columns) takes about half the time of the defaults for a larger file; models
+are written by the standard pickler, which ``joblib.load`` reads, several times faster than
+``joblib.dump`` for a boosted model made of hundreds of small arrays.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import pickle
 import re
 import tempfile
 from dataclasses import dataclass
@@ -68,6 +75,14 @@ def _read_frame(path: Path) -> pd.DataFrame:
     return frame
 
 
+def _write_frame(frame: pd.DataFrame, file) -> None:
+    """Write a frame as Parquet, cheaply: no statistics (nothing filters on them), and
+    dictionary pages only for categorical columns (encoding text as a dictionary costs more
+    than its smaller file saves here)."""
+    categorical = [str(c) for c, t in frame.dtypes.items() if isinstance(t, pd.CategoricalDtype)]
+    frame.to_parquet(file, index=False, write_statistics=False, use_dictionary=categorical)
+
+
 class ArtifactStore:
     """A folder of immutable artifacts and step manifests, safe for concurrent writers."""
 
@@ -92,11 +107,11 @@ class ArtifactStore:
         if target.exists():
             return ref
         if ref.kind == "parquet":
-            self._write(target, lambda f: value.to_parquet(f, index=False))
+            self._write(target, lambda f: _write_frame(value, f))
         elif ref.kind == "json":
             self._write(target, lambda f: f.write(json.dumps(value, allow_nan=False).encode()))
         else:
-            self._write(target, lambda f: joblib.dump(value, f))
+            self._write(target, lambda f: pickle.dump(value, f, protocol=pickle.HIGHEST_PROTOCOL))
         return ref
 
     def get(self, ref: ArtifactRef) -> Any:

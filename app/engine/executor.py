@@ -266,7 +266,7 @@ class _Runner:
         inputs = {port: self._input_value(src, src_port)
                   for port, (src, src_port) in step.inputs.items()}
         task = StepTask(node_id, step.spec, step.params, result.cache_key, inputs, self.store,
-                        self.datastores, self.run_id, self.limits, self.deadline)
+                        self.datastores, self.run_id, self.limits, self.deadline, input_keys)
         future = self.backend.submit_step(
             task, lambda status, n=node_id, **info: self.emit(n, status, **info), self.token)
         future.add_done_callback(lambda f, n=node_id: self.done.put((n, "computed", f)))

@@ -40,6 +40,7 @@ class StepTask:
     run_id: str = ""
     limits: Limits = field(default_factory=Limits)
     deadline: float | None = None  # time.monotonic() at which the run's time is up
+    sources: dict[str, str] = field(default_factory=dict)  # port: key of the output it reads
 
 
 def summarize(value: Any) -> dict:

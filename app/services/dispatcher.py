@@ -181,15 +181,21 @@ class Dispatcher:
 
     def _register_models(self, run_id: str) -> tuple[str, str]:
         """Register the models a finished endpoint run trained, before it is announced."""
-        from . import models  # the registry reads runs, whose module imports this one
+        from . import models, promotion  # they read runs, whose module imports this one
 
         try:
             with self._write:
-                models.register_run(run_id, self.store)
+                registered = models.register_run(run_id, self.store)
         except Exception as exc:
             log.exception("run %s: registering its models failed", run_id)
             db.session.rollback()
             return FAILED, f"registering the trained model failed: {type(exc).__name__}: {exc}"
+        try:  # a promotion rule that fails is logged; the run stays finished
+            with self._write:
+                promotion.after_retrain(registered)
+        except Exception:
+            log.exception("run %s: applying promotion rules failed", run_id)
+            db.session.rollback()
         return FINISHED, ""
 
     def _recorder(self, run_id: str):

@@ -34,6 +34,7 @@ from . import runs as run_service
 from .runtime import runtime
 
 LATENCIES_KEPT = 5000
+KEPT_DEPLOYMENTS = 3
 
 
 # -- creating and deploying -------------------------------------------------------------------
@@ -100,8 +101,9 @@ def deploy(pipeline_id: str, name: Any, description: Any, *, by: str) -> tuple[R
     endpoint.model_version = served
     endpoint.deployment += 1
     endpoint.updated = now()
+    db.session.flush()  # the new endpoint's id
+    install(endpoint, graph)
     db.session.commit()
-    _cache()[endpoint.id] = _Deployed(endpoint.deployment, graph, schema)
     audit.record("realtime.deploy", name, {"pipeline": pipeline.id,
                                            "deployment": endpoint.deployment}, actor=by or None)
     return endpoint, created
@@ -112,6 +114,11 @@ def _plan(doc: PipelineDocument):
         return make_plan(doc, runtime().modules, {})
     except PipelineInvalid as exc:
         raise InvalidPipeline(**pipelines.group_errors(exc.errors)) from None
+
+
+def compiled(doc: PipelineDocument) -> InferenceGraph:
+    """The in-memory graph of an inference document (its frozen nodes loaded)."""
+    return _compile(_plan(doc))
 
 
 def _compile(plan) -> InferenceGraph:
@@ -233,7 +240,7 @@ class _Stats:
 _BUILD = threading.Lock()
 
 
-def _cache() -> dict[str, _Deployed]:
+def _cache() -> dict[str, dict[int, _Deployed]]:
     return runtime().served
 
 
@@ -241,18 +248,24 @@ def _stats() -> dict[str, _Stats]:
     return runtime().serving_stats
 
 
+def install(endpoint: RealtimeEndpoint, graph: InferenceGraph) -> None:
+    """Make ``graph`` this process's graph of the endpoint's deployment number (set, not yet
+    committed): requests that read the previous number keep the previous graph, so a swap
+    fails none. The last few deployments are kept for requests still reading them."""
+    with _BUILD:
+        kept = dict(_cache().get(endpoint.id, {}))
+        kept[endpoint.deployment] = _Deployed(endpoint.deployment, graph, endpoint.input_schema)
+        _cache()[endpoint.id] = {n: kept[n] for n in sorted(kept)[-KEPT_DEPLOYMENTS:]}
+
+
 def _deployed(endpoint: RealtimeEndpoint) -> _Deployed:
     """This process's compiled graph of the endpoint's current deployment."""
-    current = _cache().get(endpoint.id)
-    if current is not None and current.deployment == endpoint.deployment:
+    current = _cache().get(endpoint.id, {}).get(endpoint.deployment)
+    if current is not None:
         return current
-    with _BUILD:
-        current = _cache().get(endpoint.id)
-        if current is None or current.deployment != endpoint.deployment:
-            doc = PipelineDocument.model_validate(endpoint.document)
-            current = _Deployed(endpoint.deployment, _compile(_plan(doc)), endpoint.input_schema)
-            _cache()[endpoint.id] = current
-    return current
+    graph = compiled(PipelineDocument.model_validate(endpoint.document))
+    install(endpoint, graph)
+    return _cache()[endpoint.id][endpoint.deployment]
 
 
 def score(ref: str, body: dict) -> dict:

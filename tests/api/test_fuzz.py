@@ -140,8 +140,7 @@ def test_a_document_the_schema_refuses_is_400_one_it_allows_but_we_cannot_use_is
     outside = client.post("/api/v1/pipelines", json=_with_parameter(name="n", default=5, max=3))
     assert outside.status_code == 422
     assert outside.get_json()["details"] == [{"field": "document.parameters.0", "message": (
-        "Value error, The pipeline parameter 'n' must be in the range [None, 3.0]. "
-        "Got 5 instead.")}]
+        "Value error, The pipeline parameter 'n' must be an int <= 3. Got 5 instead.")}]
     both = _with_parameter(name="n", default=5, max=3)
     both["document"]["nodes"] = [{"id": "a b", "module": "import_data"}]
     assert client.post("/api/v1/pipelines", json=both).status_code == 400

@@ -148,3 +148,39 @@ def test_steps_in_workers_share_the_openmp_budget(store, backend):
     token.cancel()
     assert holder.result(timeout=30)["status"] == "Canceled"
     assert openmp_threads() == "openmp 2"
+
+
+WHERE_CHAIN = doc([("a", "source", {"rows": 5}), ("w1", "where", {}), ("w2", "where", {}),
+                   ("w3", "where", {})],
+                  [("a.dataset", "w1.dataset"), ("w1.dataset", "w2.dataset"),
+                   ("w2.dataset", "w3.dataset")])
+
+
+def held(backend) -> set[str]:
+    """Artifact keys of the outputs the backend's workers hold."""
+    return set().union(*(w.held for w in backend._pool))
+
+
+def test_a_chain_stays_on_the_worker_holding_its_inputs_and_gets_the_same_data(store, backend):
+    result, rec = run(WHERE_CHAIN, store, backend)
+    assert result.status == "Finished"
+    pids = {line for _, line in rec.logs() if line.startswith("pid ")}
+    assert len(pids) == 1 and int(pids.pop()[4:]) in backend.pids()
+    assert [line for _, line in rec.logs() if line.startswith("rows ")] == ["rows 5"] * 3
+    assert store.get(result.steps["w3"].outputs["dataset"]).to_dict("list") == {
+        "x": [0.0, 1.0, 2.0, 3.0, 4.0]}
+
+
+def test_an_idle_worker_lets_its_outputs_go_and_consumers_then_get_them_from_the_parent(store):
+    backend = ProcessBackend(2, native_threads=2, hold=3)
+    try:
+        first, _ = run(WHERE_CHAIN, store, backend)
+        assert held(backend) == {first.steps["w3"].outputs["dataset"].key}
+        wait_for(lambda: not held(backend))
+        plan = make_plan(WHERE_CHAIN, TOY, regenerate_outputs=True)
+        again = execute(plan, store, backend)
+        assert again.status == "Finished"
+        assert store.get(again.steps["w3"].outputs["dataset"]).equals(
+            store.get(first.steps["w3"].outputs["dataset"]))
+    finally:
+        backend.shutdown()

@@ -152,3 +152,14 @@ def threads(*, ctx):
     teams = ThreadpoolController().select(user_api="openmp").info()
     ctx.log(f"openmp {teams[0]['num_threads']}")
     return {"dataset": pd.DataFrame({"x": [1]})}
+
+
+@module("where", label="Where", category="Toy", inputs=[Port("dataset", DATAFRAME)],
+        outputs=[Port("dataset", DATAFRAME)], registry=TOY)
+def where(dataset, *, ctx):
+    """Pass the data set on, logging the process that ran the step and the rows it got."""
+    import os
+
+    ctx.log(f"pid {os.getpid()}")
+    ctx.log(f"rows {len(dataset)}")
+    return {"dataset": dataset}

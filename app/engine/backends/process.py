@@ -10,6 +10,10 @@ Workers come from a fork server that imported the modules once (``warm``): a rep
 starts in milliseconds, and no worker is forked from this multi-threaded server (OpenMP and
 held locks do not survive a fork). Steps share the OpenMP thread budget as on the local
 backend (NativeBudget): the parent decides each step's share and the worker applies it.
+
+A step goes to the idle worker that holds most of its inputs (the outputs of the step that
+worker ran last, see ``worker``), so a chain's data sets are not sent back to a worker that
+has them; a worker left idle for ``hold`` seconds is told to let its outputs go.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from concurrent.futures import Future
 
 from ..artifacts import ArtifactStore
 from ..context import CancelToken
-from ..steps import CANCELED, FAILED, RUNNING, StepTask, stopped
+from ..steps import CANCELED, FAILED, FINISHED, RUNNING, StepTask, stopped
 from . import worker as worker_main
 from .budget import NativeBudget
 
@@ -81,6 +85,8 @@ class _Worker:
         self.process.start()
         child.close()
         self.job: _Job | None = None
+        self.held: set[str] = set()  # artifact keys of the outputs it kept from its last step
+        self.idle_since = time.monotonic()
         self.killed_at: float | None = None
         self.reader: threading.Thread | None = None
 
@@ -91,19 +97,21 @@ class _Worker:
             self.process.terminate()
 
 
-def _portable(task: StepTask) -> StepTask:
-    """The task as a worker receives it: the module function travels by reference, and the
-    worker only reads the store."""
+def _portable(task: StepTask, held: set[str]) -> StepTask:
+    """The task as a worker receives it: the module function travels by reference, the worker
+    only reads the store, and inputs the worker holds are named, not sent."""
     spec = dataclasses.replace(task.spec, fingerprint=None, columns=None)
-    return dataclasses.replace(task, spec=spec, store=ArtifactStore(task.store.root))
+    inputs = {p: worker_main.Held(task.sources[p]) if task.sources.get(p) in held else v
+              for p, v in task.inputs.items()}
+    return dataclasses.replace(task, spec=spec, inputs=inputs, store=ArtifactStore(task.store.root))
 
 
 class ProcessBackend:
     """Up to ``workers`` steps at once, each in a worker process of a warm pool."""
 
     def __init__(self, workers: int = 2, native_threads: int | None = None,
-                 grace: float = 1.0, poll: float = 0.05):
-        self.workers, self.grace, self.poll = workers, grace, poll
+                 grace: float = 1.0, poll: float = 0.05, hold: float = 2.0):
+        self.workers, self.grace, self.poll, self.hold = workers, grace, poll, hold
         self.budget = NativeBudget(native_threads)
         self._ctx = _context()
         self._lock = threading.Condition()
@@ -192,18 +200,25 @@ class ProcessBackend:
                 if job.token.cancelled:
                     job.resolve({"status": CANCELED})
                     continue
-                w = self._idle.pop()
+                w = self._holder(job)
+                self._idle.remove(w)
                 w.cancel.clear()
                 w.job = job
+                held, w.held = w.held, set()  # the worker drops what the task does not name
             job.share = self.budget.acquire()
             try:
-                worker_main.send(w.conn, (_portable(job.task), job.share))
+                worker_main.send(w.conn, (_portable(job.task, held), job.share))
             except OSError:
                 continue  # the worker is gone: its reader fails the step and replaces it
             except Exception as exc:  # the task cannot be pickled
                 self._finished(w, job, stopped(
                     FAILED, f"{job.task.spec.label} cannot run in a worker process: {exc}",
                     job.task, None))
+
+    def _holder(self, job: _Job) -> _Worker:
+        """The idle worker holding most of the job's inputs (lock held)."""
+        wanted = set(job.task.sources.values())
+        return max(reversed(self._idle), key=lambda w: len(w.held & wanted))
 
     def _read(self, w: _Worker) -> None:
         """The reader thread of one worker: events, outcomes, and its death."""
@@ -221,7 +236,10 @@ class ProcessBackend:
                     job.started, job.running_since = time.monotonic(), info.get("started")
                 job.emit(status, **info)
             else:
-                self._finished(w, job, rest[0])
+                outcome = rest[0]
+                if outcome["status"] == FINISHED:
+                    w.held = {ref.key for ref in outcome["refs"].values()}
+                self._finished(w, job, outcome)
         self._died(w)
 
     def _finished(self, w: _Worker, job: _Job, outcome: dict) -> None:
@@ -229,6 +247,7 @@ class ProcessBackend:
         with self._lock:
             w.job = None
             if w.killed_at is None:  # a killed worker's reader replaces it when it is gone
+                w.idle_since = time.monotonic()
                 self._idle.append(w)
             self._lock.notify_all()
         job.resolve(outcome)
@@ -260,12 +279,32 @@ class ProcessBackend:
 
     # -- limits and cancellation -----------------------------------------------------------------
     def _watch(self) -> None:
-        """Every ``poll`` seconds: stop canceled steps and steps past a limit."""
+        """Every ``poll`` seconds: stop canceled steps and steps past a limit, and let idle
+        workers drop the outputs they hold."""
         while not self._stop.wait(self.poll):
             try:
-                self._check_all(time.monotonic())
+                now = time.monotonic()
+                self._check_all(now)
+                self._release_held(now)
             except Exception:
                 log.exception("step monitor error")
+
+    def _release_held(self, now: float) -> None:
+        with self._lock:
+            # Out of the idle list while the message goes, so no step is sent meanwhile.
+            stale = [w for w in self._idle if w.held and now - w.idle_since > self.hold]
+            for w in stale:
+                self._idle.remove(w)
+                w.held = set()
+        for w in stale:
+            try:
+                worker_main.send(w.conn, worker_main.RELEASE)
+            except OSError:
+                pass  # the worker is gone: its reader replaces it
+        with self._lock:
+            self._idle.extend(w for w in stale if w.killed_at is None and w in self._pool)
+        if stale:
+            self._dispatch()
 
     def _check_all(self, now: float) -> None:
         expired = []

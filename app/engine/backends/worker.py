@@ -3,22 +3,43 @@
 Messages are pickled with protocol 5 and their large buffers (array data) sent out of band,
 each straight from and into its own memory, so a data set crosses the pipe without being
 copied into a pickle stream first.
+
+A worker keeps the outputs of the step it ran last until its next message: when the parent
+hands it a consumer of those outputs, the task names them (``Held``) instead of carrying them,
+so a chain of steps on one worker sends each data set back to the parent once, and never again
+forward. ``RELEASE`` drops them (the parent sends it to a worker left idle).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import pickle
 import signal
 import struct
 import threading
+from typing import Any
 
 from threadpoolctl import ThreadpoolController
 
 from ..context import CancelToken
-from ..steps import FAILED, run_step
+from ..steps import FAILED, FINISHED, StepTask, run_step
 
 _HEADER = struct.Struct("!I")
+RELEASE = "release"
+
+
+@dataclasses.dataclass(frozen=True)
+class Held:
+    """An input the worker already holds: the artifact key of an output of its last step."""
+
+    key: str
+
+
+def hand_over(task: StepTask, held: dict[str, Any]) -> StepTask:
+    """The task with each ``Held`` input replaced by the value the worker kept."""
+    inputs = {p: held[v.key] if isinstance(v, Held) else v for p, v in task.inputs.items()}
+    return dataclasses.replace(task, inputs=inputs)
 
 
 def send(conn, message) -> None:
@@ -63,6 +84,7 @@ def main(conn, cancel_event, preload: tuple[str, ...]) -> None:
         with lock:
             send(conn, ("event", status, info))
 
+    held: dict[str, Any] = {}  # artifact key: an output of the last step
     while True:
         try:
             message = recv(conn)
@@ -70,13 +92,20 @@ def main(conn, cancel_event, preload: tuple[str, ...]) -> None:
             return
         if message is None:
             return
+        if message == RELEASE:
+            held = {}
+            continue
         task, share = message
+        task, held = hand_over(task, held), {}
         with controller.limit(limits=share, user_api="openmp"):
             outcome = run_step(task, emit, token)
+        if outcome["status"] == FINISHED:
+            held = {ref.key: outcome["values"][port] for port, ref in outcome["refs"].items()}
         with lock:
             try:
                 send(conn, ("done", outcome))
             except Exception as exc:  # an output pickle cannot carry (a lambda, a lock)
+                held = {}
                 send(conn, ("done", {"status": FAILED, "started": outcome.get("started"),
                                      "error": {"type": type(exc).__name__, "traceback": "",
                                                "message": f"an output could not be handed "

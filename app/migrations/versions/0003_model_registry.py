@@ -1,4 +1,4 @@
-"""Model registry (models and their versions with lineage) and real-time endpoints.
+"""Model registry (models and versions with lineage), real-time endpoints, promotions.
 
 Revision ID: 0003
 Revises: 0002
@@ -63,18 +63,43 @@ def upgrade() -> None:
         sa.Column("example", sa.JSON(), nullable=False),
         sa.Column("model_version_id", sa.Integer(), nullable=True),
         sa.Column("deployment", sa.Integer(), nullable=False),
+        sa.Column("pipeline_endpoint_id", sa.String(length=32), nullable=True),
+        sa.Column("auto_metric", sa.String(length=40), nullable=True),
+        sa.Column("auto_margin", sa.Float(), nullable=False),
         sa.Column("created_by", sa.String(length=200), nullable=False),
         sa.Column("created", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["model_version_id"], ["model_versions.id"],
                                 ondelete="SET NULL"),
         sa.ForeignKeyConstraint(["pipeline_id"], ["pipelines.id"], ondelete="SET NULL"),
+        sa.ForeignKeyConstraint(["pipeline_endpoint_id"], ["pipeline_endpoints.id"],
+                                ondelete="SET NULL"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("name"),
     )
+    op.create_table(
+        "promotion_decisions",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("endpoint_id", sa.String(length=32), nullable=False),
+        sa.Column("champion", sa.String(length=100), nullable=False),
+        sa.Column("challenger", sa.String(length=100), nullable=False),
+        sa.Column("promoted", sa.Boolean(), nullable=False),
+        sa.Column("automatic", sa.Boolean(), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("comparison", sa.JSON(), nullable=False),
+        sa.Column("decided_by", sa.String(length=200), nullable=False),
+        sa.Column("created", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["endpoint_id"], ["realtime_endpoints.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("promotion_decisions") as batch_op:
+        batch_op.create_index("ix_promotion_decisions_endpoint_id", ["endpoint_id"],
+                              unique=False)
+        batch_op.create_index("ix_promotion_decisions_created", ["created"], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_table("promotion_decisions")
     op.drop_table("realtime_endpoints")
     op.drop_table("model_versions")
     op.drop_table("registered_models")
