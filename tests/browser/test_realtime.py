@@ -106,6 +106,9 @@ def test_redeploy_from_the_designer_and_the_curl_example_scores(page, app, clien
         pytest.skip(message)
     page.goto(f"/pipelines/{deployed}")  # it has a finished run: the designer offers it too
     create_inference_pipeline(page)
+    # An edit made just before Deploy is saved first: the endpoint answers under the new name.
+    page.locator('g.node[data-node-id="web_service_output"] .node-body').click()
+    page.get_by_label("Name", exact=True).fill("Scores")
     page.get_by_role("button", name="Deploy").click()
     dialog = page.get_by_role("dialog", name="Set up real-time endpoint")
     dialog.get_by_label("Replace an existing real-time endpoint").check()
@@ -133,14 +136,14 @@ def test_redeploy_from_the_designer_and_the_curl_example_scores(page, app, clien
     done = subprocess.run(["bash", "-c", shell], capture_output=True, text=True, timeout=60,
                           check=False)
     assert done.returncode == 0, done.stderr
-    scored = json.loads(done.stdout)["Results"]["WebServiceOutput0"]
+    scored = json.loads(done.stdout)["Results"]["Scores"]
     assert scored[0]["Scored Labels"] in ("<=50K", ">50K")
     script = page.get_by_label("Python example", exact=True).inner_text()
     script = script.replace("CLIENT_ID", client_id).replace("CLIENT_SECRET", secret)
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           timeout=60, check=False)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.startswith("WebServiceOutput0 ")
+    assert done.stdout.startswith("Scores ")
 
     page.get_by_role("tab", name="Overview").click()
     expect(page.get_by_test_id("requests-count")).to_have_text("2")
