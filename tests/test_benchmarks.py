@@ -28,7 +28,7 @@ def test_income_benchmark_prints_its_ratios_and_the_step_table():
     rows = re.findall(rf"^(\w+)\s+(\w+){number * 5}\s+(?:\d+\.\d|-)$", out, re.M)
     assert {node for node, _ in rows} == {
         "import", "clean", "select", "split", "learner", "train", "score", "evaluate"}
-    assert "artifacts written: joblib 2 files" in out
+    assert "artifacts written: joblib 3 files" in out  # learner, transformation, model
 
 
 def test_canvas_benchmark_measures_the_50_node_case():
@@ -51,3 +51,17 @@ def test_signin_benchmark_prints_both_ratios():
     out = run("bench_signin.py", "--repeats", "1")
     for kind in ("login", "token"):
         assert re.search(rf"^{kind} unknown/known \d+\.\d\d$", out, re.M), out
+
+
+def test_scoring_benchmark_prints_latencies_and_the_promote_under_load():
+    out = run("bench_scoring.py", "--requests", "20", "--seconds", "2", "--clients", "4")
+    for size in (1, 1000):
+        assert re.search(rf"^\s*{size} row\(s\): direct p50\s+[\d.]+ ms .* http/direct p50 "
+                         r"[\d.]+$", out, re.M), out
+    assert re.search(r"^one row: http p50 - direct p50 = -?[\d.]+ ms \(target <= 5.0 ms\): "
+                     r"(PASS|MISS)$", out, re.M), out
+    assert re.search(r"^1000 rows: http p50 [\d.]+ ms \(target < 50.0 ms\): (PASS|MISS)$", out,
+                     re.M), out
+    # Requests never fail while the served version flips, whatever the speed.
+    assert re.search(r"^4 clients, [\d.]+ s, \d+ promotions: \d+ requests/s, .*failed 0 of "
+                     r"\d+ \(target 0\): PASS$", out, re.M), out

@@ -175,8 +175,8 @@ def _json_type(series: pd.Series) -> str:
 # -- reading ----------------------------------------------------------------------------------
 def find(ref: str) -> RealtimeEndpoint:
     """A real-time endpoint by id or name, or NotFound."""
-    endpoint = db.session.get(RealtimeEndpoint, ref) or db.session.scalar(
-        select(RealtimeEndpoint).filter_by(name=ref))
+    endpoint = db.session.scalar(select(RealtimeEndpoint).filter_by(name=ref)) or \
+        db.session.get(RealtimeEndpoint, ref)
     if endpoint is None:
         raise NotFound(f"Real-time endpoint '{ref}' does not exist.")
     return endpoint
@@ -350,19 +350,24 @@ def rows_frame(name: str, rows: list, columns: list[dict]) -> pd.DataFrame:
                 raise BadRequest(f"Input {name!r} row {i}, column {column['name']!r}: expected "
                                  f"{_EXPECTED[column['type']]}, got {value!r:.80}.")
             values[column["name"]].append(value)
-    return pd.DataFrame({c["name"]: _series(values[c["name"]], c) for c in columns})
+    frame = pd.DataFrame(values)  # one construction; only columns inferred otherwise convert
+    wanted = {c["name"]: _dtype(values[c["name"]], c) for c in columns}
+    wrong = {name: dtype for name, dtype in wanted.items()
+             if dtype is not None and str(frame[name].dtype) != dtype}
+    return frame.astype(wrong) if wrong else frame
 
 
-def _series(values: list, column: dict) -> pd.Series:
-    gaps = any(v is None for v in values)
+def _dtype(values: list, column: dict) -> str | None:
+    """The dtype the column has when Import Data reads the same values from a file."""
     kind = column["type"]
+    gaps = any(v is None for v in values)
     if kind == "integer":
-        return pd.Series(values, dtype="float64" if gaps else "int64")
+        return "float64" if gaps else "int64"
     if kind == "number":
-        return pd.Series(values, dtype="float64")
+        return "float64"
     if kind == "boolean":
-        return pd.Series(values, dtype="boolean" if gaps else "bool")
-    return pd.Series(values, dtype=column["dtype"] if column["dtype"] != "category" else None)
+        return "boolean" if gaps else "bool"
+    return None if column["dtype"] == "category" else column["dtype"]
 
 
 def _records(frame: pd.DataFrame) -> list[dict]:
