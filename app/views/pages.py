@@ -10,7 +10,7 @@ from ..config import ROOT
 from ..models import ROLES
 from ..services import models as model_service
 from ..services import pipelines as pipeline_service
-from ..services import publishing
+from ..services import publishing, realtime
 from ..services import runs as run_service
 
 bp = Blueprint("pages", __name__)
@@ -71,6 +71,13 @@ def endpoints():
 def endpoint(ref):
     """One endpoint: overview, published versions, runs."""
     return _page("endpoint", endpoint=publishing.find(ref), active="endpoints")
+
+
+@bp.get("/endpoints/realtime/<name>")
+@login_required
+def realtime_endpoint(name):
+    """One real-time endpoint: overview, a test form, code to consume it."""
+    return _page("realtime", endpoint=realtime.find(name), active="endpoints")
 
 
 @bp.get("/models")

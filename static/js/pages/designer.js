@@ -11,6 +11,7 @@ import { CanvasView } from "../canvas/view.js";
 import { NODE_H, NODE_W } from "../canvas/geometry.js";
 import { DetailsPanel } from "../panels/details.js";
 import { openHelp } from "../panels/help.js";
+import { deployButton, inferenceMenu } from "../panels/inference.js";
 import { ParametersPanel } from "../panels/parameters.js";
 import { buildPalette } from "../panels/palette.js";
 import { publishButton } from "../panels/publish.js";
@@ -39,6 +40,7 @@ async function main() {
   attachToolbar(ui, graph, view, renderTitle);
   const validation = attachValidation(ui, graph, view, details);
   attachSubmit(ui.submitButton, { graph, view, autosave, validation });
+  attachInference(ui.submitButton, graph, autosave);
   // Started: instrumentation (the canvas benchmark) may listen for the parts; no global is set.
   document.dispatchEvent(new CustomEvent("designer-ready", { detail: { graph, view, autosave, validation } }));
 }
@@ -251,6 +253,24 @@ function attachSubmit(submitButton, { graph, view, autosave, validation }) {
     }
   });
   submitButton.before(publishButton({ pipelineId, graph, autosave }));
+}
+
+/** "Create inference pipeline" (from the pipeline's latest finished run, when it trains a model)
+ *  and Deploy (when the document has a Web Service Output), before the Publish button. */
+function attachInference(submitButton, graph, autosave) {
+  const publish = submitButton.previousElementSibling;
+  publish.before(deployButton({ pipelineId, graph, autosave }));
+  api(`/api/v1/runs?pipeline=${encodeURIComponent(pipelineId)}&status=Finished&limit=1`, { quiet: true })
+    .then(({ runs }) => {
+      const run = runs[0];
+      if (!run) return;
+      const menu = inferenceMenu(() => run.id);
+      const sync = () => { menu.hidden = !graph.doc.nodes.some((n) => n.module === "train_model"); };
+      graph.addEventListener("change", sync);
+      sync();
+      publish.before(menu);
+    })
+    .catch(fallback("The latest finished run could not be read", null));
 }
 
 /** Columns of a node's input: design-time inference first, then the last run's outputs. */

@@ -5,6 +5,7 @@ import { formatValue } from "../panels/outputs.js";
 import { fmt } from "../panels/visualize.js";
 import { openEndpointSubmit } from "../panels/endpoint_submit.js";
 import { copyButton } from "../panels/copy.js";
+import { codeBlock, curlExample, pythonExample } from "../panels/code_examples.js";
 
 const root = document.getElementById("app");
 const endpointId = root.dataset.endpointId;
@@ -18,26 +19,6 @@ const panel = el("section", { role: "tabpanel", id: "endpoint-panel" });
 
 const statusBadge = (status) => el("span", { class: `status status-${status}` }, el("span", { class: "status-dot" }), status);
 const endpointUrl = () => `/api/v1/endpoints/${enc(endpointId)}`;
-
-function codeBlock(title, text) {
-  const pre = el("pre", { "aria-label": `${title} example` }, el("code", {}, text));
-  return el("div", {}, el("h3", {}, title),
-    el("div", { class: "code-block" }, pre, copyButton(`Copy the ${title} example`, text, pre)));
-}
-
-/** Python literal of a JSON value (True/False/None, dicts, lists). */
-function py(value, indent = "") {
-  if (value === null || value === undefined) return "None";
-  if (value === true) return "True";
-  if (value === false) return "False";
-  if (Array.isArray(value)) return `[${value.map((v) => py(v, indent)).join(", ")}]`;
-  if (typeof value === "object") {
-    const inner = `${indent}    `;
-    const items = Object.entries(value).map(([k, v]) => `${inner}${JSON.stringify(k)}: ${py(v, inner)},`);
-    return items.length ? `{\n${items.join("\n")}\n${indent}}` : "{}";
-  }
-  return JSON.stringify(value);
-}
 
 /** The submit body the examples send: the default version's data paths (with their defaults). */
 function exampleBody(endpoint) {
@@ -58,40 +39,12 @@ function examples(endpoint) {
   const origin = window.location.origin;
   const url = `${origin}/api/v1/endpoints/${endpoint.id}/submit`;
   const body = exampleBody(endpoint);
-  const shellBody = JSON.stringify(body, null, 2).replaceAll("'", "'\\''");
-  const curl = [
-    "# 1. A token for a service principal (client credentials; ask an admin for them)",
-    `TOKEN=$(curl -s -X POST ${origin}/oauth2/token \\`,
-    "  -d grant_type=client_credentials -d client_id=CLIENT_ID -d client_secret=CLIENT_SECRET \\",
-    "  | python3 -c 'import json, sys; print(json.load(sys.stdin)[\"access_token\"])')",
-    "",
-    "# 2. Submit a run of the default version (add ?pipelineVersion=N for another one)",
-    `curl -s -X POST ${url} \\`,
-    '  -H "Authorization: Bearer $TOKEN" -H "Content-Type: application/json" \\',
-    `  -d '${shellBody}'`,
-  ].join("\n");
-  const python = [
-    "import requests",
-    "",
-    `BASE = ${JSON.stringify(origin)}`,
-    "",
-    "# 1. A token for a service principal (client credentials; ask an admin for them)",
-    "token = requests.post(f\"{BASE}/oauth2/token\", data={",
-    '    "grant_type": "client_credentials",',
-    '    "client_id": "CLIENT_ID",',
-    '    "client_secret": "CLIENT_SECRET",',
-    "}).json()[\"access_token\"]",
-    "",
-    "# 2. Submit a run of the default version (params={\"pipelineVersion\": N} for another one)",
-    "response = requests.post(",
-    `    f"{BASE}/api/v1/endpoints/${endpoint.id}/submit",`,
-    '    headers={"Authorization": f"Bearer {token}"},',
-    `    json=${py(body, "    ")},`,
-    ")",
-    "response.raise_for_status()",
-    'run_id = response.json()["Id"]',
-    'print("Submitted run", run_id, f"{BASE}/runs/{run_id}")',
-  ].join("\n");
+  const curl = curlExample({ origin, url, body,
+    note: "# 2. Submit a run of the default version (add ?pipelineVersion=N for another one)" });
+  const python = pythonExample({ origin, body,
+    note: "# 2. Submit a run of the default version (params={\"pipelineVersion\": N} for another one)",
+    url: `f"{BASE}/api/v1/endpoints/${endpoint.id}/submit"`,
+    after: ['run_id = response.json()["Id"]', 'print("Submitted run", run_id, f"{BASE}/runs/{run_id}")'] });
   return el("section", { class: "card", "aria-label": "Examples" }, el("h2", {}, "Submit from code"),
     el("p", { class: "muted" }, "Replace CLIENT_ID and CLIENT_SECRET with a service principal's credentials " +
       "(role runner or above); change the data path to retrain on new data."),
@@ -104,7 +57,7 @@ function renderHead() {
   clear(head).append(
     el("h1", {}, el("a", { href: "/endpoints", class: "muted" }, "Endpoints"), " / ", e.name),
     el("span", { class: `badge badge-${e.status}`, "data-testid": "endpoint-status" }, e.status),
-    e.description ? el("p", { class: "muted subtitle" }, e.description) : null);
+    e.description ? el("p", { class: "muted subtitle" }, e.description) : "");
 }
 
 function renderOverview() {

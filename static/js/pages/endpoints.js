@@ -1,9 +1,12 @@
-// Endpoints page: the "Pipeline endpoints" tab listing every published endpoint with its last run.
+// Endpoints page: tab "Pipeline endpoints" (every published endpoint with its last run) and tab
+// "Real-time endpoints" (what each serves and how often it was called).
 import { alreadyShown, api } from "../api.js";
 import { clear, el, when } from "../dom.js";
 
 const root = document.getElementById("app");
-const tableHost = el("div", { id: "endpoints-panel", role: "tabpanel", "aria-labelledby": "tab-pipeline-endpoints" });
+const tableHost = el("div", { id: "endpoints-panel", role: "tabpanel", "aria-labelledby": "tab-pipeline" });
+const TABS = [["pipeline", "Pipeline endpoints"], ["realtime", "Real-time endpoints"]];
+let tab = "pipeline";
 
 const enc = encodeURIComponent;
 const statusBadge = (status) => el("span", { class: `status status-${status}` }, el("span", { class: "status-dot" }), status);
@@ -21,29 +24,68 @@ function row(endpoint) {
       : el("span", { class: "muted" }, "No runs yet")));
 }
 
-/** Fetch the endpoints and draw the table. */
-async function load() {
+/** The table of pipeline endpoints. */
+async function pipelineTable() {
   const { endpoints } = await api("/api/v1/endpoints");
-  clear(tableHost);
   if (!endpoints.length) {
-    tableHost.append(el("p", { class: "empty" },
-      "No pipeline endpoints yet. Open a pipeline in the designer and press Publish."));
-    return;
+    return el("p", { class: "empty" }, "No pipeline endpoints yet. Open a pipeline in the designer and press Publish.");
   }
-  tableHost.append(el("table", { "aria-label": "Pipeline endpoints" },
+  return el("table", { "aria-label": "Pipeline endpoints" },
     el("thead", {}, el("tr", {}, ["Name", "Description", "Default version", "Versions", "Status", "Last run"]
       .map((h) => el("th", { scope: "col" }, h)))),
-    el("tbody", {}, endpoints.map(row))));
+    el("tbody", {}, endpoints.map(row)));
+}
+
+function realtimeRow(endpoint) {
+  const model = endpoint.model;
+  return el("tr", { dataset: { endpointName: endpoint.name } },
+    el("td", { class: "name-cell" }, el("a", { href: `/endpoints/realtime/${enc(endpoint.name)}` }, endpoint.name),
+      endpoint.description ? el("div", { class: "muted" }, endpoint.description) : null),
+    el("td", {}, model
+      ? el("a", { href: `/models/${enc(model.name)}` }, `${model.name} version ${model.version}`)
+      : el("span", { class: "muted" }, "—")),
+    el("td", { class: "num" }, String(endpoint.deployment)),
+    el("td", { class: "num" }, String(endpoint.requests.count)),
+    el("td", {}, when(endpoint.updated)));
+}
+
+/** The table of real-time endpoints. */
+async function realtimeTable() {
+  const { endpoints } = await api("/api/v1/realtime-endpoints");
+  if (!endpoints.length) {
+    return el("p", { class: "empty" }, "No real-time endpoints yet. On a finished training run, press "
+      + "Create inference pipeline, then Deploy the new pipeline from the designer.");
+  }
+  return el("table", { "aria-label": "Real-time endpoints" },
+    el("thead", {}, el("tr", {}, ["Name", "Model", "Deployment", "Requests", "Updated"]
+      .map((h) => el("th", { scope: "col" }, h)))),
+    el("tbody", {}, endpoints.map(realtimeRow)));
+}
+
+/** Fetch the open tab's endpoints and draw its table. */
+async function load() {
+  const table = await (tab === "realtime" ? realtimeTable() : pipelineTable());
+  clear(tableHost).append(table);
+}
+
+const tabList = el("div", { class: "page-tabs", role: "tablist", "aria-label": "Endpoint kinds" },
+  TABS.map(([key, label]) => el("button", { type: "button", role: "tab", id: `tab-${key}`, dataset: { tab: key },
+                                            "aria-controls": "endpoints-panel", onclick: () => show(key) }, label)));
+
+/** Open a tab (its key is kept in the address: /endpoints#realtime). */
+function show(key) {
+  tab = TABS.some(([k]) => k === key) ? key : "pipeline";
+  for (const button of tabList.children) button.setAttribute("aria-selected", String(button.dataset.tab === tab));
+  tableHost.setAttribute("aria-labelledby", `tab-${tab}`);
+  history.replaceState(null, "", tab === "pipeline" ? window.location.pathname : `#${tab}`);
+  clear(tableHost).append(el("p", { class: "muted" }, "Loading..."));
+  load().catch((error) => {
+    clear(tableHost).append(el("p", { class: "alert", role: "alert" }, `The endpoints could not be loaded: ${error.message}`));
+  });
 }
 
 root.append(
   el("div", { class: "page-head" }, el("h1", {}, "Endpoints"),
     el("button", { type: "button", onclick: () => load().catch(alreadyShown) }, "Refresh")),
-  el("div", { class: "page-tabs", role: "tablist", "aria-label": "Endpoint kinds" },
-    el("button", { type: "button", role: "tab", id: "tab-pipeline-endpoints", "aria-selected": "true",
-                   "aria-controls": "endpoints-panel" }, "Pipeline endpoints")),
-  tableHost);
-tableHost.append(el("p", { class: "muted" }, "Loading..."));
-load().catch((error) => {
-  clear(tableHost).append(el("p", { class: "alert", role: "alert" }, `The endpoints could not be loaded: ${error.message}`));
-});
+  tabList, tableHost);
+show(window.location.hash.slice(1));

@@ -2,6 +2,7 @@
 import { alreadyShown, api, fallback, notify } from "../api.js";
 import { clear, duration, el, when } from "../dom.js";
 import { formatValue, StepPanel } from "../panels/outputs.js";
+import { inferenceMenu } from "../panels/inference.js";
 import { openSubmitDialog } from "../panels/submit.js";
 
 const root = document.getElementById("app");
@@ -11,7 +12,8 @@ const STEP_DONE = new Set(["Finished", "Failed", "Canceled", "Reused", "Skipped"
 const STATUS_TEXT = { NotStarted: "Not started" };
 
 const state = { run: null, catalog: {}, selected: null, view: null, source: null, poll: null,
-                refetch: null, canceling: false, asked: 0, shown: 0 };
+                refetch: null, canceling: false, asked: 0, shown: 0,
+                inference: inferenceMenu(() => runId) };
 
 const header = el("section", { class: "run-header", "aria-label": "Run summary" });
 const stepList = el("ol", { "aria-label": "Steps" });
@@ -54,6 +56,7 @@ function renderHeader() {
     el("div", { class: "actions" },
       active ? el("button", { type: "button", class: "danger", onclick: cancel, disabled: state.canceling },
         state.canceling ? "Canceling…" : "Cancel") : null,
+      trainsModel(run) ? state.inference : null,
       el("button", { type: "button", onclick: resubmit }, "Resubmit")),
     run.description ? el("div", { class: "params muted" }, run.description) : null,
     params.length ? el("div", { class: "params", "aria-label": "Run parameters" },
@@ -61,6 +64,10 @@ function renderHeader() {
         el("code", {}, key), " = ", formatValue(value), boundFields(run.document, key)))) : null,
     run.status_reason && run.status !== "Finished" ? el("div", { class: "reason" }, run.status_reason) : null);
 }
+
+/** A finished run whose pipeline has Train Model: an inference pipeline can be made from it. */
+const trainsModel = (run) => run.status === "Finished"
+  && ((run.document || {}).nodes || []).some((n) => n.module === "train_model");
 
 /** A limit in seconds as a person reads it: "6 h", "90 min", "45 s"; null is "none". */
 function span(seconds) {

@@ -1,0 +1,152 @@
+"""Real-time inference in Chromium: a run's inference pipeline, deployed, tested and consumed."""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.test_designer_submit import pipeline_id
+from tests.browser.test_endpoints_page import wait_finished
+
+RUN_TIMEOUT = 60_000
+INFERENCE_NODES = 8
+
+
+def create_inference_pipeline(page):
+    """Press "Create inference pipeline", then "Real-time inference pipeline": the draft opens."""
+    page.get_by_role("button", name=re.compile("^Create inference pipeline")).click()
+    page.get_by_role("menuitem", name="Real-time inference pipeline").click()
+    expect(page.get_by_role("button", name=re.compile("real-time inference$"))).to_be_visible()
+    expect(page.locator("g.node")).to_have_count(INFERENCE_NODES)
+    expect(page.locator('g.node[data-node-id="web_service_output"]')).to_contain_text(
+        "Web Service Output")
+    return page.url.rsplit("/", 1)[1]
+
+
+def test_train_create_deploy_and_test_from_the_browser(page, client):
+    income = pipeline_id(client, "Income prediction")
+    page.goto(f"/pipelines/{income}")
+    expect(page.get_by_role("button", name="Deploy")).to_have_count(0)  # no Web Service Output
+    page.get_by_role("button", name="Submit").click()
+    page.get_by_role("dialog", name="Submit a run").get_by_role("button", name="Submit").click()
+    expect(page).to_have_url(re.compile(r"/runs/[0-9a-f]+$"))
+    expect(page.get_by_test_id("run-status")).to_have_text("Finished", timeout=RUN_TIMEOUT)
+
+    draft = create_inference_pipeline(page)
+    assert draft != income
+    page.get_by_role("button", name="Deploy").click()
+    dialog = page.get_by_role("dialog", name="Set up real-time endpoint")
+    dialog.get_by_role("button", name="Deploy").click()
+    expect(dialog.get_by_role("alert")).to_have_text("Give the new endpoint a name.")
+    dialog.get_by_label("Name", exact=True).fill("9 lives")
+    dialog.get_by_role("button", name="Deploy").click()
+    expect(dialog.get_by_role("alert")).to_contain_text("Endpoint name")
+    dialog.get_by_label("Name", exact=True).fill("income-live")
+    dialog.get_by_label("Description").fill("Income, scored live")
+    dialog.get_by_role("button", name="Deploy").click()
+    expect(dialog.get_by_role("status")).to_have_text(
+        "Deployment 1 of income-live is serving income-prediction version 1.")
+    expect(dialog.get_by_role("link", name="income-live")).to_have_attribute(
+        "href", "/endpoints/realtime/income-live")
+    dialog.get_by_role("button", name="Close").click()
+
+    page.goto("/endpoints")
+    page.get_by_role("tab", name="Real-time endpoints").click()
+    table = page.get_by_role("table", name="Real-time endpoints")
+    row = table.locator('tr[data-endpoint-name="income-live"]')
+    cells = row.get_by_role("cell")
+    expect(cells.nth(0)).to_contain_text("Income, scored live")
+    expect(cells.nth(1)).to_have_text("income-prediction version 1")
+    expect(cells.nth(1).get_by_role("link")).to_have_attribute("href", "/models/income-prediction")
+    expect(cells.nth(2)).to_have_text("1")
+    expect(cells.nth(3)).to_have_text("0")
+    row.get_by_role("link", name="income-live").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("income-live")
+
+    page.get_by_role("tab", name="Test").click()
+    age = page.get_by_label(re.compile("^age"))
+    expect(age).not_to_have_value("")
+    age.fill("61")
+    page.get_by_role("button", name="Test", exact=True).click()
+    result = page.get_by_role("table", name="Test result")
+    expect(result.locator('td[data-column="Scored Labels"]')).to_have_text(
+        re.compile(r"^(<=50K|>50K)$"))
+    probability = result.locator('td[data-column="Scored Probabilities"]').inner_text()
+    assert 0 <= float(probability) <= 1
+    expect(result.locator('td[data-column="age"]')).to_have_text("61")
+
+    age.fill("61.5")  # not an integer: the server's message names the row and column
+    page.get_by_role("button", name="Test", exact=True).click()
+    expect(page.get_by_role("alert")).to_contain_text("row 0, column 'age': expected an integer")
+    assert page.errors == []
+
+
+@pytest.fixture
+def deployed(client):
+    """The Income sample trained, its inference pipeline deployed as income-live."""
+    income = pipeline_id(client, "Income prediction")
+    run_id = client.post(f"/api/v1/pipelines/{income}/runs", json={}).get_json()["id"]
+    assert wait_finished(client, run_id)["status"] == "Finished"
+    draft = client.post(f"/api/v1/runs/{run_id}/inference-pipeline").get_json()
+    answer = client.post(f"/api/v1/pipelines/{draft['id']}/deploy", json={"name": "income-live"})
+    assert answer.status_code == 201, answer.get_json()
+    return income
+
+
+def test_redeploy_from_the_designer_and_the_curl_example_scores(page, app, client, deployed):
+    if not shutil.which("curl"):
+        message = "curl is not installed (apt-get install curl)"
+        if os.environ.get("CI"):
+            pytest.fail(f"{message}: .ci/run must install it")
+        pytest.skip(message)
+    page.goto(f"/pipelines/{deployed}")  # it has a finished run: the designer offers it too
+    create_inference_pipeline(page)
+    # An edit made just before Deploy is saved first: the endpoint answers under the new name.
+    page.locator('g.node[data-node-id="web_service_output"] .node-body').click()
+    page.get_by_label("Name", exact=True).fill("Scores")
+    page.get_by_role("button", name="Deploy").click()
+    dialog = page.get_by_role("dialog", name="Set up real-time endpoint")
+    dialog.get_by_label("Replace an existing real-time endpoint").check()
+    expect(dialog.get_by_label("Endpoint to replace")).to_have_value("income-live")
+    dialog.get_by_role("button", name="Deploy").click()
+    expect(dialog.get_by_role("status")).to_contain_text("Deployment 2 of income-live")
+    dialog.get_by_role("link", name="income-live").click()
+
+    expect(page.get_by_test_id("deployment")).to_have_text("2")
+    expect(page.locator(".page-head")).to_have_text("Real-time endpoints / income-liveHealthy")
+    expect(page.get_by_test_id("served-model").get_by_role("link")).to_have_text(
+        "income-prediction version 1")
+    url = page.get_by_role("textbox", name="Scoring URL")
+    expect(url).to_have_value(re.compile(r"^http://127\.0\.0\.1:\d+/api/v1/score/income-live$"))
+    expect(page.get_by_test_id("requests-count")).to_have_text("0")
+
+    page.get_by_role("tab", name="Consume").click()
+    curl = page.get_by_label("curl example", exact=True)
+    expect(curl).to_contain_text("/oauth2/token")
+    expect(curl).to_contain_text('"WebServiceInput0"')
+    expect(page.get_by_label("Python example", exact=True)).to_contain_text(
+        "/api/v1/score/income-live")
+    client_id, secret = app.config["TEST_CLIENT_CREDENTIALS"]
+    shell = curl.inner_text().replace("CLIENT_ID", client_id).replace("CLIENT_SECRET", secret)
+    done = subprocess.run(["bash", "-c", shell], capture_output=True, text=True, timeout=60,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    scored = json.loads(done.stdout)["Results"]["Scores"]
+    assert scored[0]["Scored Labels"] in ("<=50K", ">50K")
+    script = page.get_by_label("Python example", exact=True).inner_text()
+    script = script.replace("CLIENT_ID", client_id).replace("CLIENT_SECRET", secret)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("Scores ")
+
+    page.get_by_role("tab", name="Overview").click()
+    expect(page.get_by_test_id("requests-count")).to_have_text("2")
+    expect(page.get_by_test_id("requests-succeeded")).to_have_text("2")
+    expect(page.get_by_test_id("latency")).to_have_text(re.compile(r"^\d+\.\d ms / "))
+    assert page.errors == []
