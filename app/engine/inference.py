@@ -228,8 +228,6 @@ class InferenceGraph:
             inputs = {port: values[src][out] for port, (src, out) in call.inputs.items()}
             try:
                 values[call.node_id] = call.spec.call(inputs, call.params, ctx)
-            except ModuleError:
-                raise
-            except (KeyError, ValueError, TypeError) as exc:
+            except (KeyError, ValueError, TypeError) as exc:  # ModuleError passes as it is
                 raise ModuleError(f"{call.spec.label}: {exc}") from exc
         return {name: values[node_id]["dataset"] for name, node_id in self.outputs.items()}

@@ -20,7 +20,7 @@ from ..engine.artifacts import ArtifactRef
 from ..engine.context import ModuleError, StepContext
 from ..engine.document import PipelineDocument
 from ..engine.spec import TRANSFORMATION
-from ..errors import BadRequest, Conflict, Unprocessable
+from ..errors import BadRequest, Conflict, NotFound, Unprocessable
 from ..extensions import db
 from ..models import (
     ModelVersion,
@@ -32,6 +32,7 @@ from ..models import (
     now,
 )
 from . import audit, models, publishing, realtime
+from . import runs as run_service
 from .runtime import runtime
 
 log = logging.getLogger(__name__)
@@ -107,12 +108,14 @@ def _held_out(version: ModelVersion):
     scorers = {e["to"]["node"] for e in edges if e["from"]["node"] == version.node_id}
     feeding = next((e["from"] for e in edges
                     if e["to"]["node"] in scorers and e["to"]["port"] == "dataset"), None)
-    step = next((s for s in run.steps if feeding and s.node_id == feeding["node"]), None)
-    ref = (step.outputs or {}).get(feeding["port"]) if step else None
-    if ref is None:
+    try:
+        if feeding is None:
+            raise NotFound("no Score Model after its Train Model")
+        ref = run_service.output_ref(run.id, feeding["node"], feeding["port"])
+    except NotFound:
         raise Unprocessable(f"Model {label(version)}: its run scored it on no stored rows "
-                            "(no Score Model after its Train Model).")
-    return runtime().store.get(ArtifactRef(**ref)), run.id
+                            "(no Score Model after its Train Model).") from None
+    return runtime().store.get(ref), run.id
 
 
 def _evaluate(version: ModelVersion, rows) -> dict:

@@ -21,7 +21,6 @@ from flask import current_app
 from pandas.api import types as ptypes
 from sqlalchemy import select
 
-from ..engine.artifacts import ArtifactRef
 from ..engine.context import ModuleError
 from ..engine.document import PipelineDocument, name_problem
 from ..engine.executor import FINISHED, PipelineInvalid, make_plan
@@ -154,12 +153,12 @@ def _input_schema(plan, version: ModelVersion | None) -> tuple[dict, dict]:
 
 
 def _design_time_rows(version: ModelVersion | None, source) -> pd.DataFrame | None:
-    node_id, port = source
     if version is None or version.run_id is None:
         return None
-    step = next((s for s in run_service.get(version.run_id).steps if s.node_id == node_id), None)
-    ref = (step.outputs or {}).get(port) if step else None
-    return runtime().store.get(ArtifactRef(**ref)) if ref else None
+    try:
+        return runtime().store.get(run_service.output_ref(version.run_id, *source))
+    except NotFound:
+        return None
 
 
 def _json_type(series: pd.Series) -> str:
