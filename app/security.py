@@ -69,21 +69,19 @@ class BoundedJSONProvider(DefaultJSONProvider):
 
 
 def _deeper_than(data, limit: int) -> bool:
-    """Whether objects/arrays in ``data`` nest more than ``limit`` levels (no recursion)."""
-    stack = [(data, 1)]
-    while stack:
-        value, depth = stack.pop()
-        if isinstance(value, dict):
-            children = value.values()
-        elif isinstance(value, list):
-            children = value
-        else:
-            continue
+    """Whether objects/arrays in ``data`` nest more than ``limit`` levels: a level at a time,
+    without recursion (parsed JSON holds no containers but dicts and lists)."""
+    level, depth = [data], 0
+    while True:
+        containers = [v for v in level if type(v) is dict or type(v) is list]
+        if not containers:
+            return False
+        depth += 1
         if depth > limit:
             return True
-        stack.extend((child, depth + 1) for child in children
-                     if isinstance(child, dict | list))
-    return False
+        level = []
+        for container in containers:
+            level.extend(container.values() if type(container) is dict else container)
 
 
 def private_files(config) -> None:

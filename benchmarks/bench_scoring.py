@@ -11,7 +11,9 @@ doi:10.24432/C5XW20, CC BY 4.0) from ``../shared/data/adult.test`` when that fol
 the checkout, else the shipped ``sample_data/income/non_us.csv``.
 
 Figures, each over ``--requests`` sequential requests on one kept-alive connection:
-  direct     the fitted scikit-learn pipeline's predict_proba on the same rows, in this process;
+  direct     the fitted scikit-learn pipeline's predict_proba on the same rows, in this process,
+             with OpenMP's default threads and with one (as the server scores each request on
+             the thread serving it); the margin is taken against the faster of the two;
   http       POST /api/v1/score/income-live with Azure's body (parse, clean, select, score,
              answer), client time;
 then ``--clients`` threads sending one-row requests for ``--seconds`` while the served version
@@ -136,7 +138,10 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     args = parser.parse_args()
 
+    from threadpoolctl import ThreadpoolController
     from waitress import create_server
+
+    native = ThreadpoolController()
 
     rows, source = rows_source()
     print(f"rows: {source}")
@@ -157,19 +162,27 @@ def main() -> None:
                 assert status == 200, payload[:300]
 
             direct_rows = features.loc[batch.index]
-            direct = timed(lambda rows=direct_rows: model.pipeline.predict_proba(rows),
-                           args.requests if size == 1 else max(10, args.requests // 10))
-            http_ms = timed(over_http, args.requests if size == 1 else max(10, args.requests // 10))
+            repeats = args.requests if size == 1 else max(10, args.requests // 10)
+
+            def one_thread(rows=direct_rows):
+                with native.limit(limits=1, user_api="openmp"):
+                    model.pipeline.predict_proba(rows)
+
+            default = timed(lambda rows=direct_rows: model.pipeline.predict_proba(rows), repeats)
+            single = timed(one_thread, repeats)
+            http_ms = timed(over_http, repeats)
+            direct = min(default, single, key=statistics.median)
             results[size] = (direct, http_ms)
             ratio = statistics.median(http_ms) / statistics.median(direct)
-            print(f"{size:>5} row(s): direct p50 {statistics.median(direct):7.2f} ms  "
-                  f"p99 {percentile(direct, 99):7.2f} ms | http p50 "
-                  f"{statistics.median(http_ms):7.2f} ms  p99 {percentile(http_ms, 99):7.2f} ms"
-                  f" | http/direct p50 {ratio:.2f}")
+            print(f"{size:>5} row(s): direct p50 {statistics.median(default):7.2f} ms  "
+                  f"p99 {percentile(default, 99):7.2f} ms | direct, 1 OpenMP thread p50 "
+                  f"{statistics.median(single):7.2f} ms  p99 {percentile(single, 99):7.2f} ms | "
+                  f"http p50 {statistics.median(http_ms):7.2f} ms  p99 "
+                  f"{percentile(http_ms, 99):7.2f} ms | http/direct p50 {ratio:.2f}")
 
         direct, http_ms = results[1]
         extra = statistics.median(http_ms) - statistics.median(direct)
-        print(f"one row: http p50 - direct p50 = {extra:.2f} ms (target <= "
+        print(f"one row: http p50 - faster direct p50 = {extra:.2f} ms (target <= "
               f"{ONE_ROW_MARGIN_MS} ms): {'PASS' if extra <= ONE_ROW_MARGIN_MS else 'MISS'}")
         p99 = percentile(http_ms, 99)
         print(f"one row: http p99 {p99:.2f} ms (target < {ONE_ROW_P99_MS} ms): "

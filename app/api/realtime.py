@@ -1,6 +1,8 @@
 """Real-time inference: create an inference pipeline from a run, deploy it, score rows."""
 
-from flask import Blueprint, jsonify, request, url_for
+import json
+
+from flask import Blueprint, current_app, jsonify, request, url_for
 
 from ..services import models, pipelines, promotion, realtime
 from . import answers, body, query, requires, who
@@ -53,7 +55,10 @@ def score(ref, payload: ScoreBody):
     """Score rows: Azure's {"Inputs": {"WebServiceInput0": [row, ...]}} body; answers
     {"Results": {"WebServiceOutput0": [row with "Scored Labels", ...]}}."""
     del payload  # the shape is checked; the rows are read as sent, in their order
-    return jsonify(realtime.score(ref, request.get_json()))
+    answer = realtime.score(ref, request.get_json())
+    # Columns in the scored frame's order, compact: the answer is written once per request.
+    text = json.dumps(answer, default=current_app.json.default, separators=(",", ":"))
+    return current_app.response_class(text, mimetype="application/json")
 
 
 @bp.patch("/realtime-endpoints/<ref>")

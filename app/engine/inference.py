@@ -20,6 +20,7 @@ from typing import Any
 
 import networkx as nx
 import pandas as pd
+from threadpoolctl import ThreadpoolController
 
 from .context import ModuleError, StepContext
 from .spec import DATAFRAME, TRAINED_MODEL, TRANSFORMATION, ModuleSpec
@@ -208,6 +209,11 @@ class InferenceGraph:
         upstream_of_inputs = set().union(*(nx.ancestors(graph, n) for n in self.inputs.values()))
         self.frozen: dict[str, dict] = {}
         self.calls: list[_Call] = []
+        # OpenMP's thread count is per calling thread: each request's native code runs on the
+        # thread serving it, as many server threads score at once (a team per thread
+        # outnumbers the cores and waits in the kernel), and a request's rows are too few for
+        # a team to pay off.
+        self.native = ThreadpoolController()
         ctx = StepContext("deploy", store=store)
         for node_id in order:
             step = steps[node_id]
@@ -224,10 +230,11 @@ class InferenceGraph:
         for name, node_id in self.inputs.items():
             values[node_id] = {"dataset": frames[name]}
         ctx = StepContext("score")
-        for call in self.calls:
-            inputs = {port: values[src][out] for port, (src, out) in call.inputs.items()}
-            try:
-                values[call.node_id] = call.spec.call(inputs, call.params, ctx)
-            except (KeyError, ValueError, TypeError) as exc:  # ModuleError passes as it is
-                raise ModuleError(f"{call.spec.label}: {exc}") from exc
+        with self.native.limit(limits=1, user_api="openmp"):
+            for call in self.calls:
+                inputs = {port: values[src][out] for port, (src, out) in call.inputs.items()}
+                try:
+                    values[call.node_id] = call.spec.call(inputs, call.params, ctx)
+                except (KeyError, ValueError, TypeError) as exc:  # ModuleError passes as is
+                    raise ModuleError(f"{call.spec.label}: {exc}") from exc
         return {name: values[node_id]["dataset"] for name, node_id in self.outputs.items()}

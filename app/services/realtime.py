@@ -16,6 +16,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from flask import current_app
 from pandas.api import types as ptypes
@@ -311,6 +312,10 @@ def _frames(inputs: Any, schema: dict) -> dict[str, pd.DataFrame]:
 
 _EXPECTED = {"integer": "an integer", "number": "a number", "boolean": "true or false",
              "string": "a string"}
+# The JSON types a column of each kind takes as they are; a float in an integer column must
+# be whole and one in a number column finite, which only those values are checked for.
+_TAKES = {"integer": {int, type(None)}, "number": {int, float, type(None)},
+          "boolean": {bool, type(None)}, "string": {str, type(None)}}
 
 
 def _fits(kind: str, value: Any) -> bool:
@@ -327,28 +332,44 @@ def _fits(kind: str, value: Any) -> bool:
     return isinstance(value, str)
 
 
+def _all_fit(kind: str, values: list) -> bool:
+    """Whether every value fits ``kind``: by the set of types present, a column at a time."""
+    kinds = set(map(type, values))
+    if not kinds <= _TAKES[kind]:
+        return all(_fits(kind, v) for v in values)
+    if kind == "number" and float in kinds:  # JSON's NaN and Infinity parse as floats
+        return all(map(math.isfinite, [v for v in values if v is not None]))
+    return True
+
+
+def _row_fault(name: str, i: int, row: Any, names: list[str]) -> BadRequest:
+    """What is wrong with a row whose columns are not exactly the input's."""
+    if not isinstance(row, dict):
+        return BadRequest(f"Input {name!r} row {i}: a row is an object of column: value.")
+    extra = next((k for k in row if k not in names), None)
+    if extra is not None:
+        return BadRequest(f"Input {name!r} row {i}: unknown column {extra!r} (columns: "
+                          f"{', '.join(names)}).")
+    absent = next(c for c in names if c not in row)
+    return BadRequest(f"Input {name!r} row {i}: column {absent!r} is missing.")
+
+
 def rows_frame(name: str, rows: list, columns: list[dict]) -> pd.DataFrame:
     """The request's rows as a data frame of the design-time column types, or BadRequest
-    naming the row and column at fault."""
+    naming the row and column at fault. Checked a column at a time: per-value Python work
+    only where a column holds a value of another type than its kind's."""
     names = [c["name"] for c in columns]
-    known = set(names)
-    values: dict[str, list] = {c: [] for c in names}
+    known = dict.fromkeys(names).keys()
     for i, row in enumerate(rows):
-        if not isinstance(row, dict):
-            raise BadRequest(f"Input {name!r} row {i}: a row is an object of column: value.")
-        extra = next((k for k in row if k not in known), None)
-        if extra is not None:
-            raise BadRequest(f"Input {name!r} row {i}: unknown column {extra!r} (columns: "
-                             f"{', '.join(names)}).")
-        for column in columns:
-            if column["name"] not in row:
-                raise BadRequest(f"Input {name!r} row {i}: column {column['name']!r} is "
-                                 "missing.")
-            value = row[column["name"]]
-            if not _fits(column["type"], value):
-                raise BadRequest(f"Input {name!r} row {i}, column {column['name']!r}: expected "
-                                 f"{_EXPECTED[column['type']]}, got {value!r:.80}.")
-            values[column["name"]].append(value)
+        if type(row) is not dict or row.keys() != known:
+            raise _row_fault(name, i, row, names)
+    values = {c: [row[c] for row in rows] for c in names}
+    for column in columns:
+        kind, column_values = column["type"], values[column["name"]]
+        if not _all_fit(kind, column_values):
+            i, value = next((i, v) for i, v in enumerate(column_values) if not _fits(kind, v))
+            raise BadRequest(f"Input {name!r} row {i}, column {column['name']!r}: expected "
+                             f"{_EXPECTED[kind]}, got {value!r:.80}.")
     frame = pd.DataFrame(values)  # one construction; only columns inferred otherwise convert
     wanted = {c["name"]: _dtype(values[c["name"]], c) for c in columns}
     wrong = {name: dtype for name, dtype in wanted.items()
@@ -359,7 +380,7 @@ def rows_frame(name: str, rows: list, columns: list[dict]) -> pd.DataFrame:
 def _dtype(values: list, column: dict) -> str | None:
     """The dtype the column has when Import Data reads the same values from a file."""
     kind = column["type"]
-    gaps = any(v is None for v in values)
+    gaps = None in values
     if kind == "integer":
         return "float64" if gaps else "int64"
     if kind == "number":
@@ -370,12 +391,14 @@ def _dtype(values: list, column: dict) -> str | None:
 
 
 def _records(frame: pd.DataFrame) -> list[dict]:
-    """Rows as JSON-ready dicts: Python numbers, missing values as null."""
-    columns = {}
-    for name in frame.columns:
-        columns[str(name)] = [None if _missing(v) else v for v in frame[name].tolist()]
-    return [dict(zip(columns, row, strict=True)) for row in zip(*columns.values(), strict=True)]
-
-
-def _missing(value: Any) -> bool:
-    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
+    """Rows as JSON-ready dicts in the frame's column order: Python numbers, missing values
+    as null (found a column at a time)."""
+    names = [str(c) for c in frame.columns]
+    columns = []
+    for i in range(frame.shape[1]):
+        series = frame.iloc[:, i]
+        values = series.tolist()
+        for gap in np.flatnonzero(series.isna().to_numpy()):
+            values[gap] = None
+        columns.append(values)
+    return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]

@@ -2,11 +2,14 @@
 
 import io
 import math
+import re
 
 import pandas as pd
 import pytest
 
 from app.config import ROOT
+from app.errors import BadRequest
+from app.services import realtime
 from tests.conftest import principal_headers
 
 ROWS = pd.read_csv(ROOT / "sample_data" / "income" / "non_us.csv").head(60)
@@ -110,6 +113,8 @@ def test_scores_equal_a_batch_run_of_the_same_graph_exactly(client, run_queued, 
     ({"WebServiceInput0": [{"age": 30}]}, 400, "row 0: column 'workclass' is missing"),
     ("first-row-unknown", 400, "row 1: unknown column 'colour'"),
     ("first-row-wrong", 400, "row 1, column 'age': expected an integer, got 'old'"),
+    ("first-row-fraction", 400, "row 1, column 'age': expected an integer, got 30.5"),
+    ("first-row-not-object", 400, "Inputs.WebServiceInput0.1"),
 ])
 def test_bad_rows_are_refused_naming_the_row_and_column(client, deployed, inputs, status,
                                                         words):
@@ -118,9 +123,14 @@ def test_bad_rows_are_refused_naming_the_row_and_column(client, deployed, inputs
         inputs = {"WebServiceInput0": [good[0], good[1] | {"colour": "red"}]}
     elif inputs == "first-row-wrong":
         inputs = {"WebServiceInput0": [good[0], good[1] | {"age": "old"}]}
+    elif inputs == "first-row-fraction":
+        inputs = {"WebServiceInput0": [good[0] | {"age": 30.0}, good[1] | {"age": 30.5}]}
+    elif inputs == "first-row-not-object":
+        inputs = {"WebServiceInput0": [good[0], [1, 2]]}
     answer = client.post("/api/v1/score/income-scoring", json={"Inputs": inputs})
     assert answer.status_code == status
-    assert words in answer.get_json()["error"]
+    error = answer.get_json()
+    assert words in error["error"] + str([d["field"] for d in error.get("details", [])])
     # The endpoint stays up: a good request right after is answered.
     again = client.post("/api/v1/score/income-scoring",
                         json={"Inputs": {"WebServiceInput0": good}})
@@ -179,3 +189,31 @@ def test_refusals_of_creating_and_deploying(client, run_queued):
     bad = client.post(f"/api/v1/pipelines/{pid}/deploy", json={"name": "9 lives"})
     assert bad.status_code == 400
     assert client.get("/api/v1/realtime-endpoints/nope").status_code == 404
+
+
+@pytest.mark.parametrize(("kind", "values", "words"), [
+    ("number", [1.5, None, 2, float("nan")], "row 3, column 'x': expected a number, got nan"),
+    ("number", [float("inf")], "row 0, column 'x': expected a number, got inf"),
+    ("number", [1.5, True], "row 1, column 'x': expected a number, got True"),
+    ("integer", [1, 2.0, None, 2.5], "row 3, column 'x': expected an integer, got 2.5"),
+    ("boolean", [True, None, 0], "row 2, column 'x': expected true or false, got 0"),
+    ("string", ["a", None, 1], "row 2, column 'x': expected a string, got 1"),
+])
+def test_each_kind_refuses_the_first_value_that_does_not_fit(kind, values, words):
+    columns = [{"name": "x", "type": kind, "dtype": "object"}]
+    with pytest.raises(BadRequest, match=re.escape(words)):
+        realtime.rows_frame("In", [{"x": v} for v in values], columns)
+
+
+def test_values_that_fit_make_the_design_time_dtypes():
+    columns = [{"name": "n", "type": "number", "dtype": "float64"},
+               {"name": "i", "type": "integer", "dtype": "int64"},
+               {"name": "j", "type": "integer", "dtype": "int64"},
+               {"name": "b", "type": "boolean", "dtype": "bool"},
+               {"name": "s", "type": "string", "dtype": "object"}]
+    frame = realtime.rows_frame("In", [
+        {"n": 1, "i": 2.0, "j": None, "b": True, "s": "a"},
+        {"n": 0.5, "i": 3, "j": 4, "b": False, "s": None}], columns)
+    assert frame.dtypes.astype(str).to_dict() == {
+        "n": "float64", "i": "int64", "j": "float64", "b": "bool", "s": "object"}
+    assert frame["i"].tolist() == [2, 3] and frame["n"].tolist() == [1.0, 0.5]
