@@ -77,7 +77,7 @@ def settings_dict(endpoint: RealtimeEndpoint) -> dict:
     linked = endpoint.pipeline_endpoint
     return {"pipeline_endpoint": linked.name if linked else None,
             "auto_promote": {"metric": endpoint.auto_metric, "margin": endpoint.auto_margin}
-            if endpoint.auto_metric else None}
+            if endpoint.auto_metric else None, "auto_promote_metrics": list(METRICS)}
 
 
 # -- challengers and the comparison -----------------------------------------------------------
@@ -171,8 +171,10 @@ def promote(ref: str, model: Any, number: Any, *, by: str, reason: str = "",
         raise Conflict(f"Model {label(target)} is already served by '{endpoint.name}'.")
     document = _with_version(endpoint.document, target)
     graph = realtime.compiled(PipelineDocument.model_validate(document))
+    action = "roll back" if realtime.served_before(endpoint, target) else "promote"
     endpoint.document, endpoint.model_version = document, target
     endpoint.deployment += 1
+    realtime.record_deployment(endpoint, action, by=by, reason=reason)
     realtime.install(endpoint, graph)  # ready before the new deployment number is visible
     endpoint.updated = now()
     decision = PromotionDecision(
