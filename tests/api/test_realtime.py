@@ -5,13 +5,14 @@ import math
 
 import pandas as pd
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, func, select
 
 from app import create_app
 from app.config import ROOT
 from app.extensions import db
+from app.models import RequestBucket
 from app.services import request_log
-from tests.conftest import principal_headers
+from tests.conftest import principal_headers, wait_for
 
 ROWS = pd.read_csv(ROOT / "sample_data" / "income" / "non_us.csv").head(60)
 
@@ -188,6 +189,21 @@ def test_the_request_log_is_written_apart_from_requests_and_kept_across_a_restar
         assert sum(b["succeeded"] for b in requests["buckets"]) == 5
     finally:
         again.extensions["designer"].shutdown()
+
+
+def test_the_background_thread_writes_the_log_without_a_read(app, client, deployed):
+    served = app.extensions["designer"]
+    served.request_flusher.stop()  # started by the deploy; again with a short interval
+    app.config["DESIGNER_REQUEST_LOG_SECONDS"] = 0.1
+    served.request_flusher = request_log.Flusher(app)
+    body = {"Inputs": {"WebServiceInput0": rows_json(ROWS.head(1))}}
+    assert client.post("/api/v1/score/income-scoring", json=body).status_code == 200
+
+    def written():
+        with app.app_context():
+            return db.session.scalar(select(func.sum(RequestBucket.ok)))
+
+    assert wait_for(written, "the request log's background write", timeout=30) == 1
 
 
 def test_latency_percentiles_come_from_the_histogram_within_a_bin():

@@ -223,7 +223,8 @@ def test_the_whole_loop_retrain_compare_promote_and_the_score_changes(page, clie
     auc = metrics.locator('tr[data-metric="auc"] td')
     expect(auc).to_have_count(2)
     assert all(0.5 < float(a) <= 1 for a in auc.all_inner_texts())
-    expect(challenger.locator('.chart[aria-label="ROC curve"] .scatterlayer .trace')).to_have_count(3)
+    roc = challenger.locator('.chart[aria-label="ROC curve"]')
+    expect(roc.locator(".scatterlayer .trace")).to_have_count(3)  # champion, challenger, chance
     for side in ("Champion", "Challenger"):
         expect(challenger.get_by_role("table", name=f"Confusion matrix: {side}")).to_contain_text(
             ">50K")
