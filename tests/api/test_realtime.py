@@ -10,7 +10,7 @@ from sqlalchemy import event, func, select
 from app import create_app
 from app.config import ROOT
 from app.extensions import db
-from app.models import RequestBucket
+from app.models import RealtimeEndpoint, RequestBucket
 from app.services import request_log
 from tests.conftest import principal_headers, wait_for
 
@@ -205,6 +205,24 @@ def test_the_background_thread_writes_the_log_without_a_read(app, client, deploy
             return db.session.scalar(select(func.sum(RequestBucket.ok)))
 
     assert wait_for(written, "the request log's background write", timeout=30) == 1
+
+
+@pytest.mark.parametrize("database", ["app", "pg_app"])
+def test_writes_into_the_same_minute_add_up(request, database):
+    application = request.getfixturevalue(database)
+    with application.app_context():
+        db.session.add(RealtimeEndpoint(id="e1", name="e1", document={}))
+        db.session.commit()
+        tallies = application.extensions["designer"].serving_stats
+        for latencies in ((0.004, 0.006), (0.005, 0.5)):  # two writes, most likely one minute
+            tally = tallies.setdefault("e1", request_log.Tally())
+            for seconds in latencies:
+                tally.add(seconds, seconds < 0.1)
+            request_log.flush()
+        log = request_log.summary("e1")
+        assert (log["count"], log["succeeded"], log["failed"]) == (4, 3, 1)
+        assert 4.75 < log["p50_ms"] < 5.25 and 475 < log["p99_ms"] < 525
+        assert sum(b["succeeded"] + b["failed"] for b in log["buckets"]) == 4
 
 
 def test_latency_percentiles_come_from_the_histogram_within_a_bin():
