@@ -264,3 +264,32 @@ def test_the_whole_loop_retrain_compare_promote_and_the_score_changes(page, clie
     expect(page.get_by_test_id("champion")).to_contain_text("income-prediction version 1")
     assert score_in_test_tab(page, "45") == champion_score
     assert page.errors == []
+
+
+def test_the_promotion_rule_is_set_in_the_challengers_tab(page, client, deployed):
+    page.goto("/endpoints/realtime/income-live")
+    page.get_by_role("tab", name="Challengers").click()
+    settings = page.get_by_role("form", name="Champion / challenger settings")
+    expect(settings.get_by_label("Pipeline endpoint")).to_have_value("")
+    settings.get_by_label("Pipeline endpoint").select_option("income-retrain")
+    settings.get_by_label("Promote automatically when the challenger is better").check()
+    settings.get_by_label("Metric").select_option("accuracy")
+    settings.get_by_label("Margin").fill("0.01")
+    settings.get_by_role("button", name="Save").click()
+    expect(settings.get_by_role("status")).to_have_text("Saved")
+    saved = client.get("/api/v1/realtime-endpoints/income-live").get_json()
+    assert saved["pipeline_endpoint"] == "income-retrain"
+    assert saved["auto_promote"] == {"metric": "accuracy", "margin": 0.01}
+
+    page.reload()  # the form shows what is saved
+    settings = page.get_by_role("form", name="Champion / challenger settings")
+    expect(settings.get_by_label("Pipeline endpoint")).to_have_value("income-retrain")
+    automatic = settings.get_by_label("Promote automatically when the challenger is better")
+    expect(automatic).to_be_checked()
+    expect(settings.get_by_label("Metric")).to_have_value("accuracy")
+    expect(settings.get_by_label("Margin")).to_have_value("0.01")
+    automatic.uncheck()
+    settings.get_by_role("button", name="Save").click()
+    expect(settings.get_by_role("status")).to_have_text("Saved")
+    assert client.get("/api/v1/realtime-endpoints/income-live").get_json()["auto_promote"] is None
+    assert page.errors == []

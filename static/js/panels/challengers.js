@@ -19,9 +19,10 @@ export function renderChallengers(endpoint, reload) {
     decisions: el("section", { class: "card", "aria-label": "Decisions" }),
   };
   const fail = (section) => (error) => clear(section).append(el("p", { class: "alert", role: "alert" }, error.message));
-  api(`${base}/challengers`, { quiet: true })
+  const loadChallengers = () => api(`${base}/challengers`, { quiet: true })
     .then(({ challengers }) => fillChallengers(sections.challengers, endpoint, challengers, reload))
     .catch(fail(sections.challengers));
+  loadChallengers();
   api(`${base}/deployments`, { quiet: true })
     .then(({ deployments }) => fillEarlier(sections.earlier, endpoint, deployments, reload))
     .catch(fail(sections.earlier));
@@ -32,7 +33,7 @@ export function renderChallengers(endpoint, reload) {
     el("section", { class: "card", "aria-label": "Champion" }, el("h2", {}, "Champion"),
       el("p", { "data-testid": "champion" }, modelLink(endpoint.model),
         el("span", { class: "muted" }, ` · deployment ${endpoint.deployment}`))),
-    sections.challengers, sections.earlier, sections.decisions, settingsForm(endpoint, reload),
+    sections.challengers, sections.earlier, sections.decisions, settingsForm(endpoint, loadChallengers),
   ];
 }
 
@@ -149,8 +150,9 @@ function fillDecisions(section, decisions) {
       el("td", {}, d.decided_by || "—"), el("td", {}, d.reason || "—")))))));
 }
 
-/** The link to a pipeline endpoint and the promotion rule, saved with PATCH. */
-function settingsForm(endpoint, reload) {
+/** The link to a pipeline endpoint and the promotion rule, saved with PATCH; `onSaved` runs
+ *  after a save (the link decides who the challengers are). */
+function settingsForm(endpoint, onSaved) {
   const linked = el("select", { id: "rt-linked" }, el("option", { value: "" }, "(none)"));
   const rule = endpoint.auto_promote;
   const auto = el("input", { type: "checkbox", id: "rt-auto", checked: Boolean(rule) });
@@ -176,10 +178,12 @@ function settingsForm(endpoint, reload) {
     event.preventDefault();
     const body = { pipeline_endpoint: linked.value || null,
                    auto_promote: auto.checked ? { metric: metric.value, margin: Number(margin.value || 0) } : null };
+    status.className = "muted";
     try {
-      await api(`/api/v1/realtime-endpoints/${enc(endpoint.name)}`, { method: "PATCH", body, quiet: true });
-      await reload();
-      document.querySelector('form.settings-form [role="status"]').textContent = "Saved";
+      Object.assign(endpoint, await api(`/api/v1/realtime-endpoints/${enc(endpoint.name)}`,
+                                        { method: "PATCH", body, quiet: true }));
+      status.textContent = "Saved";
+      onSaved();
     } catch (error) {
       status.textContent = error.message;
       status.className = "alert";
