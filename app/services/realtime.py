@@ -4,6 +4,8 @@ Creating a real-time inference pipeline from a finished run registers the model 
 (unless it is registered already) and stores the derived pipeline as a new draft. Deploying a
 draft creates or updates an endpoint: its graph is compiled once per process and deployment
 (``InferenceGraph``) and every request is a direct call of the modules on the request's rows.
+Each deployment (deploy, promote, roll back) is kept in the endpoint's history; requests are
+counted in memory and written to the request log apart from them (``request_log``).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from ..extensions import db
 from ..models import ModelVersion, Pipeline, RealtimeDeployment, RealtimeEndpoint, iso, now
 from . import audit, models, pipelines, request_log
 from . import runs as run_service
-from .request_log import Tally as _Stats
+from .request_log import Tally as _Stats  # what score() counts each request in (memory only)
 from .runtime import runtime
 
 KEPT_DEPLOYMENTS = 3
