@@ -271,6 +271,7 @@ class PromotionDecision(db.Model):
     champion: Mapped[str] = mapped_column(String(100), default="")  # "model:version" before
     challenger: Mapped[str] = mapped_column(String(100))             # the version considered
     promoted: Mapped[bool] = mapped_column(Boolean, default=False)
+    rolled_back: Mapped[bool] = mapped_column(Boolean, default=False)  # to a version served before
     automatic: Mapped[bool] = mapped_column(Boolean, default=False)
     reason: Mapped[str] = mapped_column(Text, default="")
     comparison: Mapped[dict] = mapped_column(JSON, default=dict)

@@ -262,6 +262,9 @@ def test_the_whole_loop_retrain_compare_promote_and_the_score_changes(page, clie
     confirm.get_by_label("Reason").fill("the newer half overfits")
     confirm.get_by_role("button", name="Roll back to").click()
     expect(page.get_by_test_id("champion")).to_contain_text("income-prediction version 1")
+    latest = page.get_by_role("table", name="Decisions").locator("tbody tr").first
+    expect(latest).to_contain_text("Rolled back (by hand)")
+    expect(latest).to_contain_text("the newer half overfits")
     assert score_in_test_tab(page, "45") == champion_score
     assert page.errors == []
 

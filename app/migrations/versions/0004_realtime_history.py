@@ -1,4 +1,5 @@
-"""Real-time endpoints' deployment history and their request log (per time bucket).
+"""Real-time endpoints' deployment history and their request log (per time bucket); a
+promotion decision says whether it rolled back.
 
 Revision ID: 0004
 Revises: 0003
@@ -47,8 +48,13 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("realtime_request_buckets") as batch_op:
         batch_op.create_index("ix_realtime_request_buckets_start", ["start"], unique=False)
+    with op.batch_alter_table("promotion_decisions") as batch_op:
+        batch_op.add_column(sa.Column("rolled_back", sa.Boolean(), nullable=False,
+                                      server_default=sa.false()))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("promotion_decisions") as batch_op:
+        batch_op.drop_column("rolled_back")
     op.drop_table("realtime_request_buckets")
     op.drop_table("realtime_deployments")

@@ -145,7 +145,8 @@ function fillDecisions(section, decisions) {
       .map((h) => el("th", { scope: "col" }, h)))),
     el("tbody", {}, decisions.map((d) => el("tr", {},
       el("td", {}, when(d.created)),
-      el("td", {}, `${d.promoted ? "Promoted" : "Kept the champion"} (${d.automatic ? "automatic" : "by hand"})`),
+      el("td", {}, `${d.rolled_back ? "Rolled back" : d.promoted ? "Promoted" : "Kept the champion"} `
+        + `(${d.automatic ? "automatic" : "by hand"})`),
       el("td", {}, label(d.challenger)), el("td", {}, label(d.champion)),
       el("td", {}, d.decided_by || "—"), el("td", {}, d.reason || "—")))))));
 }
