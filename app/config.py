@@ -45,6 +45,9 @@ def load(environ: dict[str, str] | None = None) -> dict:
         "DESIGNER_SSE_MAX": int(env.get("DESIGNER_SSE_MAX", "16")),
         # Rows one real-time scoring request may carry (per Web Service Input).
         "DESIGNER_SCORE_MAX_ROWS": int(env.get("DESIGNER_SCORE_MAX_ROWS", "10000")),
+        # Seconds between writes of the real-time request log, and days of it kept.
+        "DESIGNER_REQUEST_LOG_SECONDS": float(env.get("DESIGNER_REQUEST_LOG_SECONDS", "10")),
+        "DESIGNER_REQUEST_LOG_DAYS": float(env.get("DESIGNER_REQUEST_LOG_DAYS", "7")),
         "DESIGNER_DISPATCHER": _bool(env.get("DESIGNER_DISPATCHER", "false")),
         "SECRET_KEY": env.get("DESIGNER_SECRET_KEY") or _instance_secret(home),
         "DESIGNER_TOKEN_SECONDS": int(env.get("DESIGNER_TOKEN_SECONDS", "3600")),

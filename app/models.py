@@ -1,4 +1,5 @@
-"""Database tables: datastores, pipelines, experiments, runs, steps, run events, models."""
+"""Database tables: datastores, pipelines, experiments, runs, steps, run events, models,
+real-time endpoints with their deployments and request log."""
 
 from __future__ import annotations
 
@@ -270,11 +271,47 @@ class PromotionDecision(db.Model):
     champion: Mapped[str] = mapped_column(String(100), default="")  # "model:version" before
     challenger: Mapped[str] = mapped_column(String(100))             # the version considered
     promoted: Mapped[bool] = mapped_column(Boolean, default=False)
+    rolled_back: Mapped[bool] = mapped_column(Boolean, default=False)  # to a version served before
     automatic: Mapped[bool] = mapped_column(Boolean, default=False)
     reason: Mapped[str] = mapped_column(Text, default="")
     comparison: Mapped[dict] = mapped_column(JSON, default=dict)
     decided_by: Mapped[str] = mapped_column(String(200), default="")
     created: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now, index=True)
+
+
+class RealtimeDeployment(db.Model):
+    """One deployment of a real-time endpoint: what it served from then on, how and by whom."""
+
+    __tablename__ = "realtime_deployments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    endpoint_id: Mapped[str] = mapped_column(
+        ForeignKey("realtime_endpoints.id", ondelete="CASCADE"), index=True)
+    deployment: Mapped[int] = mapped_column(Integer)  # the endpoint's deployment number
+    action: Mapped[str] = mapped_column(String(20))   # deploy, promote, roll back
+    model_name: Mapped[str | None] = mapped_column(String(64))
+    model_version: Mapped[int | None] = mapped_column(Integer)
+    pipeline_id: Mapped[str | None] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    deployed_by: Mapped[str] = mapped_column(String(200), default="")
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+
+
+class RequestBucket(db.Model):
+    """Scoring requests of one endpoint in one time bucket: counts and a latency histogram.
+
+    Filled from memory by a background flush, never by a request; ``histogram`` maps a
+    logarithmic latency bin to its count, so buckets from several processes add up.
+    """
+
+    __tablename__ = "realtime_request_buckets"
+    __table_args__ = (UniqueConstraint("endpoint_id", "start"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    endpoint_id: Mapped[str] = mapped_column(
+        ForeignKey("realtime_endpoints.id", ondelete="CASCADE"))
+    start: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    ok: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    histogram: Mapped[dict] = mapped_column(JSON, default=dict)
 
 
 ROLES = ("viewer", "runner", "editor", "admin")

@@ -99,6 +99,12 @@ def promote(ref, payload: PromoteBody):
         "champion": decision.champion, "challenger": decision.challenger}})
 
 
+@bp.get("/realtime-endpoints/<ref>/deployments")
+def deployments(ref):
+    """Every deployment the endpoint has served: deploy, promote, roll back; newest first."""
+    return jsonify({"deployments": realtime.deployments(realtime.find(ref))})
+
+
 @bp.get("/realtime-endpoints/<ref>/decisions")
 def decisions(ref):
     """Every promotion decision, by hand or by the rule, newest first, with its reason."""

@@ -77,7 +77,7 @@ def settings_dict(endpoint: RealtimeEndpoint) -> dict:
     linked = endpoint.pipeline_endpoint
     return {"pipeline_endpoint": linked.name if linked else None,
             "auto_promote": {"metric": endpoint.auto_metric, "margin": endpoint.auto_margin}
-            if endpoint.auto_metric else None}
+            if endpoint.auto_metric else None, "auto_promote_metrics": list(METRICS)}
 
 
 # -- challengers and the comparison -----------------------------------------------------------
@@ -171,14 +171,16 @@ def promote(ref: str, model: Any, number: Any, *, by: str, reason: str = "",
         raise Conflict(f"Model {label(target)} is already served by '{endpoint.name}'.")
     document = _with_version(endpoint.document, target)
     graph = realtime.compiled(PipelineDocument.model_validate(document))
+    back = realtime.served_before(endpoint, target)
     endpoint.document, endpoint.model_version = document, target
     endpoint.deployment += 1
+    realtime.record_deployment(endpoint, "roll back" if back else "promote", by=by, reason=reason)
     realtime.install(endpoint, graph)  # ready before the new deployment number is visible
     endpoint.updated = now()
     decision = PromotionDecision(
         endpoint_id=endpoint.id, champion=label(before), challenger=label(target),
-        promoted=True, automatic=automatic, reason=reason, comparison=_brief(comparison),
-        decided_by=by)
+        promoted=True, rolled_back=back, automatic=automatic, reason=reason,
+        comparison=_brief(comparison), decided_by=by)
     db.session.add(decision)
     db.session.commit()
     audit.record("realtime.promote", endpoint.name, {"from": label(before),
@@ -270,6 +272,7 @@ def decisions(endpoint: RealtimeEndpoint) -> list[dict]:
     rows = db.session.scalars(select(PromotionDecision).filter_by(endpoint_id=endpoint.id)
                               .order_by(PromotionDecision.id.desc()))
     return [{"champion": d.champion, "challenger": d.challenger, "promoted": d.promoted,
-             "automatic": d.automatic, "reason": d.reason, "comparison": d.comparison,
-             "decided_by": d.decided_by, "created": iso(d.created)} for d in rows]
+             "rolled_back": d.rolled_back, "automatic": d.automatic, "reason": d.reason,
+             "comparison": d.comparison, "decided_by": d.decided_by,
+             "created": iso(d.created)} for d in rows]
 

@@ -4,16 +4,16 @@ Creating a real-time inference pipeline from a finished run registers the model 
 (unless it is registered already) and stores the derived pipeline as a new draft. Deploying a
 draft creates or updates an endpoint: its graph is compiled once per process and deployment
 (``InferenceGraph``) and every request is a direct call of the modules on the request's rows.
+Each deployment (deploy, promote, roll back) is kept in the endpoint's history; requests are
+counted in memory and written to the request log apart from them (``request_log``).
 """
 
 from __future__ import annotations
 
 import math
-import statistics
 import threading
 import time
-from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -28,12 +28,12 @@ from ..engine.executor import FINISHED, PipelineInvalid, make_plan
 from ..engine.inference import INPUT, InferenceError, InferenceGraph, derive
 from ..errors import BadRequest, Conflict, InvalidPipeline, NotFound, TooLarge, Unprocessable
 from ..extensions import db
-from ..models import ModelVersion, Pipeline, RealtimeEndpoint, iso, now
-from . import audit, models, pipelines
+from ..models import ModelVersion, Pipeline, RealtimeDeployment, RealtimeEndpoint, iso, now
+from . import audit, models, pipelines, request_log
 from . import runs as run_service
+from .request_log import Tally as _Stats  # what score() counts each request in (memory only)
 from .runtime import runtime
 
-LATENCIES_KEPT = 5000
 KEPT_DEPLOYMENTS = 3
 
 
@@ -102,6 +102,7 @@ def deploy(pipeline_id: str, name: Any, description: Any, *, by: str) -> tuple[R
     endpoint.deployment += 1
     endpoint.updated = now()
     db.session.flush()  # the new endpoint's id
+    record_deployment(endpoint, "deploy", by=by)
     install(endpoint, graph)
     db.session.commit()
     audit.record("realtime.deploy", name, {"pipeline": pipeline.id,
@@ -172,6 +173,35 @@ def _json_type(series: pd.Series) -> str:
     return "string"
 
 
+def record_deployment(endpoint: RealtimeEndpoint, action: str, *, by: str,
+                      reason: str = "") -> None:
+    """Add the endpoint's current deployment to its history (the caller commits)."""
+    version = endpoint.model_version
+    db.session.add(RealtimeDeployment(
+        endpoint_id=endpoint.id, deployment=endpoint.deployment, action=action,
+        model_name=version.model.name if version else None,
+        model_version=version.version if version else None,
+        pipeline_id=endpoint.pipeline_id, reason=reason, deployed_by=by or ""))
+
+
+def served_before(endpoint: RealtimeEndpoint, version: ModelVersion) -> bool:
+    """Whether an earlier deployment of the endpoint served ``version``."""
+    return db.session.scalar(select(RealtimeDeployment.id).filter_by(
+        endpoint_id=endpoint.id, model_name=version.model.name,
+        model_version=version.version).limit(1)) is not None
+
+
+def deployments(endpoint: RealtimeEndpoint) -> list[dict]:
+    """Every deployment the endpoint has had, newest first."""
+    rows = db.session.scalars(select(RealtimeDeployment).filter_by(endpoint_id=endpoint.id)
+                              .order_by(RealtimeDeployment.id.desc()))
+    return [{"deployment": d.deployment, "action": d.action,
+             "model": {"name": d.model_name, "version": d.model_version}
+             if d.model_name else None,
+             "pipeline_id": d.pipeline_id, "reason": d.reason, "deployed_by": d.deployed_by,
+             "created": iso(d.created)} for d in rows]
+
+
 # -- reading ----------------------------------------------------------------------------------
 def find(ref: str) -> RealtimeEndpoint:
     """A real-time endpoint by id or name, or NotFound."""
@@ -197,7 +227,7 @@ def as_dict(endpoint: RealtimeEndpoint) -> dict:
         "created": iso(endpoint.created), "updated": iso(endpoint.updated),
         "model": {"name": version.model.name, "version": version.version} if version else None,
         "input_schema": endpoint.input_schema, "example": endpoint.example,
-        "requests": _stats().get(endpoint.id, _Stats()).as_dict(),
+        "requests": request_log.summary(endpoint.id),
     }
 
 
@@ -207,34 +237,6 @@ class _Deployed:
     deployment: int
     graph: InferenceGraph
     schema: dict
-
-
-@dataclass
-class _Stats:
-    ok: int = 0
-    failed: int = 0
-    latencies: deque = field(default_factory=lambda: deque(maxlen=LATENCIES_KEPT))
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def add(self, seconds: float, ok: bool) -> None:
-        with self.lock:
-            self.latencies.append(seconds)
-            if ok:
-                self.ok += 1
-            else:
-                self.failed += 1
-
-    def as_dict(self) -> dict:
-        with self.lock:
-            kept = sorted(self.latencies)
-        out = {"count": self.ok + self.failed, "succeeded": self.ok, "failed": self.failed}
-        if len(kept) >= 2:
-            cuts = statistics.quantiles(kept, n=100, method="inclusive")
-            out |= {"p50_ms": cuts[49] * 1000, "p95_ms": cuts[94] * 1000,
-                    "p99_ms": cuts[98] * 1000}
-        elif kept:
-            out |= {"p50_ms": kept[0] * 1000, "p95_ms": kept[0] * 1000, "p99_ms": kept[0] * 1000}
-        return out
 
 
 _BUILD = threading.Lock()
@@ -256,6 +258,7 @@ def install(endpoint: RealtimeEndpoint, graph: InferenceGraph) -> None:
         kept = dict(_cache().get(endpoint.id, {}))
         kept[endpoint.deployment] = _Deployed(endpoint.deployment, graph, endpoint.input_schema)
         _cache()[endpoint.id] = {n: kept[n] for n in sorted(kept)[-KEPT_DEPLOYMENTS:]}
+    request_log.start_flusher()  # a process serving an endpoint keeps its request log
 
 
 def _deployed(endpoint: RealtimeEndpoint) -> _Deployed:

@@ -20,7 +20,8 @@ class Runtime:
         self.app = app
         self.modules = modules  # the module registry: name -> spec
         self.served: dict = {}  # real-time endpoint id -> its compiled graph in this process
-        self.serving_stats: dict = {}  # real-time endpoint id -> its request counts, latencies
+        self.serving_stats: dict = {}  # real-time endpoint id -> its requests not yet logged
+        self.request_flusher = None  # writes serving_stats to the request log (request_log.py)
         self.store = ArtifactStore(app.config["DESIGNER_ARTIFACTS"])
         self.limits = limits(app.config)
         self._backend = None
@@ -49,7 +50,10 @@ class Runtime:
         return self.dispatcher
 
     def shutdown(self) -> None:
-        """Stop the dispatcher and the backend."""
+        """Stop the dispatcher and the backend; write the request log's last counts."""
+        if self.request_flusher is not None:
+            self.request_flusher.stop()
+            self.request_flusher = None
         if self._dispatcher is not None:
             self._dispatcher.stop()
         if self._backend is not None:

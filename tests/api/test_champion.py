@@ -91,10 +91,15 @@ def test_promote_and_roll_back_change_the_scores(client, run_queued, live):
     assert back.status_code == 200
     assert scores(client, rows) == before
     decisions = client.get("/api/v1/realtime-endpoints/income-live/decisions").get_json()
-    assert [(d["champion"], d["challenger"], d["promoted"], d["automatic"], d["reason"])
-            for d in decisions["decisions"]] == [
-        ("income-retrain:2", "income-retrain:1", True, False, "roll back"),
-        ("income-retrain:1", "income-retrain:2", True, False, "fresher")]
+    assert [(d["champion"], d["challenger"], d["promoted"], d["rolled_back"], d["automatic"],
+             d["reason"]) for d in decisions["decisions"]] == [
+        ("income-retrain:2", "income-retrain:1", True, True, False, "roll back"),
+        ("income-retrain:1", "income-retrain:2", True, False, False, "fresher")]
+    history = client.get("/api/v1/realtime-endpoints/income-live/deployments").get_json()
+    assert [(d["deployment"], d["action"], d["model"]["version"], d["reason"])
+            for d in history["deployments"]] == [
+        (3, "roll back", 1, "roll back"), (2, "promote", 2, "fresher"), (1, "deploy", 1, "")]
+    assert {d["deployed_by"] for d in history["deployments"]} == {"client:tests"}
     unknown = client.post("/api/v1/realtime-endpoints/income-live/promote",
                           json={"model": "income-retrain", "version": 9})
     assert unknown.status_code == 404

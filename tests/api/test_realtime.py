@@ -6,11 +6,15 @@ import re
 
 import pandas as pd
 import pytest
+from sqlalchemy import event, func, select
 
+from app import create_app
 from app.config import ROOT
 from app.errors import BadRequest
-from app.services import realtime
-from tests.conftest import principal_headers
+from app.extensions import db
+from app.models import RealtimeEndpoint, RequestBucket
+from app.services import realtime, request_log
+from tests.conftest import principal_headers, wait_for
 
 ROWS = pd.read_csv(ROOT / "sample_data" / "income" / "non_us.csv").head(60)
 
@@ -158,9 +162,87 @@ def test_request_counts_and_latency_are_kept(client, deployed):
     endpoint = client.get("/api/v1/realtime-endpoints/income-scoring").get_json()
     requests = endpoint["requests"]
     assert (requests["count"], requests["succeeded"], requests["failed"]) == (4, 3, 1)
-    assert 0 < requests["p50_ms"] <= requests["p99_ms"]
+    assert 0 < requests["p50_ms"] <= requests["p95_ms"] <= requests["p99_ms"]
+    buckets = requests["buckets"]  # one minute, or two if it turned between the requests
+    assert (sum(b["succeeded"] for b in buckets), sum(b["failed"] for b in buckets)) == (3, 1)
+    assert all(b["start"].endswith(":00+00:00") for b in buckets)
+    assert requests["bucket_seconds"] == 60
     listed = client.get("/api/v1/realtime-endpoints").get_json()["endpoints"]
     assert [e["name"] for e in listed] == ["income-scoring"]
+
+
+def test_the_request_log_is_written_apart_from_requests_and_kept_across_a_restart(
+        app, client, deployed):
+    writes = []
+
+    def spy(_conn, _cursor, statement, *_args):
+        if statement.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE")):
+            writes.append(statement)
+
+    body = {"Inputs": {"WebServiceInput0": rows_json(ROWS.head(2))}}
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", spy)
+        try:
+            for _ in range(5):
+                assert client.post("/api/v1/score/income-scoring", json=body).status_code == 200
+        finally:
+            event.remove(db.engine, "before_cursor_execute", spy)
+    assert [w for w in writes if "realtime" in w or "request" in w] == []
+
+    app.extensions["designer"].shutdown()  # writes what is left, as a stopping server does
+    again = create_app({"DESIGNER_HOME": app.config["DESIGNER_HOME"], "SECRET_KEY": "test"})
+    try:
+        reader = again.test_client()
+        reader.environ_base.update(client.environ_base)  # the same token, kept in the database
+        requests = reader.get("/api/v1/realtime-endpoints/income-scoring").get_json()["requests"]
+        assert (requests["count"], requests["succeeded"], requests["failed"]) == (5, 5, 0)
+        assert sum(b["succeeded"] for b in requests["buckets"]) == 5
+    finally:
+        again.extensions["designer"].shutdown()
+
+
+def test_the_background_thread_writes_the_log_without_a_read(app, client, deployed):
+    served = app.extensions["designer"]
+    served.request_flusher.stop()  # started by the deploy; again with a short interval
+    app.config["DESIGNER_REQUEST_LOG_SECONDS"] = 0.1
+    served.request_flusher = request_log.Flusher(app)
+    body = {"Inputs": {"WebServiceInput0": rows_json(ROWS.head(1))}}
+    assert client.post("/api/v1/score/income-scoring", json=body).status_code == 200
+
+    def written():
+        with app.app_context():
+            return db.session.scalar(select(func.sum(RequestBucket.ok)))
+
+    assert wait_for(written, "the request log's background write", timeout=30) == 1
+
+
+@pytest.mark.parametrize("database", ["app", "pg_app"])
+def test_writes_into_the_same_minute_add_up(request, database):
+    application = request.getfixturevalue(database)
+    with application.app_context():
+        db.session.add(RealtimeEndpoint(id="e1", name="e1", document={}))
+        db.session.commit()
+        tallies = application.extensions["designer"].serving_stats
+        for latencies in ((0.004, 0.006), (0.005, 0.5)):  # two writes, most likely one minute
+            tally = tallies.setdefault("e1", request_log.Tally())
+            for seconds in latencies:
+                tally.add(seconds, seconds < 0.1)
+            request_log.flush()
+        log = request_log.summary("e1")
+        assert (log["count"], log["succeeded"], log["failed"]) == (4, 3, 1)
+        assert 4.75 < log["p50_ms"] < 5.25 and 475 < log["p99_ms"] < 525
+        assert sum(b["succeeded"] + b["failed"] for b in log["buckets"]) == 4
+
+
+def test_latency_percentiles_come_from_the_histogram_within_a_bin():
+    histogram = {}
+    for ms in range(1, 101):  # 1 .. 100 ms
+        index = str(request_log.latency_bin(ms / 1000))
+        histogram[index] = histogram.get(index, 0) + 1
+    cuts = request_log.percentiles(histogram)
+    for name, exact in (("p50_ms", 50), ("p95_ms", 95), ("p99_ms", 99)):
+        assert abs(cuts[name] - exact) <= exact * (request_log.RATIO - 1), (name, cuts)
+    assert request_log.percentiles({}) == {}
 
 
 def test_scoring_needs_the_runner_role_and_a_deploy_updates_in_place(app, client, deployed,

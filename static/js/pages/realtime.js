@@ -1,15 +1,20 @@
 // One real-time endpoint: Overview (scoring URL, model, requests), Test (a form from its input
-// schema, scored by the endpoint) and Consume (curl and Python with a token).
+// schema, scored by the endpoint), Consume (curl and Python with a token), Challengers (compare,
+// promote, roll back, decisions, the promotion rule) and Deployments (history, request log).
 import { api } from "../api.js";
 import { clear, el, when } from "../dom.js";
 import { codeBlock, curlExample, pythonExample } from "../panels/code_examples.js";
 import { copyButton } from "../panels/copy.js";
+import { renderChallengers } from "../panels/challengers.js";
+import { renderDeployments } from "../panels/deployments.js";
+import { modelLink, ms } from "../panels/served_model.js";
 import { fmt } from "../panels/visualize.js";
 
 const root = document.getElementById("app");
 const name = root.dataset.endpointName;
 const enc = encodeURIComponent;
-const TABS = [["overview", "Overview"], ["test", "Test"], ["consume", "Consume"]];
+const TABS = [["overview", "Overview"], ["test", "Test"], ["consume", "Consume"], ["challengers", "Challengers"],
+  ["deployments", "Deployments"]];
 const SCORED = ["Scored Labels", "Scored Probabilities"];
 const state = { endpoint: null, tab: "overview", rows: null };
 
@@ -17,10 +22,6 @@ const head = el("div", { class: "page-head" });
 const tabList = el("div", { class: "page-tabs", role: "tablist", "aria-label": "Real-time endpoint" });
 const panel = el("section", { role: "tabpanel", id: "realtime-panel" });
 
-const ms = (value) => (value === undefined || value === null ? "—" : `${value.toFixed(1)} ms`);
-const modelLink = (model) => (model
-  ? el("a", { href: `/models/${enc(model.name)}` }, `${model.name} version ${model.version}`)
-  : el("span", { class: "muted" }, "—"));
 
 /** The body the Test tab and the examples send: each input with its example row (in the
  *  schema's column order). */
@@ -152,7 +153,18 @@ function renderConsume() {
     el("div", { class: "examples" }, codeBlock("curl", curl), codeBlock("Python", python)));
 }
 
-const RENDER = { overview: renderOverview, test: renderTest, consume: renderConsume };
+/** Fetch the endpoint again (after a promotion or a settings change) and redraw the tab. */
+async function reload() {
+  state.endpoint = await api(`/api/v1/realtime-endpoints/${enc(name)}`);
+  renderHead();
+  showTab(state.tab);
+}
+
+const RENDER = {
+  overview: renderOverview, test: renderTest, consume: renderConsume,
+  challengers: () => renderChallengers(state.endpoint, reload),
+  deployments: () => renderDeployments(state.endpoint),
+};
 
 function showTab(key) {
   state.tab = RENDER[key] ? key : "overview";
@@ -166,7 +178,9 @@ async function main() {
   tabList.append(...TABS.map(([key, label]) => el("button", {
     type: "button", role: "tab", id: `tab-${key}`, "aria-controls": "realtime-panel", dataset: { tab: key },
     onclick: async () => {
-      if (key === "overview") state.endpoint = await api(`/api/v1/realtime-endpoints/${enc(name)}`);
+      if (key === "overview" || key === "deployments") {
+        state.endpoint = await api(`/api/v1/realtime-endpoints/${enc(name)}`);
+      }
       showTab(key);
     },
   }, label)));

@@ -31,7 +31,8 @@ export function escapePlot(value, key = "") {
   return TEXT_KEYS.has(key) ? plotText(value) : value;
 }
 
-function plot(target, data, layout) {
+/** Draw a plotly chart into `target` (texts escaped), or say why charts are unavailable. */
+export function plot(target, data, layout) {
   if (!window.Plotly) {
     target.append(el("p", { class: "muted" }, "Charts are unavailable (plotly.js did not load)."));
     return;
@@ -153,8 +154,17 @@ function renderJson(body, value) {
     body.append(el("pre", { class: "log" }, JSON.stringify(value, null, 2)));
     return;
   }
-  const compare = value.compare && value.compare.metrics ? value.compare : null;
-  body.append(metricTable(value.metrics, compare && compare.metrics));
+  renderEvaluation(body, value, value.compare && value.compare.metrics ? value.compare : null);
+}
+
+/**
+ * Evaluate Model's metrics and charts into `body`; with `compare` (a second evaluation of the
+ * same kind) both side by side: one metrics table, both curves on each chart, both confusion
+ * matrices. `names` label the two sides.
+ */
+export function renderEvaluation(body, value, compare = null,
+                                 names = ["Scored data set", "Data set to compare"]) {
+  body.append(metricTable(value.metrics, compare && compare.metrics, names));
   const charts = el("div", { class: "charts" });
   body.append(charts);
   const curves = value.curves || {};
@@ -165,8 +175,8 @@ function renderJson(body, value) {
     charts.append(el("section", {}, target));
     pending.push(() => plot(target, data, { title: { text: label }, ...layout }));
   };
-  const pair = (primary, secondary, build) => [build(primary, "scored data set"),
-    secondary ? build(secondary, "data set to compare") : null].filter(Boolean);
+  const pair = (primary, secondary, build) => [build(primary, names[0].toLowerCase()),
+    secondary ? build(secondary, names[1].toLowerCase()) : null].filter(Boolean);
   if (curves.roc) {
     addChart("ROC curve", [
       ...pair(curves.roc, other.roc, (c, name) => ({ x: c.fpr, y: c.tpr, mode: "lines", name })),
@@ -180,7 +190,10 @@ function renderJson(body, value) {
       { xaxis: { title: { text: "recall" }, range: [0, 1] },
         yaxis: { title: { text: "precision" }, range: [0, 1.02] } });
   }
-  if (curves.confusion_matrix) body.append(confusionTable(curves.confusion_matrix));
+  if (curves.confusion_matrix && other.confusion_matrix) {
+    body.append(el("div", { class: "confusions" }, confusionTable(curves.confusion_matrix, names[0]),
+      confusionTable(other.confusion_matrix, names[1])));
+  } else if (curves.confusion_matrix) body.append(confusionTable(curves.confusion_matrix));
   if (curves.residuals) {
     const { actual, predicted } = curves.residuals;
     const all = actual.concat(predicted);
@@ -203,21 +216,22 @@ function renderJson(body, value) {
   for (const draw of pending) draw();
 }
 
-function metricTable(metrics, compared) {
+function metricTable(metrics, compared, sides) {
   const names = Object.keys(metrics);
   if (compared) for (const name of Object.keys(compared)) if (!names.includes(name)) names.push(name);
   return el("table", { class: "metric-table", "aria-label": "Metrics" },
-    el("thead", {}, el("tr", {}, el("th", {}, "Metric"), el("th", {}, compared ? "Scored data set" : "Value"),
-      compared ? el("th", {}, "Data set to compare") : null)),
+    el("thead", {}, el("tr", {}, el("th", {}, "Metric"), el("th", {}, compared ? sides[0] : "Value"),
+      compared ? el("th", {}, sides[1]) : null)),
     el("tbody", {}, names.map((name) => el("tr", { dataset: { metric: name } },
       el("th", { scope: "row" }, name),
       el("td", { class: "num" }, fmt(metrics[name])),
       compared ? el("td", { class: "num" }, fmt(compared[name])) : null))));
 }
 
-function confusionTable({ labels, matrix }) {
-  return el("section", {}, el("h3", {}, "Confusion matrix"),
-    el("table", { class: "confusion metric-table", "aria-label": "Confusion matrix" },
+function confusionTable({ labels, matrix }, side = "") {
+  const title = side ? `Confusion matrix: ${side}` : "Confusion matrix";
+  return el("section", {}, el("h3", {}, title),
+    el("table", { class: "confusion metric-table", "aria-label": title },
       el("thead", {}, el("tr", {}, el("th", {}, "actual \\ predicted"),
         labels.map((label) => el("th", {}, label)))),
       el("tbody", {}, matrix.map((row, i) => el("tr", {},
