@@ -64,6 +64,7 @@ def serve(host, port, threads):
         app.config["DESIGNER_SSE_MAX"] = spare
     runtime = app.extensions["designer"]
     runtime.start_dispatcher()
+    runtime.start_scheduler()
     # SIGTERM ends like Ctrl+C: running runs are canceled and recorded, not left Running.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     click.echo(f"Serving on http://{host}:{port}")

@@ -46,6 +46,11 @@ def load(environ: dict[str, str] | None = None) -> dict:
         # Rows one real-time scoring request may carry (per Web Service Input).
         "DESIGNER_SCORE_MAX_ROWS": int(env.get("DESIGNER_SCORE_MAX_ROWS", "10000")),
         "DESIGNER_DISPATCHER": _bool(env.get("DESIGNER_DISPATCHER", "false")),
+        # Schedules and new-data triggers: how often the scheduler looks, and how late a fire
+        # time may be seen and still count as on time (later: missed, see catch_up).
+        "DESIGNER_SCHEDULER_SECONDS": float(env.get("DESIGNER_SCHEDULER_SECONDS", "5")),
+        "DESIGNER_SCHEDULE_GRACE_SECONDS": float(
+            env.get("DESIGNER_SCHEDULE_GRACE_SECONDS", "300")),
         "SECRET_KEY": env.get("DESIGNER_SECRET_KEY") or _instance_secret(home),
         "DESIGNER_TOKEN_SECONDS": int(env.get("DESIGNER_TOKEN_SECONDS", "3600")),
         "DESIGNER_ADMIN_PASSWORD": env.get("DESIGNER_ADMIN_PASSWORD", ""),

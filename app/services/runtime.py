@@ -1,4 +1,5 @@
-"""Per-app runtime objects: module registry, artifact store, executor backend, dispatcher."""
+"""Per-app runtime objects: module registry, artifact store, executor backend, dispatcher,
+scheduler."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ class Runtime:
         self.limits = limits(app.config)
         self._backend = None
         self._dispatcher: Dispatcher | None = None
+        self._scheduler = None
 
     @property
     def backend(self):
@@ -48,8 +50,30 @@ class Runtime:
         self.dispatcher.start()
         return self.dispatcher
 
+    def wake_dispatcher(self) -> None:
+        """A run was queued: a started dispatcher looks now (none is created for it)."""
+        if self._dispatcher is not None:
+            self._dispatcher.wake()
+
+    @property
+    def scheduler(self):
+        """This process's scheduler (not started: ``start_scheduler`` does that)."""
+        from .scheduler import Scheduler  # it fires through services that import this one
+
+        if self._scheduler is None:
+            self._scheduler = Scheduler(self.app, self.app.config["DESIGNER_SCHEDULER_SECONDS"],
+                                        self.app.config["DESIGNER_SCHEDULE_GRACE_SECONDS"])
+        return self._scheduler
+
+    def start_scheduler(self):
+        """Fire schedules and poll new-data triggers in the background."""
+        self.scheduler.start()
+        return self.scheduler
+
     def shutdown(self) -> None:
-        """Stop the dispatcher and the backend."""
+        """Stop the scheduler, the dispatcher and the backend."""
+        if self._scheduler is not None:
+            self._scheduler.stop()
         if self._dispatcher is not None:
             self._dispatcher.stop()
         if self._backend is not None:
