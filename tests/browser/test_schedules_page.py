@@ -1,0 +1,45 @@
+"""The Schedules tab of an endpoint's page in Chromium: create with a preview, disable, delete,
+and a new-data trigger whose run appears when a file lands in the watched folder."""
+
+import shutil
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.conftest import ROOT
+
+
+def open_schedules(page):
+    page.goto("/endpoints/income-retrain")
+    page.get_by_role("tab", name="Schedules").click()
+    expect(page.get_by_text("No schedules yet.")).to_be_visible()
+
+
+def test_a_schedule_is_created_with_its_next_fire_times_disabled_and_deleted(page):
+    open_schedules(page)
+    page.get_by_role("button", name="New schedule").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("Name").fill("nightly")
+    dialog.get_by_label("Cron expression").fill("30 2 * * *")
+    dialog.get_by_label("Time zone").fill("Europe/Berlin")
+    preview = dialog.get_by_role("list", name="Next fire times")
+    expect(preview.get_by_role("listitem")).to_have_count(5)
+    expect(preview.get_by_role("listitem").first).to_contain_text("2:30")
+    dialog.get_by_label("Cron expression").fill("30 2 * *")
+    expect(dialog.get_by_role("status")).to_contain_text("must have 5 fields")
+    dialog.get_by_label("Cron expression").fill("30 2 * * 1-5")
+    expect(preview.get_by_role("listitem")).to_have_count(5)
+    dialog.get_by_label("Experiment").fill("nightly")
+    dialog.get_by_role("button", name="Save").click()
+
+    card = page.get_by_role("article", name="Schedule nightly")
+    expect(card).to_contain_text("Cron 30 2 * * 1-5 (Europe/Berlin)")
+    expect(card.get_by_role("list", name="Next fire times of nightly").get_by_role(
+        "listitem")).to_have_count(5)
+    expect(card).to_contain_text("No runs started yet.")
+    card.get_by_role("button", name="Disable").click()
+    expect(card.get_by_text("Disabled", exact=True)).to_be_visible()
+    card.get_by_role("button", name="Delete").click()
+    page.get_by_role("dialog").get_by_role("button", name="Delete").click()
+    expect(page.get_by_text("No schedules yet.")).to_be_visible()
+    assert page.errors == []
