@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path, PurePosixPath
 
 from sqlalchemy import select
@@ -103,12 +103,12 @@ class Watcher:
         return fires
 
     def _settled(self, key, stat, now: datetime, settle_seconds: int) -> bool:
-        """True once size and modification time held for ``settle_seconds``."""
+        """True once polls ``settle_seconds`` apart saw the same size and modification time
+        (a file still being written changes between them)."""
         quiet = timedelta(seconds=settle_seconds)
         before = self.seen.get(key)
         if before is None or (before.size, before.mtime_ns) != (stat.st_size, stat.st_mtime_ns):
-            modified = datetime.fromtimestamp(stat.st_mtime_ns / 1e9, UTC)
-            self.seen[key] = Seen(stat.st_size, stat.st_mtime_ns, min(now, modified))
+            self.seen[key] = Seen(stat.st_size, stat.st_mtime_ns, now)
         return now - self.seen[key].since >= quiet
 
 

@@ -100,3 +100,21 @@ def test_viewers_read_schedules_and_preview_but_cannot_change_them(app, client, 
         "kind": "interval", "interval_seconds": 60}).status_code == 200
     refused = app.test_client().post(f"{BASE}/nightly/disable", headers=viewer)
     assert refused.status_code == 403
+
+
+def test_a_new_data_trigger_is_saved_with_its_watch_and_has_no_fire_times(client, clock):
+    answer = client.post(BASE, json={"name": "incoming", "kind": "new_data", "watch": {
+        "datastore": "samples", "pattern": "incoming/*.csv", "parameter": "training_data",
+        "poll_seconds": 5, "settle_seconds": 3}})
+    assert answer.status_code == 201, answer.get_json()
+    trigger = answer.get_json()
+    assert trigger["watch"] == {"datastore": "samples", "pattern": "incoming/*.csv",
+                                "parameter": "training_data", "poll_seconds": 5,
+                                "settle_seconds": 3}
+    assert trigger["upcoming"] == [] and trigger["next_fire"] is None
+    no_watch = client.post(BASE, json={"name": "other", "kind": "new_data"})
+    assert no_watch.status_code == 422 and no_watch.get_json()["field"] == "watch"
+    stray = client.post(BASE, json=NIGHTLY | {"name": "x", "watch": trigger["watch"]})
+    assert stray.status_code == 422 and stray.get_json()["field"] == "watch"
+    preview = client.post(f"{BASE}/preview", json={"kind": "new_data"})
+    assert preview.status_code == 422 and "no fire times" in preview.get_json()["error"]
