@@ -51,6 +51,10 @@ def load(environ: dict[str, str] | None = None) -> dict:
         "DESIGNER_SCHEDULER_SECONDS": float(env.get("DESIGNER_SCHEDULER_SECONDS", "5")),
         "DESIGNER_SCHEDULE_GRACE_SECONDS": float(
             env.get("DESIGNER_SCHEDULE_GRACE_SECONDS", "300")),
+        # Webhooks: attempts per delivery, and the wait before the second (doubling after).
+        "DESIGNER_WEBHOOK_ATTEMPTS": int(env.get("DESIGNER_WEBHOOK_ATTEMPTS", "5")),
+        "DESIGNER_WEBHOOK_BACKOFF_SECONDS": float(
+            env.get("DESIGNER_WEBHOOK_BACKOFF_SECONDS", "2")),
         "SECRET_KEY": env.get("DESIGNER_SECRET_KEY") or _instance_secret(home),
         "DESIGNER_TOKEN_SECONDS": int(env.get("DESIGNER_TOKEN_SECONDS", "3600")),
         "DESIGNER_ADMIN_PASSWORD": env.get("DESIGNER_ADMIN_PASSWORD", ""),

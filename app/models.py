@@ -438,3 +438,5 @@ class WebhookDelivery(db.Model):
     status_code: Mapped[int | None] = mapped_column(Integer)
     delivered: Mapped[bool] = mapped_column(Boolean, default=False)
     created: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now, index=True)
+
+    webhook: Mapped[Webhook] = relationship()

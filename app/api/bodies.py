@@ -10,6 +10,7 @@ from ..engine.document import NAME_PATTERN, PipelineDocument
 from ..models import INT_MAX, ROLES
 from ..services.auth import ACCOUNT_NAME_PATTERN, MIN_PASSWORD
 from ..services.firetimes import MAX_INTERVAL_SECONDS
+from ..services.webhooks import EVENTS as WEBHOOK_EVENTS
 
 # Names are checked by the services (with messages naming the culprit); the request models
 # document the same patterns for the OpenAPI document.
@@ -235,3 +236,11 @@ class ScheduleBody(ScheduleTiming):
     version: int | None = Field(default=None, ge=0, le=INT_MAX)
     run: EndpointSubmit = Field(default_factory=EndpointSubmit)
     watch: Watch | None = None
+
+
+class WebhookBody(_Body):
+    """A URL to POST signed events to: for one pipeline endpoint, or for all (no endpoint)."""
+
+    url: str = Field(min_length=1, max_length=2000, pattern=r"^[Hh][Tt][Tt][Pp][Ss]?://")
+    events: list[Literal[WEBHOOK_EVENTS]] = Field(min_length=1, max_length=len(WEBHOOK_EVENTS))
+    endpoint: str | None = Field(default=None, max_length=64)

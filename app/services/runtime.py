@@ -27,6 +27,7 @@ class Runtime:
         self._backend = None
         self._dispatcher: Dispatcher | None = None
         self._scheduler = None
+        self._webhook_sender = None
 
     @property
     def backend(self):
@@ -70,10 +71,28 @@ class Runtime:
         self.scheduler.start()
         return self.scheduler
 
+    @property
+    def webhook_sender(self):
+        """This process's webhook delivery threads."""
+        from .webhooks import Sender  # it reads runs and endpoints, whose services import this
+
+        if self._webhook_sender is None:
+            self._webhook_sender = Sender(self.app, self.app.config["DESIGNER_WEBHOOK_ATTEMPTS"],
+                                          self.app.config["DESIGNER_WEBHOOK_BACKOFF_SECONDS"])
+        return self._webhook_sender
+
+    def run_ended(self, run_id: str) -> None:
+        """A run reached Finished, Failed or Canceled: tell its webhooks."""
+        from . import webhooks
+
+        webhooks.run_ended(run_id)
+
     def shutdown(self) -> None:
-        """Stop the scheduler, the dispatcher and the backend."""
+        """Stop the scheduler, the dispatcher, the backend and webhook deliveries."""
         if self._scheduler is not None:
             self._scheduler.stop()
+        if self._webhook_sender is not None:
+            self._webhook_sender.shutdown()
         if self._dispatcher is not None:
             self._dispatcher.stop()
         if self._backend is not None:
