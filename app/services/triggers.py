@@ -16,7 +16,7 @@ from pathlib import Path, PurePosixPath
 
 from sqlalchemy import select
 
-from ..engine.datastores import DatastoreError, check_relative, file_sha256
+from ..engine.datastores import DATA_FILES, DatastoreError, check_relative, file_sha256
 from ..engine.document import PipelineDocument
 from ..errors import AppError, Unprocessable
 from ..extensions import db
@@ -118,10 +118,12 @@ def matches(trigger: Schedule) -> list[tuple[str, Path]]:
     found = []
     for path in sorted(root.glob(trigger.watch_pattern)):
         relative = PurePosixPath(path.relative_to(root)).as_posix()
+        if PurePosixPath(relative).suffix.lower() not in DATA_FILES:
+            continue  # not a data file (no warning each poll: it may simply sit beside them)
         try:
             resolved = datastores.resolve(trigger.watch_datastore, relative, data_file=True)
         except AppError:
-            continue  # not a data file, or a link leading outside the datastore
+            continue  # a link leading outside the datastore (the resolver logs it)
         if resolved.is_file():
             found.append((relative, resolved))
     return found
