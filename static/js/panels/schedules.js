@@ -64,8 +64,9 @@ function scheduleCard(endpoint, schedule, reload) {
   };
   const history = el("div", { class: "schedule-history" }, el("p", { class: "muted" }, "Loading history..."));
   const upcoming = schedule.enabled && schedule.upcoming.length
-    ? el("ol", { class: "fire-times", "aria-label": `Next fire times of ${schedule.name}` },
-         schedule.upcoming.map((t) => el("li", { title: t }, zoned(t, schedule.timezone))))
+    ? [el("h3", {}, "Next fire times"),
+       el("ol", { class: "fire-times", "aria-label": `Next fire times of ${schedule.name}` },
+          schedule.upcoming.map((t) => el("li", { title: t }, zoned(t, schedule.timezone))))]
     : null;
   const card = el("article", { class: "version schedule", "aria-label": `Schedule ${schedule.name}` },
     el("div", { class: "version-head" },
