@@ -37,6 +37,13 @@ def test_a_schedule_is_created_with_its_next_fire_times_disabled_and_deleted(pag
     expect(card.get_by_role("list", name="Next fire times of nightly").get_by_role(
         "listitem")).to_have_count(5)
     expect(card).to_contain_text("No runs started yet.")
+    card.get_by_role("button", name="Edit").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_label("Experiment")).to_have_value("nightly")
+    dialog.get_by_label("Cron expression").fill("0 6 * * *")
+    dialog.get_by_label("Catch up missed fire times (one run)").uncheck()
+    dialog.get_by_role("button", name="Save").click()
+    expect(card).to_contain_text("Cron 0 6 * * * (Europe/Berlin)")
     card.get_by_role("button", name="Disable").click()
     expect(card.get_by_text("Disabled", exact=True)).to_be_visible()
     card.get_by_role("button", name="Delete").click()
