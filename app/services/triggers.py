@@ -3,8 +3,8 @@
 Polling (not file-system events) so it works on every datastore and across processes. A file
 starts a run once it has stopped changing: its size and modification time stayed the same
 for ``settle_seconds``. The slot claimed is the file's path and SHA-256, so each version of a
-file starts at most one run, whichever process sees it first. Files already there when the
-trigger was created are not new data.
+file starts at most one run, whichever process sees it first. Files last changed before the
+trigger was created (by more than two seconds) are not new data.
 """
 
 from __future__ import annotations
@@ -26,6 +26,9 @@ from .firetimes import as_utc
 from .schedules import NEW_DATA, claim_and_start
 
 log = logging.getLogger(__name__)
+# File systems keep modification times coarsely (FAT: 2 s; others a clock tick behind the
+# real time), so a file written just after the trigger was made may carry an earlier time.
+MTIME_SLACK = timedelta(seconds=2)
 
 
 def check_watch(doc: PipelineDocument, watch: dict | None) -> str:
@@ -88,7 +91,7 @@ class Watcher:
         for relative, path in matches(trigger):
             stat = path.stat()
             key = (trigger.id, relative)
-            if stat.st_mtime_ns <= as_utc(trigger.created).timestamp() * 1e9:
+            if stat.st_mtime_ns < (as_utc(trigger.created) - MTIME_SLACK).timestamp() * 1e9:
                 continue  # there before the trigger: not new data
             if self.fired.get(key) == (stat.st_size, stat.st_mtime_ns):
                 continue
