@@ -1,4 +1,5 @@
-"""The `designer` command: init, serve, run-pipeline, datastores, users, clients, audit."""
+"""The `designer` command: init, serve, run-pipeline, datastores, users, clients, schedules,
+audit."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 import click
 
 from . import create_app
+from .cli_schedules import schedules
 from .errors import AppError
 from .models import ROLES
 
@@ -24,6 +26,9 @@ def _app():
 @click.group()
 def main():
     """Pipeline Designer: build, run and publish machine-learning pipelines."""
+
+
+main.add_command(schedules)
 
 
 @main.command()
@@ -53,7 +58,7 @@ def init():
 @click.option("--threads", default=32, show_default=True, type=int,
               help="WSGI threads; each open live-update stream holds one.")
 def serve(host, port, threads):
-    """Serve the app with waitress and run queued runs in this process."""
+    """Serve the app with waitress; run queued runs, schedules and triggers in this process."""
     from waitress import serve as waitress_serve
 
     app = _app()
@@ -64,6 +69,7 @@ def serve(host, port, threads):
         app.config["DESIGNER_SSE_MAX"] = spare
     runtime = app.extensions["designer"]
     runtime.start_dispatcher()
+    runtime.start_scheduler()
     # SIGTERM ends like Ctrl+C: running runs are canceled and recorded, not left Running.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     click.echo(f"Serving on http://{host}:{port}")

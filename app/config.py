@@ -49,6 +49,15 @@ def load(environ: dict[str, str] | None = None) -> dict:
         "DESIGNER_REQUEST_LOG_SECONDS": float(env.get("DESIGNER_REQUEST_LOG_SECONDS", "10")),
         "DESIGNER_REQUEST_LOG_DAYS": float(env.get("DESIGNER_REQUEST_LOG_DAYS", "7")),
         "DESIGNER_DISPATCHER": _bool(env.get("DESIGNER_DISPATCHER", "false")),
+        # Schedules and new-data triggers: how often the scheduler looks, and how late a fire
+        # time may be seen and still count as on time (later: missed, see catch_up).
+        "DESIGNER_SCHEDULER_SECONDS": float(env.get("DESIGNER_SCHEDULER_SECONDS", "5")),
+        "DESIGNER_SCHEDULE_GRACE_SECONDS": float(
+            env.get("DESIGNER_SCHEDULE_GRACE_SECONDS", "300")),
+        # Webhooks: attempts per delivery, and the wait before the second (doubling after).
+        "DESIGNER_WEBHOOK_ATTEMPTS": int(env.get("DESIGNER_WEBHOOK_ATTEMPTS", "5")),
+        "DESIGNER_WEBHOOK_BACKOFF_SECONDS": float(
+            env.get("DESIGNER_WEBHOOK_BACKOFF_SECONDS", "2")),
         "SECRET_KEY": env.get("DESIGNER_SECRET_KEY") or _instance_secret(home),
         "DESIGNER_TOKEN_SECONDS": int(env.get("DESIGNER_TOKEN_SECONDS", "3600")),
         "DESIGNER_ADMIN_PASSWORD": env.get("DESIGNER_ADMIN_PASSWORD", ""),

@@ -61,7 +61,8 @@ def test_a_database_from_before_migrations_is_adopted_and_keeps_its_data(tmp_pat
     first.extensions["designer"].shutdown()
     with sqlite3.connect(home / "designer.db") as raw:  # as a build without migrations left it
         raw.execute("DROP TABLE alembic_version")
-        later_revisions = ("realtime_request_buckets", "realtime_deployments", "audit_log",
+        later_revisions = ("webhook_deliveries", "webhooks", "schedule_fires", "schedules",
+                           "realtime_request_buckets", "realtime_deployments", "audit_log",
                            "promotion_decisions", "realtime_endpoints",
                            "model_versions", "registered_models")
         for later in later_revisions:
@@ -88,7 +89,7 @@ def test_the_cli_prints_the_revision(tmp_path, monkeypatch):
     monkeypatch.setenv("DESIGNER_HOME", str(tmp_path / "instance"))
     result = CliRunner().invoke(main, ["db", "version"])
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == database.head() == "0004"
+    assert result.output.strip() == database.head() == "0005"
 
 
 def test_a_database_at_the_first_revision_gains_the_audit_log_and_keeps_its_data(tmp_path):
@@ -100,7 +101,7 @@ def test_a_database_at_the_first_revision_gains_the_audit_log_and_keeps_its_data
     engine.dispose()
     app = create_app({"DESIGNER_HOME": str(tmp_path), "SECRET_KEY": "test"})
     with app.app_context():
-        assert database.current(db.engine) == "0004"
+        assert database.current(db.engine) == "0005"
         names = db.session.execute(sqlalchemy.text("SELECT name FROM experiments")).scalars()
         assert list(names) == ["kept"]
         assert "audit_log" in sqlalchemy.inspect(db.engine).get_table_names()
@@ -133,7 +134,7 @@ def test_the_cli_writes_a_revision_of_what_the_models_add(tmp_path, monkeypatch)
     (written,) = [p for p in (migrations / "versions").glob("*.py") if p.name not in shipped]
     text = written.read_text()
     assert '"""add access tokens' in text
-    assert "down_revision" in text and "'0004'" in text
+    assert "down_revision" in text and "'0005'" in text
     assert "op.create_table('access_tokens'" in text and "op.drop_table('access_tokens')" in text
     checkout = Path(database.__file__).parent / "migrations" / "versions"
     assert sorted(p.name for p in checkout.glob("*.py")) == shipped

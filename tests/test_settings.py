@@ -172,3 +172,26 @@ def test_database_artifacts_and_samples_folders_come_from_the_environment(tmp_pa
     assert not (home / "designer.db").exists()
     assert list((elsewhere / "artifacts").rglob("*.parquet"))
     assert not (home / "artifacts").exists()
+
+
+@pytest.mark.parametrize(("grace", "late_run"), [("600", False), ("60", True)])
+def test_schedule_grace_seconds_decides_when_a_late_fire_is_a_catch_up(app_from, grace,
+                                                                        late_run):
+    from datetime import UTC, datetime, timedelta
+
+    application = app_from(DESIGNER_SCHEDULE_GRACE_SECONDS=grace)
+    client = api(application)
+    start = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+    application.extensions["designer"].scheduler.clock = lambda: start
+    assert client.post("/api/v1/endpoints/income-retrain/schedules", json={
+        "name": "hourly", "kind": "cron", "cron": "0 * * * *"}).status_code == 201
+    (fire,) = application.extensions["designer"].scheduler.tick(start + timedelta(minutes=65))
+    assert fire["catch_up"] is late_run
+
+
+def test_scheduler_and_webhook_settings_reach_the_scheduler_and_the_sender(app_from):
+    application = app_from(DESIGNER_SCHEDULER_SECONDS="0.5", DESIGNER_WEBHOOK_ATTEMPTS="7",
+                           DESIGNER_WEBHOOK_BACKOFF_SECONDS="0.25")
+    runtime = application.extensions["designer"]
+    assert runtime.scheduler.every == 0.5
+    assert (runtime.webhook_sender.attempts, runtime.webhook_sender.backoff) == (7, 0.25)

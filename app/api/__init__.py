@@ -189,10 +189,12 @@ def register(app: Flask) -> None:
         pipelines,
         realtime,
         runs,
+        schedules,
+        webhooks,
     )
 
     app.before_request(_gate)
     oauth.init(app)
     for module in (modules, pipelines, parameters, runs, experiments, datastores, endpoints,
-                   models, realtime, accounts, openapi):
+                   schedules, webhooks, models, realtime, accounts, openapi):
         app.register_blueprint(module.bp)

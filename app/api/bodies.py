@@ -9,6 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..engine.document import NAME_PATTERN, PipelineDocument
 from ..models import INT_MAX, ROLES
 from ..services.auth import ACCOUNT_NAME_PATTERN, MIN_PASSWORD
+from ..services.firetimes import MAX_INTERVAL_SECONDS
+from ..services.webhooks import EVENTS as WEBHOOK_EVENTS
 
 # Names are checked by the services (with messages naming the culprit); the request models
 # document the same patterns for the OpenAPI document.
@@ -203,3 +205,42 @@ class PromoteBody(_Body):
     model: str = Field(min_length=1, max_length=64, json_schema_extra=NAME)
     version: int = Field(ge=1, le=INT_MAX)
     reason: str = Field(default="", max_length=2000)
+
+
+class Watch(_Body):
+    """What a new-data trigger watches: files matching ``pattern`` (a glob inside the
+    datastore, e.g. ``incoming/*.csv``), each passed as the data path ``parameter``."""
+
+    datastore: str = Field(min_length=1, max_length=64, json_schema_extra=NAME)
+    pattern: str = Field(min_length=1, max_length=500)
+    parameter: str = Field(min_length=1, max_length=64, json_schema_extra=NAME)
+    poll_seconds: int = Field(default=30, ge=1, le=86400)
+    settle_seconds: int = Field(default=10, ge=0, le=86400)
+
+
+class ScheduleTiming(_Body):
+    """When a schedule fires: a cron expression in a time zone, or every N seconds."""
+
+    kind: Literal["cron", "interval", "new_data"] = "cron"
+    cron: str | None = Field(default=None, max_length=200)
+    timezone: str = Field(default="UTC", min_length=1, max_length=64)
+    interval_seconds: int | None = Field(default=None, ge=1, le=MAX_INTERVAL_SECONDS)
+
+
+class ScheduleBody(ScheduleTiming):
+    """A schedule or new-data trigger of a pipeline endpoint; ``run`` is the Submit body."""
+
+    name: str = Field(min_length=1, max_length=64, json_schema_extra=NAME)
+    catch_up: bool = True
+    enabled: bool = True
+    version: int | None = Field(default=None, ge=0, le=INT_MAX)
+    run: EndpointSubmit = Field(default_factory=EndpointSubmit)
+    watch: Watch | None = None
+
+
+class WebhookBody(_Body):
+    """A URL to POST signed events to: for one pipeline endpoint, or for all (no endpoint)."""
+
+    url: str = Field(min_length=1, max_length=2000, pattern=r"^[Hh][Tt][Tt][Pp][Ss]?://")
+    events: list[Literal[WEBHOOK_EVENTS]] = Field(min_length=1, max_length=len(WEBHOOK_EVENTS))
+    endpoint: str | None = Field(default=None, max_length=64)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -192,3 +193,12 @@ class Datastores(Mapping[str, Path]):
             raise DatastoreError(f"'{path}' is not a data file: only {', '.join(DATA_FILES)} "
                                  "files can be read.", datastore=datastore, path=path) from None
         return target
+
+
+def file_sha256(path: Path, chunk: int = 1024 * 1024) -> str:
+    """SHA-256 of a file's content: which version of a data file was read (or arrived)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()

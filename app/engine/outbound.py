@@ -1,4 +1,4 @@
-"""The one guarded HTTP client for outbound fetches (Import Data's URL source, webhooks).
+"""The one guarded HTTP client for outbound requests (Import Data's URL source, webhooks).
 
 Every address a URL's host resolves to is checked before connecting, and the connection goes
 to the checked address (no second lookup a rebinding DNS server could answer differently);
@@ -133,6 +133,34 @@ def fetch(url: str, policy: OutboundPolicy,
                 response.close()
             conn.close()
     raise OutboundError(f"{shown} redirects more than {MAX_REDIRECTS} times")
+
+
+def check(url: str, policy: OutboundPolicy) -> None:
+    """Raise OutboundError when ``url`` could not be reached under ``policy`` (checked when a
+    webhook is saved; every request checks again)."""
+    _, host, port, _ = _parts(url)
+    _checked_address(host, port, policy, redacted(url))
+
+
+def post(url: str, body: bytes, headers: dict[str, str], policy: OutboundPolicy) -> int:
+    """POST ``body`` to ``url`` (redirects are not followed); the answer's status code.
+
+    Raises OutboundError when the address is refused or the server cannot be reached.
+    """
+    shown = redacted(url)
+    scheme, host, port, target = _parts(url)
+    ip = _checked_address(host, port, policy, shown)
+    conn = _connection(scheme, host, port, ip, policy.timeout)
+    try:
+        conn.request("POST", target, body=body, headers={
+            "User-Agent": policy.user_agent, "Content-Type": "application/json", **headers})
+        response = conn.getresponse()
+        response.read(_CHUNK)  # the answer's body is not kept; a little is read to close well
+        return response.status
+    except (OSError, http.client.HTTPException):
+        raise OutboundError(f"could not reach {shown}") from None
+    finally:
+        conn.close()
 
 
 def _parts(url: str) -> tuple[str, str, int, str]:

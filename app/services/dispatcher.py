@@ -177,6 +177,7 @@ class Dispatcher:
                     s.status = CANCELED if status == CANCELED else FAILED
             db.session.add(RunEvent(run_id=run_id, status=status, data={"reason": reason}))
             db.session.commit()
+            self.app.extensions["designer"].run_ended(run_id)
             db.session.remove()
 
     def _register_models(self, run_id: str) -> tuple[str, str]:

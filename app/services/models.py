@@ -9,7 +9,6 @@ artifact the run stored, so it can be scored and downloaded in MLflow's model fo
 
 from __future__ import annotations
 
-import hashlib
 import io
 import logging
 import shutil
@@ -24,7 +23,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from ..engine.artifacts import ArtifactRef, ArtifactStore
-from ..engine.datastores import DatastoreError
+from ..engine.datastores import DatastoreError, file_sha256
 from ..engine.document import PipelineDocument, name_problem
 from ..engine.executor import FINISHED, make_plan
 from ..engine.spec import TRAINED_MODEL, DataPath
@@ -36,7 +35,6 @@ from . import runs as run_service
 from .runtime import runtime
 
 log = logging.getLogger(__name__)
-HASH_CHUNK = 1 << 20
 
 
 def trained_model_steps(run: Run) -> list[tuple[str, str]]:
@@ -56,14 +54,11 @@ def _file_facts(store_name: str, path: str, stores) -> dict:
     try:
         file = stores.resolve_file(store_name, path)
         stat = file.stat()
-        sha = hashlib.sha256()
-        with open(file, "rb") as handle:
-            while chunk := handle.read(HASH_CHUNK):
-                sha.update(chunk)
+        sha = file_sha256(file)
     except (DatastoreError, OSError) as exc:
         return facts | {"problem": str(exc)}
     modified = datetime.fromtimestamp(stat.st_mtime, UTC)
-    return facts | {"sha256": sha.hexdigest(), "size": stat.st_size, "modified": iso(modified)}
+    return facts | {"sha256": sha, "size": stat.st_size, "modified": iso(modified)}
 
 
 def data_lineage(run: Run) -> list[dict]:

@@ -31,7 +31,7 @@ from ..models import (
     iso,
     now,
 )
-from . import audit, models, publishing, realtime
+from . import audit, models, publishing, realtime, webhooks
 from . import runs as run_service
 from .runtime import runtime
 
@@ -187,6 +187,7 @@ def promote(ref: str, model: Any, number: Any, *, by: str, reason: str = "",
                                                       "to": label(target),
                                                       "automatic": automatic},
                  actor=by or None)
+    webhooks.model_promoted(endpoint, decision)
     return decision
 
 

@@ -116,12 +116,8 @@ def set_enabled(ref: str, enabled: bool) -> PipelineEndpoint:
     return endpoint
 
 
-def submit(ref: str, version: Any, body: dict, *, by: str = "", source: str = "api") -> Run:
-    """Submit a run of a published version with Azure ML style assignments."""
-    endpoint = find(ref)
-    if endpoint.status != ACTIVE:
-        raise Conflict(f"Pipeline endpoint '{endpoint.name}' is disabled.")
-    published = version_of(endpoint, version)
+def assignments(published: PublishedVersion, body: dict) -> tuple[PipelineDocument, dict]:
+    """The version's document and the parameter values an Azure ML style body assigns."""
     doc = PipelineDocument.model_validate(published.document)
     values = dict(body.get("parameter_assignments") or {})
     for name, path in (body.get("data_path_assignments") or {}).items():
@@ -130,6 +126,16 @@ def submit(ref: str, version: Any, body: dict, *, by: str = "", source: str = "a
             raise Unprocessable(f"DataPathAssignments names '{name}', a {param.type} "
                                 "parameter; put it in ParameterAssignments.", parameter=name)
         values[name] = path
+    return doc, values
+
+
+def submit(ref: str, version: Any, body: dict, *, by: str = "", source: str = "api") -> Run:
+    """Submit a run of a published version with Azure ML style assignments."""
+    endpoint = find(ref)
+    if endpoint.status != ACTIVE:
+        raise Conflict(f"Pipeline endpoint '{endpoint.name}' is disabled.")
+    published = version_of(endpoint, version)
+    doc, values = assignments(published, body)
     run = runs.submit(doc, parameters=values, experiment=body.get("experiment_name"),
                       description=body.get("description") or "", source=source,
                       pipeline_id=published.pipeline_id, submitted_by=by,

@@ -195,6 +195,8 @@ def cancel(run_id: str, dispatcher=None) -> Run:
                 s.status = CANCELED
             db.session.add(RunEvent(run_id=run_id, status=CANCELED, data={}))
         db.session.commit()
+        if claimed:
+            runtime().run_ended(run_id)
     elif run.status == RUNNING:
         run.cancel_requested = True
         db.session.commit()

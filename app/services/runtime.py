@@ -1,4 +1,5 @@
-"""Per-app runtime objects: module registry, artifact store, executor backend, dispatcher."""
+"""Per-app runtime objects: module registry, artifact store, executor backend, dispatcher,
+scheduler."""
 
 from __future__ import annotations
 
@@ -26,6 +27,8 @@ class Runtime:
         self.limits = limits(app.config)
         self._backend = None
         self._dispatcher: Dispatcher | None = None
+        self._scheduler = None
+        self._webhook_sender = None
 
     @property
     def backend(self):
@@ -49,8 +52,49 @@ class Runtime:
         self.dispatcher.start()
         return self.dispatcher
 
+    def wake_dispatcher(self) -> None:
+        """A run was queued: a started dispatcher looks now (none is created for it)."""
+        if self._dispatcher is not None:
+            self._dispatcher.wake()
+
+    @property
+    def scheduler(self):
+        """This process's scheduler (not started: ``start_scheduler`` does that)."""
+        from .scheduler import Scheduler  # it fires through services that import this one
+
+        if self._scheduler is None:
+            self._scheduler = Scheduler(self.app, self.app.config["DESIGNER_SCHEDULER_SECONDS"],
+                                        self.app.config["DESIGNER_SCHEDULE_GRACE_SECONDS"])
+        return self._scheduler
+
+    def start_scheduler(self):
+        """Fire schedules and poll new-data triggers in the background."""
+        self.scheduler.start()
+        return self.scheduler
+
+    @property
+    def webhook_sender(self):
+        """This process's webhook delivery threads."""
+        from .webhooks import Sender  # it reads runs and endpoints, whose services import this
+
+        if self._webhook_sender is None:
+            self._webhook_sender = Sender(self.app, self.app.config["DESIGNER_WEBHOOK_ATTEMPTS"],
+                                          self.app.config["DESIGNER_WEBHOOK_BACKOFF_SECONDS"])
+        return self._webhook_sender
+
+    def run_ended(self, run_id: str) -> None:
+        """A run reached Finished, Failed or Canceled: tell its webhooks."""
+        from . import webhooks
+
+        webhooks.run_ended(run_id)
+
     def shutdown(self) -> None:
-        """Stop the dispatcher and the backend; write the request log's last counts."""
+        """Stop the scheduler, the dispatcher, the backend and webhook deliveries; write the
+        request log's last counts."""
+        if self._scheduler is not None:
+            self._scheduler.stop()
+        if self._webhook_sender is not None:
+            self._webhook_sender.shutdown()
         if self.request_flusher is not None:
             self.request_flusher.stop()
             self.request_flusher = None

@@ -12,7 +12,7 @@ from types import SimpleNamespace
 import pytest
 
 from app.engine import outbound
-from app.engine.outbound import OutboundError, OutboundPolicy, fetch, refusal
+from app.engine.outbound import OutboundError, OutboundPolicy, check, fetch, post, refusal
 
 
 @pytest.fixture
@@ -37,6 +37,13 @@ def server():
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
+
+        def do_POST(self):  # noqa: N802 - http.server's naming
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            seen.append((self.path, self.headers["Host"], body))
+            self.send_response(302 if self.path.startswith("/go?") else 202)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
 
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
@@ -171,3 +178,21 @@ def test_allow_list_setting_takes_hosts_and_ranges():
     ip = outbound.ipaddress.ip_address
     assert policy.allows("x", ip("10.9.8.7")) and policy.allows("FILES.internal", ip("10.0.0.1"))
     assert not policy.allows("x", ip("192.168.1.1"))
+
+
+def test_a_post_to_a_refused_address_never_connects(server, connections):
+    with pytest.raises(OutboundError, match="resolves to a loopback address"):
+        post(f"http://127.0.0.1:{server.port}/hook", b"{}", {}, OutboundPolicy())
+    with pytest.raises(OutboundError, match="resolves to a private address"):
+        check("https://10.0.0.5/hook", OutboundPolicy())
+    assert connections == [] and server.seen == []
+
+
+def test_a_post_answers_its_status_and_follows_no_redirect(server, connections):
+    status = post(f"http://127.0.0.1:{server.port}/hook?k=1", b'{"a": 1}',
+                  {"X-Designer-Event": "test"}, LOCAL)
+    assert status == 202
+    assert server.seen == [("/hook?k=1", f"127.0.0.1:{server.port}", b'{"a": 1}')]
+    assert post(f"http://127.0.0.1:{server.port}/go?http://169.254.169.254/", b"{}", {},
+                LOCAL) == 302
+    assert len(server.seen) == 2

@@ -1,9 +1,10 @@
-// Admin page: users (role, active, add), service principals (create with a one-time secret, disable)
-// and the audit log, each on a tab.
+// Admin page: users (role, active, add), service principals (create with a one-time secret, disable),
+// webhooks and the audit log, each on a tab.
 import { api, notify } from "../api.js";
 import { clear, el, when } from "../dom.js";
 import { auditLog } from "../panels/audit_log.js";
-import { copyButton } from "../panels/copy.js";
+import { secretBox } from "../panels/copy.js";
+import { webhooksPanel } from "../panels/webhooks.js";
 
 const root = document.getElementById("app");
 const ROLES = JSON.parse(root.dataset.roles);  // the server's role list, weakest first
@@ -14,18 +15,6 @@ const userSecret = el("div", { "aria-live": "polite" });
 const clientSecret = el("div", { "aria-live": "polite" });
 
 const roleSelect = (attrs, value) => el("select", attrs, ROLES.map((r) => el("option", { value: r, selected: r === value }, r)));
-
-/** A box showing secrets once, each in a read-only input with a Copy button. */
-function secretBox(title, items, warning) {
-  const box = el("div", { class: "secret-box", role: "region", "aria-label": title },
-    el("p", { class: "warning" }, warning),
-    el("dl", { class: "kv" }, items.flatMap(([label, value]) => {
-      const input = el("input", { type: "text", readonly: true, value, "aria-label": label, size: 48 });
-      return [el("dt", {}, label), el("dd", {}, el("div", { class: "copy-row" }, input, copyButton(`Copy ${label}`, value, input)))];
-    })),
-    el("button", { type: "button", onclick: () => box.remove() }, "Done, I have stored it"));
-  return box;
-}
 
 function userRow(user) {
   const role = roleSelect({ "aria-label": `Role of ${user.username}` }, user.role);
@@ -165,7 +154,8 @@ const accounts = el("div", {},
     el("p", { class: "muted" }, "Scripts sign in with a service principal's client ID and secret at POST /oauth2/token."),
     createClientForm(), clientSecret, clientsHost));
 const audit = auditLog();
-const TABS = [["accounts", "Accounts", accounts], ["audit", "Audit log", audit.node]];
+const hooks = webhooksPanel();
+const TABS = [["accounts", "Accounts", accounts], ["webhooks", "Webhooks", hooks.node], ["audit", "Audit log", audit.node]];
 const tabList = el("div", { class: "page-tabs", role: "tablist", "aria-label": "Administration" });
 const panel = el("section", { role: "tabpanel", id: "admin-panel" });
 
@@ -175,9 +165,11 @@ function showTab(name) {
   panel.setAttribute("aria-labelledby", `tab-${key}`);
   clear(panel).append(content);
   history.replaceState(null, "", `#${key}`);
-  if (key === "audit") {
-    audit.load().catch((error) => {
-      panel.append(el("p", { class: "alert", role: "alert" }, `Could not load the audit log: ${error.message}`));
+  const loads = { audit: [audit, "the audit log"], webhooks: [hooks, "the webhooks"] };
+  if (loads[key]) {
+    const [tab, what] = loads[key];
+    tab.load().catch((error) => {
+      panel.append(el("p", { class: "alert", role: "alert" }, `Could not load ${what}: ${error.message}`));
     });
   }
 }

@@ -1,4 +1,5 @@
-// One pipeline endpoint: Overview (REST URL, status, code examples), Published pipelines, Runs.
+// One pipeline endpoint: Overview (REST URL, status, code examples), Published pipelines, Runs,
+// Schedules.
 import { api, notify } from "../api.js";
 import { clear, el, when } from "../dom.js";
 import { formatValue } from "../panels/outputs.js";
@@ -6,12 +7,14 @@ import { fmt } from "../panels/visualize.js";
 import { openEndpointSubmit } from "../panels/endpoint_submit.js";
 import { copyButton } from "../panels/copy.js";
 import { codeBlock, curlExample, pythonExample } from "../panels/code_examples.js";
+import { schedulesPanel } from "../panels/schedules.js";
 
 const root = document.getElementById("app");
 const endpointId = root.dataset.endpointId;
 const enc = encodeURIComponent;
-const TABS = [["overview", "Overview"], ["published", "Published pipelines"], ["runs", "Runs"]];
-const state = { endpoint: null, tab: "overview", catalog: null };
+const TABS = [["overview", "Overview"], ["published", "Published pipelines"], ["runs", "Runs"],
+              ["schedules", "Schedules"]];
+const state = { endpoint: null, tab: "overview", catalog: null, stop: null };
 
 const head = el("div", { class: "page-head" });
 const tabList = el("div", { class: "page-tabs", role: "tablist", "aria-label": "Endpoint" });
@@ -176,6 +179,15 @@ async function renderRuns() {
     })));
 }
 
+async function tabContent(tab) {
+  if (tab === "overview") return renderOverview();
+  if (tab === "published") return renderPublished();
+  if (tab === "runs") return renderRuns();
+  const schedules = await schedulesPanel(state.endpoint, refresh);
+  state.stop = schedules.stop;
+  return schedules.nodes;
+}
+
 async function showTab(name, { push = true } = {}) {
   state.tab = TABS.some(([key]) => key === name) ? name : "overview";
   for (const button of tabList.children) {
@@ -184,9 +196,10 @@ async function showTab(name, { push = true } = {}) {
   panel.setAttribute("aria-labelledby", `tab-${state.tab}`);
   if (push) history.replaceState(null, "", `#${state.tab}`);
   clear(panel).append(el("p", { class: "muted" }, "Loading..."));
+  state.stop?.();
+  state.stop = null;
   try {
-    const content = state.tab === "overview" ? renderOverview()
-      : state.tab === "published" ? renderPublished() : await renderRuns();
+    const content = await tabContent(state.tab);
     clear(panel).append(...[content].flat());
   } catch (error) {
     clear(panel).append(el("p", { class: "alert", role: "alert" }, error.message));

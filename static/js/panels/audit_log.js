@@ -9,6 +9,8 @@ const ACTIONS = [
   "datastore.add", "datastore.replace", "datastore.remove", "datastore.upload",
   "endpoint.create", "endpoint.default", "endpoint.enable", "endpoint.disable",
   "pipeline.publish", "pipeline.delete",
+  "schedule.create", "schedule.update", "schedule.enable", "schedule.disable", "schedule.delete",
+  "webhook.create", "webhook.enable", "webhook.disable", "webhook.delete",
 ];
 const LIMIT = 200;
 

@@ -33,3 +33,15 @@ export function copyButton(label, text, target) {
   button.addEventListener("click", () => copyText(typeof text === "function" ? text() : text, target, button));
   return button;
 }
+
+/** A box showing secrets once, each in a read-only input with a Copy button. */
+export function secretBox(title, items, warning) {
+  const box = el("div", { class: "secret-box", role: "region", "aria-label": title },
+    el("p", { class: "warning" }, warning),
+    el("dl", { class: "kv" }, items.flatMap(([label, value]) => {
+      const input = el("input", { type: "text", readonly: true, value, "aria-label": label, size: 48 });
+      return [el("dt", {}, label), el("dd", {}, el("div", { class: "copy-row" }, input, copyButton(`Copy ${label}`, value, input)))];
+    })),
+    el("button", { type: "button", onclick: () => box.remove() }, "Done, I have stored it"));
+  return box;
+}

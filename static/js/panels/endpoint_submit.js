@@ -48,7 +48,7 @@ export function openEndpointSubmit({ endpoint, version }) {
 }
 
 /** The Azure ML shaped submit body. */
-function submitBody(experiment, description, values, dataPaths) {
+export function submitBody(experiment, description, values, dataPaths) {
   return {
     ExperimentName: experiment, Description: description, ParameterAssignments: values,
     DataPathAssignments: Object.fromEntries(Object.entries(dataPaths).map(([key, v]) =>

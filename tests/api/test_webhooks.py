@@ -1,0 +1,172 @@
+"""Webhooks against a real HTTP receiver: signed bodies, retries with backoff, the delivery log,
+the test button's route, the outbound address rules."""
+
+import hashlib
+import hmac
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from tests.conftest import principal_headers, wait_for
+
+
+class Receiver:
+    """A local HTTP server that records each POST and answers the next queued status."""
+
+    def __init__(self, statuses=()):
+        self.statuses, self.received = list(statuses), []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 - http.server's name
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.received.append((dict(self.headers), body))
+                self.send_response(receiver.statuses.pop(0) if receiver.statuses else 200)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hook?token=abc"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver():
+    started = Receiver()
+    yield started
+    started.close()
+
+
+@pytest.fixture
+def hooks_app(fetching_app):
+    """The app may reach 127.0.0.1; deliveries retry three times, 0.05 s apart at first."""
+    fetching_app.config.update(DESIGNER_WEBHOOK_ATTEMPTS=3, DESIGNER_WEBHOOK_BACKOFF_SECONDS=0.05)
+    return fetching_app
+
+
+def add_hook(client, url, events, endpoint=None):
+    answer = client.post("/api/v1/webhooks", json={"url": url, "events": events,
+                                                    "endpoint": endpoint})
+    assert answer.status_code == 201, answer.get_json()
+    return answer.get_json()
+
+
+def delivered_log(client, hook, count=1):
+    """The delivery log once ``count`` deliveries are over (delivered or out of attempts)."""
+    def done():
+        log = client.get(f"/api/v1/webhooks/{hook['id']}/deliveries").get_json()["deliveries"]
+        over = [d for d in log if d["delivered"] or len(d["attempts"]) == 3]
+        return log if len(over) >= count else None
+
+    return wait_for(done, "webhook deliveries", timeout=30)
+
+
+def test_a_finished_retrain_is_posted_signed_and_retried_until_accepted(
+        hooks_app, fetching_client, fetching_run_queued, receiver):
+    receiver.statuses = [500, 503]
+    hook = add_hook(fetching_client, receiver.url, ["run.finished"], endpoint="income-retrain")
+    run_id = fetching_client.post("/api/v1/endpoints/income-retrain/submit", json={
+        "ExperimentName": "hooks"}).get_json()["Id"]
+    fetching_run_queued()
+
+    (delivery,) = delivered_log(fetching_client, hook)
+    assert [a["status_code"] for a in delivery["attempts"]] == [500, 503, 200]
+    assert delivery["delivered"] and delivery["status_code"] == 200
+    assert len(receiver.received) == 3
+    headers, body = receiver.received[-1]
+    expected = "sha256=" + hmac.new(hook["secret"].encode(), body, hashlib.sha256).hexdigest()
+    assert hmac.compare_digest(headers["X-Designer-Signature"], expected)
+    assert headers["X-Designer-Event"] == "run.finished"
+    sent = json.loads(body)
+    assert sent["event"] == "run.finished" and sent["run_id"] == run_id
+    assert (sent["status"], sent["endpoint"], sent["version"]) == ("Finished", "income-retrain", 0)
+    assert sent["parameters"]["training_data"]["path"] == "income/us.csv"
+    assert 0.8 < sent["metrics"]["evaluate"]["auc"] < 1
+
+
+def test_a_canceled_run_reaches_a_webhook_for_all_endpoints(
+        hooks_app, fetching_client, receiver):
+    hook = add_hook(fetching_client, receiver.url, ["run.canceled", "run.failed"])
+    run_id = fetching_client.post("/api/v1/endpoints/income-retrain/submit", json={}).get_json()[
+        "Id"]
+    fetching_client.post(f"/api/v1/runs/{run_id}/cancel")
+    (delivery,) = delivered_log(fetching_client, hook)
+    assert delivery["event"] == "run.canceled" and delivery["payload"]["run_id"] == run_id
+    assert json.loads(receiver.received[0][1])["status"] == "Canceled"
+
+
+def test_a_receiver_that_never_answers_well_is_logged_after_the_last_attempt(
+        hooks_app, fetching_client):
+    closed = Receiver()
+    closed.close()  # nothing listens on its port any more
+    hook = add_hook(fetching_client, closed.url, ["run.finished"])
+    assert fetching_client.post(f"/api/v1/webhooks/{hook['id']}/test").status_code == 202
+    (delivery,) = delivered_log(fetching_client, hook)
+    assert not delivery["delivered"] and delivery["status_code"] is None
+    assert [a["error"] for a in delivery["attempts"]] == [
+        f"could not reach http://127.0.0.1:{closed.server.server_port}/hook"] * 3
+
+
+def test_send_test_delivers_to_a_disabled_hook_and_events_skip_it(
+        hooks_app, fetching_client, fetching_run_queued, receiver):
+    hook = add_hook(fetching_client, receiver.url, ["run.finished"])
+    assert fetching_client.post(f"/api/v1/webhooks/{hook['id']}/disable").get_json()[
+        "enabled"] is False
+    fetching_client.post("/api/v1/endpoints/income-retrain/submit", json={})
+    fetching_run_queued()
+    fetching_client.post(f"/api/v1/webhooks/{hook['id']}/test")
+    (delivery,) = delivered_log(fetching_client, hook)
+    assert delivery["event"] == "test" and delivery["delivered"]
+    assert [h["X-Designer-Event"] for h, _ in receiver.received] == ["test"]
+    assert fetching_client.delete(f"/api/v1/webhooks/{hook['id']}").status_code == 204
+    assert fetching_client.get("/api/v1/webhooks").get_json()["webhooks"] == []
+
+
+@pytest.mark.parametrize(("url", "status", "message"), [
+    ("http://127.0.0.1:9/hook", 422, "loopback address"),
+    ("http://10.1.2.3/hook", 422, "private address"),
+    ("ftp://example.com/hook", 400, "url"),
+])
+def test_webhook_urls_obey_the_outbound_address_rules(client, url, status, message):
+    answer = client.post("/api/v1/webhooks", json={"url": url, "events": ["run.finished"]})
+    assert answer.status_code == status
+    assert message in json.dumps(answer.get_json())
+
+
+def test_only_admins_manage_webhooks(app):
+    editor = principal_headers(app, "author", "editor")
+    assert app.test_client().get("/api/v1/webhooks", headers=editor).status_code == 403
+    unknown = app.test_client().post("/api/v1/webhooks", headers=editor, json={
+        "url": "https://example.com", "events": ["run.finished"]})
+    assert unknown.status_code == 403
+
+
+def test_a_promotion_is_posted_to_the_linked_pipeline_endpoints_webhooks(
+        hooks_app, fetching_client, fetching_run_queued, receiver):
+    from tests.api.test_champion import retrain
+
+    first = retrain(fetching_client, fetching_run_queued)
+    draft = fetching_client.post(f"/api/v1/runs/{first}/inference-pipeline").get_json()
+    fetching_client.post(f"/api/v1/pipelines/{draft['id']}/deploy", json={"name": "income-live"})
+    fetching_client.patch("/api/v1/realtime-endpoints/income-live",
+                          json={"pipeline_endpoint": "income-retrain"})
+    hook = add_hook(fetching_client, receiver.url, ["model.promoted"], endpoint="income-retrain")
+    retrain(fetching_client, fetching_run_queued, "income/non_us.csv")
+    promoted = fetching_client.post("/api/v1/realtime-endpoints/income-live/promote", json={
+        "model": "income-retrain", "version": 2, "reason": "better on non-US data"})
+    assert promoted.status_code == 200, promoted.get_json()
+
+    (delivery,) = delivered_log(fetching_client, hook)
+    assert delivery["event"] == "model.promoted" and delivery["delivered"]
+    sent = json.loads(receiver.received[0][1])
+    assert (sent["realtime_endpoint"], sent["model"], sent["previous"]) == (
+        "income-live", "income-retrain:2", "income-retrain:1")
+    assert sent["endpoint"] == "income-retrain" and sent["reason"] == "better on non-US data"
