@@ -1,7 +1,7 @@
 """Schedules and new-data triggers of pipeline endpoints, their fires, webhooks, deliveries.
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 Created: 2026-12-01
 """
 
