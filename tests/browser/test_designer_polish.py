@@ -66,3 +66,35 @@ def test_a_failed_run_names_the_module_in_its_header(page, client):
     expect(reason).to_contain_text("Train Model failed: ", timeout=30_000)
     expect(reason).to_contain_text("incme")
     expect(reason).not_to_contain_text("step train")
+
+
+def test_new_nodes_get_readable_ids_shown_and_copyable(page, client):
+    pid = scratch(page, client)
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    add(page, "evaluate_model")
+    add(page, "evaluate_model")
+    nodes = page.locator('g.node[data-module="evaluate_model"]')
+    expect(nodes).to_have_count(2)
+    assert sorted(nodes.evaluate_all("els => els.map(e => e.dataset.nodeId)")) == [
+        "evaluate_model", "evaluate_model_2"]
+    id_line = page.locator(".details .node-id")
+    expect(id_line).to_contain_text("Node id evaluate_model_2")
+    id_line.get_by_role("button", name="Copy node id").click()
+    expect(id_line.get_by_role("button", name="Copy node id")).to_have_text("Copied")
+    assert page.evaluate("navigator.clipboard.readText()") == "evaluate_model_2"
+    expect(page.locator(".save-state")).to_have_text("Saved", timeout=10_000)
+    stored = client.get(f"/api/v1/pipelines/{pid}").get_json()["document"]
+    assert [n["id"] for n in stored["nodes"]] == ["evaluate_model", "evaluate_model_2"]
+
+
+def test_existing_documents_keep_their_ids(page, client):
+    pid = next(p["id"] for p in client.get("/api/v1/pipelines").get_json()["pipelines"]
+               if p["name"] == "Income prediction")
+    before = [n["id"] for n in client.get(f"/api/v1/pipelines/{pid}").get_json()["document"]["nodes"]]
+    page.goto(f"/pipelines/{pid}")
+    page.locator('g.node[data-node-id="split"] .node-body').click()
+    expect(page.locator(".details .node-id")).to_contain_text("Node id split")
+    add(page, "split_data")
+    expect(page.locator(".details .node-id")).to_contain_text("Node id split_data")
+    ids = page.locator("g.node").evaluate_all("els => els.map(e => e.dataset.nodeId)")
+    assert ids[:len(before)] == before

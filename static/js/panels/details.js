@@ -4,6 +4,7 @@ import { notify } from "../api.js";
 import { clear, el } from "../dom.js";
 import { bindingName } from "../canvas/graph.js";
 import { describeValue, editor as valueEditor, isNumeric, rangeText } from "../values.js";
+import { copyButton } from "./copy.js";
 import { fitsField, inferParameter, openParameterDialog, suggestName } from "./parameters.js";
 
 let uid = 0;
@@ -47,7 +48,7 @@ export class DetailsPanel {
     const id = ids[0];
     const node = this.graph.node(id);
     const spec = this.graph.spec(id);
-    body.append(el("h2", { class: "panel-title" }, spec ? spec.label : node.module));
+    body.append(el("h2", { class: "panel-title" }, spec ? spec.label : node.module), nodeIdLine(id));
     if (!spec) return body.append(el("p", { class: "error-text" }, `Unknown module '${node.module}'.`));
     if (spec.description) body.append(el("p", { class: "muted module-description" }, spec.description));
     const fieldMessages = this.errors.fields[id] || {};
@@ -237,6 +238,13 @@ export class DetailsPanel {
     button.setAttribute("aria-expanded", "false");
     this.menu = null;
   }
+}
+
+/** The node's id with a Copy button: a run's steps, outputs and metrics are keyed by it. */
+function nodeIdLine(id) {
+  const code = el("code", { class: "node-id-value" }, id);
+  return el("p", { class: "node-id muted", title: "Steps, outputs and metrics of a run are keyed by this id" },
+            "Node id ", code, " ", copyButton("Copy node id", id, code));
 }
 
 function put(parent, ...children) {
