@@ -55,7 +55,7 @@ class Port:
             "name": self.name,
             "type": self.type,
             "optional": self.optional,
-            "label": self.label or self.name.replace("_", " ").capitalize(),
+            "label": self.label or _readable(self.name),
         }
 
 
@@ -69,7 +69,7 @@ class Param:
     label: str = ""
     description: str = ""
     optional: bool = False
-    # {field: option or [options]}: the field applies only while those sibling fields hold one
+    # {field: value or [values]}: the field applies only while those sibling fields hold one
     # of those values (Import Data's path while source is "datastore"). A field that does not
     # apply is neither required nor shown; one that applies and is not optional is required.
     when: Mapping[str, str | Sequence[str]] | None = None
@@ -102,7 +102,7 @@ class Param:
 
     def conditions(self) -> dict[str, list[str]]:
         """``when`` with every condition as a list of options."""
-        return {name: [wanted] if isinstance(wanted, str) else list(wanted)
+        return {name: list(wanted) if isinstance(wanted, list | tuple) else [wanted]
                 for name, wanted in (self.when or {}).items()}
 
     def applies(self, siblings: Mapping[str, Any] | None) -> bool:
@@ -137,7 +137,7 @@ class Param:
         return {
             "name": self.name,
             "kind": self.kind,
-            "label": self.label or self.name.replace("_", " ").capitalize(),
+            "label": self.label or _readable(self.name),
             "description": self.description,
             "default": self.default,
             "optional": self.optional,
@@ -307,8 +307,9 @@ class Choice(Param):
 
     def describe(self):
         labels = dict(self.option_labels or {})
-        return super().describe() | {"options": list(self.options),
-                                     "option_labels": {o: labels.get(o, o) for o in self.options}}
+        return super().describe() | {
+            "options": list(self.options),
+            "option_labels": {o: labels.get(o) or _readable(o) for o in self.options}}
 
 
 @dataclass
@@ -404,6 +405,11 @@ def coerce_data_path(value: Any, fail: Callable[[], Exception]) -> dict:
         if isinstance(store, str) and store and isinstance(path, str) and path and not extra:
             return {"datastore": store, "path": path}
     raise fail()
+
+
+def _readable(name: str) -> str:
+    """'split_rows' -> 'Split rows': what a person reads when no label is declared."""
+    return str(name).replace("_", " ").capitalize()
 
 
 def _range_text(lo, hi) -> str:

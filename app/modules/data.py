@@ -19,6 +19,8 @@ from app.engine.spec import DATAFRAME, Bool, Choice, DataPath, Port, Str
 
 CATEGORY = "Data Input and Output"
 FORMATS = ["csv", "tsv", "parquet"]
+FORMAT_LABELS = {"csv": "CSV", "tsv": "TSV", "parquet": "Parquet"}
+TEXT = {"format": ["csv", "tsv"]}  # the fields of a text file only
 
 
 def fingerprint(params: dict, datastores) -> str | None:
@@ -74,11 +76,12 @@ def imported_columns(fed, params, datastores) -> dict:
                  description="File inside a datastore."),
         Str("url", default="", blank=False, when={"source": "url"}, label="URL",
             description="http:// or https:// address."),
-        Choice("format", options=FORMATS, default="csv"),
-        Bool("header", default=True, description="The first line holds the column names."),
-        Str("column_names", default="",
+        Choice("format", options=FORMATS, default="csv", option_labels=FORMAT_LABELS),
+        Bool("header", default=True, when=TEXT, label="File has header row",
+             description="The first line holds the column names."),
+        Str("column_names", default="", when=TEXT | {"header": False},
             description="Comma-separated names used when there is no header (else Col1..ColN)."),
-        Str("na_values", default="",
+        Str("na_values", default="", when=TEXT,
             description="Comma-separated extra markers of missing values, e.g. '?'."),
     ],
 )
@@ -132,7 +135,7 @@ def enter_data_manually(*, data_format, has_header, data, ctx=None):
     inputs=[Port("dataset", DATAFRAME)],
     params=[
         DataPath("path", description="Destination file inside a datastore."),
-        Choice("format", options=FORMATS, default="csv"),
+        Choice("format", options=FORMATS, default="csv", option_labels=FORMAT_LABELS),
         Bool("overwrite", default=False, description="Replace the file if it already exists."),
     ],
     # Writing a file is the point of this module: it must run every time, never be "reused".

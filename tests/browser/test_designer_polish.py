@@ -90,7 +90,8 @@ def test_new_nodes_get_readable_ids_shown_and_copyable(page, client):
 def test_existing_documents_keep_their_ids(page, client):
     pid = next(p["id"] for p in client.get("/api/v1/pipelines").get_json()["pipelines"]
                if p["name"] == "Income prediction")
-    before = [n["id"] for n in client.get(f"/api/v1/pipelines/{pid}").get_json()["document"]["nodes"]]
+    stored = client.get(f"/api/v1/pipelines/{pid}").get_json()["document"]
+    before = [n["id"] for n in stored["nodes"]]
     page.goto(f"/pipelines/{pid}")
     page.locator('g.node[data-node-id="split"] .node-body').click()
     expect(page.locator(".details .node-id")).to_contain_text("Node id split")
@@ -98,3 +99,49 @@ def test_existing_documents_keep_their_ids(page, client):
     expect(page.locator(".details .node-id")).to_contain_text("Node id split_data")
     ids = page.locator("g.node").evaluate_all("els => els.map(e => e.dataset.nodeId)")
     assert ids[:len(before)] == before
+
+
+def options(select):
+    """The texts a person reads in a drop-down."""
+    return select.locator("option").all_text_contents()
+
+
+def test_fields_show_labels_and_only_when_they_apply(page, client):
+    scratch(page, client)
+    add(page, "import_data")
+    source = page.get_by_label("Source", exact=True)
+    assert options(source) == ["Datastore", "URL over HTTP"]
+    expect(page.get_by_label("Path path")).to_be_visible()
+    expect(page.locator('.details .field[data-param="url"]')).to_be_hidden()
+    source.select_option(label="URL over HTTP")
+    expect(page.get_by_label("URL", exact=True)).to_be_visible()
+    expect(page.locator('.details .field[data-param="path"]')).to_be_hidden()
+    assert options(page.get_by_label("Format", exact=True)) == ["CSV", "TSV", "Parquet"]
+    page.get_by_label("Format", exact=True).select_option(label="Parquet")
+    expect(page.locator('.details .field[data-param="header"]')).to_be_hidden()
+
+    add(page, "split_data")
+    mode = page.get_by_label("Splitting mode")
+    assert options(mode) == ["Split rows", "Regular expression split",
+                             "Relative expression split"]
+    expect(page.get_by_label("Fraction", exact=True)).to_be_visible()
+    expect(page.locator('.details .field[data-param="expression"]')).to_be_hidden()
+    expect(page.locator('.details .field[data-param="stratify_column"]')).to_be_hidden()
+    page.get_by_label("Stratified", exact=True).check()
+    expect(page.locator('.details .field[data-param="stratify_column"]')).to_be_visible()
+    mode.select_option(label="Regular expression split")
+    expect(page.get_by_label("Expression", exact=True)).to_be_visible()
+    expect(page.locator('.details .field[data-param="fraction"]')).to_be_hidden()
+
+    add(page, "clean_missing_data")
+    cleaning = page.get_by_label("Cleaning mode")
+    assert "Custom substitution value" in options(cleaning)
+    assert "Replace with mean" in options(cleaning)
+    expect(page.locator(".details")).not_to_contain_text("custom_substitution_value")
+    expect(page.get_by_label("Replacement value")).to_be_visible()
+    cleaning.select_option(label="Replace with mean")
+    expect(page.locator('.details .field[data-param="replacement_value"]')).to_be_hidden()
+    # Undo brings the field back with the value that made it apply.
+    page.get_by_role("button", name="Undo").click()
+    expect(page.get_by_label("Replacement value")).to_be_visible()
+    assert page.errors == []
