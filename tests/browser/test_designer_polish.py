@@ -5,6 +5,8 @@ import re
 
 from playwright.sync_api import expect
 
+from tests.browser.conftest import ARTIFACTS
+
 EMPTY = {"schema_version": 1, "name": "Scratch", "nodes": [], "edges": [], "parameters": []}
 
 
@@ -144,4 +146,52 @@ def test_fields_show_labels_and_only_when_they_apply(page, client):
     # Undo brings the field back with the value that made it apply.
     page.get_by_role("button", name="Undo").click()
     expect(page.get_by_label("Replacement value")).to_be_visible()
+    assert page.errors == []
+
+
+def test_nodes_show_category_icon_wrapped_names_port_names_and_run_status(page, client):
+    scratch(page, client)
+    add(page, "two_class_boosted_decision_tree")
+    learner = page.locator('g.node[data-module="two_class_boosted_decision_tree"]')
+    # The whole name, on two lines: nothing cut.
+    lines = learner.locator(".node-label tspan")
+    expect(lines).to_have_text(["Two-Class Boosted", "Decision Tree"])
+    expect(learner.locator(".node-icon")).to_have_text("✱")
+    stripe = learner.locator(".node-stripe").evaluate("e => getComputedStyle(e).fill")
+    add(page, "split_data")
+    split = page.locator('g.node[data-module="split_data"]')
+    assert split.locator(".node-stripe").evaluate("e => getComputedStyle(e).fill") != stripe
+    # Port names are written on the node: Split Data's two outputs differ at a glance.
+    expect(split.locator(".port-label-out")).to_have_text(["Results1", "Results2"])
+    expect(split.locator(".port-label-in")).to_have_text(["Dataset"])
+    add(page, "train_model")
+    train = page.locator('g.node[data-module="train_model"]')
+    expect(train.locator(".port-label-in")).to_have_text(["Untrained model", "Dataset"])
+    expect(train.locator(".port-label-in").first).to_be_visible()
+    # Zoomed far out they would be unreadable specks: hidden.
+    for _ in range(8):
+        page.get_by_role("button", name="Zoom out").click()
+    expect(train.locator(".port-label-in").first).to_be_hidden()
+    assert page.errors == []
+
+
+def test_the_designer_shows_each_nodes_status_of_the_last_run(page, client):
+    pid = next(p["id"] for p in client.get("/api/v1/pipelines").get_json()["pipelines"]
+               if p["name"] == "Income prediction")
+    page.goto(f"/pipelines/{pid}")
+    expect(page.locator("g.node")).to_have_count(8)
+    expect(page.locator("g.node[data-status]")).to_have_count(0)
+    page.get_by_role("button", name="Submit").click()
+    page.get_by_role("dialog", name="Submit a run").get_by_role("button", name="Submit").click()
+    expect(page).to_have_url(re.compile(r"/runs/[0-9a-f]+$"))
+    page.goto(f"/pipelines/{pid}")
+    evaluate = page.locator('g.node[data-node-id="evaluate"]')
+    expect(evaluate).to_have_attribute("data-status", re.compile("Queued|Running|Finished"))
+    expect(evaluate).to_have_attribute("data-status", "Finished", timeout=60_000)
+    expect(evaluate.locator(".status-chip")).to_have_text("Finished")
+    expect(page.locator("g.node[data-status=Finished]")).to_have_count(8)
+    last = page.get_by_role("link", name=re.compile("Last run: Finished"))
+    expect(last).to_have_attribute("href", re.compile(r"^/runs/[0-9a-f]+$"))
+    ARTIFACTS.mkdir(exist_ok=True)  # the designer with the Income sample, for people to look at
+    page.screenshot(path=str(ARTIFACTS / "designer-income.png"))
     assert page.errors == []
