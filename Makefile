@@ -12,15 +12,20 @@ $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
+# Running needs the app alone; the tests also want their tools and the PostgreSQL driver.
+$(VENV)/.installed-run: pyproject.toml | $(BIN)/activate
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
 $(VENV)/.installed: pyproject.toml | $(BIN)/activate
 	$(BIN)/pip install --quiet -e '.[test,postgres]'
-	touch $@
+	touch $@ $(VENV)/.installed-run
 
 $(NODE_MODULES): package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
 
-run: $(VENV)/.installed
+run: $(VENV)/.installed-run
 	$(BIN)/designer init
 	$(BIN)/designer serve
 

@@ -17,6 +17,8 @@ from .errors import AppError
 from .models import ROLES
 
 log = logging.getLogger("designer")
+DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 5000  # where `designer serve` listens unless told
+DEFAULT_URL = f"http://{DEFAULT_HOST}:{DEFAULT_PORT}"
 
 
 def _app():
@@ -39,22 +41,45 @@ def init():
     app = _app()
     with app.app_context():
         loaded = [(p.name, p.id) for p in samples.init()]
-        password = None
+        found = samples.sample_endpoint()
+        endpoint = (found.name, found.default_version) if found else None
+        admin = None
         if not auth.list_users():
             given = app.config["DESIGNER_ADMIN_PASSWORD"] or None
             _, password = auth.add_user("admin", given, role="admin")
-            password = None if given else password
-    click.echo(f"Instance ready in {app.config['DESIGNER_HOME']}")
+            admin = ("password from DESIGNER_ADMIN_PASSWORD" if given
+                     else f"one-time password: {password}")
+    click.echo(f"Instance ready: {_home(app)}")
     for name, pipeline_id in loaded:
         click.echo(f"  sample pipeline: {name} ({pipeline_id})")
-    if password:
-        click.echo(f"  admin user: admin, one-time password: {password}")
-        click.echo("  (shown once; change it with `designer users set-password admin`)")
+    if endpoint is not None:
+        click.echo(f"  published: the Income prediction sample as pipeline endpoint "
+                   f"{endpoint[0]} (version {endpoint[1]}; Endpoints page)")
+    if admin:
+        click.echo(f"  admin user: admin, {admin}")
+        if "one-time" in admin:
+            click.echo("  (shown once; change it with `designer users set-password admin`)")
+    click.echo(f"Next: `designer serve` (with the same DESIGNER_HOME), then open {DEFAULT_URL} "
+               "and sign in as admin.")
+
+
+def _home(app) -> str:
+    """Which instance a command uses: the server and the other commands agree on it only when
+    they are given the same DESIGNER_HOME (or run from the same folder)."""
+    return (f"DESIGNER_HOME={app.config['DESIGNER_HOME']} "
+            f"(database {_safe_url(app.config['SQLALCHEMY_DATABASE_URI'])})")
+
+
+def _safe_url(url: str) -> str:
+    """A database URL without its password."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
 
 
 @main.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--host", default=DEFAULT_HOST, show_default=True)
+@click.option("--port", default=DEFAULT_PORT, show_default=True, type=int)
 @click.option("--threads", default=32, show_default=True, type=int,
               help="WSGI threads; each open live-update stream holds one.")
 def serve(host, port, threads):
@@ -72,6 +97,7 @@ def serve(host, port, threads):
     runtime.start_scheduler()
     # SIGTERM ends like Ctrl+C: running runs are canceled and recorded, not left Running.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    click.echo(f"Using {_home(app)}")
     click.echo(f"Serving on http://{host}:{port}")
     try:
         waitress_serve(app, host=host, port=port, threads=threads, channel_timeout=120)

@@ -12,7 +12,7 @@ import pytest
 from app import create_app
 from app.extensions import db
 from app.services import datastores, pipelines, runs
-from tests.helpers_server import SAMPLE_PIPELINES, designer, designer_env
+from tests.helpers_server import ROOT, SAMPLE_PIPELINES, designer, designer_env
 
 INCOME = str(SAMPLE_PIPELINES / "income_prediction.json")
 NON_US = "training_data=samples:income/non_us.csv"
@@ -318,3 +318,28 @@ def test_run_pipeline_regenerate_recomputes_every_step(tmp_path):
         steps = runs.as_dict(runs.get(forced["run_id"]))["steps"]
     assert {s["status"] for s in steps} == {"Finished"}, steps
     assert {s["reused_from"] for s in steps} == {None}
+
+
+def test_init_names_the_admin_the_endpoint_the_home_and_the_url(tmp_path):
+    result = designer(tmp_path, "init", env={"DESIGNER_ADMIN_PASSWORD": "chosen-Passw0rd"})
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert f"Instance ready: DESIGNER_HOME={tmp_path.resolve()} (database sqlite:///" in out
+    assert "  admin user: admin, password from DESIGNER_ADMIN_PASSWORD" in out
+    assert "chosen-Passw0rd" not in out  # a chosen password is never echoed
+    assert "pipeline endpoint income-retrain (version 0" in out
+    assert "open http://127.0.0.1:5000 and sign in as admin" in out
+    again = designer(tmp_path, "init").stdout
+    assert "admin user" not in again and "income-retrain" in again
+
+
+def test_make_run_installs_only_what_running_needs():
+    import subprocess
+
+    def recipe(target):
+        made = subprocess.run(["make", "-n", "-B", target], cwd=ROOT, capture_output=True,
+                              text=True, check=True)
+        return [line for line in made.stdout.splitlines() if "pip install" in line]
+
+    assert recipe("run")[-1].endswith("pip install --quiet -e .")
+    assert "'.[test,postgres]'" in recipe("test")[-1]

@@ -101,6 +101,20 @@ class RunResult:
     reason: str = ""  # why the run as a whole stopped, when no single step says it
 
 
+def failure_reason(plan: Plan, result: RunResult) -> str:
+    """'Import Data failed: <message>': the first failed step named by its module, or ''.
+
+    A run's reason is read by people and scripts that do not know the node ids.
+    """
+    failed = next((result.steps[n] for n in plan.order
+                   if n in result.steps and result.steps[n].status == FAILED), None)
+    if failed is None:
+        return ""
+    message = (failed.error or {}).get("message", "")
+    label = plan.steps[failed.node_id].spec.label
+    return f"{label} failed: {message}" if message else f"{label} failed"
+
+
 def make_plan(
     doc: PipelineDocument,
     registry: Mapping[str, ModuleSpec],

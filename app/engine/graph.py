@@ -228,13 +228,13 @@ def _check_parameters(doc, registry, parameter_values) -> list[NodeError]:
                 ))
             elif problem := param.fit_error(declared, f"field '{field}' of {spec.label}"):
                 errors.append(NodeError(problem, node=node.id, field=field, parameter=name))
-        literal = {k: v for k, v in substitute(node.params, values).items() if spec.param(k)}
+        given = spec.field_values(substitute(node.params, values))
         for param_spec in spec.params:
-            value = literal.get(param_spec.name, param_spec.default)
+            value = given[param_spec.name]
             if binding_name(node.params.get(param_spec.name)) and value is None:
                 continue  # an unset parameter is reported when the run resolves values
             try:
-                param_spec.validate(value, spec.label)
+                param_spec.validate(value, spec.label, given)
             except ParamError as exc:
                 errors.append(NodeError(str(exc), node=node.id, field=param_spec.name))
     return errors

@@ -43,13 +43,13 @@ def _field(doc, registry, node_id: str, field: str):
 def _check_fits(doc, registry, param: ParameterDef, targets) -> None:
     """The parameter's type fits, and its default is valid, for every (node, field)."""
     for node_id, field in targets:
-        _, spec, declared = _field(doc, registry, node_id, field)
+        node, spec, declared = _field(doc, registry, node_id, field)
         where = f"field '{field}' of {spec.label} ({node_id})"
         if problem := param.fit_error(declared, where):
             raise ParamError(param.name, problem)
         if param.default is not None:
             try:
-                declared.validate(param.default, spec.label)
+                declared.validate(param.default, spec.label, spec.field_values(node.params))
             except ParamError as exc:
                 raise ParamError(param.name, f"The default of pipeline parameter "
                                  f"'{param.name}' does not fit {where}: {exc}") from None

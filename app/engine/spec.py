@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import KW_ONLY, dataclass, field
 from typing import Any, ClassVar
 
@@ -55,7 +55,7 @@ class Port:
             "name": self.name,
             "type": self.type,
             "optional": self.optional,
-            "label": self.label or self.name.replace("_", " ").capitalize(),
+            "label": self.label or _readable(self.name),
         }
 
 
@@ -69,19 +69,53 @@ class Param:
     label: str = ""
     description: str = ""
     optional: bool = False
+    # {field: value or [values]}: the field applies only while those sibling fields hold one
+    # of those values (Import Data's path while source is "datastore"). A field that does not
+    # apply is neither required nor shown; one that applies and is not optional is required.
+    when: Mapping[str, str | Sequence[str]] | None = None
 
     kind: ClassVar[str] = "any"
     expected: ClassVar[str] = "a value"
     # Pipeline parameter types that may drive a field of this kind.
     accepts: ClassVar[tuple[str, ...]] = ()
 
-    def validate(self, value: Any, owner: str = "the module") -> Any:
-        """Return ``value`` coerced to this parameter's type, or raise ParamError."""
-        if value is None or (isinstance(value, str) and value == "" and self.kind != "string"):
-            if self.optional:
-                return None
-            raise self.error(owner, value, "is required")
+    def validate(self, value: Any, owner: str = "the module",
+                 siblings: Mapping[str, Any] | None = None) -> Any:
+        """Return ``value`` coerced to this parameter's type, or raise ParamError.
+
+        ``siblings`` (the module's other field values) decide whether a ``when`` field applies:
+        an empty field that does not apply is no error.
+        """
+        if self.is_empty(value):
+            if self.optional or not self.applies(siblings):
+                return self.empty_value()
+            raise self.error(owner, value, "is required" + self.when_text())
         return self.coerce(value, owner)
+
+    def is_empty(self, value: Any) -> bool:
+        """True when ``value`` leaves the field unset."""
+        return value is None or (isinstance(value, str) and value == "" and self.kind != "string")
+
+    def empty_value(self) -> Any:
+        """What an unset, optional (or not applying) field resolves to."""
+        return None
+
+    def conditions(self) -> dict[str, list[str]]:
+        """``when`` with every condition as a list of options."""
+        return {name: list(wanted) if isinstance(wanted, list | tuple) else [wanted]
+                for name, wanted in (self.when or {}).items()}
+
+    def applies(self, siblings: Mapping[str, Any] | None) -> bool:
+        """Whether the field applies given its siblings' values (unknown siblings: it does)."""
+        if siblings is None:
+            return True
+        return all(siblings.get(name) in wanted for name, wanted in self.conditions().items())
+
+    def when_text(self) -> str:
+        """' when source is 'datastore'', or '' for a field that always applies."""
+        parts = [f"{name} is " + " or ".join(repr(w) for w in wanted)
+                 for name, wanted in self.conditions().items()]
+        return " when " + " and ".join(parts) if parts else ""
 
     def coerce(self, value: Any, owner: str | None) -> Any:
         """``value`` (possibly text from a form or a REST client) as this kind, or ParamError."""
@@ -103,11 +137,12 @@ class Param:
         return {
             "name": self.name,
             "kind": self.kind,
-            "label": self.label or self.name.replace("_", " ").capitalize(),
+            "label": self.label or _readable(self.name),
             "description": self.description,
             "default": self.default,
             "optional": self.optional,
             "accepts": list(self.accepts),
+            "when": self.conditions() or None,
         }
 
 
@@ -217,9 +252,16 @@ class Str(Param):
 
     multiline: bool = False
     max_length: int = 1_000_000
+    blank: bool = True  # False: empty (or only spaces) text leaves the field unset
     kind: ClassVar[str] = "string"
     expected: ClassVar[str] = "a string"
     accepts: ClassVar[tuple[str, ...]] = ("string", "choice", "int", "float")
+
+    def is_empty(self, value):
+        return value is None or (not self.blank and isinstance(value, str) and not value.strip())
+
+    def empty_value(self):
+        return ""
 
     def coerce(self, value, owner):
         if isinstance(value, bool):
@@ -236,7 +278,7 @@ class Str(Param):
         return {"type": "string"}
 
     def describe(self):
-        return super().describe() | {"multiline": self.multiline}
+        return super().describe() | {"multiline": self.multiline, "blank": self.blank}
 
 
 @dataclass
@@ -244,6 +286,8 @@ class Choice(Param):
     """One of a fixed list of options."""
 
     options: Sequence[str] = ()
+    # What the editor shows for an option ({"split_rows": "Split rows"}); unnamed: the option.
+    option_labels: Mapping[str, str] | None = None
     kind: ClassVar[str] = "choice"
     accepts: ClassVar[tuple[str, ...]] = ("choice", "string")
 
@@ -262,7 +306,10 @@ class Choice(Param):
         return {"type": "string", "enum": list(self.options)}
 
     def describe(self):
-        return super().describe() | {"options": list(self.options)}
+        labels = dict(self.option_labels or {})
+        return super().describe() | {
+            "options": list(self.options),
+            "option_labels": {o: labels.get(o) or _readable(o) for o in self.options}}
 
 
 @dataclass
@@ -278,12 +325,11 @@ class Columns(Param):
     def expected(self) -> str:  # type: ignore[override]
         return "a column name" if self.single else "a list of column names"
 
-    def validate(self, value, owner="the module"):
-        if not self.single and value in (None, "", []):
-            if self.optional:
-                return []
-            raise self.error(owner, value, "is required")
-        return super().validate(value, owner)
+    def is_empty(self, value):
+        return super().is_empty(value) or (not self.single and value == [])
+
+    def empty_value(self):
+        return None if self.single else []
 
     def coerce(self, value, owner):
         if self.single:
@@ -361,6 +407,11 @@ def coerce_data_path(value: Any, fail: Callable[[], Exception]) -> dict:
     raise fail()
 
 
+def _readable(name: str) -> str:
+    """'split_rows' -> 'Split rows': what a person reads when no label is declared."""
+    return str(name).replace("_", " ").capitalize()
+
+
 def _range_text(lo, hi) -> str:
     if lo is not None and hi is not None:
         return f" in the range [{lo}, {hi}]"
@@ -414,11 +465,12 @@ class ModuleSpec:
         unknown = sorted(set(values) - {p.name for p in self.params})
         if unknown:
             raise ParamError(unknown[0], f"{self.label} has no parameter '{unknown[0]}'.")
-        resolved = {}
-        for p in self.params:
-            value = values.get(p.name, p.default)
-            resolved[p.name] = p.validate(value, self.label)
-        return resolved
+        given = self.field_values(values)
+        return {p.name: p.validate(given[p.name], self.label, given) for p in self.params}
+
+    def field_values(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """Every declared field's value: the one given, else its default."""
+        return {p.name: values.get(p.name, p.default) for p in self.params}
 
     def call(self, inputs: dict[str, Any], params: dict[str, Any], ctx=None) -> dict[str, Any]:
         """Run the function on ``inputs`` (by port) with resolved ``params``; check outputs."""

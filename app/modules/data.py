@@ -19,6 +19,8 @@ from app.engine.spec import DATAFRAME, Bool, Choice, DataPath, Port, Str
 
 CATEGORY = "Data Input and Output"
 FORMATS = ["csv", "tsv", "parquet"]
+FORMAT_LABELS = {"csv": "CSV", "tsv": "TSV", "parquet": "Parquet"}
+TEXT = {"format": ["csv", "tsv"]}  # the fields of a text file only
 
 
 def fingerprint(params: dict, datastores) -> str | None:
@@ -68,15 +70,18 @@ def imported_columns(fed, params, datastores) -> dict:
     fingerprint=fingerprint,
     columns=imported_columns,
     params=[
-        Choice("source", options=["datastore", "url"], default="datastore"),
-        DataPath("path", default=None, optional=True, must_exist=True,
-                 description="File inside a datastore (when source is 'datastore')."),
-        Str("url", default="", description="http:// or https:// address (when source is 'url')."),
-        Choice("format", options=FORMATS, default="csv"),
-        Bool("header", default=True, description="The first line holds the column names."),
-        Str("column_names", default="",
+        Choice("source", options=["datastore", "url"], default="datastore",
+               option_labels={"datastore": "Datastore", "url": "URL over HTTP"}),
+        DataPath("path", default=None, must_exist=True, when={"source": "datastore"},
+                 description="File inside a datastore."),
+        Str("url", default="", blank=False, when={"source": "url"}, label="URL",
+            description="http:// or https:// address."),
+        Choice("format", options=FORMATS, default="csv", option_labels=FORMAT_LABELS),
+        Bool("header", default=True, when=TEXT, label="File has header row",
+             description="The first line holds the column names."),
+        Str("column_names", default="", when=TEXT | {"header": False},
             description="Comma-separated names used when there is no header (else Col1..ColN)."),
-        Str("na_values", default="",
+        Str("na_values", default="", when=TEXT,
             description="Comma-separated extra markers of missing values, e.g. '?'."),
     ],
 )
@@ -84,10 +89,6 @@ def import_data(*, source, path, url, format, header, column_names, na_values, c
     """Read a CSV, TSV or Parquet file from a datastore or an http(s) URL."""
     ctx = ctx or StepContext("import_data")
     if source == "datastore":
-        if path is None:
-            raise ModuleError(
-                "The 'path' parameter of Import Data is required when source is 'datastore'."
-            )
         file = _existing_file(ctx, path)
         stat = file.stat()
         ctx.log(f"Reading {_where(path)} ({stat.st_size} bytes, mtime_ns {stat.st_mtime_ns})")
@@ -134,7 +135,7 @@ def enter_data_manually(*, data_format, has_header, data, ctx=None):
     inputs=[Port("dataset", DATAFRAME)],
     params=[
         DataPath("path", description="Destination file inside a datastore."),
-        Choice("format", options=FORMATS, default="csv"),
+        Choice("format", options=FORMATS, default="csv", option_labels=FORMAT_LABELS),
         Bool("overwrite", default=False, description="Replace the file if it already exists."),
     ],
     # Writing a file is the point of this module: it must run every time, never be "reused".
@@ -301,8 +302,6 @@ def _headerless_names(count: int, column_names: str, what: str, label: str) -> l
 def _download(url: str, ctx: StepContext) -> bytes:
     """The body at ``url`` through the guarded client, within the run's outbound limits."""
     url = url.strip()
-    if not url:
-        raise ModuleError("The 'url' parameter of Import Data is required when source is 'url'.")
     ctx.log(f"Downloading {redacted(url)}")
     try:
         body = fetch(url, ctx.outbound, on_chunk=lambda _size: ctx.check_cancelled())

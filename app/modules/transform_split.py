@@ -42,6 +42,9 @@ _TOKEN = re.compile(
 _REGEX_FORM = re.compile(r'\s*\\"(?P<name>[^"]*)"(?P<pattern>.*)\Z', re.DOTALL)
 
 
+ROWS = {"mode": "split_rows"}  # the fields of Split Data's "Split rows" mode
+
+
 @module(
     "split_data", label=LABEL, category=CATEGORY,
     inputs=[Port("dataset", DATAFRAME)],
@@ -49,15 +52,19 @@ _REGEX_FORM = re.compile(r'\s*\\"(?P<name>[^"]*)"(?P<pattern>.*)\Z', re.DOTALL)
     columns=passed_through("dataset", "results1", "results2"),
     params=[
         Choice("mode", options=["split_rows", "regular_expression", "relative_expression"],
-               default="split_rows"),
-        Float("fraction", default=0.5, min=0.0, max=1.0,
+               default="split_rows", label="Splitting mode",
+               option_labels={"split_rows": "Split rows",
+                              "regular_expression": "Regular expression split",
+                              "relative_expression": "Relative expression split"}),
+        Float("fraction", default=0.5, min=0.0, max=1.0, when=ROWS,
               description="Share of the rows that go to the first output."),
-        Bool("randomized", default=True),
-        Int("seed", default=0, min=0, max=MAX_SEED,
+        Bool("randomized", default=True, when=ROWS),
+        Int("seed", default=0, min=0, max=MAX_SEED, when=ROWS,
             description="Makes a randomized split repeatable."),
-        Bool("stratified", default=False),
-        Columns("stratify_column", single=True, optional=True),
-        Str("expression", default=""),
+        Bool("stratified", default=False, when=ROWS),
+        Columns("stratify_column", single=True, optional=True,
+                when={"mode": "split_rows", "stratified": True}),
+        Str("expression", default="", when={"mode": ["regular_expression", "relative_expression"]}),
     ],
 )
 def split_data(dataset, *, mode, fraction, randomized, seed, stratified, stratify_column,

@@ -60,6 +60,8 @@ def _joined_columns(fed, params, datastores):
         Columns("right_keys", input="right"),
         Bool("match_case", default=True),
         Choice("join_type", options=["inner", "left_outer", "full_outer", "left_semi"],
+               option_labels={"inner": "Inner Join", "left_outer": "Left Outer Join",
+                              "full_outer": "Full Outer Join", "left_semi": "Left Semi-Join"},
                default="inner"),
         Bool("keep_right_keys", default=False),
     ],

@@ -31,6 +31,7 @@ from ..engine.executor import (
     RUNNING,
     PipelineInvalid,
     execute,
+    failure_reason,
     make_plan,
 )
 from ..engine.spec import ModuleSpec, ParamError
@@ -152,8 +153,7 @@ class Dispatcher:
                                  on_event=self._recorder(run_id), datastores=stores,
                                  run_id=run_id, limits=self.limits)
                 status = result.status
-                failed = [n for n, s in result.steps.items() if s.status == FAILED]
-                reason = result.reason or (f"step {failed[0]} failed" if failed else "")
+                reason = result.reason or failure_reason(plan, result)
                 if status == CANCELED:
                     reason = "canceled"
             except (ParamError, PipelineInvalid) as exc:  # the registry changed since submit

@@ -39,12 +39,18 @@ def load_pipelines() -> list[Pipeline]:
 SAMPLE_ENDPOINT = "income-retrain"
 
 
+def sample_endpoint():
+    """The `income-retrain` pipeline endpoint, or None before it is published."""
+    from ..models import PipelineEndpoint
+
+    return db.session.scalar(select(PipelineEndpoint).filter_by(name=SAMPLE_ENDPOINT))
+
+
 def publish_sample_endpoint(loaded: list[Pipeline]) -> None:
     """Publish the Income sample as version 0 of `income-retrain`, once."""
-    from ..models import PipelineEndpoint
     from . import publishing
 
-    if db.session.scalar(select(PipelineEndpoint).filter_by(name=SAMPLE_ENDPOINT)):
+    if sample_endpoint():
         return
     income = next((p for p in loaded if p.sample == "income_prediction"), None)
     if income is not None:

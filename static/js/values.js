@@ -125,6 +125,12 @@ export const KINDS = {
 
 const kind = (spec) => KINDS[kindOf(spec)] || KINDS.string;
 
+/** Whether a field applies: every sibling its `when` names ({field: [values]}) holds one of
+ *  those values; valueOf(name) gives a sibling's current value. */
+export function applies(spec, valueOf) {
+  return Object.entries(spec.when || {}).every(([name, wanted]) => wanted.includes(valueOf(name)));
+}
+
 /** Why `value` does not fit spec (type, range, options), or null; a blank value has no problem. */
 export function problem(spec, value) {
   return blank(value) ? null : kind(spec).problem(spec, value);
@@ -177,7 +183,8 @@ const EDITORS = {
     const options = spec.options || [];
     const select = el("select", { id, onchange: fire },
                       none ? el("option", { value: "" }, "(none)") : null,
-                      options.map((o) => el("option", { value: o, selected: o === value }, String(o))));
+                      options.map((o) => el("option", { value: o, selected: o === value },
+                                            spec.option_labels?.[o] ?? String(o))));
     if (!blank(value) && !options.includes(value)) {  // keep showing what the document holds
       select.prepend(el("option", { value: String(value), selected: true }, String(value)));
     }

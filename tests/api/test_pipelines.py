@@ -23,6 +23,25 @@ def test_module_catalogue_lists_specs(client):
     assert [p["name"] for p in modules["split_data"]["outputs"]] == ["results1", "results2"]
 
 
+def test_modules_declare_option_labels_and_when_fields_apply(client):
+    modules = {m["name"]: m for m in client.get("/api/v1/modules").get_json()["modules"]}
+    split = {p["name"]: p for p in modules["split_data"]["params"]}
+    assert split["mode"]["option_labels"] == {
+        "split_rows": "Split rows", "regular_expression": "Regular expression split",
+        "relative_expression": "Relative expression split"}
+    assert split["fraction"]["when"] == {"mode": ["split_rows"]}
+    assert split["stratify_column"]["when"] == {"mode": ["split_rows"], "stratified": [True]}
+    imported = {p["name"]: p for p in modules["import_data"]["params"]}
+    assert imported["path"]["when"] == {"source": ["datastore"]}
+    assert not imported["path"]["optional"]  # so required while it applies
+    assert imported["url"]["when"] == {"source": ["url"]} and imported["source"]["when"] is None
+    cleaning = {p["name"]: p for p in modules["clean_missing_data"]["params"]}
+    # undeclared option labels read as words, never as internal names
+    assert cleaning["mode"]["option_labels"]["custom_substitution_value"] == (
+        "Custom substitution value")
+    assert cleaning["mode"]["option_labels"]["mean"] == "Replace with mean"
+
+
 def test_samples_are_listed(client):
     listed = client.get("/api/v1/pipelines").get_json()["pipelines"]
     names = {p["name"]: p for p in listed}

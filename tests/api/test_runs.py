@@ -134,7 +134,8 @@ def test_failing_step_records_error_and_skips_downstream(client, run_queued):
     doc["nodes"][3]["params"]["label_column"] = "incme"
     run = finished_run(client, run_queued, document=doc)
     assert run["status"] == "Failed"
-    assert run["status_reason"] == "step train failed"
+    assert run["status_reason"].startswith("Train Model failed: ")  # the module, not the node id
+    assert "incme" in run["status_reason"]
     steps = {s["node_id"]: s for s in run["steps"]}
     assert steps["train"]["status"] == "Failed"
     assert "incme" in steps["train"]["error"]["message"]

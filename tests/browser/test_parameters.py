@@ -193,6 +193,8 @@ def test_delete_from_settings_detaches_everywhere_and_undo_brings_it_back(page, 
 def test_one_parameter_drives_two_replacement_values(page, client):
     pid = open_income(page, client)
     select_node(page, "clean")
+    # The replacement value applies (is shown) in the custom substitution mode only.
+    page.get_by_label("Cleaning mode").select_option(label="Custom substitution value")
     field_menu(page, "replacement_value", "Replacement value").get_by_role(
         "menuitem", name="Add to pipeline parameter").click()
     dialog = page.get_by_role("dialog", name="Add to pipeline parameter")

@@ -147,3 +147,25 @@ def test_bound_value_is_checked_against_field_range():
 def test_duplicate_node_ids():
     d = doc([("a", "source", {}), ("a", "source", {})])
     assert ("a", "Duplicate node id 'a'.") in messages(d)
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [({}, "path"), ({"source": "url"}, "url"), ({"source": "url", "url": " "}, "url")],
+)
+def test_a_field_that_applies_and_is_empty_is_named(params, field):
+    from app.engine.registry import REGISTRY, discover
+
+    discover()
+    d = doc([("read", "import_data", params)])
+    (error,) = validate(d, REGISTRY)
+    assert (error.node, error.field) == ("read", field)
+    assert error.message.startswith(f"The '{field}' parameter of Import Data is required when ")
+
+
+def test_a_field_that_does_not_apply_may_stay_empty():
+    from app.engine.registry import REGISTRY, discover
+
+    discover()
+    d = doc([("read", "import_data", {"source": "url", "url": "https://x.test/a.csv"})])
+    assert validate(d, REGISTRY) == []

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { bindingName, Graph } from "../../static/js/canvas/graph.js";
+import { bindingName, Graph, nodeIdBase } from "../../static/js/canvas/graph.js";
 import { CATALOG, sampleDocument } from "./catalog.js";
 
 const graph = () => new Graph(sampleDocument(), CATALOG);
@@ -116,9 +116,9 @@ test("copy and paste: new ids, wires among the copied nodes only, shifted, one u
   const fragment = g.copy(["n2"]);
   assert.deepEqual(fragment.edges, []);
   const ids = g.paste(g.copy(["n1", "n2"]), { x: 40, y: 40 });
-  assert.deepEqual(ids, ["n3", "n4"]);
-  assert.deepEqual(g.node("n4").position, { x: 40, y: 140 });
-  assert.deepEqual(g.doc.edges.at(-1), { from: ref("n3", "dataset"), to: ref("n4", "dataset") });
+  assert.deepEqual(ids, ["import_data", "split_data"]);
+  assert.deepEqual(g.node("split_data").position, { x: 40, y: 140 });
+  assert.deepEqual(g.doc.edges.at(-1), { from: ref("import_data", "dataset"), to: ref("split_data", "dataset") });
   assert.deepEqual(g.paste({ nodes: [] }), []);
   g.undo();
   assert.equal(g.doc.nodes.length, 2);
@@ -169,4 +169,16 @@ test("adopted edits with one merge key in quick succession are one undo step", (
   assert.equal(g.undoStack.length, 2);
   g.undo();
   assert.equal(g.doc.parameters[0].default, 1);
+});
+
+test("new nodes get ids read from their module name; existing ids stay", () => {
+  const g = graph();
+  assert.equal(g.addNode("split_data", { x: 0, y: 0 }), "split_data");
+  assert.equal(g.addNode("split_data", { x: 0, y: 0 }), "split_data_2");
+  assert.equal(g.addNode("split_data", { x: 0, y: 0 }), "split_data_3");
+  assert.ok(g.node("n1") && g.node("n2"), "the document's own ids are kept");
+  const pasted = g.paste(g.copy(["split_data", "n1"]));
+  assert.deepEqual(pasted, ["import_data", "split_data_4"]);
+  assert.equal(nodeIdBase("weird module!"), "weird_module");
+  assert.match(g.newId("x".repeat(90)), /^[A-Za-z0-9_-]{1,64}$/);
 });

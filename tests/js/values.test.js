@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { boolWord, columnNames, convert, describeValue, FALSE_WORDS, fromSchema, parameterType, problem, rangeText,
+import { applies, boolWord, columnNames, convert, describeValue, FALSE_WORDS, fromSchema, parameterType, problem, rangeText,
          readNumber, shownNumber, TRUE_WORDS } from "../../static/js/values.js";
 
 const seed = { kind: "int", min: 0, max: 99 };
@@ -113,4 +113,15 @@ test("a field's kind gives the type of the parameter it is promoted to", () => {
   assert.equal(parameterType("data_path"), "data_path");
   assert.equal(parameterType("columns"), "string");
   assert.equal(parameterType(undefined), "string");
+});
+
+test("a field applies while every sibling its `when` names holds one of the listed values", () => {
+  const values = { mode: "split_rows", stratified: false };
+  const valueOf = (name) => values[name];
+  assert.equal(applies({ name: "seed" }, valueOf), true, "no `when`: always");
+  assert.equal(applies({ when: { mode: ["split_rows"] } }, valueOf), true);
+  assert.equal(applies({ when: { mode: ["regular_expression", "relative_expression"] } }, valueOf), false);
+  assert.equal(applies({ when: { mode: ["split_rows"], stratified: [true] } }, valueOf), false);
+  values.stratified = true;
+  assert.equal(applies({ when: { mode: ["split_rows"], stratified: [true] } }, valueOf), true);
 });

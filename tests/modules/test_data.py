@@ -49,9 +49,9 @@ def test_specs_are_declared_as_documented():
     assert {m.category for m in (imp, man, exp)} == {"Data Input and Output"}
     assert [p.name for p in imp.outputs] == ["dataset"] and imp.inputs == []
     assert [p.name for p in exp.inputs] == ["dataset"] and exp.outputs == []
-    assert imp.resolve_params({}) == {
-        "source": "datastore", "path": None, "url": "", "format": "csv", "header": True,
-        "column_names": "", "na_values": "",
+    assert imp.resolve_params({"source": "url", "url": "http://x.test/a.csv"}) == {
+        "source": "url", "path": None, "url": "http://x.test/a.csv", "format": "csv",
+        "header": True, "column_names": "", "na_values": "",
     }
     assert man.resolve_params({}) == {"data_format": "csv", "has_header": True, "data": ""}
     assert imp.deterministic and man.deterministic and not exp.deterministic
@@ -158,7 +158,6 @@ def test_bad_files_raise_clear_errors(store, name, content, params, message):
 @pytest.mark.parametrize(
     ("params", "message"),
     [
-        ({}, r"The 'path' parameter of Import Data is required when source is 'datastore'"),
         ({"path": "samples:nope.csv"}, r"file not found: 'nope\.csv' in datastore 'samples'"),
         ({"path": "samples:sub"}, r"'sub' in datastore 'samples' is a folder"),
         ({"path": "other:x.csv"}, r"Unknown datastore 'other' \(registered: samples\)"),
@@ -170,6 +169,23 @@ def test_bad_paths_raise_clear_errors(store, params, message):
     (store / "sub").mkdir()
     with pytest.raises(ModuleError, match=message):
         run("import_data", params, store)
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({}, r"^The 'path' parameter of Import Data is required when source is 'datastore'\. "),
+        ({"source": "url", "url": "  "},
+         r"^The 'url' parameter of Import Data is required when source is 'url'\. "),
+    ],
+)
+def test_a_field_is_required_only_while_it_applies(params, message):
+    spec = REGISTRY["import_data"]
+    with pytest.raises(ParamError, match=message):
+        spec.resolve_params(params)
+    # the other source's field does not apply: left empty, it is no error
+    assert spec.resolve_params({"source": "url", "url": "http://x.test/a.csv"})["path"] is None
+    assert spec.resolve_params({"path": "samples:a.csv"})["url"] == ""
 
 
 def test_fingerprint_follows_the_file(store):
@@ -288,7 +304,6 @@ def test_url_parquet_and_http_redirect(web):
 @pytest.mark.parametrize(
     ("url", "message"),
     [
-        ("", r"The 'url' parameter of Import Data is required when source is 'url'"),
         ("file:///etc/passwd", r"must be an http:// or https:// address \(got scheme file://\)"),
         ("ftp://127.0.0.1/x.csv", r"must be an http:// or https:// address \(got scheme ftp://\)"),
         ("FILE:///etc/passwd", r"must be an http:// or https:// address"),

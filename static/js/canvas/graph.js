@@ -16,6 +16,13 @@ export function bindingName(value) {
     ? value.$param : null;
 }
 
+/** The readable stem of a new node's id: the module name within the document's id pattern
+ *  (letters, digits, _ and -; at most 64 characters, leaving room for a _N suffix). */
+export function nodeIdBase(module) {
+  const stem = String(module || "").replace(/[^A-Za-z0-9_-]+/g, "_").replace(/^_+|_+$/g, "").slice(0, 56);
+  return stem || "node";
+}
+
 /** A pipeline document with editing operations, validation of wires and history. */
 export class Graph extends EventTarget {
   /** Wrap a pipeline document; catalog maps module name -> spec (GET /api/v1/modules). */
@@ -59,7 +66,7 @@ export class Graph extends EventTarget {
 
   /** Add a node of a module at a position; returns its new id. */
   addNode(module, position) {
-    const id = this.newId();
+    const id = this.newId(module);
     this.commit("Add module", { kind: "add", ids: [id] }, () => {
       this.doc.nodes.push({ id, module, position: roundPos(position), params: {},
                             comment: "", regenerate_output: false });
@@ -188,7 +195,7 @@ export class Graph extends EventTarget {
   paste(fragment, offset = { x: 40, y: 40 }) {
     if (!fragment || !Array.isArray(fragment.nodes) || !fragment.nodes.length) return [];
     const ids = new Map();
-    for (const node of fragment.nodes) ids.set(node.id, this.newId([...ids.values()]));
+    for (const node of fragment.nodes) ids.set(node.id, this.newId(node.module, [...ids.values()]));
     this.commit("Paste", { kind: "add", ids: [...ids.values()] }, () => {
       for (const node of fragment.nodes) {
         const copy = normalizeNode(clone(node));
@@ -314,11 +321,15 @@ export class Graph extends EventTarget {
     return null;
   }
 
-  newId(taken = []) {
+  /** A free id read from the module's name (evaluate_model, evaluate_model_2 ...): scripts
+   *  find "the evaluation" in a run's steps and metrics by it. */
+  newId(module, taken = []) {
     const used = new Set([...this.doc.nodes.map((n) => n.id), ...taken]);
-    let i = this.doc.nodes.length + taken.length + 1;
-    while (used.has(`n${i}`)) i += 1;
-    return `n${i}`;
+    const base = nodeIdBase(module);
+    if (!used.has(base)) return base;
+    let i = 2;
+    while (used.has(`${base}_${i}`)) i += 1;
+    return `${base}_${i}`;
   }
 
   commit(label, detail, fn, mergeKey = null) {

@@ -16,13 +16,17 @@
 // readOnly: select, pan, zoom and fit only. Otherwise canvas/editing.js adds the gestures.
 import { clear, el, svg } from "../dom.js";
 import { attachEditing } from "./editing.js";
-import { fitLabel, NODE_H, NODE_W, portPoint, PORT_R, wirePath } from "./geometry.js";
+import { categoryStyle } from "./categories.js";
+import { fitPortNames, NODE_H, NODE_W, portPoint, PORT_R, wirePath, wrapLabel } from "./geometry.js";
 
 const STATUS_TEXT = {
   NotStarted: "Not started", Queued: "Queued", Running: "Running", Finished: "Finished",
   Failed: "Failed", Reused: "Reused", Skipped: "Skipped", Canceled: "Canceled",
 };
 const MIN_ZOOM = 0.1;
+const PORT_NAMES_ZOOM = 0.6;  // below this zoom port names are too small to read: hidden
+const ICON_W = 30;             // the category stripe and icon at a node's left
+const LINE_H = 15;             // the name's line height
 const MAX_ZOOM = 3;
 const SETTLE_MS = 150;  // a pan or zoom is committed this long after its last event
 
@@ -189,24 +193,39 @@ export class CanvasView extends EventTarget {
   makeNode(node) {
     const spec = this.graph.catalog.get(node.module);
     const label = spec ? spec.label : `Unknown module ${node.module}`;
-    const g = svg("g", { class: "node", "data-node-id": node.id, "data-module": node.module });
+    const g = svg("g", { class: "node", "data-node-id": node.id, "data-module": node.module,
+                         "data-category": spec?.category || "" });
     if (!spec) g.classList.add("unknown");
+    const style = categoryStyle(spec?.category);
     g.append(svg("rect", { class: "node-body", width: NODE_W, height: NODE_H, rx: 6 }),
+             svg("path", { class: "node-stripe", d: stripePath(), style: `fill: ${style.color}` }),
+             svg("text", { class: "node-icon", x: ICON_W / 2, y: NODE_H / 2 + 6, "text-anchor": "middle",
+                           text: style.icon, "aria-hidden": "true" }),
              svg("title", { text: label }));
-    const text = svg("text", { class: "node-label", x: NODE_W / 2, y: NODE_H / 2 + 5,
-                               "text-anchor": "middle", text: fitLabel(label) });
+    const text = svg("text", { class: "node-label", "text-anchor": "middle", "aria-label": label },
+                     wrapLabel(label).map((line) => svg("tspan", { x: ICON_W + (NODE_W - ICON_W) / 2, text: line })));
     g.append(text);
     for (const [side, ports] of [["in", spec?.inputs || []], ["out", spec?.outputs || []]]) {
-      for (const port of ports) {
-        const at = portPoint({ x: 0, y: 0 }, spec, side, port.name);
-        g.append(svg("circle", {
-          class: `port port-${side}${port.optional ? " optional" : ""}`, cx: at.x, cy: at.y,
-          r: PORT_R, "data-port": port.name, "data-type": port.type,
-          style: `fill: var(--port-${port.type}, #6e7781)`,
-        }, svg("title", { text: `${port.name} (${port.type})` })));
-      }
+      const names = fitPortNames(ports.map((p) => p.label || p.name), NODE_W / (ports.length + 1));
+      ports.forEach((port, i) => g.append(...this.makePort(spec, side, port, names[i])));
     }
-    return { g, text, label, module: node.module, status: null, badge: null, x: 0, y: 0 };
+    const item = { g, text, label, module: node.module, status: null, badge: null, x: 0, y: 0 };
+    placeLabel(item);
+    return item;
+  }
+
+  /** A port's circle and, inside the node beside it, its name `shown` (at normal zoom). */
+  makePort(spec, side, port, shown) {
+    const at = portPoint({ x: 0, y: 0 }, spec, side, port.name);
+    return [
+      svg("circle", {
+        class: `port port-${side}${port.optional ? " optional" : ""}`, cx: at.x, cy: at.y,
+        r: PORT_R, "data-port": port.name, "data-type": port.type,
+        style: `fill: var(--port-${port.type}, #6e7781)`,
+      }, svg("title", { text: `${port.name} (${port.type})` })),
+      svg("text", { class: `port-label port-label-${side}`, x: at.x, y: side === "in" ? 17 : NODE_H - 9,
+                    "text-anchor": "middle", "data-port": port.name, text: shown }),
+    ];
   }
 
   placeNode(id, position) {
@@ -269,14 +288,14 @@ export class CanvasView extends EventTarget {
     item.status = status || null;
     item.chip?.remove();
     item.chip = null;
+    placeLabel(item);
     if (!status) {
       item.g.removeAttribute("data-status");
-      item.text.setAttribute("y", NODE_H / 2 + 5);
       return;
     }
     item.g.dataset.status = status;
-    item.text.setAttribute("y", 19);
-    const chip = svg("g", { class: `status-chip status-${status}`, transform: `translate(${NODE_W / 2},34)` });
+    const chip = svg("g", { class: `status-chip status-${status}`,
+                            transform: `translate(${ICON_W + (NODE_W - ICON_W) / 2},${NODE_H - 24})` });
     const word = STATUS_TEXT[status] || status;
     if (status === "Running") {
       chip.append(svg("circle", { class: "spinner", cx: -44, cy: -4, r: 5 }));
@@ -349,6 +368,7 @@ export class CanvasView extends EventTarget {
     this.svg.style.transform = "";
     this.svg.classList.remove("gesture");
     this.svg.dataset.zoom = this.t.k.toFixed(3);
+    this.svg.classList.toggle("far", this.t.k < PORT_NAMES_ZOOM);
     this.dispatchEvent(new CustomEvent("viewchange", { detail: { ...this.t } }));
   }
 
@@ -419,4 +439,17 @@ export class CanvasView extends EventTarget {
     host.addEventListener("pointerup", up);
     host.addEventListener("pointercancel", up);
   }
+}
+
+/** The category colour band along a node's left edge (rounded like the body's corners). */
+function stripePath() {
+  return `M6,0 H${ICON_W} V${NODE_H} H6 A6,6 0 0 1 0,${NODE_H - 6} V6 A6,6 0 0 1 6,0 Z`;
+}
+
+/** Centre the name's lines between the port names; with a status line, a little higher. */
+function placeLabel(item) {
+  const lines = [...item.text.children];
+  const middle = NODE_H / 2 - (item.status ? 7 : 0);
+  const top = middle - ((lines.length - 1) * LINE_H) / 2 + 4;
+  lines.forEach((line, i) => line.setAttribute("y", top + i * LINE_H));
 }

@@ -16,10 +16,12 @@ import { ParametersPanel } from "../panels/parameters.js";
 import { buildPalette } from "../panels/palette.js";
 import { publishButton } from "../panels/publish.js";
 import { openSubmitDialog, showProblems } from "../panels/submit.js";
+import { TERMINAL } from "../runs.js";
 
 const app = document.getElementById("app");
 const pipelineId = app.dataset.pipelineId;
 const SAVE_TEXT = { saved: "Saved", saving: "Saving..." };
+const LAST_RUN_POLL_MS = 2000;
 
 async function main() {
   app.append(el("p", { class: "muted loading" }, "Loading the pipeline..."));
@@ -41,6 +43,7 @@ async function main() {
   const validation = attachValidation(ui, graph, view, details);
   attachSubmit(ui.submitButton, { graph, view, autosave, validation });
   attachInference(ui.submitButton, graph, autosave);
+  attachLastRun(ui.saveState, view);
   // Started: instrumentation (the canvas benchmark) may listen for the parts; no global is set.
   document.dispatchEvent(new CustomEvent("designer-ready", { detail: { graph, view, autosave, validation } }));
 }
@@ -271,6 +274,25 @@ function attachInference(submitButton, graph, autosave) {
       publish.before(menu);
     })
     .catch(fallback("The latest finished run could not be read", null));
+}
+
+/** The pipeline's latest run: each step's status on its node (followed until the run ends) and
+ *  a link to the run beside the save state. */
+function attachLastRun(saveState, view) {
+  const link = el("a", { class: "last-run", hidden: true });
+  saveState.after(link);
+  const follow = async () => {
+    const { runs } = await api(`/api/v1/runs?pipeline=${encodeURIComponent(pipelineId)}&limit=1`, { quiet: true });
+    if (!runs.length) return;
+    const run = await api(`/api/v1/runs/${encodeURIComponent(runs[0].id)}`, { quiet: true });
+    view.setStatuses(Object.fromEntries(run.steps.map((s) => [s.node_id, s.status])));
+    link.href = `/runs/${encodeURIComponent(run.id)}`;
+    link.textContent = `Last run: ${run.status}`;
+    link.dataset.status = run.status;
+    link.hidden = false;
+    if (!TERMINAL.has(run.status)) setTimeout(() => follow().catch(fallback("The last run could not be read", null)), LAST_RUN_POLL_MS);
+  };
+  follow().catch(fallback("The last run could not be read", null));
 }
 
 /** Columns of a node's input: design-time inference first, then the last run's outputs. */

@@ -4,10 +4,10 @@ import { clear, duration, el, when } from "../dom.js";
 import { formatValue, StepPanel } from "../panels/outputs.js";
 import { inferenceMenu } from "../panels/inference.js";
 import { openSubmitDialog } from "../panels/submit.js";
+import { TERMINAL } from "../runs.js";
 
 const root = document.getElementById("app");
 const runId = root.dataset.runId;
-const TERMINAL = new Set(["Finished", "Failed", "Canceled"]);
 const STEP_DONE = new Set(["Finished", "Failed", "Canceled", "Reused", "Skipped"]);
 const STATUS_TEXT = { NotStarted: "Not started" };
 

@@ -3,7 +3,8 @@
 import { notify } from "../api.js";
 import { clear, el } from "../dom.js";
 import { bindingName } from "../canvas/graph.js";
-import { describeValue, editor as valueEditor, isNumeric, rangeText } from "../values.js";
+import { applies, describeValue, editor as valueEditor, isNumeric, rangeText } from "../values.js";
+import { copyButton } from "./copy.js";
 import { fitsField, inferParameter, openParameterDialog, suggestName } from "./parameters.js";
 
 let uid = 0;
@@ -47,7 +48,7 @@ export class DetailsPanel {
     const id = ids[0];
     const node = this.graph.node(id);
     const spec = this.graph.spec(id);
-    body.append(el("h2", { class: "panel-title" }, spec ? spec.label : node.module));
+    body.append(el("h2", { class: "panel-title" }, spec ? spec.label : node.module), nodeIdLine(id));
     if (!spec) return body.append(el("p", { class: "error-text" }, `Unknown module '${node.module}'.`));
     if (spec.description) body.append(el("p", { class: "muted module-description" }, spec.description));
     const fieldMessages = this.errors.fields[id] || {};
@@ -90,6 +91,29 @@ export class DetailsPanel {
   edit(fn) {
     this.ownEdit = true;
     try { fn(); } finally { this.ownEdit = false; }
+    this.showApplying();
+  }
+
+  /** Show the fields of the selected node that apply to its current values, hide the others. */
+  showApplying() {
+    const id = this.ids.length === 1 ? this.ids[0] : null;
+    const spec = id && this.graph.spec(id);
+    if (!spec) return;
+    for (const param of spec.params) {
+      const wrap = this.container.querySelector(`.params-form .field[data-param="${CSS.escape(param.name)}"]`);
+      if (wrap) wrap.hidden = !this.applies(id, spec, param);
+    }
+  }
+
+  /** Whether `param` of node `id` applies: its declared `when`, read on the node's values
+   *  (a bound field's value is its pipeline parameter's default). */
+  applies(id, spec, param) {
+    const params = this.graph.node(id).params;
+    return applies(param, (name) => {
+      const value = params[name];
+      if (isBound(value)) return this.graph.parameter(value.$param)?.default;
+      return value === undefined ? spec.params.find((p) => p.name === name)?.default : value;
+    });
   }
 
   updateServerMessages() {
@@ -115,7 +139,7 @@ export class DetailsPanel {
   field(id, node, spec, param, messages) {
     const value = node.params[param.name];
     const fid = `f${++uid}`;
-    const wrap = el("div", { class: "field", dataset: { param: param.name } });
+    const wrap = el("div", { class: "field", dataset: { param: param.name }, hidden: !this.applies(id, spec, param) });
     const label = el("label", { for: fid }, param.label || param.name);
     const local = el("div", { class: "error-text field-message", "aria-live": "polite" });
     const server = el("div", { class: "error-text field-message", dataset: { serverFor: param.name } },
@@ -237,6 +261,13 @@ export class DetailsPanel {
     button.setAttribute("aria-expanded", "false");
     this.menu = null;
   }
+}
+
+/** The node's id with a Copy button: a run's steps, outputs and metrics are keyed by it. */
+function nodeIdLine(id) {
+  const code = el("code", { class: "node-id-value" }, id);
+  return el("p", { class: "node-id muted", title: "Steps, outputs and metrics of a run are keyed by this id" },
+            "Node id ", code, " ", copyButton("Copy node id", id, code));
 }
 
 function put(parent, ...children) {

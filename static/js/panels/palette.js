@@ -1,5 +1,6 @@
 // The module palette: search box, collapsible categories, modules dragged onto the canvas.
 import { el } from "../dom.js";
+import { categoryStyle } from "../canvas/categories.js";
 import { MODULE_TYPE } from "../canvas/editing.js";
 
 /** Fill `container` with the palette of `catalog`; onAdd(name) adds a module at the centre. */
@@ -25,9 +26,7 @@ export function buildPalette(container, catalog, { onAdd }) {
         },
         ondblclick: () => onAdd(spec.name),
         onkeydown: (e) => { if (e.key === "Enter") onAdd(spec.name); },
-      }, [...spec.outputs, ...spec.inputs].slice(0, 1).map((p) => el("span", {
-        class: "palette-dot", style: { background: `var(--port-${p.type})` } })),
-      el("span", { class: "palette-label" }, spec.label));
+      }, paletteIcon(spec.category), el("span", { class: "palette-label" }, spec.label));
       return { item, text: `${spec.label} ${spec.name}`.toLowerCase() };
     });
     const details = el("details", { class: "palette-category", open: true },
@@ -55,4 +54,10 @@ export function buildPalette(container, catalog, { onAdd }) {
   container.append(el("h2", { class: "panel-title" }, "Modules"), search, list, empty,
                    el("p", { class: "muted palette-hint" }, "Drag a module onto the canvas (or double-click it)."));
   return { search };
+}
+
+/** The category's icon on its colour, as on the canvas's nodes. */
+function paletteIcon(category) {
+  const { color, icon } = categoryStyle(category);
+  return el("span", { class: "palette-icon", "aria-hidden": "true", style: { background: color } }, icon);
 }
