@@ -32,7 +32,8 @@ from app.services.pipelines import group_errors  # noqa: E402
 def document(nodes: int, cyclic: bool) -> PipelineDocument:
     """Import Data, then a chain of ``nodes - 1`` Select Columns; optionally closed into a loop."""
     chain = [f"n{i}" for i in range(1, nodes)]
-    items = [{"id": "n0", "module": "import_data", "params": {}}]
+    items = [{"id": "n0", "module": "import_data",
+              "params": {"path": {"datastore": "samples", "path": "income/us.csv"}}}]
     items += [{"id": n, "module": "select_columns", "params": {}} for n in chain]
     edges = [("n0", chain[0])] if not cyclic else []
     edges += list(zip(chain, chain[1:], strict=False))

@@ -58,7 +58,8 @@ def test_two_processes_on_one_postgresql_database_start_one_run_per_slot(tmp_pat
         with app.app_context():
             slots = sorted(s for s, in db.session.query(ScheduleFire.slot))
             started = db.session.query(Run).filter_by(source="schedule").count()
+        app.extensions["designer"].shutdown()  # before the pool closes: it may still connect
+        with app.app_context():
             db.engine.dispose()
-        app.extensions["designer"].shutdown()
     assert sum(fired) == SLOTS == started
     assert slots == [(T0 + timedelta(hours=h)).isoformat() for h in range(1, SLOTS + 1)]

@@ -175,6 +175,8 @@ function showTab(key) {
 }
 
 async function main() {
+  // The tabs appear with the endpoint: a tab clicked earlier would draw from nothing.
+  state.endpoint = await api(`/api/v1/realtime-endpoints/${enc(name)}`);
   tabList.append(...TABS.map(([key, label]) => el("button", {
     type: "button", role: "tab", id: `tab-${key}`, "aria-controls": "realtime-panel", dataset: { tab: key },
     onclick: async () => {
@@ -185,7 +187,6 @@ async function main() {
     },
   }, label)));
   root.append(head, tabList, panel);
-  state.endpoint = await api(`/api/v1/realtime-endpoints/${enc(name)}`);
   renderHead();
   showTab(window.location.hash.slice(1));
 }
