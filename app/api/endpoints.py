@@ -2,10 +2,11 @@
 
 from flask import Blueprint, jsonify, request, url_for
 
-from ..services import publishing, runs
+from ..services import export, publishing, runs
 from ..services.runtime import runtime
 from . import answers, body, query, requires, who
 from .bodies import DefaultVersion, EndpointSubmit, PublishBody
+from .pipelines import python_file
 
 bp = Blueprint("endpoints", __name__, url_prefix="/api/v1")
 
@@ -41,6 +42,13 @@ def get_endpoint(ref):
 def get_version(ref, number):
     """One published version: frozen document and parameter schema."""
     return jsonify(publishing.version_dict(publishing.version_of(publishing.find(ref), number)))
+
+
+@bp.get("/endpoints/<ref>/versions/<int:number>/export.py")
+@answers(200, 422)
+def export_version(ref, number):
+    """A published version as one standalone Python script, downloaded."""
+    return python_file(*export.version_script(ref, number))
 
 
 @bp.post("/endpoints/<ref>/default")

@@ -5,6 +5,7 @@ import { formatValue } from "../panels/outputs.js";
 import { fmt } from "../panels/visualize.js";
 import { openEndpointSubmit } from "../panels/endpoint_submit.js";
 import { copyButton } from "../panels/copy.js";
+import { exportButton } from "../panels/export_python.js";
 import { codeBlock, curlExample, pythonExample } from "../panels/code_examples.js";
 
 const root = document.getElementById("app");
@@ -117,7 +118,8 @@ function versionCard(v) {
       el("h2", {}, `Version ${v.version}`),
       v.is_default ? el("span", { class: "badge badge-default", "data-testid": "default-marker" }, "Default") : null,
       el("span", { class: "muted" }, `Published ${when(v.published)}${v.published_by ? ` by ${v.published_by}` : ""}`),
-      el("div", { class: "actions" }, v.is_default ? null : setDefault, graphButton, submit)),
+      el("div", { class: "actions" }, v.is_default ? null : setDefault, graphButton,
+        exportButton(null, `${endpointUrl()}/versions/${v.version}/export.py`), submit)),
     v.description ? el("p", {}, v.description) : null,
     params.length
       ? el("ul", { class: "params", "aria-label": "Parameters" }, paramText(params).map((t) => el("li", {}, el("code", {}, t))))

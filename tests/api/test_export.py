@@ -1,0 +1,90 @@
+"""Export as Python: the script reproduces a run's metrics exactly, without this app."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+SAMPLES = Path(__file__).resolve().parents[2] / "sample_data"
+
+
+def pipeline_id(client, name):
+    return next(p["id"] for p in client.get("/api/v1/pipelines").get_json()["pipelines"]
+                if p["name"] == name)
+
+
+def run_script(text: str, folder: Path, *options: str) -> dict:
+    """Run an exported script in a fresh interpreter; the metrics it prints."""
+    script = folder / "exported.py"
+    script.write_text(text)
+    done = subprocess.run([sys.executable, str(script), "--samples-dir", str(SAMPLES), *options],
+                          cwd=folder, capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def run_metrics(client, run_queued, response) -> dict:
+    assert response.status_code == 202, response.get_json()
+    body = response.get_json()
+    run_queued()
+    run = client.get(f"/api/v1/runs/{body.get('id') or body['Id']}").get_json()
+    assert run["status"] == "Finished", run
+    return run["metrics"]
+
+
+def export(client, url):
+    response = client.get(url)
+    assert response.status_code == 200, response.get_json()
+    assert response.mimetype == "text/x-python"
+    text = response.get_data(as_text=True)
+    assert "import app" not in text and "from app" not in text
+    return response, text
+
+
+def test_a_draft_exports_to_a_script_with_the_runs_metrics(client, run_queued, tmp_path):
+    pid = pipeline_id(client, "Income prediction")
+    response, text = export(client, f"/api/v1/pipelines/{pid}/export.py")
+    assert 'filename="income_prediction.py"' in response.headers["Content-Disposition"]
+    # one function per module kind the pipeline uses, and none it does not use
+    assert text.count("\ndef train_model(") == 1 and "\ndef normalize_data(" not in text
+    expected = run_metrics(client, run_queued, client.post(
+        f"/api/v1/pipelines/{pid}/runs", json={"experiment": "export"}))
+    assert run_script(text, tmp_path) == expected
+
+
+def test_a_regression_draft_exports_too(client, run_queued, tmp_path):
+    pid = pipeline_id(client, "Diabetes progression regression")
+    _, text = export(client, f"/api/v1/pipelines/{pid}/export.py")
+    expected = run_metrics(client, run_queued, client.post(
+        f"/api/v1/pipelines/{pid}/runs", json={"experiment": "export"}))
+    assert run_script(text, tmp_path) == expected
+
+
+def test_a_published_version_takes_its_parameters_as_options(client, run_queued, tmp_path):
+    response, text = export(client, "/api/v1/endpoints/income-retrain/versions/0/export.py")
+    assert 'filename="income_retrain_v0.py"' in response.headers["Content-Disposition"]
+    assert "'--training-data'" in text and "default='income/us.csv'" in text
+    expected = run_metrics(client, run_queued, client.post(
+        "/api/v1/endpoints/income-retrain/submit", json={
+            "ExperimentName": "export", "DataPathAssignments": {"training_data": {
+                "DataStoreName": "samples", "RelativePath": "income/non_us.csv"}}}))
+    assert run_script(text, tmp_path, "--training-data", "income/non_us.csv") == expected
+
+
+def test_a_module_that_needs_the_server_is_refused_by_name(client):
+    document = {"schema_version": 1, "name": "sql", "nodes": [
+        {"id": "data", "module": "enter_data_manually", "params": {"data": "a,b\n1,2\n"}},
+        {"id": "query", "module": "apply_sql_transformation", "params": {}}],
+        "edges": [{"from": {"node": "data", "port": "dataset"},
+                   "to": {"node": "query", "port": "t1"}}]}
+    pid = client.post("/api/v1/pipelines", json={"document": document}).get_json()["id"]
+    response = client.get(f"/api/v1/pipelines/{pid}/export.py")
+    assert response.status_code == 422
+    body = response.get_json()
+    assert body["node"] == "query"
+    assert "Apply SQL Transformation (query) cannot be exported as Python" in body["error"]
+
+
+def test_unknown_pipeline_and_version(client):
+    assert client.get("/api/v1/pipelines/nope/export.py").status_code == 404
+    assert client.get("/api/v1/endpoints/income-retrain/versions/7/export.py").status_code == 404
