@@ -2,7 +2,7 @@
 
 from flask import Blueprint, jsonify, request, url_for
 
-from ..services import export, publishing, runs
+from ..services import export, publishing, runs, version_diff
 from ..services.runtime import runtime
 from . import answers, body, query, requires, who
 from .bodies import DefaultVersion, EndpointSubmit, PublishBody
@@ -49,6 +49,17 @@ def get_version(ref, number):
 def export_version(ref, number):
     """A published version as one standalone Python script, downloaded."""
     return python_file(*export.version_script(ref, number))
+
+
+@bp.get("/endpoints/<ref>/versions/<int:number>/diff")
+@answers(200, 422)
+@query(to="integer", pipeline="string")
+def diff_version(ref, number):
+    """Nodes, wires, fields and parameters added, removed or changed from version ``number``
+    to version ``?to=`` or the draft ``?pipeline=`` (default: the draft it came from)."""
+    to = request.args.get("to")
+    return jsonify(version_diff.compare(ref, number, to=None if to is None else int(to),
+                                        pipeline=request.args.get("pipeline")))
 
 
 @bp.post("/endpoints/<ref>/default")
