@@ -26,7 +26,8 @@ def retrain_faster(document):
                               "params": {"columns": ["age"]}})
     document["edges"] = [e for e in document["edges"] if e["to"]["node"] != "split"]
     document["edges"] += [
-        {"from": {"node": "select", "port": "dataset"}, "to": {"node": "normalize", "port": "dataset"}},
+        {"from": {"node": "select", "port": "dataset"},
+         "to": {"node": "normalize", "port": "dataset"}},
         {"from": {"node": "normalize", "port": "transformed_dataset"},
          "to": {"node": "split", "port": "dataset"}}]
     document["parameters"][0]["description"] = "Another file"
@@ -44,7 +45,8 @@ def test_two_versions_differ_by_nodes_wires_fields_and_parameters(client):
     assert diff["nodes"] == {"added": ["normalize"], "removed": [], "changed": {
         "learner": {"fields": {"num_trees": {"from": 100, "to": 50}}}}}
     assert diff["edges"] == {
-        "added": ["select.dataset->normalize.dataset", "normalize.transformed_dataset->split.dataset"],
+        "added": ["select.dataset->normalize.dataset",
+                  "normalize.transformed_dataset->split.dataset"],
         "removed": ["select.dataset->split.dataset"]}
     assert diff["parameters"]["changed"] == {"training_data": {"description": {
         "from": "The census-style training data (CSV with a header).", "to": "Another file"}}}

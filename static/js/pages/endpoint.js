@@ -6,13 +6,14 @@ import { fmt } from "../panels/visualize.js";
 import { openEndpointSubmit } from "../panels/endpoint_submit.js";
 import { copyButton } from "../panels/copy.js";
 import { exportButton } from "../panels/export_python.js";
+import { compareCard, readOnlyCanvas } from "../panels/version_diff.js";
 import { codeBlock, curlExample, pythonExample } from "../panels/code_examples.js";
 
 const root = document.getElementById("app");
 const endpointId = root.dataset.endpointId;
 const enc = encodeURIComponent;
 const TABS = [["overview", "Overview"], ["published", "Published pipelines"], ["runs", "Runs"]];
-const state = { endpoint: null, tab: "overview", catalog: null };
+const state = { endpoint: null, tab: "overview" };
 
 const head = el("div", { class: "page-head" });
 const tabList = el("div", { class: "page-tabs", role: "tablist", "aria-label": "Endpoint" });
@@ -137,10 +138,7 @@ async function toggleGraph(v, host, button) {
   button.textContent = "Hide graph";
   if (host.childElementCount) return;
   try {
-    const [{ CanvasView }, { Graph }] = await Promise.all([import("../canvas/view.js"), import("../canvas/graph.js")]);
-    state.catalog ||= api("/api/v1/modules").then((d) => new Map(d.modules.map((m) => [m.name, m])));
-    const view = new CanvasView(host, new Graph(v.document, await state.catalog), { readOnly: true });
-    requestAnimationFrame(() => view.fit());
+    await readOnlyCanvas(host, v.document);
   } catch (error) {
     host.append(el("p", { class: "error-text" }, `The graph cannot be shown: ${error.message}`));
   }
@@ -149,7 +147,7 @@ async function toggleGraph(v, host, button) {
 function renderPublished() {
   const versions = [...(state.endpoint.published || [])].sort((a, b) => b.version - a.version);
   if (!versions.length) return el("p", { class: "empty" }, "No published versions.");
-  return versions.map(versionCard);
+  return [compareCard(state.endpoint), ...versions.map(versionCard)];
 }
 
 function firstMetric(run) {
