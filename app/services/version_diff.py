@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..engine.diff import diff_documents
-from ..errors import BadRequest, Unprocessable
+from ..errors import Unprocessable
 from . import pipelines, publishing
 from .runtime import runtime
 
@@ -13,7 +13,7 @@ def compare(ref: str, number: int, *, to: int | None = None,
     """Version ``number`` of endpoint ``ref`` (from) against version ``to`` or the draft
     ``pipeline`` (to); neither means the draft the version was published from."""
     if to is not None and pipeline is not None:
-        raise BadRequest("Give either 'to' (a version) or 'pipeline' (a draft), not both.",
+        raise Unprocessable("Give either 'to' (a version) or 'pipeline' (a draft), not both.",
                          field="to")
     endpoint = publishing.find(ref)
     base = publishing.version_of(endpoint, number)

@@ -72,5 +72,5 @@ def test_refusals_name_what_is_wrong(client):
     assert client.get(f"{base}/0/diff?to=9").status_code == 404
     assert client.get(f"{base}/0/diff?pipeline=nope").status_code == 404
     both = client.get(f"{base}/0/diff?to=0&pipeline=x")
-    assert both.status_code == 400 and "not both" in both.get_json()["error"]
+    assert both.status_code == 422 and "not both" in both.get_json()["error"]
     assert client.get(f"{base}/0/diff?to=first").status_code == 400
