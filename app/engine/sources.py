@@ -56,26 +56,33 @@ class Sources:
         self._busy.add(ident)
         tree = _definition(obj)
         renames = {}
-        for used in sorted(_global_names(tree)):
-            found = vars(sys.modules[obj.__module__]).get(used, _MISSING)
+        names, annotations = _global_names(tree)
+        scope = vars(sys.modules[obj.__module__])
+        for used in sorted(names):
+            found = scope.get(used, _MISSING)
             if found is _MISSING:
                 continue  # a builtin or a local name
             given = self._use(used, found, obj)
             if given != used:
                 renames[used] = given
-        final = self._claim(name or obj.__name__, ident)
+        for used in sorted(annotations - names):
+            # Never evaluated, but linters and readers look them up: import the outside ones.
+            found = scope.get(used, _MISSING)
+            if found is not _MISSING and not _own(found):
+                self._use(used, found, obj)
+        final = self._claim(name or obj.__name__, ident, obj.__module__)
         if final != tree.name:
             renames[tree.name] = final
         self._busy.discard(ident)
         self.blocks.append(_render(obj, tree, renames))
         return final
 
-    def constant(self, name: str, code: str) -> str:
-        """Add ``name = code`` (if not there yet); the name it got."""
+    def constant(self, name: str, code: str, owner: str = "") -> str:
+        """Add ``name = code`` (if not there yet), defined in module ``owner``; the name it got."""
         ident = ("const", code)
         if ident in self._done:
             return self._done[ident]
-        final = self._claim(name, ident)
+        final = self._claim(name, ident, owner)
         self.blocks.append(f"{final} = {code}")
         return final
 
@@ -85,16 +92,16 @@ class Sources:
 
     def _use(self, name: str, found: Any, user: Any) -> str:
         found = self._substitute(found)
+        owner = getattr(user, "__module__", "")
         if isinstance(found, types.ModuleType):
             return self._import(name, _module_import(found, name), ("module", found.__name__))
-        if isinstance(found, (types.FunctionType, type)) and \
-                getattr(found, "__module__", "").startswith(OWN_PACKAGE):
+        if _own(found):
             return self.add(found, name)
         if isinstance(found, re.Pattern):
             self._use("re", re, user)
-            return self.constant(name, _pattern_code(found))
+            return self.constant(name, _pattern_code(found), owner)
         if isinstance(found, LITERALS) and _is_literal(found):
-            return self.constant(name, repr(found))
+            return self.constant(name, repr(found), owner)
         if callable(found) and hasattr(found, "__module__") and hasattr(found, "__name__"):
             line, ident = _object_import(found, name)
             return self._import(name, line, ident)
@@ -112,8 +119,13 @@ class Sources:
         self.imports.add(line)
         return name
 
-    def _claim(self, name: str, ident: Any) -> str:
-        final, n = name, 1
+    def _claim(self, name: str, ident: Any, owner: str = "") -> str:
+        """``name``, or when another definition has it, the name qualified by its module
+        (``LABEL`` of training.py becomes ``TRAINING_LABEL``)."""
+        final = name
+        if self._names.get(final) not in (None, ident):
+            final = _qualified(name, owner.rsplit(".", 1)[-1])
+        n = 1
         while self._names.get(final) not in (None, ident):
             n += 1
             final = f"{name}_{n}"
@@ -139,28 +151,38 @@ class _Names(ast.NodeVisitor):
 
     def __init__(self):
         self.found: set[str] = set()
+        self.annotations: set[str] = set()
 
     def visit_Name(self, node: ast.Name) -> None:  # noqa: N802 - ast.NodeVisitor's naming
         if isinstance(node.ctx, ast.Load):
             self.found.add(node.id)
 
     def visit_arg(self, node: ast.arg) -> None:  # noqa: N802
-        """Arguments are local; their annotations are never evaluated."""
+        """Arguments are local; their annotations are only noted."""
+        self.note(node.annotation)
+
+    def note(self, annotation: ast.expr | None) -> None:
+        """Record the names an annotation mentions."""
+        if annotation is not None:
+            self.annotations |= {n.id for n in ast.walk(annotation) if isinstance(n, ast.Name)}
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> None:  # noqa: N802
         for item in node.decorator_list:
             self.visit(item)
         self.visit(node.args)
+        self.note(node.returns)
         for statement in node.body:
             self.visit(statement)
 
     def visit_AnnAssign(self, node: ast.AnnAssign) -> None:  # noqa: N802
+        self.note(node.annotation)
         if node.value is not None:
             self.visit(node.value)
 
 
-def _global_names(tree: ast.FunctionDef | ast.ClassDef) -> set[str]:
-    """Names read by the definition's body, defaults, bases and kept decorators.
+def _global_names(tree: ast.FunctionDef | ast.ClassDef) -> tuple[set[str], set[str]]:
+    """Names read by the definition's body, defaults, bases and kept decorators; and the
+    names its annotations mention.
 
     A local variable read under a global's name counts too: at worst the script gets a
     definition it does not need.
@@ -168,6 +190,7 @@ def _global_names(tree: ast.FunctionDef | ast.ClassDef) -> set[str]:
     names = _Names()
     if isinstance(tree, ast.FunctionDef):
         names.visit(tree.args)
+        names.note(tree.returns)
     else:
         for item in tree.bases:
             names.visit(item)
@@ -176,7 +199,7 @@ def _global_names(tree: ast.FunctionDef | ast.ClassDef) -> set[str]:
     for item in tree.decorator_list:
         if _decorator_name(item) not in DROPPED_DECORATORS:
             names.visit(item)
-    return names.found - {tree.name}
+    return names.found - {tree.name}, names.annotations - {tree.name}
 
 
 def _decorator_name(node: ast.expr) -> str:
@@ -200,6 +223,19 @@ def _render(obj: Any, tree, renames: dict[str, str]) -> str:
     dropped = {line for d in tree.decorator_list if d not in kept
                for line in range(d.lineno - 1, d.end_lineno)}
     return "\n".join(line for i, line in enumerate(lines) if i >= start and i not in dropped)
+
+
+def _qualified(name: str, stem: str) -> str:
+    """``name`` qualified by the module stem that defines it, in the name's own style."""
+    if name.isupper():
+        return f"{stem.upper()}_{name}"
+    return f"_{stem}{name}" if name.startswith("_") else f"{stem}_{name}"
+
+
+def _own(obj: Any) -> bool:
+    """A function or class of this package (copied into scripts rather than imported)."""
+    return isinstance(obj, (types.FunctionType, type)) and \
+        getattr(obj, "__module__", "").startswith(OWN_PACKAGE)
 
 
 def _is_literal(value: Any) -> bool:
