@@ -94,12 +94,17 @@ class Sources:
         found = self._substitute(found)
         owner = getattr(user, "__module__", "")
         if isinstance(found, types.ModuleType):
+            if found.__name__.startswith(OWN_PACKAGE):
+                raise SourceError(f"{name!r} is a module of this package; name what it holds")
             return self._import(name, _module_import(found, name), ("module", found.__name__))
         if _own(found):
             return self.add(found, name)
         if isinstance(found, re.Pattern):
             self._use("re", re, user)
             return self.constant(name, _pattern_code(found), owner)
+        if isinstance(found, frozenset) and all(_is_literal(item) for item in found):
+            items = ", ".join(sorted(repr(item) for item in found))
+            return self.constant(name, f"frozenset({{{items}}})", owner)
         if isinstance(found, LITERALS) and _is_literal(found):
             return self.constant(name, repr(found), owner)
         if callable(found) and hasattr(found, "__module__") and hasattr(found, "__name__"):

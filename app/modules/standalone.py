@@ -14,6 +14,7 @@ import sys
 import pandas as pd
 
 from app.engine import context
+from app.engine.context import Limits
 from app.engine.spec import bool_word
 
 from .data import _headerless_names, _read_text
@@ -21,7 +22,6 @@ from .data import _headerless_names, _read_text
 # Modules a script cannot run, and why (the export refuses them, naming the node).
 NOT_EXPORTABLE = {
     "export_data": "it writes into a datastore of the server",
-    "apply_sql_transformation": "it runs SQL under the server's time and size limits",
     "web_service_input": "it belongs to a real-time inference pipeline",
     "web_service_output": "it belongs to a real-time inference pipeline",
     "saved_model": "it reads a model from the server's artifact store",
@@ -30,10 +30,12 @@ NOT_EXPORTABLE = {
 
 
 class StepContext:
-    """A step's log in a script: lines go to standard error, prefixed by the module."""
+    """A step's log in a script: lines go to standard error, prefixed by the module; the
+    limits are the server's defaults (Apply SQL Transformation keeps to them)."""
 
     def __init__(self, module: str):
         self.module = module
+        self.limits = Limits()
 
     def log(self, message: str) -> None:
         """Write one log line."""

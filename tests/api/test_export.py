@@ -72,17 +72,19 @@ def test_a_published_version_takes_its_parameters_as_options(client, run_queued,
 
 
 def test_a_module_that_needs_the_server_is_refused_by_name(client):
-    document = {"schema_version": 1, "name": "sql", "nodes": [
+    document = {"schema_version": 1, "name": "save", "nodes": [
         {"id": "data", "module": "enter_data_manually", "params": {"data": "a,b\n1,2\n"}},
-        {"id": "query", "module": "apply_sql_transformation", "params": {}}],
+        {"id": "save", "module": "export_data",
+         "params": {"path": {"datastore": "samples", "path": "out/copy.csv"}}}],
         "edges": [{"from": {"node": "data", "port": "dataset"},
-                   "to": {"node": "query", "port": "t1"}}]}
+                   "to": {"node": "save", "port": "dataset"}}]}
     pid = client.post("/api/v1/pipelines", json={"document": document}).get_json()["id"]
     response = client.get(f"/api/v1/pipelines/{pid}/export.py")
     assert response.status_code == 422
     body = response.get_json()
-    assert body["node"] == "query"
-    assert "Apply SQL Transformation (query) cannot be exported as Python" in body["error"]
+    assert body["node"] == "save"
+    assert body["error"] == ("Export Data (save) cannot be exported as Python: it writes into "
+                             "a datastore of the server.")
 
 
 def test_unknown_pipeline_and_version(client):

@@ -3,6 +3,7 @@
 import sys
 import types
 
+import pandas as pd
 import pytest
 
 from app.engine.registry import discover
@@ -60,3 +61,15 @@ def uses_a_thing():
 def test_a_value_that_cannot_be_written_as_code_is_refused_by_name():
     with pytest.raises(SourceError, match="cannot write 'THING' \\(used by uses_a_thing\\)"):
         Sources().add(uses_a_thing)
+
+
+def test_apply_sql_transformation_runs_in_a_script_as_in_a_step(monkeypatch):
+    _, text = gathered("apply_sql_transformation")
+    script = types.ModuleType("exported")
+    monkeypatch.setitem(sys.modules, "exported", script)
+    exec(compile("from __future__ import annotations\n" + text, "sql", "exec"), vars(script))  # noqa: S102
+    frame = pd.DataFrame({"a": [1, 2, 3], "b": [0.5, 1.5, None]})
+    sql = "select a, a * b as c from t1 where a > 1;"
+    expected = REGISTRY["apply_sql_transformation"].fn(frame, sql=sql)["dataset"]
+    got = script.apply_sql_transformation(frame, sql=sql)["dataset"]
+    pd.testing.assert_frame_equal(got, expected)
