@@ -1,5 +1,6 @@
 """Export as Python: the script reproduces a run's metrics exactly, without this app."""
 
+import copy
 import json
 import subprocess
 import sys
@@ -11,6 +12,16 @@ SAMPLES = Path(__file__).resolve().parents[2] / "sample_data"
 def pipeline_id(client, name):
     return next(p["id"] for p in client.get("/api/v1/pipelines").get_json()["pipelines"]
                 if p["name"] == name)
+
+
+def edit_draft(client, pid, change):
+    """Apply ``change(document)`` to a draft and store it."""
+    current = client.get(f"/api/v1/pipelines/{pid}").get_json()
+    document = copy.deepcopy(current["document"])
+    change(document)
+    response = client.put(f"/api/v1/pipelines/{pid}",
+                          json={"document": document, "revision": current["revision"]})
+    assert response.status_code == 200, response.get_json()
 
 
 def run_script(text: str, folder: Path, *options: str) -> dict:
@@ -90,3 +101,23 @@ def test_a_module_that_needs_the_server_is_refused_by_name(client):
 def test_unknown_pipeline_and_version(client):
     assert client.get("/api/v1/pipelines/nope/export.py").status_code == 404
     assert client.get("/api/v1/endpoints/income-retrain/versions/7/export.py").status_code == 404
+
+
+def bind_split_parameters(document):
+    """The split's fraction and randomized fields as pipeline parameters."""
+    document["parameters"] += [
+        {"name": "fraction", "type": "float", "default": 0.7},
+        {"name": "randomized", "type": "bool", "default": True}]
+    split = next(n for n in document["nodes"] if n["id"] == "split")
+    split["params"].update(fraction={"$param": "fraction"}, randomized={"$param": "randomized"})
+
+
+def test_number_and_bool_parameters_are_options_of_their_type(client, run_queued, tmp_path):
+    pid = pipeline_id(client, "Income prediction")
+    edit_draft(client, pid, bind_split_parameters)
+    _, text = export(client, f"/api/v1/pipelines/{pid}/export.py")
+    assert "type=float, default=0.7" in text and "type=yes_no, default=True" in text
+    expected = run_metrics(client, run_queued, client.post(
+        f"/api/v1/pipelines/{pid}/runs",
+        json={"parameters": {"fraction": 0.6, "randomized": False}}))
+    assert run_script(text, tmp_path, "--fraction", "0.6", "--randomized", "no") == expected

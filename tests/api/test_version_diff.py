@@ -1,18 +1,6 @@
 """Version diff: published versions against each other and against a draft."""
 
-import copy
-
-from tests.api.test_export import pipeline_id
-
-
-def edit_draft(client, pid, change):
-    """Apply ``change(document)`` to a draft and store it."""
-    current = client.get(f"/api/v1/pipelines/{pid}").get_json()
-    document = copy.deepcopy(current["document"])
-    change(document)
-    response = client.put(f"/api/v1/pipelines/{pid}",
-                          json={"document": document, "revision": current["revision"]})
-    assert response.status_code == 200, response.get_json()
+from tests.api.test_export import edit_draft, pipeline_id
 
 
 def retrain_faster(document):
