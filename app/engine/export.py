@@ -77,14 +77,17 @@ def option_name(name: str) -> str:
 
 
 def _dest(option: str) -> str:
-    return option[2:].replace("-", "_")
+    """The attribute of ``args`` an option fills: a Python name, never a keyword."""
+    name = option[2:].replace("-", "_")
+    return name + "_" if keyword.iskeyword(name) else name
 
 
 def _options(doc, stores, sources: Sources, helpers) -> list[str]:
     """The ``parser.add_argument`` lines: one per datastore folder and per parameter."""
     lines = []
     for store in stores:
-        lines.append(f"parser.add_argument({option_name(store + '-dir')!r}, default='.', "
+        option = option_name(store + "-dir")
+        lines.append(f"parser.add_argument({option!r}, dest={_dest(option)!r}, default='.', "
                      f"help={f'folder of the datastore {store!r} (default: .)'!r})")
     for param in doc.parameters:
         kind = ARG_TYPES.get(param.type, "str")
@@ -96,10 +99,11 @@ def _options(doc, stores, sources: Sources, helpers) -> list[str]:
         extra = f", choices={param.options!r}" if param.type == "choice" else ""
         text = param.description or f"pipeline parameter {param.name}"
         if param.type == "data_path" and param.default:
-            text += f" (a path inside --{param.default['datastore']}-dir, or an absolute path)"
-        lines.append(f"parser.add_argument({option_name(param.name)!r}, "
-                     f"dest={param.name!r}, type={kind}, default={default!r}{extra}, "
-                     f"help={text + ' (default: %(default)s)'!r})")
+            folder = option_name(param.default["datastore"] + "-dir")
+            text += f" (a path inside {folder}, or an absolute path)"
+        option = option_name(param.name)
+        lines.append(f"parser.add_argument({option!r}, dest={_dest(option)!r}, type={kind}, "
+                     f"default={default!r}{extra}, help={text + ' (default: %(default)s)'!r})")
     return lines
 
 
@@ -128,11 +132,12 @@ def _value(doc, raw, resolved, param, sources: Sources, helpers) -> str:
     """The argument's code: the parameter's option, or the node's literal value."""
     name = binding_name(raw)
     if name is not None:
+        dest = _dest(option_name(name))
         if param.kind == "data_path":
             store = doc.parameter(name).default["datastore"]
             folder = _dest(option_name(store + "-dir"))
-            return f"{sources.add(helpers['data_file'])}(args.{folder}, args.{name})"
-        return f"args.{name}"
+            return f"{sources.add(helpers['data_file'])}(args.{folder}, args.{dest})"
+        return f"args.{dest}"
     if param.kind == "data_path" and resolved:
         folder = _dest(option_name(resolved["datastore"] + "-dir"))
         return f"{sources.add(helpers['data_file'])}(args.{folder}, {resolved['path']!r})"
