@@ -2,10 +2,11 @@
 
 from flask import Blueprint, jsonify, request, url_for
 
-from ..services import publishing, runs
+from ..services import export, publishing, runs, version_diff
 from ..services.runtime import runtime
 from . import answers, body, query, requires, who
 from .bodies import DefaultVersion, EndpointSubmit, PublishBody
+from .pipelines import python_file
 
 bp = Blueprint("endpoints", __name__, url_prefix="/api/v1")
 
@@ -41,6 +42,24 @@ def get_endpoint(ref):
 def get_version(ref, number):
     """One published version: frozen document and parameter schema."""
     return jsonify(publishing.version_dict(publishing.version_of(publishing.find(ref), number)))
+
+
+@bp.get("/endpoints/<ref>/versions/<int:number>/export.py")
+@answers(200, 422)
+def export_version(ref, number):
+    """A published version as one standalone Python script, downloaded."""
+    return python_file(*export.version_script(ref, number))
+
+
+@bp.get("/endpoints/<ref>/versions/<int:number>/diff")
+@answers(200, 422)
+@query(to="integer", pipeline="string")
+def diff_version(ref, number):
+    """Nodes, wires, fields and parameters added, removed or changed from version ``number``
+    to version ``?to=`` or the draft ``?pipeline=`` (default: the draft it came from)."""
+    to = request.args.get("to")
+    return jsonify(version_diff.compare(ref, number, to=None if to is None else int(to),
+                                        pipeline=request.args.get("pipeline")))
 
 
 @bp.post("/endpoints/<ref>/default")

@@ -1,8 +1,8 @@
 """Pipeline drafts: CRUD with optimistic concurrency, validation, run submission."""
 
-from flask import Blueprint, jsonify, url_for
+from flask import Blueprint, Response, jsonify, url_for
 
-from ..services import pipelines, runs
+from ..services import export, pipelines, runs
 from ..services.runtime import runtime
 from . import answers, body, requires, who
 from .bodies import PipelineBody, PipelineUpdate, SubmitRun
@@ -72,6 +72,19 @@ def validate_pipeline(pipeline_id):
     """Validate a stored draft."""
     doc = pipelines.parse(pipelines.get(pipeline_id).document)
     return jsonify(_validation(doc))
+
+
+@bp.get("/<pipeline_id>/export.py")
+@answers(200, 422)
+def export_pipeline(pipeline_id):
+    """The draft as one standalone Python script (pandas, scikit-learn), downloaded."""
+    return python_file(*export.draft_script(pipeline_id))
+
+
+def python_file(text: str, name: str) -> Response:
+    """A script as a download named ``name``."""
+    return Response(text, mimetype="text/x-python",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 def _validation(doc) -> dict:

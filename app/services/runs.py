@@ -29,14 +29,19 @@ def plan_for(doc, parameters: Any, regenerate: bool = False):
     for values that do not fit their parameters, missing input files, an invalid pipeline)."""
     if parameters is not None and not isinstance(parameters, dict):
         raise BadRequest("'parameters' must be an object of name -> value.", field="parameters")
+    plan = validated_plan(doc, parameters, regenerate)
+    _check_input_files(plan)
+    return plan
+
+
+def validated_plan(doc, parameters: dict | None = None, regenerate: bool = False):
+    """The document's plan, or a 422 naming the parameter or the invalid nodes."""
     try:
-        plan = make_plan(doc, runtime().modules, parameters, regenerate_outputs=regenerate)
+        return make_plan(doc, runtime().modules, parameters, regenerate_outputs=regenerate)
     except ParamError as exc:
         raise Unprocessable(str(exc), parameter=exc.param) from None
     except PipelineInvalid as exc:
         raise InvalidPipeline(**pipelines.group_errors(exc.errors)) from None
-    _check_input_files(plan)
-    return plan
 
 
 def _check_input_files(plan) -> None:

@@ -37,19 +37,41 @@ export async function api(path, { method = "GET", body, quiet = false, signal } 
     throw failure;
   }
   if (response.status === 204) return null;
-  const text = await response.text();
-  let data;
-  try {
-    data = text ? JSON.parse(text) : null;
-  } catch {
-    data = { error: text.slice(0, 200) || `HTTP ${response.status}` };
-  }
-  if (!response.ok) {
-    const failure = new ApiError(response.status, data);
-    if (!quiet) notify(failure.message);
-    throw failure;
-  }
+  const data = await jsonOf(response);
+  if (!response.ok) throw refusal(response.status, data, quiet);
   return data;
+}
+
+async function jsonOf(response) {
+  const text = await response.text();
+  try {
+    return text ? JSON.parse(text) : null;
+  } catch {
+    return { error: text.slice(0, 200) || `HTTP ${response.status}` };
+  }
+}
+
+function refusal(status, data, quiet) {
+  const failure = new ApiError(status, data);
+  if (!quiet) notify(failure.message);
+  return failure;
+}
+
+/**
+ * Download a file the API answers (an exported script): the browser saves it under the name
+ * the server gives. A refusal is shown like api()'s and rejects with ApiError.
+ */
+export async function download(path) {
+  const response = await fetch(path, { credentials: "same-origin" });
+  if (!response.ok) throw refusal(response.status, await jsonOf(response), false);
+  const disposition = response.headers.get("Content-Disposition") || "";
+  const name = (/filename="([^"]+)"/.exec(disposition) || [])[1] || "download";
+  const url = URL.createObjectURL(await response.blob());
+  const link = el("a", { href: url, download: name, hidden: true });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
 /**

@@ -15,6 +15,7 @@ import { deployButton, inferenceMenu } from "../panels/inference.js";
 import { ParametersPanel } from "../panels/parameters.js";
 import { buildPalette } from "../panels/palette.js";
 import { publishButton } from "../panels/publish.js";
+import { exportButton } from "../panels/export_python.js";
 import { openSubmitDialog, showProblems } from "../panels/submit.js";
 import { TERMINAL } from "../runs.js";
 
@@ -255,6 +256,9 @@ function attachSubmit(submitButton, { graph, view, autosave, validation }) {
       submitButton.disabled = false;
     }
   });
+  const saved = async () => (await autosave.flush()) || notify(`The pipeline could not be saved: ${autosave.message}`);
+  submitButton.before(exportButton(saved,
+                                   `/api/v1/pipelines/${encodeURIComponent(pipelineId)}/export.py`));
   submitButton.before(publishButton({ pipelineId, graph, autosave }));
 }
 

@@ -6,6 +6,8 @@ import { formatValue } from "../panels/outputs.js";
 import { fmt } from "../panels/visualize.js";
 import { openEndpointSubmit } from "../panels/endpoint_submit.js";
 import { copyButton } from "../panels/copy.js";
+import { exportButton } from "../panels/export_python.js";
+import { compareCard, readOnlyCanvas } from "../panels/version_diff.js";
 import { codeBlock, curlExample, pythonExample } from "../panels/code_examples.js";
 import { schedulesPanel } from "../panels/schedules.js";
 
@@ -120,7 +122,8 @@ function versionCard(v) {
       el("h2", {}, `Version ${v.version}`),
       v.is_default ? el("span", { class: "badge badge-default", "data-testid": "default-marker" }, "Default") : null,
       el("span", { class: "muted" }, `Published ${when(v.published)}${v.published_by ? ` by ${v.published_by}` : ""}`),
-      el("div", { class: "actions" }, v.is_default ? null : setDefault, graphButton, submit)),
+      el("div", { class: "actions" }, v.is_default ? null : setDefault, graphButton,
+        exportButton(null, `${endpointUrl()}/versions/${v.version}/export.py`), submit)),
     v.description ? el("p", {}, v.description) : null,
     params.length
       ? el("ul", { class: "params", "aria-label": "Parameters" }, paramText(params).map((t) => el("li", {}, el("code", {}, t))))
@@ -138,10 +141,7 @@ async function toggleGraph(v, host, button) {
   button.textContent = "Hide graph";
   if (host.childElementCount) return;
   try {
-    const [{ CanvasView }, { Graph }] = await Promise.all([import("../canvas/view.js"), import("../canvas/graph.js")]);
-    state.catalog ||= api("/api/v1/modules").then((d) => new Map(d.modules.map((m) => [m.name, m])));
-    const view = new CanvasView(host, new Graph(v.document, await state.catalog), { readOnly: true });
-    requestAnimationFrame(() => view.fit());
+    await readOnlyCanvas(host, v.document);
   } catch (error) {
     host.append(el("p", { class: "error-text" }, `The graph cannot be shown: ${error.message}`));
   }
@@ -150,7 +150,7 @@ async function toggleGraph(v, host, button) {
 function renderPublished() {
   const versions = [...(state.endpoint.published || [])].sort((a, b) => b.version - a.version);
   if (!versions.length) return el("p", { class: "empty" }, "No published versions.");
-  return versions.map(versionCard);
+  return [compareCard(state.endpoint), ...versions.map(versionCard)];
 }
 
 function firstMetric(run) {
