@@ -36,6 +36,7 @@ FOLD_COLUMN = "Fold"  # Assign to Folds writes it, Pick Fold reads it
 MAX_ROWS = 1_000_000_000
 MAX_FOLDS = 1000
 PARTITION = "Partition and Sample"
+SHARE_TOLERANCE = 1e-9  # proportions as typed (.1, .2, .7) do not add up to 1 exactly
 
 
 def combined_names(left: list, right: list) -> list:
@@ -147,7 +148,7 @@ def _partitioned_columns(fed, params, datastores):
             description="Head: how many of the first rows to keep."),
         Int("seed", default=0, min=0, max=MAX_SEED, label="Random seed"),
         Bool("randomized_split", default=True,
-             description="Assign to Folds: shuffle the rows before assigning them."),
+             description="Assign to Folds: shuffle the rows (else round-robin)."),
         Choice("partitioner_method",
                options=["partition_evenly", "partition_with_customized_proportions"],
                default="partition_evenly"),
@@ -155,7 +156,8 @@ def _partitioned_columns(fed, params, datastores):
             description="Assign to Folds: how many folds to split evenly into."),
         Str("proportions", default="",
             description="Assign to Folds with customized proportions: comma-separated "
-                        "shares, e.g. 0.2, 0.3, 0.5 (they are scaled to sum to 1)."),
+                        "shares, e.g. .5, .25, .25; less than 1 in all adds a fold for the "
+                        "rest."),
         Bool("stratified_split", default=False),
         Columns("stratification_key_column", single=True, optional=True),
         Int("fold", default=1, min=1, max=MAX_FOLDS,
@@ -171,9 +173,11 @@ def partition_and_sample(dataset, *, mode, rate_of_sampling, number_of_rows, see
 
     Sampling keeps a random share of the rows (per value of the stratification key column
     when stratified). Head keeps the first rows. Assign to Folds appends a "Fold" column
-    (1, 2, ...): evenly as scikit-learn's KFold / StratifiedKFold, or in customized
-    proportions. Pick Fold reads that column: the rows of one fold (or all but them), without
-    the column.
+    (1, 2, ...): evenly, as scikit-learn's shuffled KFold / StratifiedKFold when randomized
+    and round-robin (row i to fold i mod k + 1) when not; or in customized proportions (a
+    seeded permutation cut at the cumulative shares; shares summing to less than 1 get one
+    more fold for the rest). Pick Fold reads that column: the rows of one fold (or all but
+    them), without the column.
     """
     strata = None
     if stratified_split and mode in ("sampling", "assign_to_folds"):
@@ -210,6 +214,8 @@ def _folds(dataset, strata, randomized, seed, method, k, proportions) -> np.ndar
         return folds
     if n < k:
         raise ModuleError(f"{PARTITION}: {k} folds need at least {k} rows; the data set has {n}")
+    if not randomized and not strata:
+        return np.arange(n, dtype="int64") % k + 1
     state = seed if randomized else None
     if strata:
         splitter = StratifiedKFold(k, shuffle=randomized, random_state=state)
@@ -222,7 +228,7 @@ def _folds(dataset, strata, randomized, seed, method, k, proportions) -> np.ndar
 
 
 def _shares(text: str) -> np.ndarray:
-    """Customized proportions as shares summing to 1."""
+    """Customized proportions as shares summing to 1 (a last share takes the rest)."""
     try:
         shares = np.array([float(p) for p in text.split(",") if p.strip()])
     except ValueError:
@@ -230,7 +236,11 @@ def _shares(text: str) -> np.ndarray:
     if len(shares) == 0 or (shares <= 0).any() or not np.isfinite(shares).all():
         raise ModuleError(f"{PARTITION}: proportions must be positive numbers separated by "
                           f"commas, e.g. 0.2, 0.3, 0.5; got {text!r}")
-    return shares / shares.sum()
+    rest = 1.0 - shares.sum()
+    if rest < -SHARE_TOLERANCE:
+        raise ModuleError(f"{PARTITION}: proportions must add up to at most 1; "
+                          f"{text!r} adds up to {shares.sum():g}")
+    return np.append(shares, rest) if rest > SHARE_TOLERANCE else shares
 
 
 def _pick_fold(dataset, fold, complement) -> pd.DataFrame:

@@ -229,7 +229,9 @@ def _substitute(x: pd.Series, how: str, limit: float) -> float:
 
 @module(
     "convert_to_indicator_values", label="Convert to Indicator Values", category=CATEGORY,
-    inputs=[Port("dataset", DATAFRAME)], outputs=[Port("results_dataset", DATAFRAME)],
+    inputs=[Port("dataset", DATAFRAME)],
+    outputs=[Port("results_dataset", DATAFRAME),
+             Port("indicator_values_transformation", TRANSFORMATION)],
     params=[
         Columns("columns", description="Categorical columns to convert."),
         Bool("overwrite_categorical_columns", default=False,
@@ -239,29 +241,61 @@ def _substitute(x: pd.Series, how: str, limit: float) -> float:
 def convert_to_indicator_values(dataset, *, columns, overwrite_categorical_columns):
     """One 0/1 column per value of each selected categorical column, named "column-value".
 
-    Values are taken in sorted order; a missing value gives 0 in every indicator. The
-    indicators are appended after the data set's columns.
+    Values are taken in sorted order; a column with missing values also gets a
+    "column-Missing" indicator. The indicators are appended after the data set's columns.
+    The transformation output converts new data the same way (Apply Transformation): the
+    same indicator columns, all 0 for a value this data set did not have.
     """
     label = "Convert to Indicator Values"
+    require_categorical(dataset, columns, label)
+    learned = Indicators(
+        levels={c: sorted(dataset[c].dropna().unique(), key=str) for c in columns},
+        missing=[c for c in columns if dataset[c].isna().any()],
+        overwrite=overwrite_categorical_columns)
+    return {"results_dataset": learned.apply(dataset, label),
+            "indicator_values_transformation": learned}
+
+
+def require_categorical(dataset: pd.DataFrame, columns, label: str) -> None:
+    """Raise ModuleError naming the selected columns that are missing or not categorical."""
     require_columns(dataset, columns, label)
     bad = [c for c in columns if not (column_kind_matches(dataset[c], "categorical")
                                       or column_kind_matches(dataset[c], "boolean"))]
     if bad:
         raise ModuleError(f"{label}: column(s) {', '.join(map(repr, bad))} are not "
                           "categorical; make them categorical with Edit Metadata first")
-    parts = [dataset.drop(columns=columns) if overwrite_categorical_columns else dataset]
-    for col in columns:
-        values = dataset[col]
-        levels = sorted(values.dropna().unique(), key=str)
-        parts.append(pd.DataFrame(
-            {f"{col}-{level}": (values == level).fillna(False).to_numpy(dtype="int64")
-             for level in levels}, index=dataset.index))
-    out = pd.concat(parts, axis=1)
-    dupes = sorted({c for c in out.columns if list(out.columns).count(c) > 1})
-    if dupes:
-        raise ModuleError(f"{label}: indicator column(s) {', '.join(map(repr, dupes))} "
-                          "already exist")
-    return {"results_dataset": out}
+
+
+@dataclass
+class Indicators:
+    """The values Convert to Indicator Values saw in each column, to convert new data alike."""
+
+    levels: dict  # column: its values, sorted
+    missing: list  # the columns that get a "column-Missing" indicator
+    overwrite: bool
+
+    def describe(self) -> str:
+        """One line for logs."""
+        return f"Convert to Indicator Values of {len(self.levels)} column(s)"
+
+    def apply(self, dataset: pd.DataFrame, label: str, ctx=None) -> pd.DataFrame:
+        """``dataset`` with the learned indicator columns appended."""
+        require_categorical(dataset, list(self.levels), label)
+        kept = dataset.drop(columns=list(self.levels)) if self.overwrite else dataset
+        parts = [kept]
+        for col, levels in self.levels.items():
+            values = dataset[col]
+            flags = {f"{col}-{level}": (values == level).fillna(False).to_numpy(dtype="int64")
+                     for level in levels}
+            if col in self.missing:
+                flags[f"{col}-Missing"] = values.isna().to_numpy(dtype="int64")
+            parts.append(pd.DataFrame(flags, index=dataset.index))
+        out = pd.concat(parts, axis=1)
+        dupes = sorted({c for c in out.columns if list(out.columns).count(c) > 1})
+        if dupes:
+            raise ModuleError(f"{label}: indicator column(s) {', '.join(map(repr, dupes))} "
+                              "already exist")
+        return out
 
 
 BINNING_MODES = ["quantiles", "equal_width", "custom_edges"]

@@ -108,10 +108,17 @@ def test_assign_to_folds_matches_kfold(adult, stratified):
     np.testing.assert_array_equal(out["Fold"].to_numpy(), expected)
 
 
-def test_customized_proportions_cut_a_seeded_permutation(cars):
+def test_folds_without_randomizing_go_round_robin(cars):
+    out = run("partition_and_sample", {"dataset": cars}, mode="assign_to_folds",
+              number_of_folds=4, randomized_split=False)["results_dataset"]
+    assert out["Fold"].tolist() == [i % 4 + 1 for i in range(len(cars))]
+
+
+@pytest.mark.parametrize("proportions", [".25, .25, .5", ".25, .25"])
+def test_customized_proportions_cut_a_seeded_permutation(cars, proportions):
     out = run("partition_and_sample", {"dataset": cars}, mode="assign_to_folds",
               partitioner_method="partition_with_customized_proportions",
-              proportions="1, 1, 2", seed=5)["results_dataset"]
+              proportions=proportions, seed=5)["results_dataset"]
     order = np.random.default_rng(5).permutation(len(cars))
     expected = np.empty(len(cars), dtype="int64")
     expected[order[:51]], expected[order[51:102]], expected[order[102:]] = 1, 2, 3
@@ -141,6 +148,9 @@ def test_partition_columns_at_design_time():
     ({"mode": "pick_fold"}, "Pick Fold needs a data set from Assign to Folds"),
     ({"mode": "assign_to_folds", "partitioner_method": "partition_with_customized_proportions",
       "proportions": "0.5, x"}, "proportions must be positive numbers"),
+    ({"mode": "assign_to_folds", "partitioner_method": "partition_with_customized_proportions",
+      "proportions": "0.5, 0.6"}, "proportions must add up to at most 1; '0.5, 0.6' adds up "
+                                  "to 1.1"),
     ({"mode": "assign_to_folds", "number_of_folds": 300}, "300 folds need at least 300 rows"),
     ({"stratified_split": True}, "needs a stratification key column"),
     ({"stratified_split": True, "stratification_key_column": "colour"}, "column 'colour' not"),

@@ -116,17 +116,37 @@ def test_clip_values_refuses_a_percentile_above_100():
 
 # Convert to Indicator Values
 
+def dummies(frame, columns):
+    """pandas' get_dummies per column, plus "column-Missing" where the column has gaps."""
+    parts = []
+    for col in columns:
+        parts.append(pd.get_dummies(frame[col], prefix=col, prefix_sep="-", dtype="int64"))
+        if frame[col].isna().any():
+            parts.append(frame[col].isna().astype("int64").rename(f"{col}-Missing"))
+    return pd.concat(parts, axis=1)
+
+
 @pytest.mark.parametrize("overwrite", [False, True])
 def test_indicator_values_match_get_dummies(cars, overwrite):
-    out = run("convert_to_indicator_values", {"dataset": cars},
-              columns=["body-style", "num-of-doors"],
+    columns = ["body-style", "num-of-doors"]
+    out = run("convert_to_indicator_values", {"dataset": cars}, columns=columns,
               overwrite_categorical_columns=overwrite)["results_dataset"]
-    dummies = pd.get_dummies(cars[["body-style", "num-of-doors"]], prefix_sep="-", dtype="int64")
-    kept = cars.drop(columns=["body-style", "num-of-doors"]) if overwrite else cars
-    assert_frame_equal(out, pd.concat([kept, dummies], axis=1))
-    missing_doors = cars["num-of-doors"].isna()
-    assert missing_doors.any()
-    assert (out.loc[missing_doors, ["num-of-doors-four", "num-of-doors-two"]] == 0).all().all()
+    kept = cars.drop(columns=columns) if overwrite else cars
+    assert_frame_equal(out, pd.concat([kept, dummies(cars, columns)], axis=1))
+    assert "num-of-doors-Missing" in out.columns and "body-style-Missing" not in out.columns
+
+
+def test_indicator_transformation_converts_new_data_alike(cars):
+    learned = run("convert_to_indicator_values", {"dataset": cars.head(100)},
+                  columns=["make"])["indicator_values_transformation"]
+    applied = run("apply_transformation", {"transformation": learned,
+                                           "dataset": cars.tail(105)})["transformed_dataset"]
+    seen = sorted(cars["make"].head(100).unique())
+    new = cars["make"].tail(105)
+    expected = pd.DataFrame({f"make-{m}": (new == m).astype("int64") for m in seen})
+    assert_frame_equal(applied[[f"make-{m}" for m in seen]], expected)
+    unseen = ~cars["make"].tail(105).isin(seen)
+    assert unseen.any() and (applied.loc[unseen, expected.columns] == 0).all().all()
 
 
 def test_indicator_values_refuse_numeric_columns(cars):
