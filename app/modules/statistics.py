@@ -48,7 +48,8 @@ def filter_based_feature_selection(dataset, *, feature_scoring_method, target_co
     """Score every feature against the target column and keep the best ones.
 
     Correlations (Pearson, Spearman, Kendall; pairwise-complete rows, score = absolute
-    value) need a numeric target and score numeric features only. Chi-squared (the
+    value) score numeric and true/false features; against a categorical target a feature is
+    correlated with its mean within each target value, as Azure does. Chi-squared (the
     statistic of the feature-by-target contingency table) and mutual information (in nats)
     treat every value as a category and score every feature. The filtered data set has the
     target column, then the kept features by descending score; the features output lists
@@ -59,12 +60,8 @@ def filter_based_feature_selection(dataset, *, feature_scoring_method, target_co
     features = [c for c in dataset.columns if c != target_column]
     method = CORRELATIONS.get(feature_scoring_method)
     if method:
-        if not is_numeric(target):
-            raise ModuleError(f"{FILTER}: the {feature_scoring_method.replace('_', ' ')} needs "
-                              f"a numeric target; column {target_column!r} is not numeric")
-        features = [c for c in features if is_numeric(dataset[c])]
-        scores = [abs(dataset[c].astype("float64").corr(target.astype("float64"),
-                                                        method=method)) for c in features]
+        features = [c for c in features if _as_number(dataset[c])]
+        scores = [correlation(dataset[c], target, method) for c in features]
     else:
         score = chi_squared if feature_scoring_method == "chi_squared" else mutual_information
         scores = [score(dataset[c], target) for c in features]
@@ -73,6 +70,20 @@ def filter_based_feature_selection(dataset, *, feature_scoring_method, target_co
     kept = table["Feature"].head(number_of_desired_features).tolist()
     return {"filtered_dataset": dataset[[target_column, *kept]].copy(),
             "features": table.reset_index(drop=True)}
+
+
+def _as_number(series: pd.Series) -> bool:
+    """Numbers and true/false (1/0) take part in correlations."""
+    return is_numeric(series) or pd.api.types.is_bool_dtype(series.dtype)
+
+
+def correlation(feature: pd.Series, target: pd.Series, method: str) -> float:
+    """The absolute correlation of a feature with the target (a categorical target: with
+    the feature's mean within each of its values)."""
+    x = feature.astype("float64")
+    y = (target.astype("float64") if _as_number(target)
+         else x.groupby(target.astype("str").where(target.notna())).transform("mean"))
+    return abs(x.corr(y, method=method))
 
 
 def _codes(series: pd.Series) -> np.ndarray:
