@@ -24,10 +24,10 @@ SUMMARY_COLUMNS = [
     "Feature", "Count", "Unique Value Count", "Missing Value Count", "Min", "Max", "Mean",
     "Mean Deviation", "1st Quartile", "Median", "3rd Quartile", "Mode", "Range",
     "Sample Variance", "Sample Standard Deviation", "Sample Skewness", "Sample Kurtosis",
-    "P0.5", "P1", "P5", "P95", "P99", "P99.5",
+    "P0.5", "P1", "P5", "P95", "P99.5",
 ]
 PERCENTILES = {"1st Quartile": 25, "Median": 50, "3rd Quartile": 75, "P0.5": 0.5, "P1": 1,
-               "P5": 5, "P95": 95, "P99": 99, "P99.5": 99.5}
+               "P5": 5, "P95": 95, "P99.5": 99.5}
 
 
 @module(
@@ -111,10 +111,11 @@ def mutual_information(feature: pd.Series, target: pd.Series) -> float:
 def summarize_data(dataset):
     """One row of statistics per column of the data set.
 
-    Counts and the mode (as text) for every column; for numeric columns also the range,
-    mean, mean absolute deviation, sample variance, standard deviation, skewness and
-    excess kurtosis (bias-corrected, as pandas computes them) and percentiles (linear
-    interpolation), all over the non-missing values.
+    Every column gets its row count, unique value count and missing value count; numeric
+    and true/false (1/0) columns also the minimum, maximum, range, mean, mean absolute
+    deviation, quartiles, mode, sample variance, standard deviation, skewness and excess
+    kurtosis (bias-corrected, as pandas computes them) and percentiles (linear
+    interpolation), over the non-missing values. Other statistics of text columns are empty.
     """
     return {"result_dataset": pd.DataFrame([_summary(dataset[c]) for c in dataset.columns],
                                            columns=SUMMARY_COLUMNS)}
@@ -122,17 +123,15 @@ def summarize_data(dataset):
 
 def _summary(series: pd.Series) -> dict:
     values = series.dropna()
-    modes = values.mode()
-    row = {"Feature": str(series.name), "Count": len(values),
-           "Unique Value Count": values.nunique(), "Missing Value Count": int(series.isna().sum()),
-           "Mode": str(modes.iloc[0]) if len(modes) else None}
-    if not is_numeric(series) or values.empty:
+    row = {"Feature": str(series.name), "Count": len(series),
+           "Unique Value Count": values.nunique(), "Missing Value Count": int(series.isna().sum())}
+    if not _as_number(series) or values.empty:
         return row
     x = values.astype("float64")
     row |= {"Min": x.min(), "Max": x.max(), "Mean": x.mean(), "Range": x.max() - x.min(),
-            "Mean Deviation": (x - x.mean()).abs().mean(), "Sample Variance": x.var(),
-            "Sample Standard Deviation": x.std(), "Sample Skewness": x.skew(),
-            "Sample Kurtosis": x.kurt()}
+            "Mean Deviation": (x - x.mean()).abs().mean(), "Mode": x.mode().iloc[0],
+            "Sample Variance": x.var(), "Sample Standard Deviation": x.std(),
+            "Sample Skewness": x.skew(), "Sample Kurtosis": x.kurt()}
     return row | dict(zip(PERCENTILES, np.percentile(x, list(PERCENTILES.values())),
                           strict=True))
 

@@ -39,23 +39,19 @@ PARTITION = "Partition and Sample"
 SHARE_TOLERANCE = 1e-9  # proportions as typed (.1, .2, .7) do not add up to 1 exactly
 
 
-def combined_names(left: list, right: list) -> list:
-    """Add Columns' output names: a right name already taken gets " (2)", " (3)" ..."""
-    taken = list(left)
-    for name in right:
-        new, n = name, 1
-        while new in taken:
-            n += 1
-            new = f"{name} ({n})"
-        taken.append(new)
-    return taken
+def combined_names(left: list, right: list) -> tuple[list, list]:
+    """Add Columns' output names: a name both inputs have becomes name_1 (left) and name_2
+    (right)."""
+    both = set(left) & set(right)
+    return ([f"{n}_1" if n in both else n for n in left],
+            [f"{n}_2" if n in both else n for n in right])
 
 
 def _added_columns(fed, params, datastores):
     left, right = fed.get("left_dataset"), fed.get("right_dataset")
     if left is None or right is None:
         return {"combined_dataset": None}
-    return {"combined_dataset": combined_names(left, right)}
+    return {"combined_dataset": sum(combined_names(left, right), [])}
 
 
 @module(
@@ -67,19 +63,20 @@ def _added_columns(fed, params, datastores):
 def add_columns(left_dataset, right_dataset):
     """Put the right data set's columns beside the left's, row by row.
 
-    Both inputs must have the same number of rows (rows are matched by position, not by a
-    key: use Join Data for that). A right column whose name the left already has is renamed
-    "name (2)" ("name (3)" if that is taken too).
+    Rows are matched by position, not by a key (Join Data does that); the shorter input is
+    padded with missing values. A name both inputs have becomes "name_1" on the left and
+    "name_2" on the right.
     """
-    if len(left_dataset) != len(right_dataset):
-        raise ModuleError(
-            f"Add Columns: the inputs must have the same number of rows; left_dataset has "
-            f"{len(left_dataset)}, right_dataset has {len(right_dataset)}")
-    names = combined_names([str(c) for c in left_dataset.columns],
-                           [str(c) for c in right_dataset.columns])
-    left = left_dataset.reset_index(drop=True)
-    right = right_dataset.reset_index(drop=True)
-    combined = pd.concat([left, right], axis=1, ignore_index=True)
+    left_names, right_names = combined_names([str(c) for c in left_dataset.columns],
+                                             [str(c) for c in right_dataset.columns])
+    names = left_names + right_names
+    clash = sorted({n for n in names if names.count(n) > 1})
+    if clash:
+        raise ModuleError(f"Add Columns: the combined data set would have column(s) "
+                          f"{', '.join(map(repr, clash))} twice; rename them first "
+                          "(Edit Metadata)")
+    combined = pd.concat([left_dataset.reset_index(drop=True),
+                          right_dataset.reset_index(drop=True)], axis=1, ignore_index=True)
     combined.columns = names
     return {"combined_dataset": combined}
 

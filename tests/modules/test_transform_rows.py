@@ -25,20 +25,25 @@ def cars(automobile):
 def test_add_columns_puts_the_right_columns_beside_the_left(cars):
     left, right = cars.iloc[:, :2], cars.iloc[:, 1:]
     out = run("add_columns", {"left_dataset": left, "right_dataset": right})["combined_dataset"]
-    expected = pd.concat([left, right.rename(columns={"body-style": "body-style (2)"})], axis=1)
+    expected = pd.concat([left.rename(columns={"body-style": "body-style_1"}),
+                          right.rename(columns={"body-style": "body-style_2"})], axis=1)
     assert_frame_equal(out, expected)
 
 
-def test_add_columns_numbers_repeated_names_and_knows_them_at_design_time():
+def test_add_columns_pads_the_shorter_input_with_missing_values(cars):
+    out = run("add_columns", {"left_dataset": cars[["make"]],
+                              "right_dataset": cars[["price"]].head(10)})["combined_dataset"]
+    assert len(out) == len(cars) and out["price"].iloc[10:].isna().all()
+    assert_frame_equal(out.head(10), cars[["make", "price"]].head(10))
+
+
+def test_add_columns_knows_its_names_at_design_time_and_refuses_a_clash():
     spec = REGISTRY["add_columns"]
-    names = spec.columns({"left_dataset": ["a", "a (2)"], "right_dataset": ["a", "b"]}, {}, None)
-    assert names == {"combined_dataset": ["a", "a (2)", "a (3)", "b"]}
-
-
-def test_add_columns_refuses_different_row_counts(cars):
-    with pytest.raises(ModuleError, match="Add Columns: .*left_dataset has 205, right_dataset "
-                                          "has 10"):
-        run("add_columns", {"left_dataset": cars, "right_dataset": cars.head(10)})
+    names = spec.columns({"left_dataset": ["a", "b"], "right_dataset": ["a", "c"]}, {}, None)
+    assert names == {"combined_dataset": ["a_1", "b", "a_2", "c"]}
+    with pytest.raises(ModuleError, match="Add Columns: .* column.*'a_1' twice"):
+        run("add_columns", {"left_dataset": pd.DataFrame({"a": [1], "a_1": [2]}),
+                            "right_dataset": pd.DataFrame({"a": [3]})})
 
 
 # Add Rows
