@@ -1,5 +1,5 @@
-"""Value-changing modules (Data Transformation): Apply Math Operation, Clip Values, Convert
-to Indicator Values and Group Data into Bins."""
+"""Value-changing modules (Data Transformation): Clip Values, Convert to Indicator Values and
+Group Data into Bins; the helpers they share with Apply Math Operation (transform_math.py)."""
 
 from __future__ import annotations
 
@@ -16,42 +16,6 @@ from .transform import CATEGORY, column_kind_matches, is_numeric, require_column
 
 BIG = 1e15  # the bounds of a free constant
 OUTPUT_MODES = ["append", "inplace", "result_only"]
-# Apply Math Operation's functions by category: name -> f(x, constant, precision).
-MATH = {
-    "basic": {
-        "Abs": lambda x, c, p: np.abs(x), "Cuberoot": lambda x, c, p: np.cbrt(x),
-        "Exp": lambda x, c, p: np.exp(x), "Exp2": lambda x, c, p: np.exp2(x),
-        "ExpMinus1": lambda x, c, p: np.expm1(x), "Ln": lambda x, c, p: np.log(x),
-        "LnPlus1": lambda x, c, p: np.log1p(x), "Log10": lambda x, c, p: np.log10(x),
-        "Log2": lambda x, c, p: np.log2(x), "Pow": lambda x, c, p: np.power(x, c),
-        "Sqrt": lambda x, c, p: np.sqrt(x), "Square": lambda x, c, p: np.square(x),
-    },
-    "operations": {
-        "Add": lambda x, c, p: x + c, "Subtract": lambda x, c, p: x - c,
-        "Multiply": lambda x, c, p: x * c, "Divide": lambda x, c, p: x / c,
-    },
-    "rounding": {
-        "Ceiling": lambda x, c, p: np.ceil(x), "Floor": lambda x, c, p: np.floor(x),
-        "RoundDigits": lambda x, c, p: np.round(x, p), "Truncate": lambda x, c, p: np.trunc(x),
-        "RoundUp": lambda x, c, p: np.ceil(x * 10.0**p) / 10.0**p,
-        "RoundDown": lambda x, c, p: np.floor(x * 10.0**p) / 10.0**p,
-    },
-    "trigonometric": {
-        name: (lambda f: lambda x, c, p: f(x))(getattr(np, fn)) for name, fn in [
-            ("Acos", "arccos"), ("Asin", "arcsin"), ("Atan", "arctan"), ("Cos", "cos"),
-            ("Cosh", "cosh"), ("Sin", "sin"), ("Sinh", "sinh"), ("Tan", "tan"),
-            ("Tanh", "tanh"), ("Degrees", "degrees"), ("Radians", "radians")]
-    },
-}
-# The functions that take the constant, and those that take the precision.
-WITH_CONSTANT = {"Pow", "Add", "Subtract", "Multiply", "Divide"}
-WITH_PRECISION = {"RoundDigits", "RoundUp", "RoundDown"}
-# Each category's function field and its default.
-FUNCTION_FIELDS = {"basic": ("basic_function", "Abs"), "operations": ("operation", "Add"),
-                   "rounding": ("rounding_operation", "Ceiling"),
-                   "trigonometric": ("trigonometric_function", "Sin")}
-
-
 def require_numeric(dataset: pd.DataFrame, columns, label: str) -> None:
     """Raise ModuleError naming the selected columns that are missing or not numeric."""
     require_columns(dataset, columns, label)
@@ -86,71 +50,6 @@ def result_names(names, results: dict, mode: str) -> list:
     if mode == "inplace":
         return list(names)
     return [*names, *results.values()]
-
-
-def _math_function(params) -> str:
-    field_name, _ = FUNCTION_FIELDS[params["category"]]
-    return params[field_name]
-
-
-def _math_name(col, function, params) -> str:
-    if function in WITH_CONSTANT:
-        return f"{function}({col}_{params['constant']:g})"
-    if function in WITH_PRECISION:
-        return f"{function}({col}_{params['precision']})"
-    return f"{function}({col})"
-
-
-def _math_columns(fed, params, datastores):
-    names = fed.get("dataset")
-    if names is None:
-        return {"results_dataset": None}
-    function = _math_function(params)
-    results = {c: _math_name(c, function, params) for c in params["columns"]}
-    return {"results_dataset": result_names(names, results, params["output_mode"])}
-
-
-@module(
-    "apply_math_operation", label="Apply Math Operation", category=CATEGORY,
-    inputs=[Port("dataset", DATAFRAME)], outputs=[Port("results_dataset", DATAFRAME)],
-    columns=_math_columns,
-    params=[
-        Choice("category", options=list(MATH), default="basic"),
-        Choice("basic_function", options=list(MATH["basic"]), default="Abs"),
-        Choice("operation", options=list(MATH["operations"]), default="Add"),
-        Choice("rounding_operation", options=list(MATH["rounding"]), default="Ceiling"),
-        Choice("trigonometric_function", options=list(MATH["trigonometric"]), default="Sin"),
-        Float("constant", default=1.0, min=-BIG, max=BIG,
-              description="The second argument of Pow, Add, Subtract, Multiply, Divide."),
-        Int("precision", default=0, min=0, max=15,
-            description="Decimal digits kept by RoundDigits, RoundUp, RoundDown."),
-        Columns("columns"),
-        Choice("output_mode", options=OUTPUT_MODES, default="append"),
-    ],
-)
-def apply_math_operation(dataset, *, category, basic_function, operation, rounding_operation,
-                         trigonometric_function, constant, precision, columns, output_mode):
-    """Apply one math function to each selected numeric column.
-
-    The category picks which function field applies. Appended columns are named like
-    "Sqrt(age)", "Add(age_2)" (function, column and its argument); results are floats and
-    invalid inputs (the log of a negative number) give missing values.
-    """
-    label = "Apply Math Operation"
-    require_numeric(dataset, columns, label)
-    params = {"category": category, "basic_function": basic_function, "operation": operation,
-              "rounding_operation": rounding_operation, "constant": constant,
-              "trigonometric_function": trigonometric_function, "precision": precision}
-    function = _math_function(params)
-    fn = MATH[category][function]
-    results = {}
-    with np.errstate(all="ignore"):
-        for col in columns:
-            x = dataset[col].astype("float64").to_numpy()
-            y = np.asarray(fn(x, constant, precision), dtype="float64")
-            y[~np.isfinite(y)] = np.nan
-            results[col] = (_math_name(col, function, params), y)
-    return {"results_dataset": with_results(dataset, results, output_mode, label)}
 
 
 def _clip_columns(fed, params, datastores):

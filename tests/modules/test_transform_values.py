@@ -1,6 +1,9 @@
 """Apply Math Operation, Clip Values, Convert to Indicator Values and Group Data into Bins
 against plain numpy / pandas on the real Automobile data."""
 
+import math
+from decimal import ROUND_HALF_UP, Decimal
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -21,18 +24,31 @@ def cars(automobile):
 
 # Apply Math Operation
 
+def half_up(x: pd.Series, digits: int) -> pd.Series:
+    """The 4/5 rule as a person rounds the decimal text of each value."""
+    step = Decimal(1).scaleb(-digits)
+    return x.map(lambda v: float(Decimal(repr(v)).quantize(step, ROUND_HALF_UP)),
+                 na_action="ignore")
+
+
 @pytest.mark.parametrize(("params", "name", "expected"), [
     ({"basic_function": "Sqrt"}, "Sqrt({})", np.sqrt),
     ({"basic_function": "Ln"}, "Ln({})", np.log),
-    ({"basic_function": "Pow", "constant": 3}, "Pow({}_3)", lambda x: x**3),
-    ({"category": "operations", "operation": "Divide", "constant": 2.5}, "Divide({}_2.5)",
+    ({"basic_function": "Pow", "constant": 3}, "Pow({}_$3)", lambda x: x**3),
+    ({"basic_function": "Exp2", "constant": 0.5}, "Exp2({}_$0.5)",  # overflow: missing
+     lambda x: (0.5 * 2**x).replace(np.inf, np.nan)),
+    ({"category": "operations", "operation": "Divide", "constant": 2.5}, "Divide({}_$2.5)",
      lambda x: x / 2.5),
-    ({"category": "operations", "operation": "Subtract", "constant": -1}, "Subtract({}_-1)",
+    ({"category": "operations", "operation": "Subtract", "constant": -1}, "Subtract({}_$-1)",
      lambda x: x + 1),
     ({"category": "rounding", "rounding_operation": "RoundDigits", "precision": 1},
-     "RoundDigits({}_1)", lambda x: x.round(1)),
+     "RoundDigits({}_$1)", lambda x: half_up(x, 1)),
     ({"category": "rounding", "rounding_operation": "RoundUp", "precision": 1},
-     "RoundUp({}_1)", lambda x: np.ceil(x * 10) / 10),
+     "RoundUp({}_$1)", lambda x: np.ceil(x * 10) / 10),
+    ({"category": "compare", "comparison": "PairMax", "constant": 100}, "PairMax({}_$100)",
+     lambda x: x.clip(lower=100)),
+    ({"category": "special", "special_function": "GammaLn"}, "GammaLn({})",
+     lambda x: x.map(math.lgamma, na_action="ignore")),
     ({"category": "trigonometric", "trigonometric_function": "Tanh"}, "Tanh({})", np.tanh),
 ])
 def test_apply_math_operation_appends_what_numpy_computes(cars, params, name, expected):
@@ -58,6 +74,22 @@ def test_apply_math_operation_output_modes(cars, mode, columns):
     assert list(out.columns) == columns
     assert_series_equal(out[columns[-1] if mode == "result_only" else "price"],
                         cars["price"].abs(), check_names=False)
+
+
+def test_comparisons_give_true_false_and_keep_missing_values(cars):
+    out = run("apply_math_operation", {"dataset": cars}, columns=["price"], category="compare",
+              comparison="GreaterThanOrEqualTo", constant=16500)["results_dataset"]
+    result = out["GreaterThanOrEqualTo(price_$16500)"]
+    assert str(result.dtype) == "boolean"
+    expected = (cars["price"] >= 16500).astype("boolean").mask(cars["price"].isna())
+    assert_series_equal(result, expected, check_names=False)
+
+
+def test_round_digits_rounds_halves_away_from_zero():
+    frame = pd.DataFrame({"x": [0.5, 1.5, 2.5, -2.5, 2.45]})
+    out = run("apply_math_operation", {"dataset": frame}, columns=["x"], category="rounding",
+              rounding_operation="RoundDigits", output_mode="inplace")["results_dataset"]
+    assert out["x"].tolist() == [1.0, 2.0, 3.0, -3.0, 2.0]
 
 
 def test_apply_math_operation_gives_missing_values_where_undefined():
