@@ -116,11 +116,16 @@ def add_rows(dataset1, dataset2):
     ],
 )
 def remove_duplicate_rows(dataset, *, key_columns, retain_first_duplicate_row):
-    """Keep one row of each group of rows equal in the key columns (missing equals missing)."""
+    """Keep one row of each group of rows equal in all the key columns.
+
+    A row missing a key value is never a duplicate (as in Azure): it is always kept.
+    """
     require_columns(dataset, key_columns, "Remove Duplicate Rows", "key column")
+    keys = key_columns or list(dataset.columns)
     keep = "first" if retain_first_duplicate_row else "last"
-    kept = dataset.drop_duplicates(subset=key_columns or None, keep=keep)
-    return {"results_dataset": kept.reset_index(drop=True)}
+    complete = dataset[keys].notna().all(axis=1)
+    duplicate = dataset.duplicated(subset=keys, keep=keep) & complete
+    return {"results_dataset": dataset[~duplicate].reset_index(drop=True)}
 
 
 def _partitioned_columns(fed, params, datastores):

@@ -66,9 +66,24 @@ def test_add_rows_names_the_columns_that_differ(cars):
 def test_remove_duplicate_rows_matches_drop_duplicates(cars, keys, first):
     out = run("remove_duplicate_rows", {"dataset": cars}, key_columns=keys,
               retain_first_duplicate_row=first)["results_dataset"]
-    expected = cars.drop_duplicates(subset=keys, keep="first" if first else "last")
+    complete = cars[keys or list(cars.columns)].notna().all(axis=1)
+    kept = cars[complete].drop_duplicates(subset=keys, keep="first" if first else "last")
+    expected = pd.concat([kept, cars[~complete]]).sort_index()
     assert_frame_equal(out, expected.reset_index(drop=True))
     assert len(out) < len(cars)
+
+
+def test_rows_missing_a_key_are_never_duplicates():
+    patients = pd.DataFrame({"id": [1, 2, 3, 3, 4, None, 5, 6, 7],
+                             "gender": ["M"] * 9,
+                             "age": [53, 53, 24, 24, 23, 23, 53, None, None]})
+    out = run("remove_duplicate_rows", {"dataset": patients}, key_columns=["gender", "age"])
+    assert out["results_dataset"]["id"].tolist()[:3] == [1.0, 3.0, 4.0]
+    assert out["results_dataset"]["age"].isna().sum() == 2 and len(out["results_dataset"]) == 5
+    last = run("remove_duplicate_rows", {"dataset": patients}, key_columns=["id"],
+               retain_first_duplicate_row=False)["results_dataset"]
+    assert last["age"].tolist()[:3] == [53, 53, 24]
+    assert len(last) == 8 and last["id"].isna().sum() == 1
 
 
 def test_remove_duplicate_rows_names_a_missing_key_column(cars):
