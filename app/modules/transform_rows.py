@@ -30,7 +30,7 @@ from app.engine.spec import (
     Str,
 )
 
-from .transform import CATEGORY, column_list, require_columns
+from .transform import CATEGORY, column_list, is_numeric, require_columns
 
 FOLD_COLUMN = "Fold"  # Assign to Folds writes it, Pick Fold reads it
 MAX_ROWS = 1_000_000_000
@@ -99,6 +99,11 @@ def add_rows(dataset1, dataset2):
             "Add Rows: the inputs must have the same columns; "
             f"only in dataset1: {column_list(only1) or 'none'}; "
             f"only in dataset2: {column_list(only2) or 'none'}")
+    mixed = [c for c in dataset1.columns if len(dataset1) and len(dataset2)
+             and is_numeric(dataset1[c]) != is_numeric(dataset2[c])]
+    if mixed:
+        raise ModuleError(f"Add Rows: column(s) {column_list(mixed)} hold numbers in one input "
+                          "and not in the other; convert them first (Edit Metadata)")
     rows = pd.concat([dataset1, dataset2[list(dataset1.columns)]], ignore_index=True)
     return {"results_dataset": rows}
 

@@ -111,6 +111,9 @@ def clip_values(dataset, *, set_of_thresholds, threshold, upper_threshold, lower
         hi, lo = ((np.nanpercentile(x, upper_percentile), np.nanpercentile(x, lower_percentile))
                   if threshold == "percentile" and x.notna().any()
                   else (upper_threshold, lower_threshold))
+        if peaks and subpeaks and lo > hi:
+            raise ModuleError(f"{label}: the lower threshold ({lo:g}) of column {col!r} is "
+                              f"above its upper threshold ({hi:g})")
         above = (x > hi) if peaks else pd.Series(False, index=x.index)
         below = (x < lo) if subpeaks else pd.Series(False, index=x.index)
         y = x.mask(above, _substitute(x, substitute_value_for_peaks, hi))

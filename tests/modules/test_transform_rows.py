@@ -54,6 +54,12 @@ def test_add_rows_appends_in_the_first_inputs_column_order(cars):
                        pd.concat([cars.head(5), cars.tail(3)], ignore_index=True))
 
 
+def test_add_rows_refuses_numbers_beside_text(cars):
+    text_prices = cars.assign(price=cars["price"].astype("str"))
+    with pytest.raises(ModuleError, match="Add Rows: column.*price hold numbers in one input"):
+        run("add_rows", {"dataset1": cars, "dataset2": text_prices})
+
+
 def test_add_rows_names_the_columns_that_differ(cars):
     with pytest.raises(ModuleError, match="only in dataset1: price; only in dataset2: none"):
         run("add_rows", {"dataset1": cars, "dataset2": cars.drop(columns="price")})

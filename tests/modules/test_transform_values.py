@@ -141,6 +141,13 @@ def test_clip_values_can_append_and_flag(cars):
         "results_dataset": list(result.columns)}
 
 
+def test_clip_values_refuses_crossed_thresholds(cars):
+    with pytest.raises(ModuleError, match="Clip Values: the lower threshold \\(500\\) of column "
+                                          "'price' is above its upper threshold \\(100\\)"):
+        run("clip_values", {"dataset": cars}, columns=["price"], upper_threshold=100,
+            lower_threshold=500, set_of_thresholds="clip_peaks_and_subpeaks")
+
+
 def test_clip_values_refuses_a_percentile_above_100():
     with pytest.raises(ParamError, match="'upper_percentile' parameter of Clip Values"):
         REGISTRY["clip_values"].resolve_params({"columns": ["a"], "upper_percentile": 101})
