@@ -80,7 +80,7 @@ def permutation_feature_importance(trained_model, test_data, *, seed, metric, ct
                           f"{trained_model.label_column!r}")
     features, truth = data[trained_model.feature_columns], data[trained_model.label_column]
     score, higher_better = METRICS[metric]
-    predict = trained_model.pipeline.predict
+    predict = _predictor(trained_model)
     baseline = score(truth, predict(features), trained_model)
     rng = np.random.RandomState(seed)  # one documented, reproducible stream
     importances = []
@@ -95,6 +95,19 @@ def permutation_feature_importance(trained_model, test_data, *, seed, metric, ct
                           "Score": np.asarray(importances, dtype="float64")})
     table = table.sort_values("Score", ascending=False, kind="stable").reset_index(drop=True)
     return {"feature_importance": table}
+
+
+def _predictor(model: TrainedModel):
+    """The model's predict, its refusals (e.g. missing values for a linear model) as
+    ModuleErrors."""
+
+    def predict(features: pd.DataFrame):
+        try:
+            return model.pipeline.predict(features)
+        except ValueError as exc:
+            raise ModuleError(f"{LABEL}: the model cannot predict the test data: {exc}") from exc
+
+    return predict
 
 
 def _fitting(classifier: bool) -> list[str]:

@@ -74,7 +74,7 @@ def test_regression_importance_matches_the_plain_loop(automobile, metric, score,
     assert out["Feature"].iloc[0] in ("make", "engine-size", "curb-weight", "horsepower")
 
 
-def test_importance_errors_name_the_problem(income):
+def test_importance_errors_name_the_problem(income, automobile):
     model, test = income
     with pytest.raises(ModuleError, match="the metric 'mean_absolute_error' does not fit a "
                                           "classification model; choose one of accuracy"):
@@ -84,6 +84,13 @@ def test_importance_errors_name_the_problem(income):
                                           "column.*'sex'"):
         run("permutation_feature_importance",
             {"trained_model": model, "test_data": test.drop(columns="sex")})
+    with pytest.raises(ModuleError, match="Permutation Feature Importance: the model cannot "
+                                          "predict the test data: .*NaN"):
+        data = automobile[[*CAR_FEATURES, "price"]].dropna()
+        model = trained("linear_regression", {}, data, "price")
+        run("permutation_feature_importance",
+            {"trained_model": model, "test_data": automobile[[*CAR_FEATURES, "price"]]},
+            {"metric": "mean_absolute_error"})
     with pytest.raises(ModuleError, match="needs a model trained by Train Model"):
         run("permutation_feature_importance",
             {"trained_model": pd.DataFrame(), "test_data": test})
