@@ -16,6 +16,8 @@ from .transform import CATEGORY, column_kind_matches, is_numeric, require_column
 
 BIG = 1e15  # the bounds of a free constant
 OUTPUT_MODES = ["append", "inplace", "result_only"]
+
+
 def require_numeric(dataset: pd.DataFrame, columns, label: str) -> None:
     """Raise ModuleError naming the selected columns that are missing or not numeric."""
     require_columns(dataset, columns, label)
