@@ -61,6 +61,23 @@ def adult(shared_data):
     )
 
 
+AUTOMOBILE_COLUMNS = [
+    "symboling", "normalized-losses", "make", "fuel-type", "aspiration", "num-of-doors",
+    "body-style", "drive-wheels", "engine-location", "wheel-base", "length", "width", "height",
+    "curb-weight", "engine-type", "num-of-cylinders", "engine-size", "fuel-system", "bore",
+    "stroke", "compression-ratio", "horsepower", "peak-rpm", "city-mpg", "highway-mpg", "price",
+]
+
+
+@pytest.fixture(scope="session")
+def automobile(shared_data):
+    """The UCI Automobile (imports-85) data as a DataFrame (real data, 205 rows)."""
+    import pandas as pd
+
+    return pd.read_csv(shared_data / "imports-85.data", header=None, names=AUTOMOBILE_COLUMNS,
+                       na_values="?")
+
+
 def make_app(config: dict):
     """An app built from ``config`` with the samples loaded and the test principals made;
     the caller shuts its runtime down."""
