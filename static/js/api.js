@@ -72,14 +72,16 @@ export function fallback(what, value) {
   };
 }
 
-/** Show a toast message (kind: error, info, success) for a few seconds. */
+/** Show a toast message (kind: error, info, success) for a few seconds, or until dismissed. */
 export function notify(message, kind = "error") {
   let box = document.getElementById("toasts");
   if (!box) {
     box = el("div", { id: "toasts", role: "status", "aria-live": "polite" });
     document.body.append(box);
   }
-  const toast = el("div", { class: `toast toast-${kind}` }, message);
+  const toast = el("div", { class: `toast toast-${kind}` }, el("span", { class: "toast-text" }, message),
+                   el("button", { type: "button", class: "toast-dismiss", "aria-label": "Dismiss message",
+                                  onclick: () => toast.remove() }, "×"));
   box.append(toast);
   setTimeout(() => toast.remove(), kind === "error" ? 8000 : 3500);
   return toast;
