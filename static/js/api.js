@@ -18,8 +18,9 @@ function csrfToken() {
  * Call the API: api("/api/v1/pipelines", {method: "POST", body: {...}}).
  * Resolves to the parsed JSON (or null for 204); rejects with ApiError.
  * With {quiet: true} the caller handles errors itself; otherwise they are also shown.
+ * {keepalive: true} lets the request outlive the page (a save as the page is left).
  */
-export async function api(path, { method = "GET", body, quiet = false, signal } = {}) {
+export async function api(path, { method = "GET", body, quiet = false, signal, keepalive = false } = {}) {
   const headers = { Accept: "application/json" };
   const token = csrfToken();
   if (token) headers["X-CSRF-Token"] = token;
@@ -27,7 +28,7 @@ export async function api(path, { method = "GET", body, quiet = false, signal } 
   let response;
   try {
     response = await fetch(path, {
-      method, headers, signal, credentials: "same-origin",
+      method, headers, signal, keepalive, credentials: "same-origin",
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch (error) {
@@ -93,14 +94,16 @@ export function fallback(what, value) {
   };
 }
 
-/** Show a toast message (kind: error, info, success) for a few seconds. */
+/** Show a toast message (kind: error, info, success) for a few seconds, or until dismissed. */
 export function notify(message, kind = "error") {
   let box = document.getElementById("toasts");
   if (!box) {
     box = el("div", { id: "toasts", role: "status", "aria-live": "polite" });
     document.body.append(box);
   }
-  const toast = el("div", { class: `toast toast-${kind}` }, message);
+  const toast = el("div", { class: `toast toast-${kind}` }, el("span", { class: "toast-text" }, message),
+                   el("button", { type: "button", class: "toast-dismiss", "aria-label": "Dismiss message",
+                                  onclick: () => toast.remove() }, "×"));
   box.append(toast);
   setTimeout(() => toast.remove(), kind === "error" ? 8000 : 3500);
   return toast;

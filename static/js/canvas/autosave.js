@@ -1,6 +1,9 @@
 // Autosave of the draft: debounced PUT with the revision; a stale tab is told, never overwrites.
 import { api } from "../api.js";
 
+// Browsers refuse keepalive requests whose bodies add up to more than 64 KiB.
+const KEEPALIVE_BYTES = 60 * 1024;
+
 /** Saves `graph` to PUT /api/v1/pipelines/<id>; events "state" (detail {state, message}), "conflict". */
 export class Autosave extends EventTarget {
   /** Start watching graph changes; revision is the stored revision the document came from. */
@@ -18,7 +21,11 @@ export class Autosave extends EventTarget {
     this.message = "";
     graph.addEventListener("change", () => this.schedule());
     window.addEventListener("beforeunload", (e) => {
-      if (this.dirty && this.state !== "conflict") { e.preventDefault(); e.returnValue = ""; }
+      if (!this.saveOnLeave()) { e.preventDefault(); e.returnValue = ""; }
+    });
+    window.addEventListener("pagehide", () => this.saveOnLeave());
+    document.addEventListener("visibilitychange", () => {
+      if (document.visibilityState === "hidden") this.saveOnLeave();
     });
   }
 
@@ -43,6 +50,18 @@ export class Autosave extends EventTarget {
     if (this.inflight) await this.inflight;
     if (this.dirty) await this.save();
     return this.state === "saved";
+  }
+
+  /** Save what is unsaved now, as the page is left or hidden, in a request that outlives the
+   *  page. False when that cannot carry the edit (a save in flight, whose new revision it would
+   *  need; a document too large for a keepalive request), so the page asks before leaving. */
+  saveOnLeave() {
+    if (!this.dirty || this.state === "conflict") return true;
+    if (this.inflight || this.held) return false;
+    if (new TextEncoder().encode(JSON.stringify(this.graph.doc)).length > KEEPALIVE_BYTES) return false;
+    clearTimeout(this.timer);
+    this.save({ keepalive: true });
+    return true;
   }
 
   /** Stop autosaving (after a conflict). */
@@ -72,13 +91,13 @@ export class Autosave extends EventTarget {
     this.dispatchEvent(new CustomEvent("conflict", { detail: { message } }));
   }
 
-  async save() {
+  async save({ keepalive = false } = {}) {
     if (this.inflight) return this.inflight;
     if (this.state === "conflict") return undefined;
     this.inflight = (async () => {
       try {
         await this.held;  // a parameter edit on the server is under way: save after it, on its revision
-        await this.put();
+        await this.put(keepalive);
       } finally {
         this.inflight = null;
       }
@@ -87,12 +106,12 @@ export class Autosave extends EventTarget {
     return this.inflight;
   }
 
-  async put() {
+  async put(keepalive) {
     const json = JSON.stringify(this.graph.doc);
     if (json === this.savedJson) { this.setState("saved"); return; }
     this.setState("saving");
     try {
-      const saved = await api(this.url, { method: "PUT", quiet: true,
+      const saved = await api(this.url, { method: "PUT", quiet: true, keepalive,
                                           body: { document: JSON.parse(json), revision: this.revision } });
       this.revision = saved.revision;
       this.savedJson = json;

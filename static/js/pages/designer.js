@@ -13,6 +13,7 @@ import { DetailsPanel } from "../panels/details.js";
 import { openHelp } from "../panels/help.js";
 import { deployButton, inferenceMenu } from "../panels/inference.js";
 import { ParametersPanel } from "../panels/parameters.js";
+import { dockedPanel } from "../panels/dock.js";
 import { buildPalette } from "../panels/palette.js";
 import { publishButton } from "../panels/publish.js";
 import { exportButton } from "../panels/export_python.js";
@@ -23,6 +24,7 @@ const app = document.getElementById("app");
 const pipelineId = app.dataset.pipelineId;
 const SAVE_TEXT = { saved: "Saved", saving: "Saving..." };
 const LAST_RUN_POLL_MS = 2000;
+const MESSAGE_MS = 8000;
 
 async function main() {
   app.append(el("p", { class: "muted loading" }, "Loading the pipeline..."));
@@ -68,28 +70,30 @@ function buildPage() {
     helpButton: button("?", { title: "Keyboard shortcuts (?)", "aria-label": "Keyboard shortcuts" }),
     submitButton: button("Submit", { class: "primary" }),
     banner: el("div", { class: "designer-banner", role: "alert", hidden: true }),
-    paletteBox: el("aside", { class: "palette", "aria-label": "Module palette" }),
+    palette: dockedPanel({ label: "Module palette", name: "modules", className: "palette", side: "left" }),
     canvasHost: el("section", { class: "canvas-wrap", "aria-label": "Canvas" }),
-    detailsBox: el("aside", { class: "details", "aria-label": "Details" }),
-    message: el("div", { class: "canvas-message", role: "alert", hidden: true }),
+    details: dockedPanel({ label: "Details", name: "details", className: "details", side: "right" }),
+    message: el("div", { class: "canvas-message", hidden: true }),
     zoomLabel: el("span", { class: "zoom-label" }, "100%"),
     zoomOut: button("−", { "aria-label": "Zoom out", title: "Zoom out (-)" }),
     zoomIn: button("+", { "aria-label": "Zoom in", title: "Zoom in (+)" }),
     fitButton: button("Fit to screen", { title: "Fit to screen (0)" }),
   };
+  ui.body = el("div", { class: "designer-body" }, ui.palette.panel, ui.canvasHost, ui.details.panel);
   clear(app).append(
     el("div", { class: "designer-bar" }, ui.title, ui.gearButton, ui.saveState, ui.problemsButton,
        el("span", { class: "spacer" }),
        el("div", { class: "toolbar", role: "toolbar", "aria-label": "Canvas tools" },
           ui.undoButton, ui.redoButton, ui.direction, ui.layoutButton, ui.helpButton), ui.submitButton),
-    ui.banner,
-    el("div", { class: "designer-body" }, ui.paletteBox, ui.canvasHost, ui.detailsBox));
+    ui.banner, ui.message, ui.body);
+  ui.paletteBox = ui.palette.content;
+  ui.detailsBox = ui.details.content;
   return ui;
 }
 
 /** The zoom buttons and level under the canvas; the first paint fits the pipeline. */
 function attachZoom(ui, view) {
-  ui.canvasHost.append(ui.message, el("div", { class: "zoom-controls" }, ui.zoomOut, ui.zoomLabel, ui.zoomIn,
+  ui.canvasHost.append(el("div", { class: "zoom-controls" }, ui.zoomOut, ui.zoomLabel, ui.zoomIn,
                                       ui.fitButton));
   view.addEventListener("viewchange", (e) => { ui.zoomLabel.textContent = `${Math.round(e.detail.k * 100)}%`; });
   ui.zoomIn.addEventListener("click", () => view.zoomBy(1.2));
@@ -131,14 +135,18 @@ function editableTitle(title, graph) {
   return renderTitle;
 }
 
-/** Canvas messages (refused wires), hidden after a few seconds. */
+/** Canvas messages (refused wires) in a strip above the canvas, which moves down rather than
+ *  being covered; Dismiss or a few seconds hide them. */
 function attachMessages(message, view) {
   let messageTimer = 0;
+  const hide = () => { clearTimeout(messageTimer); message.hidden = true; };
+  const text = el("span", { class: "canvas-message-text", role: "alert" });
+  message.append(text, button("×", { class: "message-dismiss", "aria-label": "Dismiss message", onclick: hide }));
   view.addEventListener("wirerefused", (e) => {
-    message.textContent = e.detail.reason;
+    text.textContent = e.detail.reason;
     message.hidden = false;
     clearTimeout(messageTimer);
-    messageTimer = setTimeout(() => { message.hidden = true; }, 6000);
+    messageTimer = setTimeout(hide, MESSAGE_MS);
   });
 }
 
@@ -150,7 +158,7 @@ function attachPanels(ui, { graph, edits, view, catalog }) {
     view.select([id]);
   };
   buildPalette(ui.paletteBox, catalog, { onAdd: addAtCentre });
-  const parameters = new ParametersPanel(ui.canvasHost, graph, edits, { onSelectNode: (id) => view.select([id]) });
+  const parameters = new ParametersPanel(ui.body, graph, edits, { onSelectNode: (id) => view.select([id]) });
   const syncGear = () => ui.gearButton.setAttribute("aria-expanded", String(parameters.isOpen));
   ui.gearButton.addEventListener("click", () => { parameters.toggle(); syncGear(); });
   parameters.element.addEventListener("close", () => { syncGear(); ui.gearButton.focus(); });

@@ -4,6 +4,7 @@ import { notify } from "../api.js";
 import { clear, el } from "../dom.js";
 import { bindingName } from "../canvas/graph.js";
 import { applies, describeValue, editor as valueEditor, isNumeric, rangeText } from "../values.js";
+import { editColumns, upstreamColumnTypes } from "./columns_dialog.js";
 import { copyButton } from "./copy.js";
 import { fitsField, inferParameter, openParameterDialog, suggestName } from "./parameters.js";
 
@@ -174,9 +175,28 @@ export class DetailsPanel {
       put(wrap, editor.element, label, help, server, more);
       return wrap;
     }
-    put(wrap, label, editor.element, help, local, server, more);
+    const pick = param.kind === "columns" && !param.single && param.input
+      ? this.columnsButton(id, param, editor, columns) : null;
+    put(wrap, label, editor.element, pick, help, local, server, more);
     markInvalid(wrap, server.textContent);
     return wrap;
+  }
+
+  /** "Edit columns": the column selector dialog, writing its choice into the field's input
+   *  as if typed, so the field's own checks and edit path apply. */
+  columnsButton(id, param, editor, columns) {
+    const label = param.label || param.name;
+    const open = async () => {
+      const [names, types] = await Promise.all([
+        Promise.resolve(columns).then((n) => n || []), upstreamColumnTypes(this.graph, id, param.input)]);
+      const chosen = await editColumns({ label, value: editor.read().value, names, types });
+      if (chosen === null) return;
+      const input = editor.controls[0];
+      input.value = chosen.join(", ");
+      input.dispatchEvent(new Event("input", { bubbles: true }));
+    };
+    return el("button", { type: "button", class: "columns-edit", onclick: () => open().catch((e) => notify(e.message)) },
+              "Edit columns", el("span", { class: "visually-hidden" }, ` for ${label}`));
   }
 
   /** The "..." button of a field, opening its pipeline-parameter menu. */

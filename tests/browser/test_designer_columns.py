@@ -1,0 +1,102 @@
+"""The column selector dialog of a column list field: by name (search, select all / none) or
+by rules (by name and by type), previewed, saved as the field's list of names."""
+
+from playwright.sync_api import expect
+
+from tests.browser.conftest import ARTIFACTS
+
+INCOME = {"datastore": "samples", "path": "income/us.csv"}
+DOCUMENT = {
+    "schema_version": 1, "name": "Columns", "parameters": [],
+    "nodes": [
+        {"id": "data", "module": "import_data", "position": {"x": 40, "y": 40},
+         "params": {"source": "datastore", "path": INCOME, "format": "csv"}},
+        {"id": "pick", "module": "select_columns", "position": {"x": 40, "y": 220},
+         "params": {"columns": ["age"]}},
+    ],
+    "edges": [{"from": {"node": "data", "port": "dataset"}, "to": {"node": "pick", "port": "dataset"}}],
+}
+NUMERIC = ["age", "fnlwgt", "education-num", "capital-gain", "capital-loss", "hours-per-week"]
+
+
+def open_dialog(page, client):
+    """The designer on DOCUMENT with Select Columns selected and its column dialog open."""
+    created = client.post("/api/v1/pipelines", json={"document": DOCUMENT}).get_json()
+    page.goto(f"/pipelines/{created['id']}")
+    page.locator('g.node[data-node-id="pick"] .node-body').click()
+    field = page.locator('.details .field[data-param="columns"]')
+    field.get_by_role("button", name="Edit columns").click()
+    dialog = page.get_by_role("dialog", name="Edit columns: Columns")
+    expect(dialog).to_be_visible()
+    return created["id"], field, dialog
+
+
+def saved_columns(client, pipeline_id):
+    """The columns field of the stored draft, once autosave has written it."""
+    doc = client.get(f"/api/v1/pipelines/{pipeline_id}").get_json()["document"]
+    return next(n for n in doc["nodes"] if n["id"] == "pick")["params"].get("columns")
+
+
+def test_columns_are_picked_by_name_with_search_and_select_all(page, client):
+    pid, field, dialog = open_dialog(page, client)
+    columns = dialog.get_by_role("group", name="Columns")
+    expect(columns.get_by_label("age")).to_be_checked()
+    expect(columns.get_by_label("income")).not_to_be_checked()
+    preview = dialog.get_by_label("Selected columns")
+    expect(preview).to_contain_text("1 of 15 columns selected")
+
+    dialog.get_by_role("button", name="Select none").click()
+    dialog.get_by_label("Search columns").fill("capital")
+    expect(columns.get_by_label("age")).to_be_hidden()
+    dialog.get_by_role("button", name="Select all").click()
+    expect(preview).to_contain_text("2 of 15 columns selected")
+    expect(preview).to_contain_text("capital-gain, capital-loss")
+    dialog.get_by_label("Search columns").fill("")
+    columns.get_by_label("income").check()
+    page.screenshot(path=str(ARTIFACTS / "column-selector.png"))
+    dialog.get_by_role("button", name="Save").click()
+
+    expect(dialog).to_be_hidden()
+    expect(field.get_by_role("combobox")).to_have_value("capital-gain, capital-loss, income")
+    wanted = ["capital-gain", "capital-loss", "income"]
+    for _ in range(100):
+        if saved_columns(client, pid) == wanted:
+            break
+        page.wait_for_timeout(100)
+    assert saved_columns(client, pid) == wanted
+    assert page.errors == []
+
+
+def test_columns_are_picked_by_rules_of_type_and_name(page, client):
+    _, field, dialog = open_dialog(page, client)
+    dialog.get_by_label("With rules").check()
+    preview = dialog.get_by_label("Selected columns")
+    expect(preview).to_contain_text("15 of 15 columns selected")
+    dialog.get_by_label("Begin with").select_option("No columns")
+    dialog.get_by_role("button", name="Add rule").click()
+    dialog.get_by_label("Rule 1 action").select_option("Include")
+    dialog.get_by_label("Rule 1 by").select_option("column type")
+    dialog.get_by_label("Rule 1 column type").select_option("Numeric")
+    expect(preview).to_contain_text(f"6 of 15 columns selected{', '.join(NUMERIC)}")
+    dialog.get_by_role("button", name="Add rule").click()
+    dialog.get_by_label("Rule 2 column names").fill("fnlwgt, education-num")
+    kept = [c for c in NUMERIC if c not in ("fnlwgt", "education-num")]
+    expect(preview).to_contain_text(", ".join(kept))
+    dialog.get_by_role("button", name="Add rule").click()
+    dialog.get_by_label("Rule 3 action").select_option("Include")
+    dialog.get_by_label("Rule 3 by").select_option("column type")
+    dialog.get_by_label("Rule 3 column type").select_option("Text")
+    dialog.get_by_role("button", name="Remove rule 3").click()
+    expect(preview).to_contain_text("4 of 15 columns selected")
+    dialog.get_by_role("button", name="Save").click()
+
+    expect(field.get_by_role("combobox")).to_have_value(", ".join(kept))
+    assert page.errors == []
+
+
+def test_cancel_leaves_the_field_as_it_was(page, client):
+    _, field, dialog = open_dialog(page, client)
+    dialog.get_by_role("button", name="Select all").click()
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(dialog).to_be_hidden()
+    expect(field.get_by_role("combobox")).to_have_value("age")
