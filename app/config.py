@@ -46,6 +46,10 @@ def load(environ: dict[str, str] | None = None) -> dict:
         # Rows one real-time scoring request may carry (per Web Service Input).
         "DESIGNER_SCORE_MAX_ROWS": int(env.get("DESIGNER_SCORE_MAX_ROWS", "10000")),
         "DESIGNER_DISPATCHER": _bool(env.get("DESIGNER_DISPATCHER", "false")),
+        # Seconds between looks for queued runs and cancel requests when no notice came.
+        "DESIGNER_POLL_SECONDS": float(env.get("DESIGNER_POLL_SECONDS", "1")),
+        # A run whose process has not renewed its heartbeat for this long is failed.
+        "DESIGNER_STALE_SECONDS": float(env.get("DESIGNER_STALE_SECONDS", "60")),
         "SECRET_KEY": env.get("DESIGNER_SECRET_KEY") or _instance_secret(home),
         "DESIGNER_TOKEN_SECONDS": int(env.get("DESIGNER_TOKEN_SECONDS", "3600")),
         "DESIGNER_ADMIN_PASSWORD": env.get("DESIGNER_ADMIN_PASSWORD", ""),

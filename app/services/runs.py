@@ -18,6 +18,7 @@ from ..errors import BadRequest, InvalidPipeline, NotFound, Unprocessable
 from ..extensions import db
 from ..models import Experiment, Run, RunEvent, StepRun, iso, now
 from . import datastores, pipelines
+from .notices import CANCEL, NEW_RUN, add_event, notices
 from .runtime import runtime
 
 log = logging.getLogger(__name__)
@@ -137,7 +138,9 @@ def submit(
                  for n in doc.nodes]
     db.session.add(run)
     db.session.flush()
-    db.session.add(RunEvent(run_id=run.id, status=run.status, data={}))
+    add_event(run.id, run.status)
+    if not worker:
+        notices().announce(NEW_RUN, run.id)
     db.session.commit()
     return run
 
@@ -182,8 +185,8 @@ def list_runs(pipeline_id=None, experiment=None, status=None, limit=100,
     return list(db.session.scalars(query.limit(limit)))
 
 
-def cancel(run_id: str, dispatcher=None) -> Run:
-    """Cancel a queued run at once; ask a running one to stop."""
+def cancel(run_id: str) -> Run:
+    """Cancel a queued run at once; ask a running one to stop (its process hears it now)."""
     run = get(run_id)
     if run.status == QUEUED:
         claimed = db.session.execute(
@@ -193,13 +196,12 @@ def cancel(run_id: str, dispatcher=None) -> Run:
         if claimed:
             for s in run.steps:
                 s.status = CANCELED
-            db.session.add(RunEvent(run_id=run_id, status=CANCELED, data={}))
+            add_event(run_id, CANCELED)
         db.session.commit()
     elif run.status == RUNNING:
         run.cancel_requested = True
+        notices().announce(CANCEL, run_id)
         db.session.commit()
-        if dispatcher is not None:
-            dispatcher.cancel_local(run_id)
     db.session.refresh(run)
     return run
 

@@ -11,6 +11,7 @@ from ..engine.artifacts import ArtifactStore
 from ..engine.backends import make_backend
 from ..engine.spec import ModuleSpec
 from .dispatcher import Dispatcher
+from .notices import Notices
 
 
 class Runtime:
@@ -23,6 +24,7 @@ class Runtime:
         self.serving_stats: dict = {}  # real-time endpoint id -> its request counts, latencies
         self.store = ArtifactStore(app.config["DESIGNER_ARTIFACTS"])
         self.limits = limits(app.config)
+        self.notices = Notices(app)  # queued runs, cancels and run events, heard at once
         self._backend = None
         self._dispatcher: Dispatcher | None = None
 
@@ -40,7 +42,7 @@ class Runtime:
         if self._dispatcher is None:
             self._dispatcher = Dispatcher(self.app, self.modules, self.backend, self.store,
                                           self.app.config["DESIGNER_MAX_CONCURRENT_RUNS"],
-                                          self.limits)
+                                          self.limits, self.notices)
         return self._dispatcher
 
     def start_dispatcher(self) -> Dispatcher:
@@ -52,6 +54,7 @@ class Runtime:
         """Stop the dispatcher and the backend."""
         if self._dispatcher is not None:
             self._dispatcher.stop()
+        self.notices.stop()
         if self._backend is not None:
             self._backend.shutdown()
 
