@@ -22,6 +22,7 @@ from datetime import timedelta
 from flask import Flask
 from sqlalchemy import select
 
+from .. import database
 from ..engine.context import CancelToken, Limits
 from ..engine.document import PipelineDocument
 from ..engine.executor import (
@@ -68,7 +69,7 @@ class Dispatcher:
         self.heartbeat_seconds = min(HEARTBEAT_SECONDS, self.stale_after.total_seconds() / 4)
         self._runs = ThreadPoolExecutor(max_workers=max_runs, thread_name_prefix="run")
         self._slots = threading.Semaphore(max_runs)
-        self._write = threading.Lock()
+        self._write = database.WRITE_LOCK  # shared with submits: one SQLite writer
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None

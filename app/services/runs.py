@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -10,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
+from .. import database
 from ..engine.artifacts import ArtifactRef
 from ..engine.datastores import DatastoreError
 from ..engine.executor import CANCELED, QUEUED, RUNNING, PipelineInvalid, make_plan
@@ -119,7 +121,6 @@ def submit(
     plan = plan_for(doc, parameters, regenerate_outputs)
     run = Run(
         pipeline_id=pipeline_id,
-        experiment=experiment_named(experiment),
         document=doc.dump(),
         parameters=plan.parameters,
         description=description,
@@ -136,13 +137,27 @@ def submit(
     order = {node_id: i for i, node_id in enumerate(plan.order)}
     run.steps = [StepRun(node_id=n.id, module=n.module, position=order[n.id])
                  for n in doc.nodes]
-    db.session.add(run)
-    db.session.flush()
-    add_event(run.id, run.status)
-    if not worker:
-        notices().announce(NEW_RUN, run.id)
-    db.session.commit()
+    with database.writing(db.engine), kept_after_commit():
+        run.experiment = experiment_named(experiment)  # may write: inside the writer's lock
+        db.session.add(run)
+        db.session.flush()
+        add_event(run.id, run.status)
+        if not worker:
+            notices().announce(NEW_RUN, run.id)
+        db.session.commit()
     return run
+
+
+@contextmanager
+def kept_after_commit():
+    """Keep the objects' loaded values after the commit: the caller answers with the rows it
+    has just written, which would otherwise be read back one query each."""
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        yield
+    finally:
+        session.expire_on_commit = True
 
 
 def get(run_id: str) -> Run:
