@@ -247,11 +247,12 @@ def main(argv=None) -> int:
             queued = len(runs_of(client, "Queued"))
             accepted = statuses.count(202)
             rate = len(statuses) / seconds
+            ok = rate >= TARGETS["submits_per_s"] and accepted == queued == args.runs
             print(f"{args.runs} concurrent submits ({args.clients} connections, no worker): "
                   f"{rate:.0f} submits/s, p50 {percentile(times, 50):.1f} ms, "
                   f"p99 {percentile(times, 99):.1f} ms; accepted {accepted}, queued {queued} "
                   f"(target >= {TARGETS['submits_per_s']:.0f}/s, none lost): "
-                  f"{verdict(rate >= TARGETS['submits_per_s'] and accepted == queued == args.runs)}")
+                  f"{verdict(ok)}")
             took = drain(env, client, queued)
         finally:
             server.stop()

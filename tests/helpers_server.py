@@ -88,7 +88,8 @@ class Server:
             self.proc = subprocess.Popen(
                 [str(DESIGNER), "serve", "--host", "127.0.0.1", "--port", str(self.port),
                  "--threads", "8", *self.args],
-                env={**designer_env(self.home), **self.env}, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                env={**designer_env(self.home), **self.env}, cwd=ROOT, stdout=log,
+                stderr=subprocess.STDOUT,
             )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -129,14 +129,17 @@ def test_runs_from_two_servers_execute_exactly_once_on_two_workers(cluster):
 
 def test_a_run_s_events_reach_a_live_stream_on_another_process(cluster):
     server = cluster.server()
-    cluster.worker()
     run_id = submit(server, TWO_STEPS)
     request = urllib.request.Request(server.url + f"/api/v1/runs/{run_id}/events",
                                      headers=server.headers)
     with urllib.request.urlopen(request, timeout=DEADLINE) as stream:  # noqa: S310
-        text = stream.read().decode()  # the stream ends at the run's end, or after 25 s
+        seen = [next(stream) for _ in range(5)]  # retry, blank, then the Queued event
+        assert b'"status": "Queued"' in seen[-2], seen
+        cluster.worker()  # runs it while the stream waits (the stream ends after 25 s)
+        seen += list(stream)
+    text = b"".join(seen).decode()
     assert "event: end" in text, text
-    assert '"status": "Finished"' in text
+    assert '"node_id": "pick", "status": "Finished"' in text, text
 
 
 def test_cancel_on_a_server_stops_the_run_in_a_worker(cluster):
