@@ -133,8 +133,8 @@ def test_a_run_s_events_reach_a_live_stream_on_another_process(cluster):
     request = urllib.request.Request(server.url + f"/api/v1/runs/{run_id}/events",
                                      headers=server.headers)
     with urllib.request.urlopen(request, timeout=DEADLINE) as stream:  # noqa: S310
-        seen = [next(stream) for _ in range(5)]  # retry, blank, then the Queued event
-        assert b'"status": "Queued"' in seen[-2], seen
+        seen = [next(stream) for _ in range(6)]  # retry, blank, then the Queued event
+        assert b'"status": "Queued"' in seen[4], seen
         cluster.worker()  # runs it while the stream waits (the stream ends after 25 s)
         seen += list(stream)
     text = b"".join(seen).decode()
