@@ -1,5 +1,5 @@
-"""The `designer` command: init, serve, run-pipeline, datastores, users, clients, schedules,
-audit."""
+"""The `designer` command: init, serve, worker, run-pipeline, datastores, users, clients,
+schedules, audit."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import json
 import logging
 import signal
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -82,8 +83,12 @@ def _safe_url(url: str) -> str:
 @click.option("--port", default=DEFAULT_PORT, show_default=True, type=int)
 @click.option("--threads", default=32, show_default=True, type=int,
               help="WSGI threads; each open live-update stream holds one.")
-def serve(host, port, threads):
-    """Serve the app with waitress; run queued runs, schedules and triggers in this process."""
+@click.option("--worker/--no-worker", default=True, show_default=True,
+              help="Also run queued runs in this process (--no-worker: serve only, and let "
+                   "`designer worker` processes run them).")
+def serve(host, port, threads, worker):
+    """Serve the app with waitress and (unless --no-worker) run queued runs in this process; run
+    schedules and triggers."""
     from waitress import serve as waitress_serve
 
     app = _app()
@@ -93,16 +98,39 @@ def serve(host, port, threads):
                     app.config["DESIGNER_SSE_MAX"], spare, threads)
         app.config["DESIGNER_SSE_MAX"] = spare
     runtime = app.extensions["designer"]
-    runtime.start_dispatcher()
+    if worker:
+        runtime.start_dispatcher()
     runtime.start_scheduler()
-    # SIGTERM ends like Ctrl+C: running runs are canceled and recorded, not left Running.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    _stop_on_sigterm()
     click.echo(f"Using {_home(app)}")
-    click.echo(f"Serving on http://{host}:{port}")
+    click.echo(f"Serving on http://{host}:{port}" + ("" if worker else " (no worker)"))
     try:
         waitress_serve(app, host=host, port=port, threads=threads, channel_timeout=120)
     finally:
         runtime.shutdown()
+
+
+@main.command()
+def worker():
+    """Claim and run queued runs without serving HTTP, until Ctrl+C or SIGTERM."""
+    app = _app()
+    runtime = app.extensions["designer"]
+    dispatcher = runtime.start_dispatcher()
+    _stop_on_sigterm()
+    click.echo(f"Worker {dispatcher.worker} running up to "
+               f"{app.config['DESIGNER_MAX_CONCURRENT_RUNS']} runs at once")
+    try:
+        while True:
+            time.sleep(60)
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        runtime.shutdown()
+
+
+def _stop_on_sigterm() -> None:
+    """SIGTERM ends like Ctrl+C: running runs are canceled and recorded, not left Running."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
 
 
 @main.command("run-pipeline")

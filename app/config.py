@@ -58,6 +58,10 @@ def load(environ: dict[str, str] | None = None) -> dict:
         "DESIGNER_WEBHOOK_ATTEMPTS": int(env.get("DESIGNER_WEBHOOK_ATTEMPTS", "5")),
         "DESIGNER_WEBHOOK_BACKOFF_SECONDS": float(
             env.get("DESIGNER_WEBHOOK_BACKOFF_SECONDS", "2")),
+        # Seconds between looks for queued runs and cancel requests when no notice came.
+        "DESIGNER_POLL_SECONDS": float(env.get("DESIGNER_POLL_SECONDS", "1")),
+        # A run whose process has not renewed its heartbeat for this long is failed.
+        "DESIGNER_STALE_SECONDS": float(env.get("DESIGNER_STALE_SECONDS", "60")),
         "SECRET_KEY": env.get("DESIGNER_SECRET_KEY") or _instance_secret(home),
         "DESIGNER_TOKEN_SECONDS": int(env.get("DESIGNER_TOKEN_SECONDS", "3600")),
         "DESIGNER_ADMIN_PASSWORD": env.get("DESIGNER_ADMIN_PASSWORD", ""),

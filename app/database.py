@@ -7,6 +7,9 @@ existed (tables, no ``alembic_version``) is taken to be at the first revision, t
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
@@ -20,6 +23,22 @@ log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 BASELINE = "0001"
 _LOCK = 7_305_112  # PostgreSQL advisory lock: one process migrates at a time
+WRITE_LOCK = threading.Lock()  # this process's writers to SQLite, one at a time
+
+
+@contextmanager
+def writing(engine: Engine) -> Iterator[None]:
+    """Hold the block's writes and commit as this process's only SQLite writer.
+
+    SQLite lets one connection write at a time; the others wait in its busy handler, which
+    sleeps up to 100 ms between tries while the lock may long be free. Queuing the threads on
+    a lock instead hands the database over at once. PostgreSQL locks rows: nothing to do.
+    """
+    if engine.dialect.name != "sqlite":
+        yield
+        return
+    with WRITE_LOCK:
+        yield
 
 
 def alembic_config(connection: Connection) -> Config:

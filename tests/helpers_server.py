@@ -62,8 +62,10 @@ def http(method: str, url: str, body: bytes | dict | None = None, timeout: float
 class Server:
     """A `designer serve` subprocess on a free port; its output goes to a log file."""
 
-    def __init__(self, home: Path, log: Path, headers: dict | None = None):
+    def __init__(self, home: Path, log: Path, headers: dict | None = None,
+                 args: tuple[str, ...] = (), env: dict[str, str] | None = None):
         self.home, self.log_path = home, log
+        self.args, self.env = args, env or {}
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen | None = None
@@ -85,8 +87,9 @@ class Server:
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(
                 [str(DESIGNER), "serve", "--host", "127.0.0.1", "--port", str(self.port),
-                 "--threads", "8"],
-                env=designer_env(self.home), cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                 "--threads", "8", *self.args],
+                env={**designer_env(self.home), **self.env}, cwd=ROOT, stdout=log,
+                stderr=subprocess.STDOUT,
             )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

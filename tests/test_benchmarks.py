@@ -65,3 +65,14 @@ def test_scoring_benchmark_prints_latencies_and_the_promote_under_load():
     # Requests never fail while the served version flips, whatever the speed.
     assert re.search(r"^4 clients, [\d.]+ s, \d+ promotions: \d+ requests/s, .*failed 0 of "
                      r"\d+ \(target 0\): PASS$", out, re.M), out
+
+
+def test_scale_benchmark_prints_latency_submits_and_drain():
+    out = run("bench_scale.py", "--runs", "20", "--clients", "4", "--latency", "2")
+    assert re.search(r"^submit-to-Finished, two steps \(median of 2\): [\d.]+ ms .*"
+                     r"\(target < 50 ms\): (PASS|MISS)$", out, re.M), out
+    # Whatever the speed, every accepted submit is found queued.
+    assert re.search(r"^20 concurrent submits \(4 connections, no worker\): \d+ submits/s, "
+                     r"p50 [\d.]+ ms, p99 [\d.]+ ms; accepted 20, queued 20 ", out, re.M), out
+    assert re.search(r"^drain of 20 queued two-step runs by one worker \(2 run slots\): "
+                     r"[\d.]+ s \(target < 20 s\): (PASS|MISS)$", out, re.M), out

@@ -3,7 +3,6 @@
 from flask import Blueprint, jsonify, request, url_for
 
 from ..services import export, publishing, runs, version_diff
-from ..services.runtime import runtime
 from . import answers, body, query, requires, who
 from .bodies import DefaultVersion, EndpointSubmit, PublishBody
 from .pipelines import python_file
@@ -99,7 +98,6 @@ def submit(ref, payload: EndpointSubmit):
     by, source = who()
     run = publishing.submit(ref, request.args.get("pipelineVersion"), payload.model_dump(),
                             by=by, source=source)
-    runtime().dispatcher.wake()
     return jsonify({
         "Id": run.id, "Status": {"StatusCode": run.status}, "EndpointId": run.endpoint_id,
         "PipelineVersion": run.endpoint_version, "ParameterAssignments": run.parameters,

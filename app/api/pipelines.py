@@ -3,7 +3,6 @@
 from flask import Blueprint, Response, jsonify, url_for
 
 from ..services import export, pipelines, runs
-from ..services.runtime import runtime
 from . import answers, body, requires, who
 from .bodies import PipelineBody, PipelineUpdate, SubmitRun
 
@@ -102,6 +101,5 @@ def submit_run(pipeline_id, payload: SubmitRun):
     by, source = who()
     run = runs.submit(pipeline.document, pipeline_id=pipeline.id, source=source,
                       submitted_by=by, **payload.model_dump())
-    runtime().dispatcher.wake()
     location = url_for("runs.get_run", run_id=run.id)
     return jsonify(runs.as_dict(run, full=False)), 202, {"Location": location}

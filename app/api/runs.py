@@ -11,6 +11,7 @@ from ..engine.executor import RUN_STATUSES
 from ..extensions import db
 from ..models import INT_MAX
 from ..services import outputs, runs
+from ..services.notices import EVENT, notices
 from ..services.runtime import runtime
 from ..services.streams import StreamSlots
 from . import answers, body, int_arg, query, requires, who
@@ -28,7 +29,6 @@ def submit_document(payload: SubmitDocument):
     fields = payload.model_dump(exclude={"document"})
     by, source = who()
     run = runs.submit(payload.document, source=source, submitted_by=by, **fields)
-    runtime().dispatcher.wake()
     return jsonify(runs.as_dict(run, full=False)), 202, {
         "Location": url_for(".get_run", run_id=run.id)}
 
@@ -54,7 +54,7 @@ def get_run(run_id):
 @answers(202)
 def cancel_run(run_id):
     """Cancel a queued run, or ask a running one to stop."""
-    run = runs.cancel(run_id, runtime().dispatcher)
+    run = runs.cancel(run_id)
     return jsonify(runs.as_dict(run, full=False)), 202
 
 
@@ -102,19 +102,8 @@ def run_events(run_id):
 
     def stream(after: int):
         try:
-            deadline = time.monotonic() + seconds
-            yield "retry: 1000\n\n"
-            while time.monotonic() < deadline:
-                db.session.rollback()  # a fresh snapshot each poll
-                for event in runs.events_since(run_id, after):
-                    after = event.id
-                    data = {"node_id": event.node_id, "status": event.status, **event.data}
-                    kind = "log" if event.status == "Log" else "step" if event.node_id else "run"
-                    yield f"id: {event.id}\nevent: {kind}\ndata: {json.dumps(data)}\n\n"
-                if runs.get(run_id).status in TERMINAL and not runs.events_since(run_id, after):
-                    yield "event: end\ndata: {}\n\n"
-                    return
-                time.sleep(0.3)
+            with notices().watching(EVENT, run_id) as woken:
+                yield from _events(run_id, after, woken, seconds, config["DESIGNER_POLL_SECONDS"])
         finally:
             slot.release()
 
@@ -122,3 +111,22 @@ def run_events(run_id):
                         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
     response.call_on_close(slot.release)  # also when the client leaves before the first byte
     return response
+
+
+def _events(run_id: str, after: int, woken, seconds: float, poll: float):
+    """Each event of a run as soon as it is announced (or polled, the fallback), for
+    ``seconds``; then the stream ends and the browser reconnects."""
+    deadline = time.monotonic() + seconds
+    yield "retry: 1000\n\n"
+    while time.monotonic() < deadline:
+        woken.clear()
+        db.session.rollback()  # a fresh snapshot each look
+        for event in runs.events_since(run_id, after):
+            after = event.id
+            data = {"node_id": event.node_id, "status": event.status, **event.data}
+            kind = "log" if event.status == "Log" else "step" if event.node_id else "run"
+            yield f"id: {event.id}\nevent: {kind}\ndata: {json.dumps(data)}\n\n"
+        if runs.get(run_id).status in TERMINAL and not runs.events_since(run_id, after):
+            yield "event: end\ndata: {}\n\n"
+            return
+        woken.wait(min(poll, max(deadline - time.monotonic(), 0)))

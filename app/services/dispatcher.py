@@ -1,8 +1,11 @@
 """The dispatcher: claims queued runs from the database and executes them on the backend.
 
-Claiming is one conditional UPDATE (``WHERE status = 'Queued'``), so several server processes
-can share one database without running a run twice. Step events are written by one lock-held
-writer per process, in short transactions (SQLite in WAL mode tolerates that).
+Claiming is one conditional UPDATE (``WHERE status = 'Queued'``, candidates read with
+``FOR UPDATE SKIP LOCKED`` on PostgreSQL), so several server and worker processes can share one
+database without running a run twice. A free slot is filled as soon as a run ends or a run is
+queued (a notice, see ``notices``); the poll every ``poll_seconds`` is only the fallback. Step
+events are written by one lock-held writer per process, in short transactions (SQLite in WAL
+mode tolerates that).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from datetime import timedelta
 from flask import Flask
 from sqlalchemy import select
 
+from .. import database
 from ..engine.context import CancelToken, Limits
 from ..engine.document import PipelineDocument
 from ..engine.executor import (
@@ -36,12 +40,12 @@ from ..engine.executor import (
 )
 from ..engine.spec import ModuleSpec, ParamError
 from ..extensions import db
-from ..models import Run, RunEvent, StepRun, now
+from ..models import Run, StepRun, now
 from . import datastores
+from .notices import CANCEL, NEW_RUN, Notices, add_event
 
 log = logging.getLogger(__name__)
-HEARTBEAT_SECONDS = 5
-STALE_AFTER = timedelta(seconds=60)
+HEARTBEAT_SECONDS = 5.0
 
 
 def worker_name() -> str:
@@ -53,24 +57,32 @@ class Dispatcher:
     """Owns this process's running runs: their threads, cancel tokens and heartbeats."""
 
     def __init__(self, app: Flask, modules: Mapping[str, ModuleSpec], backend, store,
-                 max_runs: int = 2, limits: Limits | None = None):
+                 max_runs: int = 2, limits: Limits | None = None,
+                 notices: Notices | None = None):
         self.app, self.modules, self.backend, self.store = app, modules, backend, store
         self.limits = limits or Limits()
+        self.notices = notices
         self.worker = worker_name()
         self.tokens: dict[str, CancelToken] = {}
+        self.poll_seconds = app.config["DESIGNER_POLL_SECONDS"]
+        self.stale_after = timedelta(seconds=app.config["DESIGNER_STALE_SECONDS"])
+        # A live run's heartbeat is renewed several times within the stale interval.
+        self.heartbeat_seconds = min(HEARTBEAT_SECONDS, self.stale_after.total_seconds() / 4)
         self._runs = ThreadPoolExecutor(max_workers=max_runs, thread_name_prefix="run")
         self._slots = threading.Semaphore(max_runs)
-        self._write = threading.Lock()
+        self._write = database.WRITE_LOCK  # shared with submits: one SQLite writer
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._next_recovery = time.monotonic() + STALE_AFTER.total_seconds()
+        self._next_beat = 0.0
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
         """Recover interrupted runs, then claim queued runs in a background thread."""
         with self.app.app_context():
-            recover_interrupted()
+            recover_interrupted(self.stale_after)
+        if self.notices is not None:
+            self.notices.subscribe(self._heard)
         self._thread = threading.Thread(target=self._loop, name="dispatcher", daemon=True)
         self._thread.start()
 
@@ -81,48 +93,60 @@ class Dispatcher:
         for token in list(self.tokens.values()):
             token.cancel()
         self._runs.shutdown(wait=True)
+        if self._thread is not None:
+            self._thread.join(timeout=30)
 
     def wake(self) -> None:
-        """A run was queued: look now instead of at the next poll."""
+        """A run was queued or a slot freed: look now instead of at the next poll."""
         self._wake.set()
+
+    def _heard(self, kind: str, value: str) -> None:
+        """A notice from any process: a cancel reaches its run at once, a new run wakes."""
+        if kind == CANCEL:
+            self.cancel_local(value)
+        elif kind == NEW_RUN:
+            self.wake()
 
     def _loop(self) -> None:
         while not self._stop.is_set():
+            self._wake.clear()  # before looking: a wake-up during the look is not lost
             try:
                 with self.app.app_context():
-                    while self._slots.acquire(blocking=False):
-                        run_id = self.claim()
-                        if run_id is None:
-                            self._slots.release()
-                            break
-                        self._runs.submit(self._run_and_release, run_id)
-                    self._heartbeat_and_cancels()
-                    if time.monotonic() >= self._next_recovery:
-                        self._next_recovery = time.monotonic() + STALE_AFTER.total_seconds()
-                        recover_interrupted()
+                    self._fill_slots()
+                    self._cancels_and_liveness()
             except Exception:
                 log.exception("dispatcher loop error")
-            self._wake.wait(timeout=1.0)
-            self._wake.clear()
+            self._wake.wait(timeout=self.poll_seconds)
+
+    def _fill_slots(self) -> None:
+        """Claim queued runs while a slot is free."""
+        while not self._stop.is_set() and self._slots.acquire(blocking=False):
+            run_id = self.claim()
+            if run_id is None:
+                self._slots.release()
+                return
+            self._runs.submit(self._run_and_release, run_id)
 
     def _run_and_release(self, run_id: str) -> None:
         try:
             self.run(run_id)
         finally:
             self._slots.release()
+            self.wake()  # the freed slot takes the next queued run now
 
     # -- claiming and running ---------------------------------------------------------------
     def claim(self) -> str | None:
         """Atomically take the oldest queued run for this process; its id, or None."""
         candidates = db.session.scalars(
-            select(Run.id).where(Run.status == QUEUED).order_by(Run.created).limit(5)).all()
+            select(Run.id).where(Run.status == QUEUED).order_by(Run.created).limit(5)
+            .with_for_update(skip_locked=True)).all()  # PostgreSQL: others take the next ones
         for run_id in candidates:
             taken = db.session.execute(
                 Run.__table__.update().where(Run.id == run_id, Run.status == QUEUED)
                 .values(status=RUNNING, worker=self.worker, started=now(), heartbeat=now())
             ).rowcount
             if taken == 1:
-                db.session.add(RunEvent(run_id=run_id, status=RUNNING, data={}))
+                add_event(run_id, RUNNING)
                 db.session.commit()
                 return run_id
         db.session.rollback()
@@ -175,7 +199,7 @@ class Dispatcher:
             for s in run.steps:
                 if s.status in (NOT_STARTED, QUEUED, RUNNING):
                     s.status = CANCELED if status == CANCELED else FAILED
-            db.session.add(RunEvent(run_id=run_id, status=status, data={"reason": reason}))
+            add_event(run_id, status, data={"reason": reason})
             db.session.commit()
             self.app.extensions["designer"].run_ended(run_id)
             db.session.remove()
@@ -217,8 +241,7 @@ class Dispatcher:
                     data = {k: info[k] for k in ("reused_from", "metrics") if info.get(k)}
                     if info.get("error"):
                         data["error"] = {k: info["error"][k] for k in ("type", "message")}
-                db.session.add(RunEvent(run_id=run_id, node_id=node_id, status=status,
-                                        data=data))
+                add_event(run_id, status, node_id, data)
                 db.session.commit()
                 db.session.remove()
 
@@ -231,16 +254,21 @@ class Dispatcher:
         if token:
             token.cancel()
 
-    def _heartbeat_and_cancels(self) -> None:
+    def _cancels_and_liveness(self) -> None:
+        """The fallbacks of notices: cancel requests seen by polling, heartbeats, recovery."""
         mine = list(self.tokens)
-        if not mine:
-            return
-        with self._write:
-            for run in db.session.scalars(select(Run).where(Run.id.in_(mine))):
-                if run.cancel_requested:
-                    self.cancel_local(run.id)
-                run.heartbeat = now()
-            db.session.commit()
+        beat = time.monotonic() >= self._next_beat
+        if mine:
+            with self._write:
+                for run in db.session.scalars(select(Run).where(Run.id.in_(mine))):
+                    if run.cancel_requested:
+                        self.cancel_local(run.id)
+                    if beat:
+                        run.heartbeat = now()
+                db.session.commit()
+        if beat:
+            self._next_beat = time.monotonic() + self.heartbeat_seconds
+            recover_interrupted(self.stale_after)
 
 
 def _dead_here(worker: str) -> bool:
@@ -259,26 +287,31 @@ def _dead_here(worker: str) -> bool:
     return False
 
 
-def recover_interrupted() -> int:
+def recover_interrupted(stale_after: timedelta = timedelta(seconds=60)) -> int:
     """Mark runs left Running by a dead process as Failed ("interrupted"); count them.
 
     A run is orphaned when its worker was a process of this host that is gone, or when its
-    heartbeat is older than STALE_AFTER (a process elsewhere that died).
+    heartbeat is older than ``stale_after`` (a process elsewhere that died). The update is
+    conditional, so a run two processes recover at once is marked by one of them.
     """
-    cutoff = now() - STALE_AFTER
-    stale = db.session.scalars(select(Run).where(Run.status == RUNNING)).all()
+    cutoff = now() - stale_after
     count = 0
-    for run in stale:
+    for run in db.session.scalars(select(Run).where(Run.status == RUNNING)).all():
         beat = run.heartbeat
         if beat is not None and beat.tzinfo is None:
             beat = beat.replace(tzinfo=cutoff.tzinfo)
         if beat is not None and beat > cutoff and not _dead_here(run.worker):
             continue
-        run.status, run.status_reason, run.finished = FAILED, "interrupted", now()
+        taken = db.session.execute(
+            Run.__table__.update()
+            .where(Run.id == run.id, Run.status == RUNNING, Run.worker == run.worker)
+            .values(status=FAILED, status_reason="interrupted", finished=now())).rowcount
+        if taken != 1:
+            continue
         for s in run.steps:
             if s.status in (NOT_STARTED, QUEUED, RUNNING):
                 s.status = FAILED if s.status == RUNNING else CANCELED
-        db.session.add(RunEvent(run_id=run.id, status=FAILED, data={"reason": "interrupted"}))
+        add_event(run.id, FAILED, data={"reason": "interrupted"})
         count += 1
     db.session.commit()
     return count

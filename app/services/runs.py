@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -10,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
+from .. import database
 from ..engine.artifacts import ArtifactRef
 from ..engine.datastores import DatastoreError
 from ..engine.executor import CANCELED, QUEUED, RUNNING, PipelineInvalid, make_plan
@@ -18,6 +20,7 @@ from ..errors import BadRequest, InvalidPipeline, NotFound, Unprocessable
 from ..extensions import db
 from ..models import Experiment, Run, RunEvent, StepRun, iso, now
 from . import datastores, pipelines
+from .notices import CANCEL, NEW_RUN, add_event, notices
 from .runtime import runtime
 
 log = logging.getLogger(__name__)
@@ -123,7 +126,6 @@ def submit(
     plan = plan_for(doc, parameters, regenerate_outputs)
     run = Run(
         pipeline_id=pipeline_id,
-        experiment=experiment_named(experiment),
         document=doc.dump(),
         parameters=plan.parameters,
         description=description,
@@ -140,11 +142,27 @@ def submit(
     order = {node_id: i for i, node_id in enumerate(plan.order)}
     run.steps = [StepRun(node_id=n.id, module=n.module, position=order[n.id])
                  for n in doc.nodes]
-    db.session.add(run)
-    db.session.flush()
-    db.session.add(RunEvent(run_id=run.id, status=run.status, data={}))
-    db.session.commit()
+    with database.writing(db.engine), kept_after_commit():
+        run.experiment = experiment_named(experiment)  # may write: inside the writer's lock
+        db.session.add(run)
+        db.session.flush()
+        add_event(run.id, run.status)
+        if not worker:
+            notices().announce(NEW_RUN, run.id)
+        db.session.commit()
     return run
+
+
+@contextmanager
+def kept_after_commit():
+    """Keep the objects' loaded values after the commit: the caller answers with the rows it
+    has just written, which would otherwise be read back one query each."""
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        yield
+    finally:
+        session.expire_on_commit = True
 
 
 def get(run_id: str) -> Run:
@@ -187,8 +205,8 @@ def list_runs(pipeline_id=None, experiment=None, status=None, limit=100,
     return list(db.session.scalars(query.limit(limit)))
 
 
-def cancel(run_id: str, dispatcher=None) -> Run:
-    """Cancel a queued run at once; ask a running one to stop."""
+def cancel(run_id: str) -> Run:
+    """Cancel a queued run at once; ask a running one to stop (its process hears it now)."""
     run = get(run_id)
     if run.status == QUEUED:
         claimed = db.session.execute(
@@ -198,15 +216,14 @@ def cancel(run_id: str, dispatcher=None) -> Run:
         if claimed:
             for s in run.steps:
                 s.status = CANCELED
-            db.session.add(RunEvent(run_id=run_id, status=CANCELED, data={}))
+            add_event(run_id, CANCELED)
         db.session.commit()
         if claimed:
             runtime().run_ended(run_id)
     elif run.status == RUNNING:
         run.cancel_requested = True
+        notices().announce(CANCEL, run_id)
         db.session.commit()
-        if dispatcher is not None:
-            dispatcher.cancel_local(run_id)
     db.session.refresh(run)
     return run
 

@@ -12,6 +12,7 @@ from ..engine.artifacts import ArtifactStore
 from ..engine.backends import make_backend
 from ..engine.spec import ModuleSpec
 from .dispatcher import Dispatcher
+from .notices import Notices
 
 
 class Runtime:
@@ -25,6 +26,7 @@ class Runtime:
         self.request_flusher = None  # writes serving_stats to the request log (request_log.py)
         self.store = ArtifactStore(app.config["DESIGNER_ARTIFACTS"])
         self.limits = limits(app.config)
+        self.notices = Notices(app)  # queued runs, cancels and run events, heard at once
         self._backend = None
         self._dispatcher: Dispatcher | None = None
         self._scheduler = None
@@ -44,7 +46,7 @@ class Runtime:
         if self._dispatcher is None:
             self._dispatcher = Dispatcher(self.app, self.modules, self.backend, self.store,
                                           self.app.config["DESIGNER_MAX_CONCURRENT_RUNS"],
-                                          self.limits)
+                                          self.limits, self.notices)
         return self._dispatcher
 
     def start_dispatcher(self) -> Dispatcher:
@@ -100,6 +102,7 @@ class Runtime:
             self.request_flusher = None
         if self._dispatcher is not None:
             self._dispatcher.stop()
+        self.notices.stop()
         if self._backend is not None:
             self._backend.shutdown()
 

@@ -14,7 +14,8 @@ DOCUMENT = {
         {"id": "pick", "module": "select_columns", "position": {"x": 40, "y": 220},
          "params": {"columns": ["age"]}},
     ],
-    "edges": [{"from": {"node": "data", "port": "dataset"}, "to": {"node": "pick", "port": "dataset"}}],
+    "edges": [{"from": {"node": "data", "port": "dataset"},
+               "to": {"node": "pick", "port": "dataset"}}],
 }
 NUMERIC = ["age", "fnlwgt", "education-num", "capital-gain", "capital-loss", "hours-per-week"]
 

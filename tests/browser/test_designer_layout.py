@@ -21,7 +21,8 @@ def open_income(page, client):
 
 def test_a_refused_wire_message_hides_nothing_and_can_be_dismissed(page, client):
     open_income(page, client)
-    drag_wire(page, port(page, "split", "results1", "out"), port(page, "train", "untrained_model", "in"))
+    drag_wire(page, port(page, "split", "results1", "out"),
+              port(page, "train", "untrained_model", "in"))
     message = page.get_by_role("alert").filter(has_text="Cannot connect")
     expect(message).to_contain_text("Cannot connect dataframe to untrained_model")
     canvas = page.get_by_role("region", name="Canvas")
@@ -51,7 +52,8 @@ def test_side_panels_collapse_and_stay_collapsed(page, client):
     expect(page.get_by_role("button", name="Show details")).to_be_visible()
     page.get_by_role("button", name="Show modules").click()
     expect(page.get_by_placeholder("Search modules")).to_be_visible()
-    expect(page.get_by_role("button", name="Hide modules")).to_have_attribute("aria-expanded", "true")
+    expect(page.get_by_role("button", name="Hide modules")).to_have_attribute(
+        "aria-expanded", "true")
     assert page.errors == []
 
 

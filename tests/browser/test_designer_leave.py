@@ -5,7 +5,8 @@ from playwright.sync_api import expect
 
 DOCUMENT = {
     "schema_version": 1, "name": "Leaving", "parameters": [], "edges": [],
-    "nodes": [{"id": "split", "module": "split_data", "position": {"x": 80, "y": 80}, "params": {}}],
+    "nodes": [{"id": "split", "module": "split_data", "position": {"x": 80, "y": 80},
+               "params": {}}],
 }
 
 
