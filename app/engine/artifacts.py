@@ -123,6 +123,22 @@ class ArtifactStore:
             return json.loads(target.read_text())
         return joblib.load(target)
 
+    def describe(self, ref: ArtifactRef) -> dict:
+        """What ``summarize`` says of the value of ``ref``, read from a data set's schema
+        without loading its rows (a step stopped for its memory use must not make the server
+        load its input)."""
+        if ref.kind != "parquet":
+            return {"type": ref.kind}
+        target = self.path(ref)
+        schema = pq.read_schema(target)
+        categorical = {c.get("name") for c in (schema.pandas_metadata or {}).get("columns", [])
+                       if c.get("pandas_type") == "categorical"}
+        dtypes = schema.empty_table().to_pandas().dtypes
+        return {"type": "dataframe", "rows": pq.read_metadata(target).num_rows,
+                "columns": len(schema.names),
+                "dtypes": {str(c): "category" if c in categorical else str(t)
+                           for c, t in list(dtypes.items())[:50]}}
+
     def put_manifest(self, cache_key: str, manifest: dict) -> None:
         """Record that the step computed under ``cache_key`` produced ``manifest``'s outputs."""
         target = self.root / "steps" / cache_key[:2] / f"{cache_key}.json"
