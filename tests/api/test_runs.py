@@ -6,7 +6,6 @@ import threading
 
 import pandas as pd
 import pytest
-
 from sqlalchemy import select
 
 from app.engine.artifacts import ArtifactRef
