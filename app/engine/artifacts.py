@@ -1,4 +1,4 @@
-"""The artifact store: step outputs as Parquet, joblib or JSON files, addressed by hash.
+"""The artifact store: step outputs as Arrow, joblib or JSON files, addressed by hash.
 
 An output's key is the SHA-256 of how it was computed (module, version, resolved params and
 the keys of its inputs), so the same computation always lands on the same file and a step
@@ -6,10 +6,12 @@ manifest under that key tells whether it can be reused. Only files this store wr
 loaded with joblib: keys are 64 hex digits, never a user's path.
 
 Writes are on every run's path, so they are kept cheap (measured on the Income outputs of UCI
-Adult): Parquet without column statistics and with plain-encoded text (dictionary pages only
-for categorical columns) takes about half the time of the defaults for a larger file; models
-are written by the standard pickler, which ``joblib.load`` reads, several times faster than
-``joblib.dump`` for a boosted model made of hundreds of small arrays.
+Adult): data sets are Arrow IPC files, uncompressed, which take about a third of the CPU time
+of the cheapest Parquet we wrote before (2.7 ms against 8 ms for the 32,561 rows; reading
+one memory-maps it) at about seven times the size on disk (6.5 MB against 0.9 MB); models are
+written by the standard pickler, which ``joblib.load`` reads, several times faster than
+``joblib.dump`` for a boosted model made of hundreds of small arrays. Data sets stored as
+Parquet by earlier versions are still read.
 """
 
 from __future__ import annotations
@@ -26,9 +28,12 @@ from typing import Any
 
 import joblib
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 
-KINDS = {"parquet": ".parquet", "joblib": ".joblib", "json": ".json"}
+KINDS = {"arrow": ".arrow", "parquet": ".parquet", "joblib": ".joblib", "json": ".json"}
+FRAMES = ("arrow", "parquet")  # the kinds that hold a data set
+_ATTRS = b"PANDAS_ATTRS"  # where pandas keeps DataFrame.attrs in a Parquet schema; Arrow too
 _KEY = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -53,14 +58,35 @@ def digest(data: Any) -> str:
 def kind_of(value: Any) -> str:
     """The file kind a value is stored as."""
     if isinstance(value, pd.DataFrame):
-        return "parquet"
+        return "arrow"
     if isinstance(value, dict):
         return "json"
     return "joblib"
 
 
-def _read_frame(path: Path) -> pd.DataFrame:
-    """Read a stored frame; numeric category columns come back as categories too.
+def _read_arrow(path: Path) -> pd.DataFrame:
+    """Read a data set stored as an Arrow file, with its ``attrs``."""
+    with pa.memory_map(str(path)) as source:
+        table = pa.ipc.open_file(source).read_all()
+    frame = table.to_pandas()
+    attrs = (table.schema.metadata or {}).get(_ATTRS)
+    if attrs:
+        frame.attrs = json.loads(attrs)
+    return frame
+
+
+def _write_arrow(frame: pd.DataFrame, file) -> None:
+    """Write a data set as an uncompressed Arrow file; its ``attrs`` go in the schema."""
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    if frame.attrs:
+        table = table.replace_schema_metadata(
+            {**(table.schema.metadata or {}), _ATTRS: json.dumps(frame.attrs)})
+    with pa.ipc.new_file(file, table.schema) as writer:
+        writer.write_table(table)
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    """Read a data set stored as Parquet; numeric category columns come back as categories.
 
     pyarrow restores text categoricals by itself but returns numeric ones as plain numbers;
     the pandas metadata in the file says which columns were categorical.
@@ -73,14 +99,6 @@ def _read_frame(path: Path) -> pd.DataFrame:
                 and not isinstance(frame[name].dtype, pd.CategoricalDtype)):
             frame[name] = frame[name].astype("category")
     return frame
-
-
-def _write_frame(frame: pd.DataFrame, file) -> None:
-    """Write a frame as Parquet, cheaply: no statistics (nothing filters on them), and
-    dictionary pages only for categorical columns (encoding text as a dictionary costs more
-    than its smaller file saves here)."""
-    categorical = [str(c) for c, t in frame.dtypes.items() if isinstance(t, pd.CategoricalDtype)]
-    frame.to_parquet(file, index=False, write_statistics=False, use_dictionary=categorical)
 
 
 class ArtifactStore:
@@ -106,8 +124,8 @@ class ArtifactStore:
         target = self.path(ref)
         if target.exists():
             return ref
-        if ref.kind == "parquet":
-            self._write(target, lambda f: _write_frame(value, f))
+        if ref.kind == "arrow":
+            self._write(target, lambda f: _write_arrow(value, f))
         elif ref.kind == "json":
             self._write(target, lambda f: f.write(json.dumps(value, allow_nan=False).encode()))
         else:
@@ -117,11 +135,33 @@ class ArtifactStore:
     def get(self, ref: ArtifactRef) -> Any:
         """Load the value of ``ref``."""
         target = self.path(ref)
+        if ref.kind == "arrow":
+            return _read_arrow(target)
         if ref.kind == "parquet":
-            return _read_frame(target)
+            return _read_parquet(target)
         if ref.kind == "json":
             return json.loads(target.read_text())
         return joblib.load(target)
+
+    def describe(self, ref: ArtifactRef) -> dict:
+        """What ``summarize`` says of the value of ``ref``, read from a data set's schema
+        without loading its rows (a step stopped for its memory use must not make the server
+        load its input)."""
+        if ref.kind not in FRAMES:
+            return {"type": ref.kind}
+        target = self.path(ref)
+        if ref.kind == "arrow":
+            with pa.memory_map(str(target)) as source:  # the rows stay on disk
+                empty = pa.ipc.open_file(source).read_all()
+                rows, empty = empty.num_rows, empty.slice(0, 0)
+        else:
+            rows, empty = pq.read_metadata(target).num_rows, pq.read_schema(target).empty_table()
+        categorical = {c.get("name") for c in (empty.schema.pandas_metadata or {}).get(
+            "columns", []) if c.get("pandas_type") == "categorical"}
+        dtypes = empty.to_pandas().dtypes
+        return {"type": "dataframe", "rows": rows, "columns": empty.num_columns,
+                "dtypes": {str(c): "category" if c in categorical else str(t)
+                           for c, t in list(dtypes.items())[:50]}}
 
     def put_manifest(self, cache_key: str, manifest: dict) -> None:
         """Record that the step computed under ``cache_key`` produced ``manifest``'s outputs."""

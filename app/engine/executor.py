@@ -37,6 +37,7 @@ from .steps import (  # noqa: F401 - the statuses are part of the executor's voc
     Limits,
     StepTask,
     error_info,
+    store_outputs,
     summarize,
 )
 
@@ -162,11 +163,13 @@ def cache_key(step: Step, input_keys: dict[str, str], datastores: Datastores) ->
 class _Runner:
     """The state of one execution; the loop runs in the caller's thread.
 
-    A step's outputs go to its consumers in memory as soon as its module returns, and are
-    written to the artifact store by one writer thread meanwhile (write-behind): the writes
-    overlap the next steps instead of delaying them. A step is Finished once its outputs and
-    manifest are stored; a failed write fails the step, and consumers not yet started are
-    skipped.
+    A step's outputs go to its consumers as soon as its module returns, and are written to the
+    artifact store meanwhile (write-behind): the writes overlap the next steps instead of
+    delaying them. On threads the outputs are handed over in memory and one writer thread
+    writes them; a backend that writes them where they were computed (worker processes)
+    returns their refs and a ``written`` future instead of the values. A step is Finished once
+    its outputs and manifest are stored; a failed write fails the step, and consumers not yet
+    started are skipped.
     """
 
     def __init__(self, plan, store, backend, on_event, token, datastores, run_id, limits):
@@ -317,24 +320,30 @@ class _Runner:
             return 0
         result.outputs = outcome["refs"]
         result.metrics = outcome["metrics"]
+        values = outcome.get("values", {})
         if self.pending_consumers[node_id]:
-            for port, value in outcome["values"].items():
+            for port, value in values.items():
                 self.values[(node_id, port)] = value
         self.computed.add(node_id)
-        write = self.writer.submit(self._store, node_id, outcome["values"])
-        write.add_done_callback(lambda f, n=node_id: self.done.put((n, "stored", f)))
+        written = outcome.get("written")
+        if written is None:  # the values are here: write them on the writer thread
+            self._queue_store(node_id, values, None)
+        else:  # the backend writes them where they were computed; then the manifest
+            written.add_done_callback(lambda w, n=node_id: self._queue_store(n, {}, w))
         return 1
 
-    def _store(self, node_id: str, values: dict[str, Any]) -> dict | None:
-        """On the writer thread: write a step's outputs, then its manifest; an error or None."""
+    def _queue_store(self, node_id: str, values: dict[str, Any], written) -> None:
+        write = self.writer.submit(self._store, node_id, values, written)
+        write.add_done_callback(lambda f, n=node_id: self.done.put((n, "stored", f)))
+
+    def _store(self, node_id: str, values: dict[str, Any], written) -> dict | None:
+        """On the writer thread: write a step's outputs (unless ``written``, the backend's
+        future of their write, says how that went), then its manifest; an error or None."""
         result = self.results[node_id]
-        for port, ref in result.outputs.items():
-            try:
-                self.store.put(ref.key, values[port])
-            except Exception as exc:
-                error = error_info(exc, {})
-                error["message"] = f"output '{port}' could not be stored: {exc}"
-                return error
+        error = written.result() if written is not None else \
+            store_outputs(self.store, result.outputs, values)
+        if error is not None:
+            return error
         self.store.put_manifest(result.cache_key, {
             "outputs": {p: r.as_dict() for p, r in result.outputs.items()},
             "run_id": self.run_id, "node_id": node_id, "metrics": result.metrics,

@@ -70,8 +70,31 @@ def stopped(status: str, message: str, task: StepTask, started: float | None) ->
     outcome: dict = {"status": status, "started": started}
     if status == FAILED:
         outcome["error"] = {"type": "StepStopped", "message": message, "traceback": "",
-                            "inputs": {p: summarize(v) for p, v in task.inputs.items()}}
+                            "inputs": {p: _summary(v, task.store) for p, v in task.inputs.items()}}
     return outcome
+
+
+def _summary(value: Any, store: ArtifactStore) -> dict:
+    """``summarize`` of an input given as a value or as a reference to a stored one."""
+    if not isinstance(value, ArtifactRef):
+        return summarize(value)
+    try:
+        return store.describe(value)
+    except (OSError, ValueError):  # not written yet (its worker is still writing it)
+        return {"type": value.kind}
+
+
+def store_outputs(store: ArtifactStore, refs: dict[str, ArtifactRef],
+                  values: dict[str, Any]) -> dict | None:
+    """Write a step's outputs under their refs; None, or the error the step fails with."""
+    for port, ref in refs.items():
+        try:
+            store.put(ref.key, values[port])
+        except Exception as exc:
+            error = error_info(exc, {})
+            error["message"] = f"output '{port}' could not be stored: {exc}"
+            return error
+    return None
 
 
 def run_step(task: StepTask, emit, token: CancelToken) -> dict:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..engine.artifacts import ArtifactRef, ArtifactStore
+from ..engine.artifacts import FRAMES, ArtifactRef, ArtifactStore
 from ..errors import BadRequest, Unprocessable
 
 MAX_PREVIEW_ROWS = 1000
@@ -44,7 +44,7 @@ def preview(store: ArtifactStore, ref: ArtifactRef, rows: Any) -> dict:
         raise BadRequest(f"'rows' must be in the range [0, {MAX_PREVIEW_ROWS}].", field="rows")
     if ref.kind == "json":
         return {"kind": "json", "value": store.get(ref)}
-    if ref.kind != "parquet":
+    if ref.kind not in FRAMES:
         return {"kind": ref.kind, "description": "a trained or untrained model; download it"}
     frame = store.get(ref)
     head = json.loads(frame.head(rows).to_json(orient="split", index=False, date_format="iso"))
@@ -55,10 +55,10 @@ def preview(store: ArtifactStore, ref: ArtifactRef, rows: Any) -> dict:
 
 def download(store: ArtifactStore, ref: ArtifactRef, fmt: str | None) -> tuple[bytes, str, str]:
     """(bytes, mimetype, file extension) of an output; data sets as CSV unless asked."""
-    if ref.kind == "parquet":
+    if ref.kind in FRAMES:
         fmt = fmt or "csv"
         if fmt == "parquet":
-            return store.path(ref).read_bytes(), "application/vnd.apache.parquet", "parquet"
+            return _parquet(store, ref), "application/vnd.apache.parquet", "parquet"
         if fmt == "csv":
             buffer = io.StringIO()
             store.get(ref).to_csv(buffer, index=False)
@@ -69,3 +69,12 @@ def download(store: ArtifactStore, ref: ArtifactRef, fmt: str | None) -> tuple[b
                          field="format")
     mime = "application/json" if ref.kind == "json" else "application/octet-stream"
     return store.path(ref).read_bytes(), mime, ref.kind
+
+
+def _parquet(store: ArtifactStore, ref: ArtifactRef) -> bytes:
+    """A stored data set as Parquet bytes (data sets are stored as Arrow files)."""
+    if ref.kind == "parquet":
+        return store.path(ref).read_bytes()
+    buffer = io.BytesIO()
+    store.get(ref).to_parquet(buffer, index=False)
+    return buffer.getvalue()

@@ -6,10 +6,13 @@ import threading
 
 import pandas as pd
 import pytest
+from sqlalchemy import select
 
+from app.engine.artifacts import ArtifactRef
 from app.extensions import db
-from app.models import Run
+from app.models import Run, StepRun
 from app.services.dispatcher import recover_interrupted
+from app.services.runtime import runtime
 
 CSV = "x,y,c\n" + "\n".join(f"{i},{2 * i + (i % 3)},{'ab'[i % 2]}" for i in range(40))
 TINY = {
@@ -166,6 +169,25 @@ def test_outputs_preview_and_download(client, run_queued):
     model = client.get(f"{base}/train/outputs/trained_model")
     assert model.status_code == 200 and len(model.data) > 100
     assert "attachment" in model.headers["Content-Disposition"]
+
+
+def test_a_data_set_stored_as_parquet_by_an_earlier_version_previews_and_downloads(
+        app, client, run_queued):
+    run = finished_run(client, run_queued)
+    data = next(s for s in run["steps"] if s["node_id"] == "data")
+    assert data["outputs"]["dataset"]["kind"] == "arrow"
+    with app.app_context():
+        step = db.session.scalar(select(StepRun).filter_by(run_id=run["id"], node_id="data"))
+        store = runtime().store
+        old = ArtifactRef(step.outputs["dataset"]["key"], "parquet")
+        store.get(ArtifactRef(**step.outputs["dataset"])).to_parquet(store.path(old), index=False)
+        step.outputs = {"dataset": old.as_dict()}
+        db.session.commit()
+    base = f"/api/v1/runs/{run['id']}/steps/data/outputs/dataset"
+    assert client.get(f"{base}/preview?rows=5").get_json()["row_count"] == 40
+    pd.testing.assert_frame_equal(pd.read_csv(io.BytesIO(client.get(base).data)),
+                                  pd.read_csv(io.StringIO(CSV)))
+    assert client.get(f"{base}?format=parquet").data == store.path(old).read_bytes()
 
 
 @pytest.mark.parametrize("url, status, message", [

@@ -17,10 +17,37 @@ def test_frames_round_trip_with_categories_and_attrs(store):
                           "x": [0.5, np.nan, 2.0], "s": ["p", None, "q"]})
     frame.attrs["label_column"] = "x"
     ref = store.put(digest("frame"), frame)
-    assert ref.kind == "parquet"
+    assert ref.kind == "arrow"
+    assert store.path(ref).read_bytes()[:6] == b"ARROW1"
     back = store.get(ref)
     pd.testing.assert_frame_equal(back, frame)
     assert back.attrs == {"label_column": "x"}
+
+
+def stored_as_parquet(store, key, frame):
+    """A data set as an earlier version stored it: Parquet under kind 'parquet'."""
+    ref = ArtifactRef(key, "parquet")
+    store.path(ref).parent.mkdir(parents=True, exist_ok=True)
+    frame.to_parquet(store.path(ref), index=False)
+    return ref
+
+
+def test_data_sets_stored_as_parquet_before_are_still_read(store):
+    frame = pd.DataFrame({"n": pd.Categorical([1, 2, 1]), "s": ["p", None, "q"]})
+    frame.attrs["task"] = "binary"
+    back = store.get(stored_as_parquet(store, digest("old"), frame))
+    pd.testing.assert_frame_equal(back, frame)
+    assert back.attrs == {"task": "binary"}
+
+
+@pytest.mark.parametrize("stored", ["arrow", "parquet"])
+def test_a_data_set_is_described_from_its_schema(store, stored):
+    frame = pd.DataFrame({"n": pd.Categorical([1, 2, 1]), "x": [0.5, 1.0, 2.0], "s": list("abc")})
+    ref = store.put(digest("d"), frame) if stored == "arrow" else \
+        stored_as_parquet(store, digest("d"), frame)
+    assert store.describe(ref) == {"type": "dataframe", "rows": 3, "columns": 3,
+                                   "dtypes": {"n": "category", "x": "float64", "s": "str"}}
+    assert store.describe(store.put(digest("m"), [1])) == {"type": "joblib"}
 
 
 def test_json_and_joblib(store):

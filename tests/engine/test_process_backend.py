@@ -13,7 +13,7 @@ from app.engine.executor import execute, make_plan
 from app.engine.registry import module
 from app.engine.spec import DATAFRAME, Port
 from app.engine.steps import Limits, StepTask
-from tests.engine.test_executor import CHAIN, Recorder
+from tests.engine.test_executor import CHAIN, Recorder, SlowWrites
 from tests.engine.toy import TOY, doc
 
 STUCK = doc([("a", "source", {}), ("s", "stuck", {"seconds": 60}), ("b", "double", {})],
@@ -171,7 +171,7 @@ def test_a_chain_stays_on_the_worker_holding_its_inputs_and_gets_the_same_data(s
         "x": [0.0, 1.0, 2.0, 3.0, 4.0]}
 
 
-def test_an_idle_worker_lets_its_outputs_go_and_consumers_then_get_them_from_the_parent(store):
+def test_an_idle_worker_lets_its_outputs_go_and_consumers_then_read_them_from_the_store(store):
     backend = ProcessBackend(2, native_threads=2, hold=3)
     try:
         first, _ = run(WHERE_CHAIN, store, backend)
@@ -184,3 +184,20 @@ def test_an_idle_worker_lets_its_outputs_go_and_consumers_then_get_them_from_the
             store.get(first.steps["w3"].outputs["dataset"]))
     finally:
         backend.shutdown()
+
+
+def test_a_worker_writes_its_outputs_itself_and_hands_back_only_their_refs(store, backend):
+    outcome = backend.submit_step(task("source", store, rows=4), lambda *a, **k: None,
+                                  CancelToken()).result(timeout=60)
+    assert outcome["status"] == "Finished" and "values" not in outcome
+    assert outcome["written"].result(timeout=30) is None
+    assert store.get(outcome["refs"]["dataset"])["x"].tolist() == [0.0, 1.0, 2.0, 3.0]
+
+
+def test_a_step_waits_for_an_input_a_worker_is_still_writing(tmp_path, backend):
+    store = SlowWrites(tmp_path / "artifacts")  # each data set takes 0.3 s to write
+    d = doc([("a", "source", {"rows": 3}), ("b", "source", {"rows": 4}), ("c", "combine", {})],
+            [("a.dataset", "c.left"), ("b.dataset", "c.right")])
+    result, _ = run(d, store, backend)
+    assert result.status == "Finished", result.steps["c"].error
+    assert len(store.get(result.steps["c"].outputs["dataset"])) == 7

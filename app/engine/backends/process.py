@@ -11,9 +11,12 @@ starts in milliseconds, and no worker is forked from this multi-threaded server 
 held locks do not survive a fork). Steps share the OpenMP thread budget as on the local
 backend (NativeBudget): the parent decides each step's share and the worker applies it.
 
-A step goes to the idle worker that holds most of its inputs (the outputs of the step that
-worker ran last, see ``worker``), so a chain's data sets are not sent back to a worker that
-has them; a worker left idle for ``hold`` seconds is told to let its outputs go.
+A worker writes the outputs it computed to the artifact store itself, behind its next step
+(see ``worker``): the parent gets their refs, never the data. A step goes to the idle worker
+that holds most of its inputs (the outputs of the step that worker ran last), so a chain's data
+sets never cross a pipe; a step needing an output still being written waits for the write
+unless the worker writing it takes the step. A worker left idle for ``hold`` seconds is told to
+let its outputs go.
 """
 
 from __future__ import annotations
@@ -27,7 +30,6 @@ import time
 from collections import deque
 from concurrent.futures import Future
 
-from ..artifacts import ArtifactStore
 from ..context import CancelToken
 from ..steps import CANCELED, FAILED, FINISHED, RUNNING, StepTask, stopped
 from . import worker as worker_main
@@ -86,6 +88,7 @@ class _Worker:
         child.close()
         self.job: _Job | None = None
         self.held: set[str] = set()  # artifact keys of the outputs it kept from its last step
+        self.writing: deque[tuple[Future, set[str]]] = deque()  # writes in order, their keys
         self.idle_since = time.monotonic()
         self.killed_at: float | None = None
         self.reader: threading.Thread | None = None
@@ -98,12 +101,12 @@ class _Worker:
 
 
 def _portable(task: StepTask, held: set[str]) -> StepTask:
-    """The task as a worker receives it: the module function travels by reference, the worker
-    only reads the store, and inputs the worker holds are named, not sent."""
+    """The task as a worker receives it: the module function travels by reference, and inputs
+    the worker holds are named, not sent."""
     spec = dataclasses.replace(task.spec, fingerprint=None, columns=None)
     inputs = {p: worker_main.Held(task.sources[p]) if task.sources.get(p) in held else v
               for p, v in task.inputs.items()}
-    return dataclasses.replace(task, spec=spec, inputs=inputs, store=ArtifactStore(task.store.root))
+    return dataclasses.replace(task, spec=spec, inputs=inputs)
 
 
 class ProcessBackend:
@@ -118,6 +121,7 @@ class ProcessBackend:
         self._queue: deque[_Job] = deque()
         self._pool: set[_Worker] = set()
         self._idle: list[_Worker] = []
+        self._writing: set[str] = set()  # artifact keys a worker has yet to store
         self._closed = False
         self._stop = threading.Event()
         # The first workers wait for the fork server to import the modules (seconds): start
@@ -194,13 +198,13 @@ class ProcessBackend:
         """Hand queued steps to idle workers."""
         while True:
             with self._lock:
-                if not self._queue or not self._idle:
-                    return
-                job = self._queue.popleft()
-                if job.token.cancelled:
+                for job in [j for j in self._queue if j.token.cancelled]:
+                    self._queue.remove(job)
                     job.resolve({"status": CANCELED})
-                    continue
-                w = self._holder(job)
+                job, w = self._next()
+                if job is None:
+                    return
+                self._queue.remove(job)
                 self._idle.remove(w)
                 w.cancel.clear()
                 w.job = job
@@ -215,10 +219,17 @@ class ProcessBackend:
                     FAILED, f"{job.task.spec.label} cannot run in a worker process: {exc}",
                     job.task, None))
 
-    def _holder(self, job: _Job) -> _Worker:
-        """The idle worker holding most of the job's inputs (lock held)."""
-        wanted = set(job.task.sources.values())
-        return max(reversed(self._idle), key=lambda w: len(w.held & wanted))
+    def _next(self) -> tuple[_Job | None, _Worker | None]:
+        """The first queued job an idle worker can take, and the idle worker holding most of
+        its inputs; a job can go to a worker once its inputs are stored or held there (lock
+        held)."""
+        for job in self._queue:
+            wanted = set(job.task.sources.values())
+            unstored = wanted & self._writing
+            able = [w for w in reversed(self._idle) if unstored <= w.held]
+            if able:
+                return job, max(able, key=lambda w: len(w.held & wanted))
+        return None, None
 
     def _read(self, w: _Worker) -> None:
         """The reader thread of one worker: events, outcomes, and its death."""
@@ -227,6 +238,9 @@ class ProcessBackend:
                 kind, *rest = worker_main.recv(w.conn)
             except (EOFError, OSError):
                 break
+            if kind == "stored":
+                self._stored(w, *rest)
+                continue
             job = w.job
             if job is None:
                 continue
@@ -238,9 +252,26 @@ class ProcessBackend:
             else:
                 outcome = rest[0]
                 if outcome["status"] == FINISHED:
-                    w.held = {ref.key for ref in outcome["refs"].values()}
+                    self._writes(w, job, outcome)
                 self._finished(w, job, outcome)
         self._died(w)
+
+    def _writes(self, w: _Worker, job: _Job, outcome: dict) -> None:
+        """A step finished on ``w``: it holds the outputs and is writing them."""
+        keys = {ref.key for ref in outcome["refs"].values()}
+        outcome["written"] = Future()
+        with self._lock:
+            w.held = keys
+            w.writing.append((outcome["written"], keys))
+            self._writing |= keys
+
+    def _stored(self, w: _Worker, error: dict | None) -> None:
+        """``w`` wrote the outputs of its oldest write (or failed to: ``error``)."""
+        with self._lock:
+            written, keys = w.writing.popleft()
+            self._writing -= keys
+        written.set_result(error)
+        self._dispatch()
 
     def _finished(self, w: _Worker, job: _Job, outcome: dict) -> None:
         self._release(job)
@@ -268,6 +299,14 @@ class ProcessBackend:
             replace = not self._closed
             self._lock.notify_all()
         w.conn.close()
+        for written, keys in w.writing:
+            with self._lock:
+                self._writing -= keys
+            written.set_result({
+                "type": "StepStopped", "traceback": "", "inputs": {},
+                "message": f"The worker process exited before storing the step's outputs "
+                           f"(exit code {w.process.exitcode})."})
+        w.writing.clear()
         if job is not None:
             self._release(job)
             job.resolve(job.stop or stopped(

@@ -4,10 +4,13 @@ Messages are pickled with protocol 5 and their large buffers (array data) sent o
 each straight from and into its own memory, so a data set crosses the pipe without being
 copied into a pickle stream first.
 
-A worker keeps the outputs of the step it ran last until its next message: when the parent
-hands it a consumer of those outputs, the task names them (``Held``) instead of carrying them,
-so a chain of steps on one worker sends each data set back to the parent once, and never again
-forward. ``RELEASE`` drops them (the parent sends it to a worker left idle).
+Outputs stay where they were computed: the worker answers ``done`` with their refs only and
+writes them to the artifact store on a thread of its own meanwhile (``stored`` tells the parent
+how that went), so no data set crosses the pipe back and the parent writes none. The worker
+keeps the outputs of the step it ran last until its next message: when the parent hands it a
+consumer of those outputs, the task names them (``Held``) instead of carrying them; a consumer
+elsewhere reads them from the store once written. ``RELEASE`` drops them (the parent sends it
+to a worker left idle).
 """
 
 from __future__ import annotations
@@ -18,12 +21,13 @@ import pickle
 import signal
 import struct
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from threadpoolctl import ThreadpoolController
 
 from ..context import CancelToken
-from ..steps import FAILED, FINISHED, StepTask, run_step
+from ..steps import FINISHED, StepTask, run_step, store_outputs
 
 _HEADER = struct.Struct("!I")
 RELEASE = "release"
@@ -85,29 +89,34 @@ def main(conn, cancel_event, preload: tuple[str, ...]) -> None:
             send(conn, ("event", status, info))
 
     held: dict[str, Any] = {}  # artifact key: an output of the last step
-    while True:
-        try:
-            message = recv(conn)
-        except (EOFError, OSError):
-            return
-        if message is None:
-            return
-        if message == RELEASE:
-            held = {}
-            continue
-        task, share = message
-        task, held = hand_over(task, held), {}
-        with controller.limit(limits=share, user_api="openmp"):
-            outcome = run_step(task, emit, token)
-        if outcome["status"] == FINISHED:
-            held = {ref.key: outcome["values"][port] for port, ref in outcome["refs"].items()}
+    writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="output-writer")
+
+    def write(task: StepTask, refs: dict, values: dict) -> None:
+        error = store_outputs(task.store, refs, values)
         with lock:
+            send(conn, ("stored", error))
+
+    try:
+        while True:
             try:
-                send(conn, ("done", outcome))
-            except Exception as exc:  # an output pickle cannot carry (a lambda, a lock)
+                message = recv(conn)
+            except (EOFError, OSError):
+                return
+            if message is None:
+                return
+            if message == RELEASE:
                 held = {}
-                send(conn, ("done", {"status": FAILED, "started": outcome.get("started"),
-                                     "error": {"type": type(exc).__name__, "traceback": "",
-                                               "message": f"an output could not be handed "
-                                                          f"back from the worker: {exc}",
-                                               "inputs": {}}}))
+                continue
+            task, share = message
+            task, held = hand_over(task, held), {}
+            with controller.limit(limits=share, user_api="openmp"):
+                outcome = run_step(task, emit, token)
+            values = outcome.pop("values", None)
+            if outcome["status"] == FINISHED:
+                held = {ref.key: values[port] for port, ref in outcome["refs"].items()}
+            with lock:
+                send(conn, ("done", outcome))
+            if values is not None:  # after "done", so the parent hears "stored" after it
+                writer.submit(write, task, outcome["refs"], values)
+    finally:
+        writer.shutdown(wait=True)

@@ -4,7 +4,8 @@ import { clear, duration, el } from "../dom.js";
 import { openVisualize } from "./visualize.js";
 
 const ACTIVE_STEP = new Set(["NotStarted", "Queued", "Running"]);
-const PORT_TYPES = { parquet: "dataframe", json: "metrics", joblib: "model" };
+// Stored file kind: the port type it holds (data sets were Parquet before they were Arrow).
+const PORT_TYPES = { arrow: "dataframe", parquet: "dataframe", json: "metrics", joblib: "model" };
 
 /** A parameter value as a person reads it: data paths as datastore:path, lists joined. */
 export function formatValue(value) {
@@ -182,7 +183,7 @@ export class StepPanel {
           el("button", { type: "button", "aria-label": `Visualize ${label}`,
             onclick: () => openVisualize({ runId: this.run.id, nodeId: step.node_id, port,
                                            title: `${step.label} · ${label}` }) }, "Visualize"),
-          el("a", { class: "button", href: info.kind === "parquet" ? `${url}?format=csv` : url,
+          el("a", { class: "button", href: PORT_TYPES[info.kind] === "dataframe" ? `${url}?format=csv` : url,
                     download: "", "aria-label": `Download ${label}` }, "Download"),
           type === "trained_model" && this.run.status === "Finished" ? this.registerForm(step) : null);
       })));
