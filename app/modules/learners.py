@@ -38,6 +38,18 @@ def _seed(default: int = 0) -> Int:
                description="Makes runs repeatable: the same seed gives the same model.")
 
 
+def _optimization_tolerance() -> Float:
+    return Float("optimization_tolerance", default=1e-7, min=1e-12, max=1.0,
+                 label="Optimization tolerance",
+                 description="Training stops once an iteration improves less than this.")
+
+
+def _l2_weight() -> Float:
+    return Float("l2_weight", default=1.0, min=0.0, max=MAX_WEIGHT,
+                 label="L2 regularization weight",
+                 description="Keeps weights small; 0 turns it off.")
+
+
 def _boosting_params() -> list:
     return [
         Int("max_leaves", default=20, min=2, max=MAX_LEAVES,
@@ -75,15 +87,11 @@ def _forest_params() -> list:
     category=CATEGORY,
     outputs=OUTPUTS,
     params=[
-        Float("optimization_tolerance", default=1e-7, min=1e-12, max=1.0,
-              label="Optimization tolerance",
-              description="Training stops once an iteration improves less than this."),
+        _optimization_tolerance(),
         Float("l1_weight", default=1.0, min=0.0, max=MAX_WEIGHT,
               label="L1 regularization weight",
               description="Pushes weights to exactly zero; 0 turns it off."),
-        Float("l2_weight", default=1.0, min=0.0, max=MAX_WEIGHT,
-              label="L2 regularization weight",
-              description="Keeps weights small; 0 turns it off."),
+        _l2_weight(),
         Int("max_iterations", default=100, min=1, max=MAX_ITERATIONS,
             label="Maximum number of iterations",
             description="Training stops after this many passes even if not converged."),
