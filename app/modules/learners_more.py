@@ -9,9 +9,10 @@ Pipeline whose last step is the learner, so Train Model and Score Model treat it
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import expit
+from scipy import special
 from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.linear_model import PoissonRegressor, SGDClassifier
+from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+from sklearn.linear_model import LogisticRegression, PoissonRegressor, SGDClassifier
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler, Normalizer, StandardScaler
@@ -25,15 +26,22 @@ from .learners import (
     MAX_ITERATIONS,
     MAX_WEIGHT,
     OUTPUTS,
+    _boosted,
+    _boosting_params,
+    _forest,
+    _forest_params,
     _l2_weight,
+    _logistic,
+    _logistic_params,
     _optimization_tolerance,
     _seed,
 )
+from .training import MulticlassLearner
 
 MAX_HIDDEN_NODES = 10_000
 # Poisson Regression has no iteration setting in Azure: L-BFGS runs until the tolerance.
 POISSON_MAX_ITERATIONS = 10_000
-NORMALIZERS = {"min_max": MinMaxScaler, "gaussian": StandardScaler, "none": None}
+NORMALIZERS = ("min_max", "gaussian", "none")
 
 
 class LinearScoreClassifier(SGDClassifier):
@@ -46,7 +54,7 @@ class LinearScoreClassifier(SGDClassifier):
 
     def predict_proba(self, X):
         """Columns [P(classes_[0]), P(classes_[1])] from the decision function."""
-        positive = expit(self.decision_function(X))
+        positive = special.expit(self.decision_function(X))
         return np.column_stack([1.0 - positive, positive])
 
 
@@ -126,8 +134,10 @@ def _network(network_class, hidden_nodes, learning_rate, learning_iterations, mo
         shuffle=shuffle,
         random_state=seed,
     )
-    scaler = NORMALIZERS[normalizer]
-    return {"untrained_model": make_pipeline(scaler(), network) if scaler else network}
+    if normalizer == "none":
+        return {"untrained_model": network}
+    scaler = MinMaxScaler() if normalizer == "min_max" else StandardScaler()
+    return {"untrained_model": make_pipeline(scaler, network)}
 
 
 @module(
@@ -222,3 +232,73 @@ def poisson_regression(*, optimization_tolerance, l2_weight):
     """Poisson regression of a count label (sklearn PoissonRegressor, L2 weight as in Azure)."""
     return {"untrained_model": PoissonCountRegressor(
         l2_weight=l2_weight, optimization_tolerance=optimization_tolerance)}
+
+
+class MulticlassLogisticRegression(MulticlassLearner, LogisticRegression):
+    """Multinomial logistic regression over any number of classes."""
+
+
+class MulticlassDecisionForest(MulticlassLearner, RandomForestClassifier):
+    """A random forest over any number of classes."""
+
+
+class MulticlassBoostedDecisionTree(MulticlassLearner, HistGradientBoostingClassifier):
+    """Gradient-boosted trees, one tree per class and round."""
+
+
+class MulticlassNeuralNetwork(MulticlassLearner, MLPClassifier):
+    """A network with one softmax output per class."""
+
+
+@module(
+    "multiclass_logistic_regression",
+    label="Multiclass Logistic Regression",
+    category=CATEGORY,
+    outputs=OUTPUTS,
+    params=_logistic_params(),
+)
+def multiclass_logistic_regression(*, optimization_tolerance, l1_weight, l2_weight,
+                                   max_iterations, seed):
+    """Multinomial logistic regression for a label of several values (LogisticRegression)."""
+    return _logistic(MulticlassLogisticRegression, optimization_tolerance, l1_weight,
+                     l2_weight, max_iterations, seed)
+
+
+@module(
+    "multiclass_decision_forest",
+    label="Multiclass Decision Forest",
+    category=CATEGORY,
+    outputs=OUTPUTS,
+    params=_forest_params(),
+)
+def multiclass_decision_forest(*, num_trees, max_depth, min_samples_per_leaf, seed):
+    """A random forest for a label of several values (RandomForestClassifier)."""
+    return _forest(MulticlassDecisionForest, num_trees, max_depth, min_samples_per_leaf, seed)
+
+
+@module(
+    "multiclass_boosted_decision_tree",
+    label="Multiclass Boosted Decision Tree",
+    category=CATEGORY,
+    outputs=OUTPUTS,
+    params=_boosting_params(),
+)
+def multiclass_boosted_decision_tree(*, max_leaves, min_leaf_instances, learning_rate,
+                                     num_trees, seed):
+    """Gradient-boosted trees for a label of several values (HistGradientBoostingClassifier)."""
+    return _boosted(MulticlassBoostedDecisionTree, max_leaves, min_leaf_instances,
+                    learning_rate, num_trees, seed)
+
+
+@module(
+    "multiclass_neural_network",
+    label="Multiclass Neural Network",
+    category=CATEGORY,
+    outputs=OUTPUTS,
+    params=_network_params(learning_rate=0.1),
+)
+def multiclass_neural_network(*, hidden_nodes, learning_rate, learning_iterations, momentum,
+                              normalizer, shuffle, seed):
+    """Neural network for a label of several values (MLPClassifier, one hidden layer)."""
+    return _network(MulticlassNeuralNetwork, hidden_nodes, learning_rate, learning_iterations,
+                    momentum, normalizer, shuffle, seed)

@@ -1,13 +1,15 @@
-"""The further learners: through Train, Score and Evaluate Model they give what the same
-scikit-learn code, written by hand on the same data and seed, gives."""
+"""The further learners, two-class, regression and multiclass: through Train, Score and
+Evaluate Model they give what the same scikit-learn code, written by hand on the same data
+and seed, gives."""
 
 import numpy as np
 import pandas as pd
 import pytest
 from scipy.special import expit
 from sklearn import metrics
-from sklearn.datasets import load_breast_cancer, load_diabetes
-from sklearn.linear_model import PoissonRegressor, SGDClassifier
+from sklearn.datasets import load_breast_cancer, load_diabetes, load_wine
+from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+from sklearn.linear_model import LogisticRegression, PoissonRegressor, SGDClassifier
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler, Normalizer, StandardScaler
@@ -184,3 +186,107 @@ def test_categorical_features_are_encoded_before_the_learner(cancer):
     scored = score("two_class_averaged_perceptron", train, test, "diagnosis")
     assert set(scored["Scored Labels"]) <= {"benign", "malignant"}
     assert pd.api.types.is_float_dtype(scored["Scored Probabilities"])
+
+
+# ---------- multiclass ----------
+
+MULTICLASS = {
+    "multiclass_logistic_regression": lambda: LogisticRegression(
+        C=1.0 / 2.0, l1_ratio=0.5, solver="saga", tol=1e-7, max_iter=5000, random_state=0),
+    "multiclass_decision_forest": lambda: RandomForestClassifier(
+        n_estimators=8, max_depth=32, min_samples_leaf=1, random_state=0, n_jobs=1),
+    "multiclass_boosted_decision_tree": lambda: HistGradientBoostingClassifier(
+        max_leaf_nodes=20, min_samples_leaf=10, learning_rate=0.2, max_iter=100,
+        random_state=0, early_stopping=False),
+    "multiclass_neural_network": lambda: make_pipeline(MinMaxScaler(), MLPClassifier(
+        hidden_layer_sizes=(100,), activation="logistic", solver="sgd",
+        learning_rate="constant", learning_rate_init=0.1, momentum=0.0,
+        nesterovs_momentum=False, max_iter=100, random_state=0)),
+}
+SETTINGS = {"multiclass_logistic_regression": {"max_iterations": 5000}}
+
+
+@pytest.fixture(scope="module")
+def wine():
+    """The wine data (3 cultivars) with text classes, cut in train/test after a shuffle."""
+    data = load_wine(as_frame=True)
+    frame = data.frame.sample(frac=1.0, random_state=0).reset_index(drop=True)
+    frame["target"] = frame["target"].map({0: "barolo", 1: "grignolino", 2: "barbera"})
+    frame["target"] = frame["target"].astype("str")
+    return frame.iloc[:120], frame.iloc[120:].reset_index(drop=True)
+
+
+@FIXED_ITERATIONS
+@pytest.mark.parametrize("name", list(MULTICLASS))
+def test_multiclass_learner_scores_and_evaluates_as_sklearn(wine, name):
+    train, test = wine
+    scored = score(name, train, test, "target", **SETTINGS.get(name, {}))
+    hand, features = by_hand(MULTICLASS[name](), train, test, "target")
+    classes = ["barbera", "barolo", "grignolino"]
+    assert list(scored.columns[-4:]) == [f"Scored Probabilities_{c}" for c in classes] + [
+        "Scored Labels"]
+    np.testing.assert_allclose(scored[[f"Scored Probabilities_{c}" for c in classes]],
+                               hand.predict_proba(features), rtol=1e-9)
+    predicted = hand.predict(features)
+    assert list(scored["Scored Labels"]) == list(predicted)
+    assert scored.attrs["task"] == "multiclass" and scored.attrs["classes"] == classes
+
+    result = evaluate(scored)
+    actual = test["target"]
+    got = result["metrics"]
+    assert got["overall_accuracy"] == pytest.approx(metrics.accuracy_score(actual, predicted))
+    assert got["average_accuracy"] == pytest.approx(np.mean(
+        [metrics.accuracy_score(actual == c, predicted == c) for c in classes]))
+    for average in ("micro", "macro"):
+        assert got[f"{average}_precision"] == pytest.approx(metrics.precision_score(
+            actual, predicted, average=average, zero_division=0.0))
+        assert got[f"{average}_recall"] == pytest.approx(metrics.recall_score(
+            actual, predicted, average=average, zero_division=0.0))
+    assert result["per_class"]["recall"] == pytest.approx(list(metrics.recall_score(
+        actual, predicted, average=None, labels=classes, zero_division=0.0)))
+    assert result["curves"]["confusion_matrix"] == {
+        "labels": classes,
+        "matrix": metrics.confusion_matrix(actual, predicted, labels=classes).tolist()}
+
+
+def test_multiclass_evaluation_of_a_made_up_scoring():
+    """Numbers worked by hand: 3 classes, 6 rows, 4 right."""
+    scored = pd.DataFrame({"y": [1, 1, 2, 2, 3, 3], "Scored Labels": [1, 2, 2, 2, 3, 1]})
+    scored.attrs = {"label_column": "y", "task": "multiclass", "positive_class": None,
+                    "classes": [1, 2, 3]}
+    result = evaluate(scored)
+    assert result["metrics"]["overall_accuracy"] == pytest.approx(4 / 6)
+    # One-vs-rest accuracies: class 1 4/6, class 2 5/6, class 3 5/6.
+    assert result["metrics"]["average_accuracy"] == pytest.approx(14 / 18)
+    assert result["metrics"]["macro_precision"] == pytest.approx((1 / 2 + 2 / 3 + 1) / 3)
+    assert result["per_class"] == {"labels": [1, 2, 3], "precision": pytest.approx(
+        [1 / 2, 2 / 3, 1.0]), "recall": pytest.approx([1 / 2, 1.0, 1 / 2])}
+    assert result["curves"]["confusion_matrix"]["matrix"] == [[1, 1, 0], [0, 2, 0], [1, 0, 1]]
+
+
+def test_a_label_class_the_model_never_saw_gets_its_own_row():
+    scored = pd.DataFrame({"y": ["a", "b", "c"], "Scored Labels": ["a", "b", "a"]})
+    scored.attrs = {"label_column": "y", "task": "multiclass", "positive_class": None,
+                    "classes": ["a", "b"]}
+    matrix = evaluate(scored)["curves"]["confusion_matrix"]
+    assert matrix == {"labels": ["a", "b", "c"], "matrix": [[1, 0, 0], [0, 1, 0], [1, 0, 0]]}
+
+
+def test_two_class_learners_still_refuse_three_classes(wine):
+    with pytest.raises(ModuleError, match="two-class learner .* exactly 2 distinct values"):
+        trained("two_class_logistic_regression", wine[0], "target")
+
+
+def test_a_multiclass_learner_takes_two_classes_too(cancer):
+    train, test = cancer
+    scored = score("multiclass_decision_forest", train, test, "diagnosis")
+    assert scored.attrs["task"] == "multiclass"
+    assert {"Scored Probabilities_benign", "Scored Probabilities_malignant"} <= set(scored)
+
+
+def test_multiclass_scores_survive_parquet(wine, tmp_path):
+    train, test = wine
+    scored = score("multiclass_decision_forest", train, test, "target")
+    scored.to_parquet(tmp_path / "scored.parquet")
+    back = pd.read_parquet(tmp_path / "scored.parquet")
+    pd.testing.assert_frame_equal(back, scored, check_dtype=False)
