@@ -12,7 +12,7 @@ from app.engine.context import ModuleError, StepContext
 from app.engine.registry import module
 from app.engine.spec import DATAFRAME, METRICS, TRAINED_MODEL, TRANSFORMATION, Bool, Port
 
-from .training import TrainedModel
+from .training import TrainedModel, _plain
 
 CATEGORY = "Model Scoring & Evaluation"
 SCORED_LABELS = "Scored Labels"
@@ -33,7 +33,8 @@ HISTOGRAM_BINS = 30
                  label="Append score columns to output")],
 )
 def score_model(trained_model, dataset, *, append_score_columns, ctx=None):
-    """Predict with a trained model: append "Scored Labels" (and "Scored Probabilities")."""
+    """Predict with a trained model: append "Scored Labels" (and "Scored Probabilities", one per
+    class for a multiclass model)."""
     ctx = ctx or StepContext("score_model")
     if not isinstance(trained_model, TrainedModel):
         raise ModuleError("Score Model needs a model trained by Train Model.")
@@ -53,6 +54,8 @@ def score_model(trained_model, dataset, *, append_score_columns, ctx=None):
         chosen = np.asarray(model.pipeline.classes_)[(proba >= THRESHOLD).astype(int)]
         scores[SCORED_LABELS] = _labels(chosen, dataset.index)
         scores[SCORED_PROBABILITIES] = pd.Series(proba, index=dataset.index, dtype="float64")
+    elif model.task == "multiclass":
+        scores = _multiclass_scores(model, features, dataset.index)
     else:
         predicted = model.pipeline.predict(features)
         scores[SCORED_LABELS] = pd.Series(predicted, index=dataset.index, dtype="float64")
@@ -73,6 +76,17 @@ def score_model(trained_model, dataset, *, append_score_columns, ctx=None):
     }
     ctx.log(f"scored {len(scored)} rows ({model.task})")
     return {"scored_dataset": scored}
+
+
+def _multiclass_scores(model: TrainedModel, features: pd.DataFrame, row_index) -> dict:
+    """As Azure: a "Scored Probabilities_<class>" column per class, then the likeliest class."""
+    proba = model.pipeline.predict_proba(features)
+    scores = {f"{SCORED_PROBABILITIES}_{c}": pd.Series(proba[:, i], index=row_index,
+                                                         dtype="float64")
+              for i, c in enumerate(model.classes)}
+    chosen = np.asarray(model.pipeline.classes_)[proba.argmax(axis=1)]
+    scores[SCORED_LABELS] = _labels(chosen, row_index)
+    return scores
 
 
 def _labels(values: np.ndarray, row_index) -> pd.Series:
@@ -123,7 +137,7 @@ def evaluate(scored: pd.DataFrame, port: str, ctx) -> dict:
     """The JSON-ready evaluation of one scored data set."""
     info = scored.attrs or {}
     label, task = info.get("label_column"), info.get("task")
-    if not label or task not in ("binary", "regression"):
+    if not label or task not in ("binary", "multiclass", "regression"):
         raise ModuleError(
             f"Evaluate Model needs a data set scored by Score Model (input '{port}' carries no "
             "label column / task metadata)."
@@ -142,6 +156,8 @@ def evaluate(scored: pd.DataFrame, port: str, ctx) -> dict:
         raise ModuleError(f"Evaluate Model: input '{port}' has no row with a label '{label}'.")
     if task == "binary":
         body = _binary(rows, label, info.get("positive_class"), info.get("classes") or [])
+    elif task == "multiclass":
+        body = _multiclass(rows, label, info.get("classes") or [])
     else:
         body = _regression(rows, label)
     ctx.log(f"{port}: " + ", ".join(f"{k}={v}" for k, v in body["metrics"].items()))
@@ -181,6 +197,38 @@ def _binary(rows: pd.DataFrame, label: str, positive, classes: list) -> dict:
         "matrix": [[int(tn), int(fp)], [int(fn), int(tp)]],
     }
     return {"metrics": {k: _float(v) for k, v in values.items()}, "curves": curves}
+
+
+def _multiclass(rows: pd.DataFrame, label: str, classes: list) -> dict:
+    """Azure's multiclass metrics: overall and average accuracy, micro and macro precision
+    and recall; precision and recall of each class; the confusion matrix of all classes.
+
+    Average accuracy is the mean over classes of the one-vs-rest accuracy. Classes the
+    model never saw but the label holds get a row and a column of their own.
+    """
+    actual, predicted = rows[label].to_numpy(), rows[SCORED_LABELS].to_numpy()
+    labels = list(classes) + sorted({_plain(v) for v in actual} - set(classes), key=str)
+    matrix = skm.confusion_matrix(actual, predicted, labels=labels)
+    total, hits = matrix.sum(), np.diag(matrix)
+    # One-vs-rest accuracy of class k: all rows minus those wrongly in or out of k.
+    one_vs_rest = (total - matrix.sum(axis=0) - matrix.sum(axis=1) + 2 * hits) / total
+    scored = {"labels": labels, "zero_division": 0.0}
+    values = {
+        "overall_accuracy": hits.sum() / total,
+        "average_accuracy": one_vs_rest.mean(),
+        "micro_precision": skm.precision_score(actual, predicted, average="micro", **scored),
+        "macro_precision": skm.precision_score(actual, predicted, average="macro", **scored),
+        "micro_recall": skm.recall_score(actual, predicted, average="micro", **scored),
+        "macro_recall": skm.recall_score(actual, predicted, average="macro", **scored),
+    }
+    per_class = {
+        "labels": labels,
+        "precision": _floats(skm.precision_score(actual, predicted, average=None, **scored)),
+        "recall": _floats(skm.recall_score(actual, predicted, average=None, **scored)),
+    }
+    return {"metrics": {k: _float(v) for k, v in values.items()}, "per_class": per_class,
+            "curves": {"confusion_matrix": {"labels": labels,
+                                            "matrix": matrix.astype(int).tolist()}}}
 
 
 def _regression(rows: pd.DataFrame, label: str) -> dict:

@@ -38,6 +38,32 @@ def _seed(default: int = 0) -> Int:
                description="Makes runs repeatable: the same seed gives the same model.")
 
 
+def _optimization_tolerance() -> Float:
+    return Float("optimization_tolerance", default=1e-7, min=1e-12, max=1.0,
+                 label="Optimization tolerance",
+                 description="Training stops once an iteration improves less than this.")
+
+
+def _l2_weight() -> Float:
+    return Float("l2_weight", default=1.0, min=0.0, max=MAX_WEIGHT,
+                 label="L2 regularization weight",
+                 description="Keeps weights small; 0 turns it off.")
+
+
+def _logistic_params() -> list:
+    return [
+        _optimization_tolerance(),
+        Float("l1_weight", default=1.0, min=0.0, max=MAX_WEIGHT,
+              label="L1 regularization weight",
+              description="Pushes weights to exactly zero; 0 turns it off."),
+        _l2_weight(),
+        Int("max_iterations", default=100, min=1, max=MAX_ITERATIONS,
+            label="Maximum number of iterations",
+            description="Training stops after this many passes even if not converged."),
+        _seed(),
+    ]
+
+
 def _boosting_params() -> list:
     return [
         Int("max_leaves", default=20, min=2, max=MAX_LEAVES,
@@ -74,21 +100,7 @@ def _forest_params() -> list:
     label="Two-Class Logistic Regression",
     category=CATEGORY,
     outputs=OUTPUTS,
-    params=[
-        Float("optimization_tolerance", default=1e-7, min=1e-12, max=1.0,
-              label="Optimization tolerance",
-              description="Training stops once an iteration improves less than this."),
-        Float("l1_weight", default=1.0, min=0.0, max=MAX_WEIGHT,
-              label="L1 regularization weight",
-              description="Pushes weights to exactly zero; 0 turns it off."),
-        Float("l2_weight", default=1.0, min=0.0, max=MAX_WEIGHT,
-              label="L2 regularization weight",
-              description="Keeps weights small; 0 turns it off."),
-        Int("max_iterations", default=100, min=1, max=MAX_ITERATIONS,
-            label="Maximum number of iterations",
-            description="Training stops after this many passes even if not converged."),
-        _seed(),
-    ],
+    params=_logistic_params(),
 )
 def two_class_logistic_regression(*, optimization_tolerance, l1_weight, l2_weight,
                                   max_iterations, seed):
@@ -100,8 +112,15 @@ def two_class_logistic_regression(*, optimization_tolerance, l1_weight, l2_weigh
     Only the saga solver handles an L1 term, so it is used when ``l1 > 0``, lbfgs otherwise;
     both weights at 0 means no regularization (``C = inf``).
     """
+    return _logistic(LogisticRegression, optimization_tolerance, l1_weight, l2_weight,
+                     max_iterations, seed)
+
+
+def _logistic(estimator_class, optimization_tolerance, l1_weight, l2_weight, max_iterations,
+              seed):
+    """A logistic regression with Azure's L1 and L2 weights (see the two-class learner)."""
     total = l1_weight + l2_weight
-    estimator = LogisticRegression(
+    estimator = estimator_class(
         C=1.0 / total if total > 0 else math.inf,
         l1_ratio=l1_weight / total if total > 0 else 0.0,
         solver="saga" if l1_weight > 0 else "lbfgs",

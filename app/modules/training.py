@@ -28,13 +28,31 @@ class TrainedModel:
     pipeline: Pipeline
     label_column: str
     feature_columns: list[str]
-    task: str  # "binary" or "regression"
+    task: str  # "binary", "multiclass" or "regression"
     classes: list = field(default_factory=list)
 
     @property
     def positive_class(self) -> Any:
         """The class whose probability Score Model reports (the second of ``classes``)."""
         return self.classes[1] if self.task == "binary" else None
+
+
+class MulticlassLearner:
+    """Marks a classifier that takes a label with any number of values (two or more).
+
+    Mixed in before the scikit-learn class (``class X(MulticlassLearner, LogisticRegression)``),
+    it survives clone and joblib; a two-class learner without it still needs exactly 2 values.
+    """
+
+
+def _final(estimator):
+    """The learner itself: a learner that scales its features first is a Pipeline."""
+    return estimator[-1] if isinstance(estimator, Pipeline) else estimator
+
+
+def is_multiclass_learner(estimator) -> bool:
+    """True when the learner is a MulticlassLearner."""
+    return isinstance(_final(estimator), MulticlassLearner)
 
 
 def is_categorical(series: pd.Series) -> bool:
@@ -76,12 +94,20 @@ def _plain(value: Any) -> Any:
 
 
 def _learner_name(estimator) -> str:
-    return type(estimator).__name__
+    return type(_final(estimator)).__name__
 
 
 def _check_label(estimator, label: pd.Series, name: str) -> str:
-    """The task ("binary" or "regression") the learner and label make, or a ModuleError."""
+    """The task ("binary", "multiclass" or "regression") the learner and label make, or a
+    ModuleError."""
     values = label.unique()
+    if is_classifier(estimator) and is_multiclass_learner(estimator):
+        if len(values) < 2:
+            raise ModuleError(
+                f"{LABEL}: a multiclass learner ({_learner_name(estimator)}) needs a label with "
+                f"at least 2 distinct values; label column '{name}' has {len(values)}."
+            )
+        return "multiclass"
     if is_classifier(estimator):
         if pd.api.types.is_float_dtype(label) and len(values) > 2:
             raise ModuleError(
@@ -176,7 +202,7 @@ def train_model(untrained_model, dataset, *, label_column, ctx=None):
     ctx.log(f"fitted in {time.perf_counter() - start:.3f} s")
     ctx.check_cancelled()
 
-    classes = [_plain(c) for c in pipeline.classes_] if task == "binary" else []
+    classes = [_plain(c) for c in pipeline.classes_] if task != "regression" else []
     model = TrainedModel(
         pipeline=pipeline,
         label_column=label_column,

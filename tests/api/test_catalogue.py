@@ -54,7 +54,7 @@ def test_the_catalogue_lists_every_module_with_its_count(client):
     listed = client.get("/api/v1/modules").get_json()["modules"]
     # The built-in modules: a test may have declared one of its own (tests/gate.py).
     served = [m for m in listed if REGISTRY[m["name"]].fn.__module__.startswith("app.modules.")]
-    assert len(served) == 39
+    assert len(served) == 48
     names = {m["name"]: m for m in served}
     assert NEW <= set(names)
     assert names["summarize_data"]["category"] == "Statistical Functions"
@@ -119,3 +119,48 @@ def test_a_bad_value_is_refused_before_the_run_by_node_and_field(client):
     answer = client.post("/api/v1/pipelines/validate", json={"document": doc}).get_json()
     assert answer["field_errors"]["clip"]["columns"][0].startswith(
         "Clip Values: column(s) 'weight' of 'columns' are not in the input data set")
+
+
+def learner_pipeline(learner, label):
+    """Income data split 70/30, ``learner`` trained on ``label``, scored and evaluated."""
+    doc = chain(("split", "split_data", {"fraction": 0.7}, "dataset", "results1"))
+    doc["nodes"] += [
+        {"id": "learner", "module": learner, "params": {}},
+        {"id": "train", "module": "train_model", "params": {"label_column": label}},
+        {"id": "score", "module": "score_model", "params": {}},
+        {"id": "eval", "module": "evaluate_model", "params": {}},
+    ]
+    wires = [("learner", "untrained_model", "train", "untrained_model"),
+             ("split", "results1", "train", "dataset"),
+             ("train", "trained_model", "score", "trained_model"),
+             ("split", "results2", "score", "dataset"),
+             ("score", "scored_dataset", "eval", "scored_dataset")]
+    doc["edges"] += [{"from": {"node": a, "port": p}, "to": {"node": b, "port": q}}
+                     for a, p, b, q in wires]
+    return doc
+
+
+def test_a_multiclass_run_scores_each_class_and_evaluates_them(client, run_queued):
+    run = finished_run(client, run_queued,
+                       document=learner_pipeline("multiclass_decision_forest", "race"))
+    assert run["status"] == "Finished", run
+    assert set(run["metrics"]["eval"]) == {"overall_accuracy", "average_accuracy",
+                                           "micro_precision", "macro_precision",
+                                           "micro_recall", "macro_recall"}
+    base = f"/api/v1/runs/{run['id']}/steps"
+    scored = pd.read_csv(io.BytesIO(client.get(f"{base}/score/outputs/scored_dataset").data))
+    races = sorted(income()["race"].unique())
+    assert list(scored.columns[-len(races) - 1:]) == [
+        *(f"Scored Probabilities_{r}" for r in races), "Scored Labels"]
+    assert scored["Scored Labels"].isin(races).all()
+    accuracy = (scored["Scored Labels"] == scored["race"]).mean()
+    assert run["metrics"]["eval"]["overall_accuracy"] == pytest.approx(accuracy)
+
+
+@pytest.mark.parametrize("learner", ["two_class_support_vector_machine",
+                                     "two_class_averaged_perceptron"])
+def test_a_linear_two_class_learner_runs_to_binary_metrics(client, run_queued, learner):
+    run = finished_run(client, run_queued, document=learner_pipeline(learner, "income"))
+    assert run["status"] == "Finished", run
+    assert {"accuracy", "auc"} <= set(run["metrics"]["eval"])
+    assert 0.5 < run["metrics"]["eval"]["accuracy"] <= 1.0

@@ -260,3 +260,27 @@ def test_run_page_polls_to_finished_when_its_live_stream_is_refused(app, page):
     expect(page.get_by_test_id("run-status")).to_have_text("Finished", timeout=RUN_TIMEOUT)
     expect(page.get_by_test_id("step-status")).to_have_text(["Finished"] * STEPS)
     assert refused and set(refused) == {429}
+
+
+def test_a_multiclass_evaluation_shows_each_class(page):
+    """A forest predicting race: averaged metrics, a per-class table, an N x N matrix."""
+    document = income(page)["document"]
+    learner = next(n for n in document["nodes"] if n["module"] == "two_class_boosted_decision_tree")
+    learner["module"], learner["params"] = "multiclass_decision_forest", {}
+    train = next(n for n in document["nodes"] if n["module"] == "train_model")
+    train["params"]["label_column"] = "race"
+    run_id = submit_document(page, document, experiment="multiclass")
+    page.goto(f"/runs/{run_id}")
+    expect(page.get_by_test_id("run-status")).to_have_text("Finished", timeout=RUN_TIMEOUT)
+    step(page, "Evaluate Model").click()
+    page.get_by_role("tab", name="Outputs + logs").click()
+    page.get_by_role("button", name=re.compile("^Visualize")).click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog.locator('tr[data-metric="macro_recall"]')).to_contain_text(
+        re.compile(r"macro_recall\s*0\.\d{4}"))
+    per_class = dialog.get_by_role("table", name="Per-class metrics")
+    expect(per_class.locator("tbody tr")).to_have_count(5)
+    expect(per_class).to_contain_text("Asian-Pac-Islander")
+    matrix = dialog.get_by_role("table", name="Confusion matrix")
+    expect(matrix.locator("tbody tr")).to_have_count(5)
+    assert page.errors == []

@@ -194,6 +194,7 @@ export function renderEvaluation(body, value, compare = null,
     body.append(el("div", { class: "confusions" }, confusionTable(curves.confusion_matrix, names[0]),
       confusionTable(other.confusion_matrix, names[1])));
   } else if (curves.confusion_matrix) body.append(confusionTable(curves.confusion_matrix));
+  if (value.per_class) body.append(perClassTable(value.per_class));
   if (curves.residuals) {
     const { actual, predicted } = curves.residuals;
     const all = actual.concat(predicted);
@@ -226,6 +227,19 @@ function metricTable(metrics, compared, sides) {
       el("th", { scope: "row" }, name),
       el("td", { class: "num" }, fmt(metrics[name])),
       compared ? el("td", { class: "num" }, fmt(compared[name])) : null))));
+}
+
+/** A multiclass evaluation's precision and recall of each class, one row a class. */
+function perClassTable({ labels, precision, recall }) {
+  const title = "Per-class metrics";
+  return el("section", {}, el("h3", {}, title),
+    el("table", { class: "metric-table", "aria-label": title },
+      el("thead", {}, el("tr", {}, el("th", {}, "Class"), el("th", {}, "precision"),
+        el("th", {}, "recall"))),
+      el("tbody", {}, labels.map((label, i) => el("tr", {},
+        el("th", { scope: "row" }, String(label)),
+        el("td", { class: "num" }, fmt(precision[i])),
+        el("td", { class: "num" }, fmt(recall[i])))))));
 }
 
 function confusionTable({ labels, matrix }, side = "") {
