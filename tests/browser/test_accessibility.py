@@ -76,6 +76,16 @@ def test_designer(page, client):
     page.locator('g.node[data-node-id="select"]').click()  # the details panel opens
     expect(page.get_by_role("complementary").get_by_text("Select Columns")).not_to_have_count(0)
     assert_accessible(page)
+    for key, name in (("c", "Connect Select Columns in Dataset"), ("?", "Keyboard shortcuts")):
+        page.keyboard.press(key)
+        dialog = page.get_by_role("dialog", name=name)
+        expect(dialog).to_be_visible()
+        assert_accessible(page)
+        page.keyboard.press("Escape")
+        expect(dialog).to_have_count(0)
+    page.get_by_role("button", name="Submit").click()
+    expect(page.get_by_role("dialog", name="Submit a run")).to_be_visible()
+    assert_accessible(page)
 
 
 @pytest.mark.parametrize(("path", "title"), [
