@@ -1,4 +1,4 @@
-"""Benchmark: the designer canvas in Chromium with generated 300-node and 50-node pipelines.
+"""Benchmark: the designer canvas in Chromium with generated 1,000-, 300- and 50-node pipelines.
 
 Run from the repository root: ``.venv/bin/python benchmarks/bench_canvas.py [--repeats 3]``.
 Needs Debian's Chromium at /usr/bin/chromium (as the browser tests); no data folder.
@@ -6,6 +6,7 @@ Needs Debian's Chromium at /usr/bin/chromium (as the browser tests); no data fol
 The app runs in this process (werkzeug on a free port, a temporary DESIGNER_HOME, the samples
 loaded, an admin user); Playwright signs in through the login form and creates the generated
 pipelines with POST /api/v1/pipelines:
+  1,000 nodes / 1,400 wires: 1 Import Data, 598 one-input modules, 401 Join Data (rows of 32);
   300 nodes / 400 wires: 1 Import Data, 198 one-input modules (Split Data, Clean Missing Data),
       101 Join Data with two inputs; layered top to bottom, acyclic, every port a data frame;
   50 nodes / 66 wires: the same recipe, smaller.
@@ -185,6 +186,7 @@ def generate(nodes: int, joins: int, width: int, seed: int = 0) -> dict:
 
 CASES = [
     # name, nodes, joins, row width, expected wires
+    ("1000 nodes", 1000, 401, 32, 1400),
     ("300 nodes", 300, 101, 20, 400),
     ("50 nodes", 50, 17, 7, 66),
 ]

@@ -40,7 +40,17 @@ export function pasteClipboard(graph, view, text = null) {
   return ids;
 }
 
-/** Wire the page's keyboard shortcuts; actions: {help, fit, submit?}. */
+/** Select the module after (step 1) or before (step -1) the selected one, in the pipeline's
+ *  order, so the keyboard reaches every module; the first or last when none is selected. */
+export function stepSelection(graph, view, step) {
+  const ids = graph.doc.nodes.map((n) => n.id);
+  if (!ids.length) return;
+  const at = ids.indexOf(view.selection.at(-1));
+  const next = at < 0 ? (step > 0 ? 0 : ids.length - 1) : (at + step + ids.length) % ids.length;
+  view.select([ids[next]]);
+}
+
+/** Wire the page's keyboard shortcuts; actions: {help, fit, connect(id)}. */
 export function attachShortcuts(graph, view, actions) {
   let handledPaste = 0;
   document.addEventListener("keydown", (event) => {
@@ -69,6 +79,8 @@ export function attachShortcuts(graph, view, actions) {
     else if (!ctrl && key === "-") view.zoomBy(1 / 1.2);
     else if (!ctrl && key === "0") actions.fit();
     else if (key === "Escape") view.select([]);
+    else if (!ctrl && (key === "]" || key === "[")) stepSelection(graph, view, key === "]" ? 1 : -1);
+    else if (!ctrl && lower === "c" && view.selection.length === 1) actions.connect(view.selection[0]);
     else if (key.startsWith("Arrow") && view.selection.length && !ctrl) {
       const d = event.shiftKey ? 10 : 1;
       const [dx, dy] = { ArrowLeft: [-d, 0], ArrowRight: [d, 0], ArrowUp: [0, -d], ArrowDown: [0, d] }[key];

@@ -10,6 +10,7 @@ import { LiveValidation } from "../canvas/validation.js";
 import { CanvasView } from "../canvas/view.js";
 import { NODE_H, NODE_W } from "../canvas/geometry.js";
 import { DetailsPanel } from "../panels/details.js";
+import { openConnectDialog } from "../panels/connect.js";
 import { openHelp } from "../panels/help.js";
 import { deployButton, inferenceMenu } from "../panels/inference.js";
 import { ParametersPanel } from "../panels/parameters.js";
@@ -25,6 +26,7 @@ const pipelineId = app.dataset.pipelineId;
 const SAVE_TEXT = { saved: "Saved", saving: "Saving..." };
 const LAST_RUN_POLL_MS = 2000;
 const MESSAGE_MS = 8000;
+const ADD_GAP = 40;  // room between a module added at the centre and one already there
 
 async function main() {
   app.append(el("p", { class: "muted loading" }, "Loading the pipeline..."));
@@ -154,7 +156,7 @@ function attachMessages(message, view) {
 function attachPanels(ui, { graph, edits, view, catalog }) {
   const addAtCentre = (module) => {
     const c = view.center();
-    const id = graph.addNode(module, { x: c.x - NODE_W / 2, y: c.y - NODE_H / 2 });
+    const id = graph.addNode(module, freeSpot(graph, { x: c.x - NODE_W / 2, y: c.y - NODE_H / 2 }));
     view.select([id]);
   };
   buildPalette(ui.paletteBox, catalog, { onAdd: addAtCentre });
@@ -170,6 +172,16 @@ function attachPanels(ui, { graph, edits, view, catalog }) {
   details.show([]);
   view.addEventListener("selectionchange", (e) => details.show(e.detail.ids));
   return details;
+}
+
+/** `at`, or the first place below it where no module lies: modules added from the keyboard one
+ *  after another stand in a column instead of hiding each other. */
+function freeSpot(graph, at) {
+  const covered = (y) => graph.doc.nodes.some((n) => Math.abs(n.position.x - at.x) < NODE_W
+    && Math.abs(n.position.y - y) < NODE_H + ADD_GAP);
+  let y = at.y;
+  while (covered(y)) y += NODE_H + ADD_GAP;
+  return { x: at.x, y };
 }
 
 /** Undo, redo, auto-layout, help and the keyboard shortcuts. */
@@ -190,7 +202,8 @@ function attachToolbar(ui, graph, view, renderTitle) {
     view.fit();
   });
   ui.helpButton.addEventListener("click", openHelp);
-  attachShortcuts(graph, view, { help: openHelp, fit: () => view.fit() });
+  attachShortcuts(graph, view, { help: openHelp, fit: () => view.fit(),
+                                 connect: (id) => openConnectDialog(graph, id) });
 }
 
 /** Autosave with its indicator; a conflict stops saving and offers a reload. */
