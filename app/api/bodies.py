@@ -44,6 +44,8 @@ class SubmitRun(_Body):
     experiment: str = Field(default="default", min_length=1, max_length=200)
     description: str = Field(default="", max_length=5000)
     regenerate_outputs: bool = False
+    # Run only this node and the nodes it depends on ("run to here").
+    to_node: str | None = Field(default=None, min_length=1, max_length=64)
 
 
 class SubmitDocument(SubmitRun):

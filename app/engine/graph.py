@@ -40,6 +40,17 @@ def build_graph(doc: PipelineDocument) -> nx.DiGraph:
     return graph
 
 
+def upstream_document(doc: PipelineDocument, node_id: str) -> PipelineDocument:
+    """The document cut down to ``node_id`` and every node it depends on, with the wires among
+    them: "run to here" runs only what one node's output needs, so nodes after it (possibly
+    half-configured while the user edits) neither run nor block the run."""
+    keep = nx.ancestors(build_graph(doc), node_id) | {node_id}
+    return doc.model_copy(update={
+        "nodes": [n for n in doc.nodes if n.id in keep],
+        "edges": [e for e in doc.edges if e.source.node in keep and e.target.node in keep],
+    })
+
+
 def describe_node(doc: PipelineDocument, node_id: str, registry: Mapping[str, ModuleSpec]) -> str:
     """'Split Data (n3)': the module label and id, for messages."""
     return _label(doc.node(node_id), node_id, registry)

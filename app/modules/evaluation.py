@@ -21,6 +21,7 @@ THRESHOLD = 0.5
 MAX_CURVE_POINTS = 500
 MAX_RESIDUAL_POINTS = 2000
 HISTOGRAM_BINS = 30
+THRESHOLD_STEPS = 100
 
 
 @module(
@@ -196,6 +197,7 @@ def _binary(rows: pd.DataFrame, label: str, positive, classes: list) -> dict:
         "labels": [negative, positive],
         "matrix": [[int(tn), int(fp)], [int(fn), int(tp)]],
     }
+    curves["threshold_counts"] = _threshold_counts(actual, proba)
     return {"metrics": {k: _float(v) for k, v in values.items()}, "curves": curves}
 
 
@@ -229,6 +231,19 @@ def _multiclass(rows: pd.DataFrame, label: str, classes: list) -> dict:
     return {"metrics": {k: _float(v) for k, v in values.items()}, "per_class": per_class,
             "curves": {"confusion_matrix": {"labels": labels,
                                             "matrix": matrix.astype(int).tolist()}}}
+
+
+def _threshold_counts(actual: np.ndarray, proba: np.ndarray) -> dict:
+    """Confusion counts at thresholds 0, 0.01, ..., 1 (a row is positive when its probability
+    is at least the threshold), so a viewer can move the threshold and draw a lift chart
+    without the scored rows."""
+    grid = np.round(np.linspace(0.0, 1.0, THRESHOLD_STEPS + 1), 2)
+    positives, negatives = np.sort(proba[actual]), np.sort(proba[~actual])
+    tp = len(positives) - np.searchsorted(positives, grid, side="left")
+    fp = len(negatives) - np.searchsorted(negatives, grid, side="left")
+    return {"threshold": _floats(grid), "default": THRESHOLD,
+            "tp": tp.tolist(), "fp": fp.tolist(),
+            "fn": (len(positives) - tp).tolist(), "tn": (len(negatives) - fp).tolist()}
 
 
 def _regression(rows: pd.DataFrame, label: str) -> dict:

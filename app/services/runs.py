@@ -15,6 +15,7 @@ from .. import database
 from ..engine.artifacts import ArtifactRef
 from ..engine.datastores import DatastoreError
 from ..engine.executor import CANCELED, QUEUED, RUNNING, PipelineInvalid, make_plan
+from ..engine.graph import describe_node, upstream_document
 from ..engine.spec import ParamError
 from ..errors import BadRequest, InvalidPipeline, NotFound, Unprocessable
 from ..extensions import db
@@ -115,14 +116,19 @@ def submit(
     worker: str | None = None,
     submitted_by: str = "",
     endpoint: tuple[str, int] | None = None,
+    to_node: str | None = None,
 ) -> Run:
-    """Create a run (Queued, or Running when ``worker`` claims it at once)."""
+    """Create a run (Queued, or Running when ``worker`` claims it at once); with ``to_node``,
+    a run of that node and what it depends on only."""
     if not isinstance(description, str) or len(description) > 5000:
         raise BadRequest("'description' must be text of at most 5000 characters.",
                          field="description")
     if not isinstance(regenerate_outputs, bool):
         raise BadRequest("'regenerate_outputs' must be true or false.", field="regenerate_outputs")
     doc = pipelines.parse(document)
+    if to_node is not None:
+        doc = _up_to(doc, to_node)
+        description = description or f"Run to here: {_node_label(doc, to_node)}"
     plan = plan_for(doc, parameters, regenerate_outputs)
     run = Run(
         pipeline_id=pipeline_id,
@@ -163,6 +169,17 @@ def kept_after_commit():
         yield
     finally:
         session.expire_on_commit = True
+
+
+def _up_to(doc, node_id: str):
+    """The document cut down to ``node_id`` and its ancestors, or a 422 naming the node."""
+    if doc.node(node_id) is None:
+        raise Unprocessable(f"'to_node': the pipeline has no node '{node_id}'.", field="to_node")
+    return upstream_document(doc, node_id)
+
+
+def _node_label(doc, node_id: str) -> str:
+    return describe_node(doc, node_id, runtime().modules)
 
 
 def get(run_id: str) -> Run:

@@ -87,6 +87,8 @@ def test_step_parameters_and_split_data_row_count(page, finished_income):
     expect(dialog.get_by_role("table", name="First rows").locator("tbody tr")).to_have_count(100)
     stats = dialog.get_by_role("table", name="Column statistics")
     expect(stats.locator('tr[data-column="age"]')).to_be_visible()
+    expect(stats.get_by_role("img", name="Histogram of age").locator("rect")).to_have_count(12)
+    expect(stats.get_by_role("img", name="Histogram of education", exact=True)).to_have_count(0)
     stats.locator('tr[data-column="education"]').click()
     expect(dialog.locator(".js-plotly-plot")).to_be_visible()
     expect(dialog).to_contain_text("Top")
@@ -101,9 +103,42 @@ def test_evaluate_model_metrics_and_charts(page, finished_income):
     page.get_by_role("button", name=re.compile("^Visualize")).click()
     dialog = page.get_by_role("dialog")
     metrics = dialog.get_by_role("table", name="Metrics")
-    expect(metrics.locator('tr[data-metric="auc"]')).to_contain_text(re.compile(r"auc\s*0\.\d{4}"))
+    expect(metrics.locator('tr[data-metric="auc"]')).to_contain_text(re.compile(r"^AUC\s*0\.\d{4}$"))
+    expect(metrics.locator('tr[data-metric="f1"] th')).to_have_text("F1 score")
     expect(dialog.locator(".js-plotly-plot").first).to_be_visible()
     expect(dialog.get_by_role("table", name="Confusion matrix")).to_contain_text(">50K")
+    expect(dialog.get_by_label("Lift chart").locator(".main-svg").first).to_be_visible()
+    assert page.errors == []
+
+
+def cells(table):
+    return [int(text.replace(",", "")) for text in table.locator("tbody td").all_inner_texts()]
+
+
+def test_threshold_slider_moves_metrics_and_confusion_matrix(page, finished_income):
+    evaluation = page.request.get(f"/api/v1/runs/{finished_income}/steps/evaluate/outputs/"
+                                  "evaluation_results/preview").json()["value"]
+    counts = evaluation["curves"]["threshold_counts"]
+    step(page, "Evaluate Model").click()
+    page.get_by_role("tab", name="Outputs + logs").click()
+    page.get_by_role("button", name=re.compile("^Visualize")).click()
+    dialog = page.get_by_role("dialog")
+    matrix = dialog.get_by_role("table", name="Confusion matrix")
+    recall = dialog.get_by_role("table", name="Metrics").locator('tr[data-metric="recall"] td')
+    expect(dialog.get_by_test_id("threshold-value")).to_have_text("0.50")
+    expect(recall).to_have_text(f"{evaluation['metrics']['recall']:.4f}")
+    at_half = cells(matrix)
+
+    slider = dialog.get_by_role("slider", name="Threshold")
+    slider.focus()
+    for _ in range(20):
+        page.keyboard.press("ArrowRight")
+    expect(dialog.get_by_test_id("threshold-value")).to_have_text("0.70")
+    tn, fp, fn, tp = (counts[k][70] for k in ("tn", "fp", "fn", "tp"))
+    expect(matrix.locator("tbody td")).to_have_text([f"{n:,}" for n in (tn, fp, fn, tp)])
+    expect(recall).to_have_text(f"{tp / (tp + fn):.4f}")
+    assert cells(matrix) != at_half and sum(cells(matrix)) == sum(at_half)
+    page.screenshot(path="test-results/visualize-threshold.png")
     assert page.errors == []
 
 
@@ -190,6 +225,9 @@ def test_polling_fallback_canvas_click_and_regression_charts(page):
     panel.get_by_role("button", name=re.compile("^Visualize")).click()
     dialog = page.get_by_role("dialog")
     expect(dialog.locator('tr[data-metric="rmse"]')).to_contain_text(re.compile(r"\d+\.\d{4}"))
+    expect(dialog.locator('tr[data-metric="mae"] th')).to_have_text("Mean absolute error")
+    expect(dialog.get_by_label("Residual plot").locator(".main-svg").first).to_be_visible()
+    expect(dialog.get_by_role("slider", name="Threshold")).to_have_count(0)
     expect(dialog.get_by_label("Predicted vs actual").locator(".main-svg").first).to_be_visible()
     residuals = dialog.get_by_label("Residuals (actual − predicted)")
     expect(residuals.locator(".main-svg").first).to_be_visible()

@@ -176,6 +176,19 @@ def test_binary_metrics_and_curves():
     json.dumps(result, allow_nan=False)
 
 
+def test_binary_counts_per_threshold_match_the_confusion_matrix_at_each():
+    scored, actual, proba = binary_scored(400)
+    counts = evaluate(scored)["curves"]["threshold_counts"]
+    assert len(counts["threshold"]) == 101 and counts["default"] == 0.5
+    for i in (0, 23, 50, 77, 100):
+        threshold = counts["threshold"][i]
+        tn, fp, fn, tp = metrics.confusion_matrix(actual, proba >= threshold,
+                                                  labels=[False, True]).ravel()
+        assert [counts[k][i] for k in ("tn", "fp", "fn", "tp")] == [tn, fp, fn, tp], threshold
+    middle = evaluate(scored)["curves"]["confusion_matrix"]["matrix"]
+    assert [[counts["tn"][50], counts["fp"][50]], [counts["fn"][50], counts["tp"][50]]] == middle
+
+
 def test_binary_with_one_label_value_has_no_auc():
     scored, _, _ = binary_scored(50)
     scored["y"] = "no"

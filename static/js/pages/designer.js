@@ -17,6 +17,7 @@ import { ParametersPanel } from "../panels/parameters.js";
 import { dockedPanel } from "../panels/dock.js";
 import { buildPalette } from "../panels/palette.js";
 import { publishButton } from "../panels/publish.js";
+import { runToHere } from "../panels/run_to_here.js";
 import { exportButton } from "../panels/export_python.js";
 import { openSubmitDialog, showProblems } from "../panels/submit.js";
 import { TERMINAL } from "../runs.js";
@@ -43,12 +44,14 @@ async function main() {
   attachMessages(ui.message, view);
   const autosave = attachAutosave(ui, graph, pipeline.revision);
   const edits = new ParameterEdits(pipelineId, graph, autosave);
-  const details = attachPanels(ui, { graph, edits, view, catalog });
+  const details = attachPanels(ui, { graph, edits, view, catalog,
+                                     runTo: (id) => runToHereAction(id) });
   attachToolbar(ui, graph, view, renderTitle);
   const validation = attachValidation(ui, graph, view, details);
   attachSubmit(ui.submitButton, { graph, view, autosave, validation });
   attachInference(ui.submitButton, graph, autosave);
-  attachLastRun(ui.saveState, view);
+  const followRun = attachLastRun(ui.saveState, view, graph);
+  const runToHereAction = runToHere({ pipelineId, autosave, onRun: (run) => followRun(run.id) });
   // Started: instrumentation (the canvas benchmark) may listen for the parts; no global is set.
   document.dispatchEvent(new CustomEvent("designer-ready", { detail: { graph, view, autosave, validation } }));
 }
@@ -153,7 +156,7 @@ function attachMessages(message, view) {
 }
 
 /** The palette, the pipeline parameters panel (behind the gear) and the details panel. */
-function attachPanels(ui, { graph, edits, view, catalog }) {
+function attachPanels(ui, { graph, edits, view, catalog, runTo }) {
   const addAtCentre = (module) => {
     const c = view.center();
     const id = graph.addNode(module, freeSpot(graph, { x: c.x - NODE_W / 2, y: c.y - NODE_H / 2 }));
@@ -168,6 +171,7 @@ function attachPanels(ui, { graph, edits, view, catalog }) {
     edits,
     columnsFor: makeColumnsProvider(graph),
     onOpenParameters: () => { parameters.open(); syncGear(); },
+    onRunToHere: runTo,
   });
   details.show([]);
   view.addEventListener("selectionchange", (e) => details.show(e.detail.ids));
@@ -302,22 +306,31 @@ function attachInference(submitButton, graph, autosave) {
 }
 
 /** The pipeline's latest run: each step's status on its node (followed until the run ends) and
- *  a link to the run beside the save state. */
-function attachLastRun(saveState, view) {
+ *  a link to the run beside the save state. Returns follow(runId), which shows a newer run
+ *  (a run to here: nodes it left out show no status). */
+function attachLastRun(saveState, view, graph) {
   const link = el("a", { class: "last-run", hidden: true });
   saveState.after(link);
-  const follow = async () => {
-    const { runs } = await api(`/api/v1/runs?pipeline=${encodeURIComponent(pipelineId)}&limit=1`, { quiet: true });
-    if (!runs.length) return;
-    const run = await api(`/api/v1/runs/${encodeURIComponent(runs[0].id)}`, { quiet: true });
-    view.setStatuses(Object.fromEntries(run.steps.map((s) => [s.node_id, s.status])));
+  let shown = null;
+  const follow = async (runId) => {
+    shown = runId;
+    const run = await api(`/api/v1/runs/${encodeURIComponent(runId)}`, { quiet: true });
+    if (shown !== runId) return;
+    const statuses = Object.fromEntries(graph.doc.nodes.map((n) => [n.id, null]));
+    for (const s of run.steps) statuses[s.node_id] = s.status;
+    view.setStatuses(statuses);
     link.href = `/runs/${encodeURIComponent(run.id)}`;
     link.textContent = `Last run: ${run.status}`;
+    link.title = run.description || "";
     link.dataset.status = run.status;
     link.hidden = false;
-    if (!TERMINAL.has(run.status)) setTimeout(() => follow().catch(fallback("The last run could not be read", null)), LAST_RUN_POLL_MS);
+    if (!TERMINAL.has(run.status)) setTimeout(() => keep(runId), LAST_RUN_POLL_MS);
   };
-  follow().catch(fallback("The last run could not be read", null));
+  const keep = (runId) => follow(runId).catch(fallback("The last run could not be read", null));
+  api(`/api/v1/runs?pipeline=${encodeURIComponent(pipelineId)}&limit=1`, { quiet: true })
+    .then(({ runs }) => { if (runs.length && shown === null) keep(runs[0].id); })
+    .catch(fallback("The last run could not be read", null));
+  return keep;
 }
 
 /** Columns of a node's input: design-time inference first, then the last run's outputs. */

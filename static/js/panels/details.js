@@ -13,13 +13,15 @@ const isBound = (v) => bindingName(v) !== null;
 
 /** The right-hand panel editing the selected node of `graph`. */
 export class DetailsPanel {
-  /** edits: the ParameterEdits of the draft; columnsFor(nodeId, inputPort) -> Promise<string[] | null>. */
-  constructor(container, graph, { edits, columnsFor, onOpenParameters }) {
+  /** edits: the ParameterEdits of the draft; columnsFor(nodeId, inputPort) -> Promise<string[] | null>;
+   *  onRunToHere(nodeId) -> Promise, when set, adds a "Run to here" button to a node's form. */
+  constructor(container, graph, { edits, columnsFor, onOpenParameters, onRunToHere = null }) {
     this.container = container;
     this.graph = graph;
     this.edits = edits;
     this.columnsFor = columnsFor;
     this.onOpenParameters = onOpenParameters;
+    this.onRunToHere = onRunToHere;
     this.menu = null;
     this.ids = [];
     this.errors = { nodes: {}, fields: {} };
@@ -50,6 +52,7 @@ export class DetailsPanel {
     const node = this.graph.node(id);
     const spec = this.graph.spec(id);
     body.append(el("h2", { class: "panel-title" }, spec ? spec.label : node.module), nodeIdLine(id));
+    if (spec && this.onRunToHere) body.append(this.runToHereButton(id));
     if (!spec) return body.append(el("p", { class: "error-text" }, `Unknown module '${node.module}'.`));
     if (spec.description) body.append(el("p", { class: "muted module-description" }, spec.description));
     const fieldMessages = this.errors.fields[id] || {};
@@ -76,6 +79,17 @@ export class DetailsPanel {
                    el("label", { for: regenId }, "Regenerate output"),
                    el("span", { class: "muted hint" }, "Always recompute instead of reusing a cached result.")));
     return body;
+  }
+
+  /** "Run to here" for node `id`: disabled while its run is being submitted. */
+  runToHereButton(id) {
+    const button = el("button", { type: "button", class: "run-to-here",
+                                  title: "Run this module and the modules it depends on, reusing earlier outputs",
+                                  onclick: async () => {
+                                    button.disabled = true;
+                                    try { await this.onRunToHere(id); } finally { button.disabled = false; }
+                                  } }, "Run to here");
+    return el("p", { class: "node-actions" }, button);
   }
 
   /** Server validation messages: {node_errors: {nodeId: [messages]}, field_errors: {nodeId:

@@ -24,9 +24,7 @@ export function openSubmitDialog({ parameters = [], values = {}, experiment = "d
         dialog.close(await submit({ parameters: { ...given, ...dataPaths }, experiment: name,
                                     description: run.description.value }));
       } catch (error) {
-        const details = error.body && error.body.node_errors
-          ? Object.entries(error.body.node_errors).map(([n, ms]) => `${n}: ${ms.join(" ")}`).join("\n") : "";
-        dialog.fail([error.message, details].filter(Boolean).join("\n"));
+        dialog.fail(refusalText(error));
       }
     };
     return { submit: send, focus: run.experiment, body: [
@@ -35,6 +33,13 @@ export function openSubmitDialog({ parameters = [], values = {}, experiment = "d
          fields.length ? fields.map((f) => f.node) : el("p", { class: "muted" }, "This pipeline has no parameters.")),
     ] };
   } });
+}
+
+/** Why a submit was refused: the message, then each node's problems on a line of its own. */
+export function refusalText(error) {
+  const details = error.body && error.body.node_errors
+    ? Object.entries(error.body.node_errors).map(([n, ms]) => `${n}: ${ms.join(" ")}`).join("\n") : "";
+  return [error.message, details].filter(Boolean).join("\n");
 }
 
 /** Show the validation problems that prevent a submit; onPick(nodeId) selects a node. */

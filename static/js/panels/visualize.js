@@ -1,9 +1,22 @@
 // Visualize dialog of a step output: data set preview with column statistics, metrics with charts.
 import { api } from "../api.js";
-import { clear, el, openModal } from "../dom.js";
+import { clear, el, openModal, svg } from "../dom.js";
 
 const PLOT_CONFIG = { displaylogo: false, responsive: true };
 const number = new Intl.NumberFormat("en-US");
+
+/** What a person calls each metric Evaluate Model reports, keyed as the API keys them. */
+export const METRIC_NAMES = {
+  accuracy: "Accuracy", precision: "Precision", recall: "Recall", f1: "F1 score", auc: "AUC",
+  mae: "Mean absolute error", rmse: "Root mean squared error",
+  r2: "Coefficient of determination (R²)", relative_absolute_error: "Relative absolute error",
+  relative_squared_error: "Relative squared error",
+};
+
+/** The friendly name of a metric key; unknown keys are shown as they are. */
+export function metricName(key) {
+  return METRIC_NAMES[key] || key;
+}
 
 /** Format a number for tables: integers as is, others with up to 4 significant decimals. */
 export function fmt(value) {
@@ -98,7 +111,7 @@ function renderDataset(body, summary, preview) {
     el("table", { "aria-label": "First rows" }, el("thead", {}, head), el("tbody", {}, rows)));
   const stats = el("table", { class: "col-stats", "aria-label": "Column statistics" },
     el("thead", {}, el("tr", {}, ["Column", "Type", "Missing", "Unique", "Mean", "Min", "Max",
-      "Top categories"].map((h) => el("th", {}, h)))),
+      "Top categories", "Distribution"].map((h) => el("th", {}, h)))),
     el("tbody", {}, preview.columns.map((column) => {
       const top = (column.top || []).slice(0, 3).map((t) => `${t.value} (${fmt(t.count)})`).join(", ");
       const row = el("tr", { onclick: () => select(column.name), dataset: { column: column.name } },
@@ -107,7 +120,9 @@ function renderDataset(body, summary, preview) {
         el("td", {}, isNumeric(column) ? fmt(column.mean) : ""),
         el("td", {}, isNumeric(column) ? fmt(column.min) : ""),
         el("td", {}, isNumeric(column) ? fmt(column.max) : ""),
-        el("td", {}, top));
+        el("td", {}, top),
+        el("td", {}, isNumeric(column) ? miniHistogram(column.name, columnValues(preview, column.name))
+          : ""));
       statRows[column.name] = row;
       return row;
     })));
@@ -120,6 +135,36 @@ function renderDataset(body, summary, preview) {
   if (preview.column_names.length) select(preview.column_names[0]);
 }
 
+/** The numbers of one column in the previewed rows. */
+function columnValues(preview, name) {
+  const index = preview.column_names.indexOf(name);
+  return preview.rows.map((row) => row[index]).filter((v) => typeof v === "number");
+}
+
+/** Counts of `values` in `bins` equal-width bins between their minimum and maximum. */
+export function binCounts(values, bins = 12) {
+  if (!values.length) return [];
+  const lo = Math.min(...values);
+  const width = (Math.max(...values) - lo) / bins;
+  const counts = new Array(width ? bins : 1).fill(0);
+  for (const v of values) counts[width ? Math.min(bins - 1, Math.floor((v - lo) / width)) : 0] += 1;
+  return counts;
+}
+
+/** A small inline histogram, so every numeric column's shape shows at a glance in the table. */
+function miniHistogram(name, values) {
+  const counts = binCounts(values);
+  const top = Math.max(1, ...counts);
+  const width = 96;
+  const height = 24;
+  const bar = width / Math.max(1, counts.length);
+  return svg("svg", { class: "mini-histogram", role: "img", width, height,
+                      "aria-label": `Histogram of ${name}`, viewBox: `0 0 ${width} ${height}` },
+  svg("title", { text: `${name}: ${values.length} values in ${counts.length} bins` }),
+  counts.map((count, i) => svg("rect", { x: i * bar + 0.5, width: bar - 1, fill: "#1f6feb",
+    y: height - (count / top) * height, height: (count / top) * height })));
+}
+
 function cellText(cell) {
   return cell === null || cell === undefined ? "" : String(cell);
 }
@@ -130,8 +175,7 @@ function showColumn(name, column, preview, title, note, chart) {
   clear(chart);
   if (!column) return;
   if (isNumeric(column)) {
-    const index = preview.column_names.indexOf(name);
-    const values = preview.rows.map((row) => row[index]).filter((v) => typeof v === "number");
+    const values = columnValues(preview, name);
     note.textContent = `Histogram of the first ${values.length} rows · mean ${fmt(column.mean)}, ` +
       `min ${fmt(column.min)}, max ${fmt(column.max)}, missing ${fmt(column.missing)}`;
     plot(chart, [{ type: "histogram", x: values, marker: { color: "#1f6feb" } }],
@@ -164,11 +208,17 @@ function renderJson(body, value) {
  */
 export function renderEvaluation(body, value, compare = null,
                                  names = ["Scored data set", "Data set to compare"]) {
-  body.append(metricTable(value.metrics, compare && compare.metrics, names));
-  const charts = el("div", { class: "charts" });
-  body.append(charts);
   const curves = value.curves || {};
   const other = (compare && compare.curves) || {};
+  const tables = el("div", { class: "viz-metrics" });
+  const drawTables = (index) => clear(tables).append(
+    metricTable(metricsAt(value, index), compare && metricsAt(compare, index), names),
+    confusions(confusionAt(value, index), compare && confusionAt(compare, index), names));
+  const counts = curves.threshold_counts;
+  if (counts) body.append(thresholdSlider(counts, drawTables));
+  drawTables(counts ? defaultIndex(counts) : null);
+  const charts = el("div", { class: "charts" });
+  body.append(tables, charts);
   const pending = [];
   const addChart = (label, data, layout) => {
     const target = el("div", { class: "chart", "aria-label": label });
@@ -190,31 +240,115 @@ export function renderEvaluation(body, value, compare = null,
       { xaxis: { title: { text: "recall" }, range: [0, 1] },
         yaxis: { title: { text: "precision" }, range: [0, 1.02] } });
   }
-  if (curves.confusion_matrix && other.confusion_matrix) {
-    body.append(el("div", { class: "confusions" }, confusionTable(curves.confusion_matrix, names[0]),
-      confusionTable(other.confusion_matrix, names[1])));
-  } else if (curves.confusion_matrix) body.append(confusionTable(curves.confusion_matrix));
-  if (value.per_class) body.append(perClassTable(value.per_class));
-  if (curves.residuals) {
-    const { actual, predicted } = curves.residuals;
-    const all = actual.concat(predicted);
-    const lo = Math.min(...all);
-    const hi = Math.max(...all);
-    addChart("Predicted vs actual", [
-      { x: actual, y: predicted, mode: "markers", type: "scatter", name: "rows",
-        marker: { size: 5, opacity: 0.7 } },
-      { x: [lo, hi], y: [lo, hi], mode: "lines", name: "perfect", line: { dash: "dot", color: "#aaa" } }],
-    { xaxis: { title: { text: "actual" } }, yaxis: { title: { text: "predicted" } } });
+  if (value.per_class) charts.before(perClassTable(value.per_class));
+  if (counts) {
+    addChart("Lift chart", [
+      ...pair(counts, other.threshold_counts, (c, name) => ({ ...liftPoints(c), mode: "lines", name })),
+      { x: [0, 1], y: [1, 1], mode: "lines", name: "random", line: { dash: "dot", color: "#aaa" } }],
+    { xaxis: { title: { text: "fraction of rows predicted positive" }, range: [0, 1] },
+      yaxis: { title: { text: "lift" } } });
   }
+  if (curves.residuals) addResidualCharts(addChart, curves.residuals);
   if (curves.residual_histogram) {
-    const { bins, counts } = curves.residual_histogram;
-    const centers = counts.map((_, i) => (bins[i] + bins[i + 1]) / 2);
-    addChart("Residuals (actual − predicted)", [{ type: "bar", x: centers, y: counts,
+    const { bins, counts: binCounts } = curves.residual_histogram;
+    const centers = binCounts.map((_, i) => (bins[i] + bins[i + 1]) / 2);
+    addChart("Residuals (actual − predicted)", [{ type: "bar", x: centers, y: binCounts,
       marker: { color: "#1a7f37" } }], { bargap: 0.02, xaxis: { title: { text: "residual" } },
       yaxis: { title: { text: "count" } } });
   }
   // Plot once every chart has its cell, so each is sized to its final width.
   for (const draw of pending) draw();
+}
+
+function addResidualCharts(addChart, { actual, predicted }) {
+  const all = actual.concat(predicted);
+  const lo = Math.min(...all);
+  const hi = Math.max(...all);
+  addChart("Predicted vs actual", [
+    { x: actual, y: predicted, mode: "markers", type: "scatter", name: "rows",
+      marker: { size: 5, opacity: 0.7 } },
+    { x: [lo, hi], y: [lo, hi], mode: "lines", name: "perfect", line: { dash: "dot", color: "#aaa" } }],
+  { xaxis: { title: { text: "actual" } }, yaxis: { title: { text: "predicted" } } });
+  const low = Math.min(...predicted);
+  const high = Math.max(...predicted);
+  addChart("Residual plot", [
+    { x: predicted, y: predicted.map((p, i) => actual[i] - p), mode: "markers", type: "scatter",
+      name: "rows", marker: { size: 5, opacity: 0.7, color: "#1a7f37" } },
+    { x: [low, high], y: [0, 0], mode: "lines", name: "zero", line: { dash: "dot", color: "#aaa" } }],
+  { xaxis: { title: { text: "predicted" } }, yaxis: { title: { text: "residual (actual − predicted)" } } });
+}
+
+/** The index of the threshold Evaluate Model scored with (0.5), in its per-threshold counts. */
+function defaultIndex(counts) {
+  const index = counts.threshold.indexOf(counts.default);
+  return index >= 0 ? index : Math.floor(counts.threshold.length / 2);
+}
+
+/** A range input over the evaluated thresholds that redraws the tables at the one chosen. */
+function thresholdSlider(counts, redraw) {
+  const shown = el("output", { "data-testid": "threshold-value" });
+  const show = (index) => {
+    shown.textContent = counts.threshold[index].toFixed(2);
+    redraw(index);
+  };
+  const input = el("input", { type: "range", min: 0, max: counts.threshold.length - 1, step: 1,
+                              "aria-label": "Threshold", value: String(defaultIndex(counts)),
+                              oninput: () => show(Number(input.value)) });
+  shown.textContent = counts.default.toFixed(2);
+  return el("div", { class: "threshold" },
+    el("label", {}, "Threshold ", input, " ", shown),
+    el("p", { class: "muted" }, "A row is predicted positive when its probability is at least " +
+      "the threshold; accuracy, precision, recall, F1 score and the confusion matrix follow it."));
+}
+
+/** The confusion counts at threshold number `index` of per-threshold counts. */
+export function countsAt(counts, index) {
+  return { tp: counts.tp[index], fp: counts.fp[index], tn: counts.tn[index], fn: counts.fn[index] };
+}
+
+/** Accuracy, precision, recall and F1 of confusion counts, as Evaluate Model computes them. */
+export function thresholdMetrics({ tp, fp, tn, fn }) {
+  const total = tp + fp + tn + fn;
+  const precision = tp + fp ? tp / (tp + fp) : 0;
+  const recall = tp + fn ? tp / (tp + fn) : 0;
+  return { accuracy: total ? (tp + tn) / total : null, precision, recall,
+           f1: precision + recall ? (2 * precision * recall) / (precision + recall) : 0 };
+}
+
+function metricsAt(evaluation, index) {
+  const counts = evaluation.curves && evaluation.curves.threshold_counts;
+  if (!counts || index === null) return evaluation.metrics;
+  return { ...evaluation.metrics, ...thresholdMetrics(countsAt(counts, index)) };
+}
+
+function confusionAt(evaluation, index) {
+  const curves = evaluation.curves || {};
+  const matrix = curves.confusion_matrix;
+  if (!matrix || !curves.threshold_counts || index === null) return matrix || null;
+  const { tp, fp, tn, fn } = countsAt(curves.threshold_counts, index);
+  return { labels: matrix.labels, matrix: [[tn, fp], [fn, tp]] };
+}
+
+/** Lift (precision over the positive rate) against the fraction of rows predicted positive. */
+export function liftPoints(counts) {
+  const x = [];
+  const y = [];
+  for (let i = counts.threshold.length - 1; i >= 0; i -= 1) {
+    const { tp, fp, fn, tn } = countsAt(counts, i);
+    const total = tp + fp + tn + fn;
+    if (!(tp + fp) || !(tp + fn)) continue;
+    x.push((tp + fp) / total);
+    y.push(tp / (tp + fp) / ((tp + fn) / total));
+  }
+  return { x, y };
+}
+
+function confusions(primary, secondary, names) {
+  if (primary && secondary) {
+    return el("div", { class: "confusions" }, confusionTable(primary, names[0]),
+      confusionTable(secondary, names[1]));
+  }
+  return primary ? confusionTable(primary) : null;
 }
 
 function metricTable(metrics, compared, sides) {
@@ -224,7 +358,7 @@ function metricTable(metrics, compared, sides) {
     el("thead", {}, el("tr", {}, el("th", {}, "Metric"), el("th", {}, compared ? sides[0] : "Value"),
       compared ? el("th", {}, sides[1]) : null)),
     el("tbody", {}, names.map((name) => el("tr", { dataset: { metric: name } },
-      el("th", { scope: "row" }, name),
+      el("th", { scope: "row", title: name }, metricName(name)),
       el("td", { class: "num" }, fmt(metrics[name])),
       compared ? el("td", { class: "num" }, fmt(compared[name])) : null))));
 }
