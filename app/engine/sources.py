@@ -110,8 +110,44 @@ class Sources:
         if callable(found) and hasattr(found, "__module__") and hasattr(found, "__name__"):
             line, ident = _object_import(found, name)
             return self._import(name, line, ident)
+        copied = self._assignment(name, user) if user is not None else None
+        if copied is not None:
+            return copied
         where = f" (used by {user.__qualname__})" if user is not None else ""
         raise SourceError(f"cannot write {name!r}{where} into a standalone script")
+
+    def _assignment(self, name: str, user: Any) -> str | None:
+        """A constant that is no literal (a table of lambdas, say) copied as the statement
+        that assigns it in ``user``'s module, with what it reads; None when that module does
+        not assign ``name`` at its top level."""
+        module = sys.modules.get(getattr(user, "__module__", ""))
+        if module is None or not module.__name__.startswith(OWN_PACKAGE):
+            return None
+        ident = ("assign", module.__name__, name)
+        if ident in self._done or ident in self._busy:
+            return self._done.get(ident, name)
+        source = inspect.getsource(module)
+        statement = next((n for n in ast.parse(source).body if _assigns(n, name)), None)
+        if statement is None:
+            return None
+        self._busy.add(ident)
+        tree = ast.parse(ast.get_source_segment(source, statement)).body[0]
+        tree.source = ast.get_source_segment(source, statement)  # type: ignore[attr-defined]
+        scope, renames = vars(module), {}
+        read = {n.id for n in ast.walk(tree.value) if isinstance(n, ast.Name)
+                and isinstance(n.ctx, ast.Load)}
+        for used in sorted(read - {name}):
+            found = scope.get(used, _MISSING)
+            if found is not _MISSING:
+                given = self._use(used, found, user)
+                if given != used:
+                    renames[used] = given
+        final = self._claim(name, ident, module.__name__)
+        if final != name:
+            renames[name] = final
+        self._busy.discard(ident)
+        self.blocks.append("\n".join(_renamed(tree, renames)))
+        return final
 
     def _substitute(self, obj: Any) -> Any:
         return next((new for old, new in self.substitutes.items() if old is obj), obj)
@@ -212,14 +248,27 @@ def _decorator_name(node: ast.expr) -> str:
     return target.id if isinstance(target, ast.Name) else ""
 
 
-def _render(obj: Any, tree, renames: dict[str, str]) -> str:
-    """The definition's source without dropped decorators, with global names renamed."""
+def _assigns(statement: ast.stmt, name: str) -> bool:
+    if isinstance(statement, ast.Assign):
+        return any(isinstance(t, ast.Name) and t.id == name for t in statement.targets)
+    return isinstance(statement, ast.AnnAssign) and statement.value is not None and \
+        isinstance(statement.target, ast.Name) and statement.target.id == name
+
+
+def _renamed(tree, renames: dict[str, str]) -> list[str]:
+    """The lines of ``tree.source`` with the names in ``renames`` replaced."""
     lines = tree.source.splitlines()
     edits = [(n.lineno, n.col_offset, n.end_col_offset, renames[n.id]) for n in ast.walk(tree)
              if isinstance(n, ast.Name) and n.id in renames]
     for lineno, start, end, new in sorted(edits, reverse=True):
         line = lines[lineno - 1]
         lines[lineno - 1] = line[:start] + new + line[end:]
+    return lines
+
+
+def _render(obj: Any, tree, renames: dict[str, str]) -> str:
+    """The definition's source without dropped decorators, with global names renamed."""
+    lines = _renamed(tree, renames)
     if tree.name in renames:
         first = tree.lineno - 1
         lines[first] = re.sub(rf"\b{tree.name}\b", renames[tree.name], lines[first], count=1)

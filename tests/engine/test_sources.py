@@ -73,3 +73,20 @@ def test_apply_sql_transformation_runs_in_a_script_as_in_a_step(monkeypatch):
     expected = REGISTRY["apply_sql_transformation"].fn(frame, sql=sql)["dataset"]
     got = script.apply_sql_transformation(frame, sql=sql)["dataset"]
     pd.testing.assert_frame_equal(got, expected)
+
+
+def test_a_table_of_functions_is_copied_as_its_statement_and_computes_the_same(monkeypatch):
+    """Apply Math Operation looks its functions up in a dict of lambdas: the script gets that
+    statement as written, with the helpers it calls, and the same numbers."""
+    _, text = gathered("apply_math_operation")
+    assert "MATH = {" in text and "def _unary(" in text
+    script = types.ModuleType("exported")
+    monkeypatch.setitem(sys.modules, "exported", script)
+    exec(compile("from __future__ import annotations\n" + text, "math", "exec"), vars(script))  # noqa: S102
+    frame = pd.DataFrame({"a": [1.0, 4.0, 9.0], "b": [2, 3, 5]})
+    spec = REGISTRY["apply_math_operation"]
+    params = spec.resolve_params({"category": "basic", "basic_function": "Sqrt",
+                                  "columns": ["a", "b"]})
+    expected = spec.fn(frame, **params)["results_dataset"]
+    got = script.apply_math_operation(frame, **params)["results_dataset"]
+    pd.testing.assert_frame_equal(got, expected)
