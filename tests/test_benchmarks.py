@@ -28,7 +28,8 @@ def test_income_benchmark_prints_its_ratios_and_the_step_table():
     rows = re.findall(rf"^(\w+)\s+(\w+){number * 5}\s+(?:\d+\.\d|-)$", out, re.M)
     assert {node for node, _ in rows} == {
         "import", "clean", "select", "split", "learner", "train", "score", "evaluate"}
-    assert "artifacts written: joblib 3 files" in out  # learner, transformation, model
+    # Data sets as Arrow files; the learner, the transformation and the model pickled.
+    assert re.search(r"^artifacts written: arrow \d+ files, .*; joblib 3 files, ", out, re.M), out
 
 
 def test_canvas_benchmark_measures_the_50_node_case():

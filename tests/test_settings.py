@@ -170,7 +170,7 @@ def test_database_artifacts_and_samples_folders_come_from_the_environment(tmp_pa
         stored = database.execute("SELECT status FROM runs WHERE id = ?", (run_id,)).fetchall()
     assert stored == [("Finished",)]
     assert not (home / "designer.db").exists()
-    assert list((elsewhere / "artifacts").rglob("*.parquet"))
+    assert list((elsewhere / "artifacts").rglob("*.arrow"))
     assert not (home / "artifacts").exists()
 
 

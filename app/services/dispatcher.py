@@ -116,7 +116,10 @@ class Dispatcher:
                     self._cancels_and_liveness()
             except Exception:
                 log.exception("dispatcher loop error")
-            self._wake.wait(timeout=self.poll_seconds)
+            # Heartbeats and the scan for runs of dead processes keep their own pace, even
+            # when the poll is slow because notices wake the loop.
+            beat_in = max(0.0, self._next_beat - time.monotonic())
+            self._wake.wait(timeout=min(self.poll_seconds, beat_in))
 
     def _fill_slots(self) -> None:
         """Claim queued runs while a slot is free."""
