@@ -261,24 +261,36 @@ def install(endpoint: RealtimeEndpoint, graph: InferenceGraph) -> None:
     request_log.start_flusher()  # a process serving an endpoint keeps its request log
 
 
-def _deployed(endpoint: RealtimeEndpoint) -> _Deployed:
-    """This process's compiled graph of the endpoint's current deployment."""
-    current = _cache().get(endpoint.id, {}).get(endpoint.deployment)
+def _serving(ref: str) -> tuple[str, int]:
+    """The endpoint's id and current deployment number: all a request reads of its row (the
+    document and schemas are read once, when this process compiles the deployment)."""
+    columns = select(RealtimeEndpoint.id, RealtimeEndpoint.deployment)
+    row = db.session.execute(columns.filter_by(name=ref)).first() or \
+        db.session.execute(columns.filter_by(id=ref)).first()
+    if row is None:
+        raise NotFound(f"Real-time endpoint '{ref}' does not exist.")
+    return row.id, row.deployment
+
+
+def _deployed(endpoint_id: str, deployment: int) -> _Deployed:
+    """This process's compiled graph of the endpoint's deployment ``deployment``."""
+    current = _cache().get(endpoint_id, {}).get(deployment)
     if current is not None:
         return current
+    endpoint = db.session.get(RealtimeEndpoint, endpoint_id)
     graph = compiled(PipelineDocument.model_validate(endpoint.document))
     install(endpoint, graph)
-    return _cache()[endpoint.id][endpoint.deployment]
+    return _cache()[endpoint_id][endpoint.deployment]
 
 
 def score(ref: str, body: dict) -> dict:
     """Answer Azure's scoring body: {"Inputs": {input: [row, ...]}} -> {"Results": ...}."""
     started = time.perf_counter()
-    endpoint = find(ref)
-    stats = _stats().setdefault(endpoint.id, _Stats())
+    endpoint_id, deployment = _serving(ref)
+    stats = _stats().setdefault(endpoint_id, _Stats())
     ok = False
     try:
-        deployed = _deployed(endpoint)
+        deployed = _deployed(endpoint_id, deployment)
         frames = _frames(body.get("Inputs"), deployed.schema)
         try:
             results = deployed.graph.score(frames)
