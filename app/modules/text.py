@@ -17,14 +17,14 @@ CATEGORY = "Text Analytics"
 LABEL = "Preprocess Text"
 SENTENCE_MARK = "|||"  # Azure's sentence terminator between detected sentences
 
-URL = re.compile(r"(?i)\b(?:(?:https?|ftp)://|www\.)[^\s<>\"']+")
+URL = re.compile(r"(?i)\b(?:(?:https?|ftp)://|www\.)[^\s<>\"']*[^\s<>\"'.,;:!?)]")
 EMAIL = re.compile(r"(?i)\b[\w.%+-]+@[\w-]+(?:\.[\w-]+)+\b")
 NUMBER = re.compile(r"(?<![\w.,])[+-]?\d+(?:[.,]\d+)*(?![\w])")
 REPEATS = re.compile(r"(.)\1{2,}", re.DOTALL)  # a character repeated more than twice
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=\S)")
 # A run of special characters inside a token ("MS---WORD"): one of them, spaced out.
 INNER_SPECIALS = re.compile(r"(?<=\w)([^\w\s|])\1*(?=\w)")
-SPECIALS = re.compile(r"[^\w\s|]|_")
+SPECIALS = re.compile(r"[^\w\s]|_")
 # The contractions English verbs make, longest first; 's stays (it also marks possession).
 CONTRACTIONS = [
     (r"\bwon't\b", "will not"), (r"\bcan't\b", "can not"), (r"\bshan't\b", "shall not"),
@@ -90,7 +90,8 @@ def preprocess(text, options: dict, stop_words) -> str:
     if options["remove_numbers"]:
         text = NUMBER.sub(" ", text)
     if options["remove_special_characters"]:
-        text = " ".join(w if w == SENTENCE_MARK else SPECIALS.sub(" ", w) for w in text.split())
+        marks = SENTENCE_MARK if options["detect_sentences"] else None
+        text = " ".join(w if w == marks else SPECIALS.sub(" ", w) for w in text.split())
     text = _tokens(text, stop_words if options["remove_stop_words"] else None,
                    options["use_lemmatization"])
     if options["detect_sentences"]:

@@ -21,6 +21,7 @@ VOCABULARY_COLUMNS = ["Id", "NGram", "DF", "IDF"]
 WEIGHTS = {"binary": "Binary Weight", "tf": "TF Weight", "idf": "IDF Weight",
            "tf_idf": "TF-IDF Weight"}
 WORD = re.compile(r"\w+")
+WORD_PATTERN = r"(?u)\b\w+\b"  # the same words, as scikit-learn's vectorizers read them
 MAX_CELLS = 50_000_000  # rows x features of a dense output (400 MB of float64)
 
 
@@ -211,7 +212,7 @@ def feature_hashing(dataset, *, target_columns, hashing_bitsize, ngrams):
         raise ModuleError(f"{HASHING_LABEL}: the data set already has column(s) "
                           f"{column_list(clash, 10)}")
     vectorizer = HashingVectorizer(n_features=width, ngram_range=(1, max(ngrams, 1)),
-                                   token_pattern=r"(?u)\b\w+\b", alternate_sign=False,
+                                   token_pattern=WORD_PATTERN, alternate_sign=False,
                                    norm=None)
     blocks = [dataset]
     for column in target_columns:
