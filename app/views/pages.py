@@ -9,9 +9,8 @@ from flask_login import current_user, login_required
 from ..config import ROOT
 from ..models import ROLES
 from ..services import models as model_service
-from ..services import module_help
+from ..services import module_help, publishing, realtime
 from ..services import pipelines as pipeline_service
-from ..services import publishing, realtime
 from ..services import runs as run_service
 
 bp = Blueprint("pages", __name__)
