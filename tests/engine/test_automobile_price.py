@@ -26,7 +26,9 @@ from app.engine.datastores import Datastores
 from app.engine.document import PipelineDocument
 from app.engine.executor import execute, make_plan
 from app.engine.registry import REGISTRY
+from tests.api.test_export import run_script
 from tests.conftest import AUTOMOBILE_COLUMNS
+from tests.engine.test_export import script_of
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "sample_data" / "pipelines" / "regression_automobile_price.json"
@@ -103,3 +105,10 @@ def test_sample_on_its_synthetic_file_equals_plain_sklearn(tmp_path, backend):
     for name, value in plain.items():
         assert engine[name] == pytest.approx(value, rel=1e-9, abs=1e-9), name
     assert 0.75 < engine["r2"] < 1.0
+
+
+def test_the_exported_script_gives_the_samples_metrics(tmp_path, backend):
+    result = run_sample(tmp_path, backend, {"samples": ROOT / "sample_data"},
+                        {"datastore": "samples", "path": "automobile/automobile.csv"})
+    printed = run_script(script_of(json.loads(DOC.read_text())), tmp_path)
+    assert printed == {"evaluate": result.steps["evaluate"].metrics}
