@@ -58,6 +58,10 @@ def _vocabulary_input(vocabulary: pd.DataFrame | None) -> pd.DataFrame:
         raise ModuleError(f"{NGRAM_LABEL}: the ReadOnly vocabulary mode needs the Input "
                           "vocabulary port wired (the Result vocabulary of an earlier run)")
     require_columns(vocabulary, ["NGram", "IDF"], f"{NGRAM_LABEL} (Input vocabulary)")
+    idf = pd.to_numeric(vocabulary["IDF"], errors="coerce")
+    if idf.isna().any():
+        raise ModuleError(f"{NGRAM_LABEL}: the input vocabulary's IDF column holds "
+                          f"{int(idf.isna().sum())} value(s) that are not numbers")
     grams = vocabulary["NGram"].astype(str)
     repeated = sorted(set(grams[grams.duplicated()]))
     if repeated:

@@ -203,6 +203,16 @@ def test_ngram_features_name_their_culprits(notes):
         run("extract_ngram_features", {"dataset": notes,
                                        "input_vocabulary": pd.DataFrame({"NGram": ["a"]})},
             text_column="text", vocabulary_mode="ReadOnly")
+    with pytest.raises(ModuleError, match="IDF column holds 1 value\\(s\\) that are not numbers"):
+        run("extract_ngram_features",
+            {"dataset": notes, "input_vocabulary": pd.DataFrame({"NGram": ["a", "b"],
+                                                                 "IDF": [0.5, "x"]})},
+            text_column="text", vocabulary_mode="ReadOnly")
+    with pytest.raises(ModuleError, match="repeats n-gram\\(s\\) data"):
+        run("extract_ngram_features",
+            {"dataset": notes, "input_vocabulary": pd.DataFrame({"NGram": ["data", "data"],
+                                                                 "IDF": [0.5, 1.0]})},
+            text_column="text", vocabulary_mode="ReadOnly")
     with pytest.raises(ModuleError, match="no n-gram of column 'text' is left"):
         ngram_run(notes, minimum_ngram_document_absolute_frequency=10_000)
     with pytest.raises(ModuleError, match=r"minimum word length \(9\) is above"):
