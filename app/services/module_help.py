@@ -37,7 +37,7 @@ def _param(param: dict, siblings: list[dict]) -> dict:
     labels = param.get("option_labels") or {}
     return param | {
         "kind_text": _kind_text(param),
-        "default_text": _value_text(param["default"], labels),
+        "default_text": _default_text(param, labels),
         "choices": [labels.get(o, o) for o in param.get("options") or []],
         "range_text": _range_text(param.get("min"), param.get("max")),
         "when_text": _when_text(param.get("when"), siblings),
@@ -50,6 +50,11 @@ def _kind_text(param: dict) -> str:
         kind = "One column" if param.get("single") else "Columns"
         return f"{kind} of the input '{param.get('input', 'dataset')}'"
     return kind + (" (optional)" if param.get("optional") else "")
+
+
+def _default_text(param: dict, labels: dict) -> str:
+    text = _value_text(param["default"], labels)
+    return "none (required)" if text == "none" and not param.get("optional") else text
 
 
 def _value_text(value, labels: dict) -> str:

@@ -42,6 +42,7 @@ def test_every_module_has_a_help_page_naming_its_parameters_and_ports(signed_in)
     ("feature_hashing", "hashing_bitsize", "Hashing bitsize hashing_bitsize Integer 10 1 to 16"),
     ("import_data", "url", "Applies when Source is URL over HTTP."),
     ("split_data", "fraction", "0.5"),
+    ("train_model", "label_column", "One column of the input 'dataset' none (required)"),
 ])
 def test_defaults_choices_ranges_and_conditions_are_shown(signed_in, module, param, shown):
     row = rows(signed_in.get(f"/modules/{module}/help").get_data(as_text=True))[param]
