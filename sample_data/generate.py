@@ -249,6 +249,89 @@ def make_diabetes() -> pd.DataFrame:
     return frame
 
 
+# Automobile: the UCI "1985 Auto Imports" layout; make -> (weight, price factor, size shift).
+AUTOMOBILE_COLUMNS = [
+    "symboling", "normalized-losses", "make", "fuel-type", "aspiration", "num-of-doors",
+    "body-style", "drive-wheels", "engine-location", "wheel-base", "length", "width", "height",
+    "curb-weight", "engine-type", "num-of-cylinders", "engine-size", "fuel-system", "bore",
+    "stroke", "compression-ratio", "horsepower", "peak-rpm", "city-mpg", "highway-mpg", "price",
+]
+AUTOMOBILE_ROWS = 200
+MAKES = {
+    "toyota": (32, 1.0, -0.3), "nissan": (18, 1.0, -0.2), "mazda": (17, 1.0, -0.2),
+    "mitsubishi": (13, 1.0, -0.2), "honda": (13, 1.0, -0.5), "volkswagen": (12, 1.05, -0.3),
+    "subaru": (12, 1.0, -0.3), "peugot": (11, 1.15, 0.6), "volvo": (11, 1.2, 0.7),
+    "dodge": (9, 0.95, -0.3), "mercedes-benz": (8, 2.0, 1.5), "bmw": (8, 1.7, 0.6),
+    "audi": (7, 1.4, 0.4), "plymouth": (7, 0.95, -0.3), "saab": (6, 1.3, 0.2),
+    "porsche": (5, 2.4, 0.3), "isuzu": (4, 0.95, -0.4), "jaguar": (3, 2.3, 1.6),
+    "chevrolet": (3, 0.9, -0.8), "alfa-romero": (3, 1.3, 0.0), "renault": (2, 1.0, -0.2),
+    "mercury": (1, 1.3, 0.5),
+}
+BODY_STYLES = {"sedan": 96, "hatchback": 70, "wagon": 25, "hardtop": 8, "convertible": 6}
+CYLINDERS = ["three", "four", "five", "six", "eight"]
+AUTOMOBILE_MISSING = {"normalized-losses": 0.2, "num-of-doors": 0.01, "bore": 0.02,
+                      "stroke": 0.02, "horsepower": 0.01, "peak-rpm": 0.01, "price": 0.02}
+
+
+def make_automobile(rng: np.random.Generator, n: int) -> pd.DataFrame:
+    """Synthetic cars shaped like UCI imports-85: a size factor drives dimensions, engine and
+    price; the price also follows the make, the horsepower and the engine size."""
+    u = partial(rng.random, n)
+    z = partial(rng.standard_normal, n)
+    names = list(MAKES)
+    make = _pick(u(), names, np.array([MAKES[m][0] for m in names], dtype=float))
+    factor = np.array([MAKES[m][1] for m in make])
+    size = np.array([MAKES[m][2] for m in make]) + 0.8 * z()
+    body = _pick(u(), list(BODY_STYLES), np.array(list(BODY_STYLES.values()), dtype=float))
+    diesel = u() < 0.1
+    turbo = diesel & (u() < 0.6) | (u() < 0.1)
+    doors = np.where(np.isin(body, ["sedan", "wagon"]) & (u() < 0.9), "four", "two")
+    doors = np.where((body == "hatchback") & (u() < 0.3), "four", doors)
+    drive = _pick(u(), ["fwd", "rwd", "4wd"],
+                  np.column_stack([np.exp(-size), np.exp(size - 0.3), np.full(n, 0.08)]))
+    rear = (make == "porsche") & (u() < 0.5)
+    wheel_base = np.round(98.5 + 5.5 * size + 1.5 * z(), 1)
+    length = np.round(173 + 11 * size + 4 * z(), 1)
+    width = np.round(65.8 + 1.8 * size + 0.6 * z(), 1)
+    height = np.round(53.8 + 1.2 * size + 1.6 * z() + 2.5 * (body == "wagon")
+                      - 2.5 * (body == "convertible"), 1)
+    engine = np.clip(np.rint(125 + 38 * size + 15 * z() + 30 * (make == "porsche")), 61, 326)
+    cyl = np.clip(np.digitize(engine, [70, 150, 165, 230]), 0, 4)
+    curb = np.rint(2550 + 480 * size + 150 * z() + 120 * diesel).astype(int)
+    power = np.rint(np.clip(0.75 * engine + 20 * turbo - 30 * diesel + 12 * z(), 48, 288))
+    rpm = np.rint((5150 - 600 * diesel + 350 * z()) / 50) * 50
+    city = np.rint(np.clip(44 - 0.09 * power - 0.003 * curb + 6 * diesel + 2 * z() + 8, 13, 49))
+    highway = np.rint(city + 5.5 + 1.2 * z())
+    price = (-14_000 + 5.0 * curb + 60 * engine + 45 * power) * factor + 1_400 * z()
+    price = np.rint(np.clip(price, 5_118, 45_400))
+    frame = pd.DataFrame({
+        "symboling": np.clip(np.rint(0.8 - 1.2 * size + 1.1 * z() + 0.8 * (doors == "two")),
+                             -2, 3).astype(int),
+        "normalized-losses": np.clip(np.rint(122 + 30 * z() - 8 * size), 65, 256).astype(int),
+        "make": make, "fuel-type": np.where(diesel, "diesel", "gas"),
+        "aspiration": np.where(turbo, "turbo", "std"), "num-of-doors": doors,
+        "body-style": body, "drive-wheels": drive,
+        "engine-location": np.where(rear, "rear", "front"), "wheel-base": wheel_base,
+        "length": length, "width": width, "height": height, "curb-weight": curb,
+        "engine-type": _pick(u(), ["ohc", "ohcf", "ohcv", "dohc", "l"],
+                             np.array([0.72, 0.07, 0.07, 0.06, 0.08])),
+        "num-of-cylinders": np.asarray(CYLINDERS, dtype=object)[cyl],
+        "engine-size": engine.astype(int),
+        "fuel-system": np.where(diesel, "idi", _pick(u(), ["mpfi", "2bbl", "1bbl", "spdi"],
+                                                     np.array([0.48, 0.36, 0.06, 0.10]))),
+        "bore": np.round(np.clip(3.33 + 0.2 * size + 0.15 * z(), 2.54, 3.94), 2),
+        "stroke": np.round(np.clip(3.26 + 0.3 * z(), 2.07, 4.17), 2),
+        "compression-ratio": np.round(np.where(diesel, 21.5 + 0.8 * z(), 9.0 + 0.6 * z()), 1),
+        "horsepower": power, "peak-rpm": rpm, "city-mpg": city.astype(int),
+        "highway-mpg": highway.astype(int), "price": price,
+    })
+    for column, rate in AUTOMOBILE_MISSING.items():
+        frame[column] = frame[column].where(u() >= rate)
+    for column in ("normalized-losses", "horsepower", "peak-rpm", "price"):
+        frame[column] = frame[column].astype("Int64")
+    return frame[AUTOMOBILE_COLUMNS]
+
+
 def _write(df: pd.DataFrame, path: Path) -> None:
     """Write a CSV with a header, no index, Unix line endings and empty cells for missing."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -257,7 +340,8 @@ def _write(df: pd.DataFrame, path: Path) -> None:
 
 
 def generate(out_dir: Path) -> None:
-    """Write income/us.csv, income/non_us.csv and diabetes/diabetes.csv under out_dir."""
+    """Write income/us.csv, income/non_us.csv, diabetes/diabetes.csv and
+    automobile/automobile.csv under out_dir."""
     out_dir = Path(out_dir)
     # Separate streams per file, so tuning one file never changes the other.
     _write(make_income(np.random.default_rng([SEED, 0]), US_ROWS, us=True),
@@ -265,6 +349,8 @@ def generate(out_dir: Path) -> None:
     _write(make_income(np.random.default_rng([SEED, 1]), NON_US_ROWS, us=False),
            out_dir / "income" / "non_us.csv")
     _write(make_diabetes(), out_dir / "diabetes" / "diabetes.csv")
+    _write(make_automobile(np.random.default_rng([SEED, 2]), AUTOMOBILE_ROWS),
+           out_dir / "automobile" / "automobile.csv")
 
 
 if __name__ == "__main__":

@@ -9,8 +9,8 @@ from flask_login import current_user, login_required
 from ..config import ROOT
 from ..models import ROLES
 from ..services import models as model_service
+from ..services import module_help, publishing, realtime
 from ..services import pipelines as pipeline_service
-from ..services import publishing, realtime
 from ..services import runs as run_service
 
 bp = Blueprint("pages", __name__)
@@ -101,6 +101,14 @@ def admin():
     if current_user.role != "admin":
         abort(403)
     return _page("admin", active="admin", roles=ROLES)
+
+
+@bp.get("/modules/<name>/help")
+@login_required
+def module_help_page(name):
+    """A module's help: its description, ports and parameters, from its declaration."""
+    return render_template("module_help.html", help=module_help.module_help(name),
+                           active="pipelines")
 
 
 @bp.get("/favicon.ico")

@@ -92,6 +92,7 @@ def test_designer(page, client):
     ("/", "Pipelines"), ("/experiments", "Experiments"), ("/endpoints", "Endpoints"),
     ("/endpoints/income-retrain", "income-retrain"), ("/datastores", "Datastores"),
     ("/admin", "Admin"), ("/models", "Models"),
+    ("/modules/extract_ngram_features/help", "Extract N-Gram Features from Text"),
 ])
 def test_listing_pages(page, path, title):
     page.goto(path)

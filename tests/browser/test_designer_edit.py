@@ -56,7 +56,7 @@ def test_drag_from_palette_wire_and_edit_fraction(page, client):
     assert abs(box["x"] + box["width"] / 2 - (canvas["x"] + 200)) < 4
     assert abs(box["y"] + box["height"] / 2 - (canvas["y"] + 90)) < 4
 
-    page.get_by_label("Search modules").fill("split")
+    page.get_by_label("Search modules").fill("split data")
     expect(page.locator(".palette-item:visible")).to_have_count(1)
     drop_module(page, "split_data", 260, 260)
     split = page.locator('g.node[data-module="split_data"]')

@@ -55,6 +55,9 @@ export class DetailsPanel {
     if (spec && this.onRunToHere) body.append(this.runToHereButton(id));
     if (!spec) return body.append(el("p", { class: "error-text" }, `Unknown module '${node.module}'.`));
     if (spec.description) body.append(el("p", { class: "muted module-description" }, spec.description));
+    body.append(el("p", { class: "module-help-line" },
+                   el("a", { href: `/modules/${encodeURIComponent(spec.name)}/help`, target: "_blank",
+                             rel: "noopener" }, "Module help")));
     const fieldMessages = this.errors.fields[id] || {};
     const attached = new Set(Object.values(fieldMessages).flat());
     const general = (this.errors.nodes[id] || []).filter((m) => !attached.has(m));

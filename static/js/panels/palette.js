@@ -1,4 +1,5 @@
-// The module palette: search box, collapsible categories, modules dragged onto the canvas.
+// The module palette: search box (names and descriptions), collapsible categories, modules
+// dragged onto the canvas, each with a link to its help page.
 import { el } from "../dom.js";
 import { categoryStyle } from "../canvas/categories.js";
 import { MODULE_TYPE } from "../canvas/editing.js";
@@ -24,10 +25,11 @@ export function buildPalette(container, catalog, { onAdd }) {
           e.dataTransfer.setData("text/plain", spec.label);
           e.dataTransfer.effectAllowed = "copy";
         },
-        ondblclick: () => onAdd(spec.name),
-        onkeydown: (e) => { if (e.key === "Enter") onAdd(spec.name); },
-      }, paletteIcon(spec.category), el("span", { class: "palette-label" }, spec.label));
-      return { item, text: `${spec.label} ${spec.name}`.toLowerCase() };
+        ondblclick: (e) => { if (!e.target.closest("a")) onAdd(spec.name); },
+        onkeydown: (e) => { if (e.key === "Enter" && e.target === e.currentTarget) onAdd(spec.name); },
+      }, paletteIcon(spec.category), el("span", { class: "palette-label" }, spec.label),
+      helpLink(spec, "palette-help"));
+      return { item, text: `${spec.label} ${spec.name} ${spec.description || ""}`.toLowerCase() };
     });
     const details = el("details", { class: "palette-category", open: true },
                        el("summary", {}, category),
@@ -54,6 +56,13 @@ export function buildPalette(container, catalog, { onAdd }) {
   container.append(el("h2", { class: "panel-title" }, "Modules"), search, list, empty,
                    el("p", { class: "muted palette-hint" }, "Drag a module onto the canvas (or double-click it)."));
   return { search };
+}
+
+/** A link to the module's help page (opens beside the designer, in a new tab). */
+export function helpLink(spec, className) {
+  return el("a", { class: className, href: `/modules/${encodeURIComponent(spec.name)}/help`,
+                   target: "_blank", rel: "noopener", draggable: "false",
+                   "aria-label": `Help: ${spec.label}`, title: `Help: ${spec.label}` }, "?");
 }
 
 /** The category's icon on its colour, as on the canvas's nodes. */
