@@ -104,6 +104,9 @@ class ClusterModel:
     numeric_columns: list[str]
     clusters: int
     scored_by: ClassVar[str] = "Assign Data to Clusters"
+    # What the model registry records of a trained model.
+    task: ClassVar[str] = "clustering"
+    label_column: ClassVar[str] = ""
 
     def assign(self, dataset: pd.DataFrame, append: bool, owner: str, ctx) -> pd.DataFrame:
         """Assignments and distances of every row (empty where a numeric feature is missing),

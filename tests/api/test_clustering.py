@@ -12,6 +12,7 @@ from sklearn.cluster import KMeans
 from sklearn.preprocessing import MinMaxScaler
 
 from tests.api.test_catalogue import chain, learner_pipeline
+from tests.api.test_export import export, pipeline_id, run_metrics, run_script
 from tests.api.test_runs import finished_run
 from tests.conftest import ROOT
 
@@ -27,8 +28,7 @@ def output(client, run, node, port):
 
 
 def test_the_clustering_sample_runs_to_what_kmeans_gives(client, run_queued):
-    pid = next(p["id"] for p in client.get("/api/v1/pipelines").get_json()["pipelines"]
-               if p["name"] == "Diabetes patient clustering")
+    pid = pipeline_id(client, "Diabetes patient clustering")
     answer = client.post(f"/api/v1/pipelines/{pid}/runs", json={"experiment": "clusters"})
     assert answer.status_code == 202, answer.get_json()
     run_queued()
@@ -51,6 +51,21 @@ def test_the_clustering_sample_runs_to_what_kmeans_gives(client, run_queued):
     assert metrics["number_of_points"] == len(new)
     assert metrics["average_distance_to_cluster_center"] == pytest.approx(own.mean())
     assert metrics["maximal_distance_to_cluster_center"] == pytest.approx(own.max())
+
+    registered = client.post(f"/api/v1/runs/{run['id']}/steps/train/register",
+                             json={"name": "patient-clusters"})
+    assert registered.status_code == 201, registered.get_json()
+    assert registered.get_json()["task"] == "clustering"
+
+
+def test_the_clustering_sample_exports_to_a_script_with_the_runs_metrics(client, run_queued,
+                                                                        tmp_path):
+    pid = pipeline_id(client, "Diabetes patient clustering")
+    _, text = export(client, f"/api/v1/pipelines/{pid}/export.py")
+    expected = run_metrics(client, run_queued, client.post(
+        f"/api/v1/pipelines/{pid}/runs", json={"parameters": {"number_of_centroids": 4}}))
+    assert run_script(text, tmp_path, "--number-of-centroids", "4") == expected
+    assert expected["evaluate"]["number_of_points"] == 133
 
 
 def test_the_samples_columns_are_known_before_the_run(client):
