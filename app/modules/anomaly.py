@@ -20,6 +20,7 @@ from app.engine.context import ModuleError, StepContext
 from app.engine.registry import module
 from app.engine.spec import DATAFRAME, TRAINED_MODEL, UNTRAINED_MODEL, Bool, Columns, Int, Port, Str
 
+from .learners import CATEGORY
 from .training import TrainedModel, _plain, build_pipeline, is_categorical
 
 OWNER = "Train Anomaly Detection Model"
@@ -71,7 +72,7 @@ class PcaAnomalyDetector(BaseEstimator):
 @module(
     "pca_based_anomaly_detection",
     label="PCA-Based Anomaly Detection",
-    category="Anomaly Detection",
+    category=CATEGORY,
     outputs=[Port("untrained_model", UNTRAINED_MODEL)],
     params=[
         Int("components", default=2, min=1, max=MAX_COMPONENTS,

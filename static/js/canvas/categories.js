@@ -4,7 +4,6 @@ const STYLES = {
   "Data Input and Output": { color: "#2f6fdb", icon: "⇅" },
   "Data Transformation": { color: "#8250df", icon: "⚙" },
   "Machine Learning Algorithms": { color: "#bf6a02", icon: "✱" },
-  "Anomaly Detection": { color: "#a40e26", icon: "⚠" },
   "Model Training": { color: "#cf4a8c", icon: "▶" },
   "Model Scoring & Evaluation": { color: "#1a7f37", icon: "✓" },
   "Web Service": { color: "#0a7ea4", icon: "☁" },
