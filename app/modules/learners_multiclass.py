@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
-from scipy import sparse, special
+from scipy import special
 from sklearn.base import BaseEstimator, RegressorMixin, is_classifier
 from sklearn.ensemble import RandomForestRegressor
 from sklearn.multiclass import OneVsOneClassifier, OneVsRestClassifier
@@ -24,8 +24,8 @@ from .learners import CATEGORY, MAX_FOREST_TREES, MAX_LEAVES, MAX_MIN_SAMPLES, O
 from .training import MulticlassLearner, is_multiclass_learner
 
 QUANTILE_COLUMN = "Scores for quantile :"  # Azure's prefix; "Scores for quantile :0.250"
-# Rows of new data whose weights over the training rows are held at once while scoring.
-QUANTILE_BLOCK_ROWS = 256
+# While scoring, at most this many (new row, tree) leaves are searched at once.
+QUANTILE_BLOCK_LEAVES = 2_000_000
 # Cumulative weights equal to a quantile up to rounding count as reaching it.
 WEIGHT_TOLERANCE = 1e-9
 BINARY_INPUT = [Port("untrained_model", UNTRAINED_MODEL,
@@ -141,7 +141,7 @@ class QuantileForestRegressor(RegressorMixin, BaseEstimator):
         self.seed = seed
 
     def fit(self, X, y):
-        """Grow the forest and remember which training rows each leaf holds."""
+        """Grow the forest and index, leaf by leaf, the label ranks of its training rows."""
         y = np.asarray(y, dtype="float64")
         self.forest_ = RandomForestRegressor(
             n_estimators=self.num_trees, max_leaf_nodes=self.num_leaves,
@@ -150,21 +150,20 @@ class QuantileForestRegressor(RegressorMixin, BaseEstimator):
             bootstrap=True, random_state=self.seed, n_jobs=1,
         ).fit(X, y)
         self.n_features_in_ = self.forest_.n_features_in_
-        leaves = self.forest_.apply(X)
-        self.leaf_ids_, columns, values = [], [], []
-        offset = 0
-        for tree in range(leaves.shape[1]):
-            ids, where = np.unique(leaves[:, tree], return_inverse=True)
+        order = np.argsort(y, kind="stable")
+        self.sorted_labels_ = y[order]
+        rank = np.empty(len(y), dtype="int64")
+        rank[order] = np.arange(len(y))
+        # Per tree, one key per training row: its leaf * rows + its label rank, sorted, so a
+        # leaf's rows are one run of keys ordered by label (small enough to stay in cache).
+        self.leaf_ids_, self.keys_, self.leaf_start_, self.leaf_size_ = [], [], [], []
+        for leaves in self.forest_.apply(X).T:
+            ids, where = np.unique(leaves, return_inverse=True)
+            keys = np.sort(where * len(y) + rank)
             self.leaf_ids_.append(ids)
-            columns.append(offset + where)
-            values.append(1.0 / np.bincount(where)[where])
-            offset += len(ids)
-        rows = np.tile(np.arange(len(y)), leaves.shape[1])
-        # (leaves of all trees) x (training rows): 1 / leaf size where the row is in the leaf.
-        self.leaf_rows_ = sparse.csr_matrix(
-            (np.concatenate(values), (np.concatenate(columns), rows)), shape=(offset, len(y)))
-        self.order_ = np.argsort(y, kind="stable")
-        self.sorted_labels_ = y[self.order_]
+            self.keys_.append(keys)
+            self.leaf_start_.append(np.searchsorted(keys, np.arange(len(ids)) * len(y)))
+            self.leaf_size_.append(np.bincount(where, minlength=len(ids)))
         return self
 
     def predict(self, X):
@@ -174,22 +173,35 @@ class QuantileForestRegressor(RegressorMixin, BaseEstimator):
     def predict_quantiles(self, X) -> np.ndarray:
         """One column per quantile, in the order of ``quantiles``."""
         leaves = self.forest_.apply(X)
-        offsets = np.cumsum([0] + [len(ids) for ids in self.leaf_ids_[:-1]])
-        columns = np.column_stack([offset + np.searchsorted(ids, leaves[:, tree])
-                                   for tree, (ids, offset)
-                                   in enumerate(zip(self.leaf_ids_, offsets, strict=True))])
+        shared = np.column_stack([np.searchsorted(ids, leaves[:, tree])
+                                  for tree, ids in enumerate(self.leaf_ids_)])
         out = np.empty((len(leaves), len(self.quantiles)))
-        for start in range(0, len(leaves), QUANTILE_BLOCK_ROWS):
-            block = columns[start:start + QUANTILE_BLOCK_ROWS]
-            hits = sparse.csr_matrix((np.ones(block.size), (np.repeat(np.arange(len(block)),
-                                      block.shape[1]), block.ravel())),
-                                     shape=(len(block), self.leaf_rows_.shape[0]))
-            weights = (hits @ self.leaf_rows_).toarray() / block.shape[1]
-            cumulative = np.cumsum(weights[:, self.order_], axis=1)
+        step = max(1, QUANTILE_BLOCK_LEAVES // shared.shape[1])
+        for begin in range(0, len(shared), step):
+            block = shared[begin:begin + step]
             for j, q in enumerate(self.quantiles):
-                first = np.argmax(cumulative >= q - WEIGHT_TOLERANCE, axis=1)
-                out[start:start + len(block), j] = self.sorted_labels_[first]
+                out[begin:begin + len(block), j] = self._quantile(block, q)
         return out
+
+    def _quantile(self, leaves: np.ndarray, q: float) -> np.ndarray:
+        """For rows whose leaves (one per tree) are ``leaves``: the smallest label whose
+        cumulative weight reaches ``q``, found by bisection on the label rank."""
+        rows, trees = len(self.sorted_labels_), leaves.shape[1]
+        start = np.column_stack([self.leaf_start_[t][leaves[:, t]] for t in range(trees)])
+        size = np.column_stack([self.leaf_size_[t][leaves[:, t]] for t in range(trees)])
+        low = np.zeros(len(leaves), dtype="int64")
+        high = np.full(len(leaves), rows - 1, dtype="int64")
+        within = np.empty(leaves.shape, dtype="int64")
+        while (low < high).any():
+            middle = (low + high) // 2
+            for t in range(trees):  # rows of each shared leaf with label rank <= middle
+                within[:, t] = np.searchsorted(self.keys_[t], leaves[:, t] * rows + middle,
+                                               side="right")
+            weight = ((within - start) / size).sum(axis=1) / trees
+            reached = weight >= q - WEIGHT_TOLERANCE
+            high = np.where(reached, middle, high)
+            low = np.where(reached, low, middle + 1)
+        return self.sorted_labels_[low]
 
 
 def quantile_column(q: float) -> str:
