@@ -37,7 +37,7 @@ def test_duplicate_rename_and_delete(page):
     page.goto("/")
     page.get_by_role("button", name="Duplicate Income prediction").click()
     expect(page.get_by_role("link", name="Income prediction (copy)")).to_be_visible()
-    expect(rows(page)).to_have_count(3)
+    expect(rows(page)).to_have_count(4)
 
     page.get_by_role("button", name="Rename Income prediction (copy)").click()
     name = page.get_by_label("New name")
@@ -52,12 +52,12 @@ def test_duplicate_rename_and_delete(page):
     expect(dialog).to_contain_text("My income")
     dialog.get_by_role("button", name="Cancel").click()
     expect(page.get_by_role("dialog")).to_have_count(0)
-    expect(rows(page)).to_have_count(3)
+    expect(rows(page)).to_have_count(4)
 
     page.get_by_role("button", name="Delete My income").click()
     page.get_by_role("dialog").get_by_role("button", name="Delete").click()
     expect(page.get_by_role("link", name="My income")).to_have_count(0)
-    expect(rows(page)).to_have_count(2)
+    expect(rows(page)).to_have_count(3)
     assert page.errors == []
 
 
@@ -69,7 +69,7 @@ def test_import_valid_and_invalid(page, tmp_path):
     garbage = tmp_path / "garbage.json"
     garbage.write_text("{not json")
     page.goto("/")
-    expect(rows(page)).to_have_count(2)
+    expect(rows(page)).to_have_count(3)
 
     page.get_by_label("Import pipeline JSON").set_input_files(str(good))
     expect(page.get_by_role("link", name="Imported one")).to_be_visible()
@@ -80,7 +80,7 @@ def test_import_valid_and_invalid(page, tmp_path):
     expect(alert).to_contain_text("module")
     page.get_by_label("Import pipeline JSON").set_input_files(str(garbage))
     expect(alert).to_contain_text("not valid JSON")
-    expect(rows(page)).to_have_count(3)
+    expect(rows(page)).to_have_count(4)
     assert page.errors == []
 
 
