@@ -8,7 +8,7 @@ missing numeric feature are left out of training and get no assignment.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import ClassVar
 
 import numpy as np
@@ -157,7 +157,8 @@ def _kmeans_columns(fed, params, datastores):
                option_labels=INITIALIZATIONS, label="Initialization",
                description="Starting centers: the first rows (First N), the best of 10 random "
                            "draws (Random), or spread out at random (K-Means++)."),
-        _seed(),
+        # As Azure: the seed drives the random starts only.
+        replace(_seed(), when={"initialization": ["random", "k_means_plus_plus"]}),
         Choice("metric", default="euclidean", options=["euclidean"],
                option_labels={"euclidean": "Euclidean"}, label="Metric",
                description="The distance between rows and centers."),

@@ -40,7 +40,7 @@ TASK_SCORES = {"binary": [SCORED_LABELS, SCORED_PROBABILITIES], "multiclass": [S
 )
 def score_model(trained_model, dataset, *, append_score_columns, ctx=None):
     """Predict with a trained model: append "Scored Labels" (and "Scored Probabilities", one per
-    class for a multiclass model)."""
+    class for a multiclass model; "Scores for quantile :q" columns for a quantile model)."""
     ctx = ctx or StepContext("score_model")
     if not isinstance(trained_model, TrainedModel):
         other = getattr(trained_model, "scored_by", None)
@@ -142,7 +142,8 @@ def apply_transformation(transformation, dataset, *, ctx=None):
     outputs=[Port("evaluation_results", METRICS)],
 )
 def evaluate_model(scored_dataset, scored_dataset_to_compare=None, *, ctx=None):
-    """Metrics and curves of a scored data set (and of a second one, to compare)."""
+    """Metrics and curves of a scored data set or of clustering results (and of a second one,
+    to compare)."""
     ctx = ctx or StepContext("evaluate_model")
     result = evaluate(scored_dataset, "scored_dataset", ctx)
     result["compare"] = None
