@@ -142,7 +142,8 @@ def test_init_is_idempotent(tmp_path):
     with _instance(tmp_path):
         names = sorted(p.name for p in pipelines.list_all())
         stores = [(d.name, d.root) for d in datastores.list_all()]
-    assert names == ["Automobile price regression", "Diabetes progression regression",
+    assert names == ["Automobile price regression", "Diabetes patient clustering",
+                     "Diabetes progression regression",
                      "Income prediction"]
     assert stores == [("samples", str(SAMPLE_PIPELINES.parent))]
 

@@ -52,7 +52,8 @@ def infer_columns(
         fed = {e.target.port: produced.get((e.source.node, e.source.port))
                for e in incoming.get(node_id, [])}
         inputs[node_id] = {p.name: fed.get(p.name) for p in spec.inputs if p.type == DATAFRAME}
-        outputs = _outputs(spec, inputs[node_id], node.params, values, datastores)
+        # A model port may carry the columns its model adds (K-Means: Assignments, ...).
+        outputs = _outputs(spec, fed | inputs[node_id], node.params, values, datastores)
         for port, names in outputs.items():
             produced[(node_id, port)] = names
     return inputs

@@ -12,6 +12,7 @@ from app.engine.context import ModuleError, StepContext
 from app.engine.registry import module
 from app.engine.spec import DATAFRAME, METRICS, TRAINED_MODEL, TRANSFORMATION, Bool, Port
 
+from .scoring_tasks import cluster_evaluation, quantile_columns, quantile_losses, quantile_scores
 from .training import TrainedModel, _plain
 
 CATEGORY = "Model Scoring & Evaluation"
@@ -22,6 +23,10 @@ MAX_CURVE_POINTS = 500
 MAX_RESIDUAL_POINTS = 2000
 HISTOGRAM_BINS = 30
 THRESHOLD_STEPS = 100
+# The score columns Evaluate Model reads for each task (quantile regression: one a quantile).
+TASK_SCORES = {"binary": [SCORED_LABELS, SCORED_PROBABILITIES], "multiclass": [SCORED_LABELS],
+               "regression": [SCORED_LABELS], "quantile_regression": [],
+               "anomaly_detection": [SCORED_LABELS, SCORED_PROBABILITIES]}
 
 
 @module(
@@ -35,10 +40,12 @@ THRESHOLD_STEPS = 100
 )
 def score_model(trained_model, dataset, *, append_score_columns, ctx=None):
     """Predict with a trained model: append "Scored Labels" (and "Scored Probabilities", one per
-    class for a multiclass model)."""
+    class for a multiclass model; "Scores for quantile :q" columns for a quantile model)."""
     ctx = ctx or StepContext("score_model")
     if not isinstance(trained_model, TrainedModel):
-        raise ModuleError("Score Model needs a model trained by Train Model.")
+        other = getattr(trained_model, "scored_by", None)
+        raise ModuleError("Score Model needs a model trained by Train Model"
+                          + (f"; use {other} for this one." if other else "."))
     model = trained_model
     missing = [c for c in model.feature_columns if c not in dataset.columns]
     if missing:
@@ -57,6 +64,14 @@ def score_model(trained_model, dataset, *, append_score_columns, ctx=None):
         scores[SCORED_PROBABILITIES] = pd.Series(proba, index=dataset.index, dtype="float64")
     elif model.task == "multiclass":
         scores = _multiclass_scores(model, features, dataset.index)
+    elif model.task == "anomaly_detection":
+        # As Azure: the anomaly score, and 1 (anomaly) where it reaches the threshold.
+        proba = model.pipeline.score_samples(features)
+        scores[SCORED_LABELS] = pd.Series((proba >= THRESHOLD).astype("int64"),
+                                          index=dataset.index)
+        scores[SCORED_PROBABILITIES] = pd.Series(proba, index=dataset.index, dtype="float64")
+    elif model.task == "quantile_regression":
+        scores = quantile_scores(model, features, dataset.index)
     else:
         predicted = model.pipeline.predict(features)
         scores[SCORED_LABELS] = pd.Series(predicted, index=dataset.index, dtype="float64")
@@ -75,6 +90,8 @@ def score_model(trained_model, dataset, *, append_score_columns, ctx=None):
         "positive_class": model.positive_class,
         "classes": list(model.classes),
     }
+    if model.task == "quantile_regression":
+        scored.attrs["quantiles"] = list(model.pipeline[-1].quantiles)
     ctx.log(f"scored {len(scored)} rows ({model.task})")
     return {"scored_dataset": scored}
 
@@ -125,7 +142,8 @@ def apply_transformation(transformation, dataset, *, ctx=None):
     outputs=[Port("evaluation_results", METRICS)],
 )
 def evaluate_model(scored_dataset, scored_dataset_to_compare=None, *, ctx=None):
-    """Metrics and curves of a scored data set (and of a second one, to compare)."""
+    """Metrics and curves of a scored data set or of clustering results (and of a second one,
+    to compare)."""
     ctx = ctx or StepContext("evaluate_model")
     result = evaluate(scored_dataset, "scored_dataset", ctx)
     result["compare"] = None
@@ -138,12 +156,21 @@ def evaluate(scored: pd.DataFrame, port: str, ctx) -> dict:
     """The JSON-ready evaluation of one scored data set."""
     info = scored.attrs or {}
     label, task = info.get("label_column"), info.get("task")
-    if not label or task not in ("binary", "multiclass", "regression"):
+    if task == "clustering":
+        body = cluster_evaluation(scored, port, info)
+        ctx.log(f"{port}: " + ", ".join(f"{k}={v}" for k, v in body["metrics"].items()))
+        return {"task": task, "label_column": None, **body}
+    if task == "anomaly_detection" and not label:
+        raise ModuleError(
+            f"Evaluate Model: input '{port}' was scored by an anomaly detector trained without "
+            "a label column; set Train Anomaly Detection Model's 'Label column' to evaluate it."
+        )
+    if not label or task not in TASK_SCORES:
         raise ModuleError(
             f"Evaluate Model needs a data set scored by Score Model (input '{port}' carries no "
             "label column / task metadata)."
         )
-    needed = [label, SCORED_LABELS] + ([SCORED_PROBABILITIES] if task == "binary" else [])
+    needed = [label, *(TASK_SCORES[task] or quantile_columns(info))]
     missing = [c for c in needed if c not in scored.columns]
     if missing:
         raise ModuleError(
@@ -155,10 +182,12 @@ def evaluate(scored: pd.DataFrame, port: str, ctx) -> dict:
         ctx.log(f"{port}: ignored {len(scored) - len(rows)} row(s) with a missing label or score")
     if rows.empty:
         raise ModuleError(f"Evaluate Model: input '{port}' has no row with a label '{label}'.")
-    if task == "binary":
+    if task in ("binary", "anomaly_detection"):
         body = _binary(rows, label, info.get("positive_class"), info.get("classes") or [])
     elif task == "multiclass":
         body = _multiclass(rows, label, info.get("classes") or [])
+    elif task == "quantile_regression":
+        body = quantile_losses(rows, label, info.get("quantiles") or [])
     else:
         body = _regression(rows, label)
     ctx.log(f"{port}: " + ", ".join(f"{k}={v}" for k, v in body["metrics"].items()))

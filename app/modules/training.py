@@ -28,13 +28,15 @@ class TrainedModel:
     pipeline: Pipeline
     label_column: str
     feature_columns: list[str]
-    task: str  # "binary", "multiclass" or "regression"
+    # "binary", "multiclass", "regression", "quantile_regression" or "anomaly_detection"
+    task: str
     classes: list = field(default_factory=list)
 
     @property
     def positive_class(self) -> Any:
-        """The class whose probability Score Model reports (the second of ``classes``)."""
-        return self.classes[1] if self.task == "binary" else None
+        """The class whose probability Score Model reports (the second of ``classes``; for
+        anomaly detection, the label value that marks an anomaly)."""
+        return self.classes[1] if self.task in ("binary", "anomaly_detection") else None
 
 
 class MulticlassLearner:
@@ -131,10 +133,13 @@ def _check_label(estimator, label: pd.Series, name: str) -> str:
                 f"label; label column '{name}' holds {label.dtype} values. Use a two-class "
                 "learner to predict a category."
             )
-        return "regression"
+        # A quantile learner (Fast Forest Quantile Regression) gets one score per quantile.
+        return "quantile_regression" if hasattr(_final(estimator), "predict_quantiles") \
+            else "regression"
+    trainer = getattr(_final(estimator), "trained_by", None)
     raise ModuleError(
         f"{LABEL}: the untrained model ({_learner_name(estimator)}) is neither a classifier "
-        "nor a regressor."
+        "nor a regressor." + (f" Train it with {trainer}." if trainer else "")
     )
 
 
@@ -202,7 +207,7 @@ def train_model(untrained_model, dataset, *, label_column, ctx=None):
     ctx.log(f"fitted in {time.perf_counter() - start:.3f} s")
     ctx.check_cancelled()
 
-    classes = [_plain(c) for c in pipeline.classes_] if task != "regression" else []
+    classes = [_plain(c) for c in pipeline.classes_] if task in ("binary", "multiclass") else []
     model = TrainedModel(
         pipeline=pipeline,
         label_column=label_column,

@@ -1,7 +1,7 @@
 // Visualize's threshold metrics, lift points, histogram bins and metric names.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { binCounts, liftPoints, metricName, thresholdMetrics } from "../../static/js/panels/visualize.js";
+import { binCounts, clusterRows, liftPoints, metricName, thresholdMetrics } from "../../static/js/panels/visualize.js";
 
 test("metrics at a threshold follow the confusion counts as Evaluate Model computes them", () => {
   assert.deepEqual(thresholdMetrics({ tp: 3, fp: 1, tn: 4, fn: 2 }),
@@ -25,4 +25,19 @@ test("metric keys read as a person names them; unknown keys stay as they are", (
   assert.equal(metricName("auc"), "AUC");
   assert.equal(metricName("mae"), "Mean absolute error");
   assert.equal(metricName("custom"), "custom");
+});
+
+test("a clustering evaluation reads as Azure's table: one row a cluster, then the combination", () => {
+  const clusters = { labels: [0, 1], average_distance_to_cluster_center: [0.1, 0.2],
+    average_distance_to_other_center: [0.5, 0.6], number_of_points: [3, 4],
+    maximal_distance_to_cluster_center: [0.3, 0.4] };
+  const combined = { average_distance_to_cluster_center: 0.15, average_distance_to_other_center: 0.55,
+    number_of_points: 7, maximal_distance_to_cluster_center: 0.4 };
+  assert.deepEqual(clusterRows(clusters, combined), [
+    { name: "Evaluation for cluster no.0", values: [0.5, 0.1, 3, 0.3] },
+    { name: "Evaluation for cluster no.1", values: [0.6, 0.2, 4, 0.4] },
+    { name: "Combined evaluation", values: [0.55, 0.15, 7, 0.4] },
+  ]);
+  assert.equal(metricName("quantile_loss_0.250"), "Quantile loss (0.250)");
+  assert.equal(metricName("number_of_points"), "Number of points");
 });

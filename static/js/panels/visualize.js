@@ -11,11 +11,35 @@ export const METRIC_NAMES = {
   mae: "Mean absolute error", rmse: "Root mean squared error",
   r2: "Coefficient of determination (R²)", relative_absolute_error: "Relative absolute error",
   relative_squared_error: "Relative squared error",
+  average_quantile_loss: "Average quantile loss",
+  average_distance_to_cluster_center: "Average distance to cluster center",
+  average_distance_to_other_center: "Average distance to other center",
+  number_of_points: "Number of points",
+  maximal_distance_to_cluster_center: "Maximal distance to cluster center",
 };
+
+/** The figures of a clustering evaluation, in Azure's column order. */
+export const CLUSTER_FIGURES = ["average_distance_to_other_center",
+  "average_distance_to_cluster_center", "number_of_points", "maximal_distance_to_cluster_center"];
 
 /** The friendly name of a metric key; unknown keys are shown as they are. */
 export function metricName(key) {
+  const quantile = /^quantile_loss_(.+)$/.exec(key);
+  if (quantile) return `Quantile loss (${quantile[1]})`;
   return METRIC_NAMES[key] || key;
+}
+
+/**
+ * The rows of Azure's clustering table: one per cluster ("Evaluation for cluster no.0"), then
+ * "Combined evaluation", each with its figures in CLUSTER_FIGURES order.
+ */
+export function clusterRows(clusters, combined) {
+  const rows = clusters.labels.map((label, i) => ({
+    name: `Evaluation for cluster no.${label}`,
+    values: CLUSTER_FIGURES.map((figure) => clusters[figure][i]),
+  }));
+  rows.push({ name: "Combined evaluation", values: CLUSTER_FIGURES.map((f) => combined[f]) });
+  return rows;
 }
 
 /** Format a number for tables: integers as is, others with up to 4 significant decimals. */
@@ -211,9 +235,11 @@ export function renderEvaluation(body, value, compare = null,
   const curves = value.curves || {};
   const other = (compare && compare.curves) || {};
   const tables = el("div", { class: "viz-metrics" });
-  const drawTables = (index) => clear(tables).append(
+  // A regression or clustering evaluation has no confusion matrix: append no "null" text.
+  const drawTables = (index) => clear(tables).append(...[
     metricTable(metricsAt(value, index), compare && metricsAt(compare, index), names),
-    confusions(confusionAt(value, index), compare && confusionAt(compare, index), names));
+    confusions(confusionAt(value, index), compare && confusionAt(compare, index), names),
+  ].filter(Boolean));
   const counts = curves.threshold_counts;
   if (counts) body.append(thresholdSlider(counts, drawTables));
   drawTables(counts ? defaultIndex(counts) : null);
@@ -241,6 +267,12 @@ export function renderEvaluation(body, value, compare = null,
         yaxis: { title: { text: "precision" }, range: [0, 1.02] } });
   }
   if (value.per_class) charts.before(perClassTable(value.per_class));
+  if (value.clusters) addClusters(charts, addChart, value, compare, names);
+  if (value.task === "anomaly_detection") {
+    tables.before(el("p", { class: "muted", "data-testid": "evaluation-task" },
+      "Anomaly detection, measured as two classes: the positive class is the anomaly label " +
+      `(${String(curves.confusion_matrix.labels[1])}).`));
+  }
   if (counts) {
     addChart("Lift chart", [
       ...pair(counts, other.threshold_counts, (c, name) => ({ ...liftPoints(c), mode: "lines", name })),
@@ -258,6 +290,26 @@ export function renderEvaluation(body, value, compare = null,
   }
   // Plot once every chart has its cell, so each is sized to its final width.
   for (const draw of pending) draw();
+}
+
+/** A clustering evaluation: Azure's per-cluster table (each side's) and points per cluster. */
+function addClusters(charts, addChart, value, compare, names) {
+  const sides = compare && compare.clusters ? [value, compare] : [value];
+  sides.forEach((side, i) => charts.before(clusterTable(side, sides.length > 1 ? names[i] : "")));
+  addChart("Points per cluster", sides.map((side, i) => ({
+    type: "bar", name: names[i].toLowerCase(), x: side.clusters.labels.map((l) => `cluster ${l}`),
+    y: side.clusters.number_of_points })), { yaxis: { title: { text: "points" } } });
+}
+
+function clusterTable(evaluation, side) {
+  const title = side ? `Clustering evaluation: ${side}` : "Clustering evaluation";
+  return el("section", {}, el("h3", {}, title),
+    el("table", { class: "metric-table", "aria-label": title },
+      el("thead", {}, el("tr", {}, el("th", {}, "Result description"),
+        CLUSTER_FIGURES.map((figure) => el("th", {}, metricName(figure))))),
+      el("tbody", {}, clusterRows(evaluation.clusters, evaluation.metrics).map((row) =>
+        el("tr", {}, el("th", { scope: "row" }, row.name),
+          row.values.map((v) => el("td", { class: "num" }, fmt(v))))))));
 }
 
 function addResidualCharts(addChart, { actual, predicted }) {
