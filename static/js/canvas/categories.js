@@ -7,6 +7,7 @@ const STYLES = {
   "Model Training": { color: "#cf4a8c", icon: "▶" },
   "Model Scoring & Evaluation": { color: "#1a7f37", icon: "✓" },
   "Web Service": { color: "#0a7ea4", icon: "☁" },
+  "Python Language": { color: "#306998", icon: "λ" },
 };
 const OTHER = { color: "#6e7781", icon: "■" };
 
