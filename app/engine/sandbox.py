@@ -38,6 +38,7 @@ KEPT_ENVIRONMENT = ("LANG", "LC_ALL", "LC_CTYPE", "TZ", "OMP_NUM_THREADS",
 MAX_PRINTED_LINES = 10_000  # lines of stdout and stderr kept in the step log
 MAX_LINE_CHARS = 4_000
 POLL_SECONDS = 0.05
+SCRATCH_PREFIX = "designer-python-"  # then the pid of the process that made the folder
 
 
 @dataclass
@@ -98,7 +99,8 @@ def run_job(mode: str, job: dict, ctx: StepContext, label: str, *,
     pickle (only the sandbox loads it), ``bundle`` a zip whose modules the code may import.
     A problem raises ModuleError naming it (prefixed with ``label``); Cancel raises Cancelled.
     """
-    scratch = tempfile.mkdtemp(prefix="designer-python-")
+    _remove_orphans()
+    scratch = tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-")
     try:
         folder = Path(scratch)
         job = dict(job, mode=mode, inputs={})
@@ -116,6 +118,21 @@ def run_job(mode: str, job: dict, ctx: StepContext, label: str, *,
         return _collect(folder, label, ctx, printed)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _remove_orphans() -> None:
+    """Delete scratch folders whose process is gone (a worker killed at a limit had no time
+    to delete its own)."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*-*"):
+        pid = folder.name[len(SCRATCH_PREFIX):].split("-", 1)[0]
+        if not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except PermissionError:  # another user's process
+            continue
 
 
 def _run(scratch: str, ctx: StepContext, label: str) -> list[tuple[str, str]]:

@@ -62,7 +62,7 @@ def test_the_scripts_environment_holds_no_secret(secrets):
 
 def test_the_script_runs_in_a_scratch_folder_of_its_own():
     cwd, _, _ = script_job("return pd.DataFrame({'c': [os.getcwd()]})")
-    assert os.path.basename(cwd).startswith("designer-python-")
+    assert os.path.basename(cwd).startswith(f"designer-python-{os.getpid()}-")
     assert cwd != os.getcwd()
     assert not os.path.exists(cwd)  # removed once the step is done
 
@@ -133,3 +133,22 @@ def test_printing_is_capped(monkeypatch):
     assert [line for _, line in result.printed] == ["0", "1", "2", "3", "4",
                                                     "... output cut after 5 lines"]
     assert len(ctx.lines) == 6
+
+
+def test_the_scratch_folder_of_a_killed_worker_is_removed_by_the_next_job():
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    orphan = Path(tempfile.gettempdir()) / f"designer-python-{gone.pid}-left"
+    orphan.mkdir()
+    (orphan / "dataframe1.arrow").write_bytes(b"data")
+    mine = Path(tempfile.mkdtemp(prefix=f"designer-python-{os.getpid()}-"))
+    try:
+        script_job("return pd.DataFrame({'a': [1]})")
+        assert not orphan.exists()
+        assert mine.exists()  # a live process's folder stays
+    finally:
+        mine.rmdir()
