@@ -63,6 +63,7 @@ def test_type_a_script_run_it_and_see_its_result_and_its_print(page, client):
     expect(page).to_have_url(re.compile(r"/runs/[0-9a-f]+$"))
     expect(page.get_by_test_id("run-status")).to_have_text("Finished", timeout=RUN_TIMEOUT)
     step(page, "Execute Python Script").click()
+    expect(page.locator('[data-param="script"] pre')).to_have_text(typed)  # the script that ran
     page.get_by_role("tab", name="Outputs + logs").click()
     expect(page.get_by_label("Step log")).to_contain_text("hello from the script 3")
     page.get_by_role("button", name=re.compile("^Visualize Result dataset$")).click()
