@@ -77,7 +77,8 @@ class _Printed:
         self.ctx, self.lines, self._lock = ctx, [], threading.Lock()
 
     def read(self, pipe, stream: str) -> None:
-        for raw in iter(pipe.readline, b""):
+        # A line longer than 64 kB arrives in pieces, so no print holds this process's memory.
+        for raw in iter(lambda: pipe.readline(65536), b""):
             line = raw.decode("utf-8", "replace").rstrip("\n")
             with self._lock:
                 if len(self.lines) > MAX_PRINTED_LINES:

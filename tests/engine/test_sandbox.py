@@ -152,3 +152,9 @@ def test_the_scratch_folder_of_a_killed_worker_is_removed_by_the_next_job():
         assert mine.exists()  # a live process's folder stays
     finally:
         mine.rmdir()
+
+
+def test_a_line_without_end_is_logged_in_pieces():
+    _, _, result = script_job("import sys\nsys.stdout.write('x' * 300000)\n"
+                              "return pd.DataFrame({'a': [1]})")
+    assert [len(line) for _, line in result.printed] == [4000] * 5

@@ -15,7 +15,7 @@ export function codeEditor({ id, value, onInput }) {
   const shown = el("pre", { class: "code-highlight", "aria-hidden": "true" }, code);
   const textarea = el("textarea", {
     id, class: "code-input", spellcheck: false, autocomplete: "off", autocapitalize: "off",
-    wrap: "off", rows: 14, "aria-describedby": hintId, "aria-multiline": "true",
+    wrap: "off", rows: 14, "aria-describedby": hintId,
   });
   textarea.value = value;
   let leaving = false;  // Esc was pressed: the next Tab leaves the editor
