@@ -92,6 +92,7 @@ class StepContext:
         run_id: str | None = None,
         limits: Limits | None = None,
         store=None,
+        deadline: float | None = None,
     ):
         self.node_id = node_id
         self.store = store  # the ArtifactStore: saved models and transformations are read from it
@@ -102,6 +103,11 @@ class StepContext:
         self.lines: list[str] = []
         self._on_log = on_log
         self._start = time.monotonic()
+        self.deadline = deadline  # time.monotonic() at which the run's time is up
+
+    def time_exceeded(self) -> str | None:
+        """The message of the step or run time limit this step is past, or None."""
+        return self.limits.time_exceeded(self._start, self.deadline, time.monotonic())
 
     def log(self, message: str) -> None:
         """Append a line to the step's log."""

@@ -248,9 +248,11 @@ class Bool(Param):
 
 @dataclass
 class Str(Param):
-    """Free text; ``multiline`` asks the editor for a text area (CSV, SQL)."""
+    """Free text; ``multiline`` asks the editor for a text area (CSV, SQL), ``language`` for a
+    code editor highlighting that language ("python")."""
 
     multiline: bool = False
+    language: str = ""
     max_length: int = 1_000_000
     blank: bool = True  # False: empty (or only spaces) text leaves the field unset
     kind: ClassVar[str] = "string"
@@ -278,7 +280,8 @@ class Str(Param):
         return {"type": "string"}
 
     def describe(self):
-        return super().describe() | {"multiline": self.multiline, "blank": self.blank}
+        return super().describe() | {"multiline": self.multiline, "blank": self.blank,
+                                     "language": self.language}
 
 
 @dataclass

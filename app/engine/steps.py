@@ -101,7 +101,7 @@ def run_step(task: StepTask, emit, token: CancelToken) -> dict:
     """Load the inputs and call the module; the outcome with its output values and refs."""
     ctx = StepContext(task.node_id, task.datastores, token,
                       on_log=lambda _node, line: emit(LOG, line=line), run_id=task.run_id,
-                      limits=task.limits, store=task.store)
+                      limits=task.limits, store=task.store, deadline=task.deadline)
     started = time.time()
     emit(RUNNING, started=started)
     loaded = {}

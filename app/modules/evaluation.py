@@ -42,6 +42,8 @@ def score_model(trained_model, dataset, *, append_score_columns, ctx=None):
     """Predict with a trained model: append "Scored Labels" (and "Scored Probabilities", one per
     class for a multiclass model; "Scores for quantile :q" columns for a quantile model)."""
     ctx = ctx or StepContext("score_model")
+    if hasattr(trained_model, "score_model"):  # a model that scores itself (Python)
+        return {"scored_dataset": trained_model.score_model(dataset, append_score_columns, ctx)}
     if not isinstance(trained_model, TrainedModel):
         other = getattr(trained_model, "scored_by", None)
         raise ModuleError("Score Model needs a model trained by Train Model"

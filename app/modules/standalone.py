@@ -26,6 +26,8 @@ NOT_EXPORTABLE = {
     "web_service_output": "it belongs to a real-time inference pipeline",
     "saved_model": "it reads a model from the server's artifact store",
     "saved_transformation": "it reads a transformation from the server's artifact store",
+    "execute_python_script": "its script runs only in the server's sandboxed process",
+    "create_python_model": "its class runs only in the server's sandboxed process",
 }
 
 

@@ -188,6 +188,8 @@ def train_model(untrained_model, dataset, *, label_column, ctx=None):
         dataset = dataset.loc[~missing]
     if dataset.empty:
         raise ModuleError(f"{LABEL}: no rows with a value in label column '{label_column}'.")
+    if hasattr(untrained_model, "train_model"):  # a model that trains itself (Python)
+        return {"trained_model": untrained_model.train_model(dataset, label_column, ctx)}
     features = dataset.drop(columns=[label_column])
     if features.shape[1] == 0:
         raise ModuleError(f"{LABEL}: the data set has no column besides the label.")

@@ -235,6 +235,9 @@ def mlflow_zip(version: ModelVersion, store: ArtifactStore) -> bytes:
         import mlflow.sklearn
 
     trained = store.get(ArtifactRef(version.artifact_key, "joblib"))
+    if not hasattr(trained, "pipeline"):  # Create Python Model: user code, not scikit-learn
+        raise Unprocessable(f"Model '{version.model.name}' version {version.version} was "
+                            "written in Python (Create Python Model): it has no MLflow form.")
     requirements = [f"scikit-learn=={sklearn.__version__}", f"pandas=={pandas.__version__}",
                     f"numpy=={numpy.__version__}", f"cloudpickle=={cloudpickle.__version__}"]
     cloudpickle.register_pickle_by_value(training)

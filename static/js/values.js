@@ -6,6 +6,7 @@
 import { fallback } from "./api.js";
 import { el } from "./dom.js";
 import { dataPathInput } from "./panels/browse.js";
+import { codeEditor } from "./panels/code_editor.js";
 
 /** The words a bool accepts as text (the server's spec.py takes the same). */
 export const TRUE_WORDS = ["true", "1", "yes", "on"];
@@ -200,6 +201,10 @@ const EDITORS = {
   },
   columns: columnsEditor,
   string(spec, value, { id, fire }) {
+    if (spec.language) {
+      const code = codeEditor({ id, value: blank(value) ? "" : String(value), onInput: fire });
+      return { element: code.element, controls: [code.textarea], read: () => ({ value: code.textarea.value, problem: null }) };
+    }
     const input = el(spec.multiline ? "textarea" : "input", {
       id, rows: spec.multiline ? 5 : null, type: spec.multiline ? null : "text",
       autocomplete: "off", oninput: fire });

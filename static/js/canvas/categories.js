@@ -8,6 +8,7 @@ const STYLES = {
   "Model Scoring & Evaluation": { color: "#1a7f37", icon: "✓" },
   "Web Service": { color: "#0a7ea4", icon: "☁" },
   "Text Analytics": { color: "#9a5b00", icon: "¶" },
+  "Python Language": { color: "#306998", icon: "λ" },
 };
 const OTHER = { color: "#6e7781", icon: "■" };
 

@@ -143,12 +143,15 @@ export class StepPanel {
     const names = new Set(declared.map(([name]) => name));
     for (const name of Object.keys(params)) if (!names.has(name)) declared.push([name, name, undefined]);
     const runParams = this.run.parameters || {};
+    const multiline = new Set(spec ? spec.params.filter((p) => p.multiline).map((p) => p.name) : []);
     const items = [];
     for (const [name, label, fallback] of declared) {
       const raw = name in params ? params[name] : fallback;
       const bound = raw && typeof raw === "object" && !Array.isArray(raw) && "$param" in raw;
       const value = bound ? runParams[raw.$param] : raw;
-      items.push(el("dt", {}, label), el("dd", { dataset: { param: name } }, formatValue(value),
+      const shown = multiline.has(name) && typeof value === "string" && value.includes("\n")
+        ? el("pre", { class: "log", tabindex: 0 }, value) : formatValue(value);  // a script, CSV text
+      items.push(el("dt", {}, label), el("dd", { dataset: { param: name } }, shown,
         bound ? el("span", { class: "bound", title: "Bound to a pipeline parameter" },
           `(parameter ${raw.$param})`) : null));
     }
