@@ -17,6 +17,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 DESIGNER = Path(sys.executable).parent / "designer"
 SAMPLE_PIPELINES = ROOT / "sample_data" / "pipelines"
+# How many sample pipelines `designer init` loads: one per shipped file.
+SHIPPED_SAMPLES = len(list(SAMPLE_PIPELINES.glob("*.json")))
 
 
 def designer_env(home: Path) -> dict[str, str]:

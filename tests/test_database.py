@@ -11,6 +11,7 @@ from alembic.runtime.migration import MigrationContext
 from app import create_app, database
 from app.extensions import db
 from tests.conftest import postgres_schema, search_path
+from tests.helpers_server import SHIPPED_SAMPLES
 
 
 def differences(connection):
@@ -68,7 +69,7 @@ def test_a_database_from_before_migrations_is_adopted_and_keeps_its_data(tmp_pat
         for later in later_revisions:
             raw.execute(f"DROP TABLE {later}")
         pipelines = raw.execute("SELECT id, name FROM pipelines ORDER BY id").fetchall()
-    assert len(pipelines) == 3
+    assert len(pipelines) == SHIPPED_SAMPLES
 
     caplog.set_level("INFO", logger="app.database")
     again = create_app({"DESIGNER_HOME": str(home), "SECRET_KEY": "test"})

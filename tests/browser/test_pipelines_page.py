@@ -4,6 +4,8 @@ import json
 
 from playwright.sync_api import expect
 
+from tests.helpers_server import SHIPPED_SAMPLES
+
 DOCUMENT = {"name": "Imported one", "nodes": [], "edges": []}
 
 
@@ -39,7 +41,7 @@ def test_duplicate_rename_and_delete(page):
     page.goto("/")
     page.get_by_role("button", name="Duplicate Income prediction").click()
     expect(page.get_by_role("link", name="Income prediction (copy)")).to_be_visible()
-    expect(rows(page)).to_have_count(4)
+    expect(rows(page)).to_have_count(SHIPPED_SAMPLES + 1)
 
     page.get_by_role("button", name="Rename Income prediction (copy)").click()
     name = page.get_by_label("New name")
@@ -54,12 +56,12 @@ def test_duplicate_rename_and_delete(page):
     expect(dialog).to_contain_text("My income")
     dialog.get_by_role("button", name="Cancel").click()
     expect(page.get_by_role("dialog")).to_have_count(0)
-    expect(rows(page)).to_have_count(4)
+    expect(rows(page)).to_have_count(SHIPPED_SAMPLES + 1)
 
     page.get_by_role("button", name="Delete My income").click()
     page.get_by_role("dialog").get_by_role("button", name="Delete").click()
     expect(page.get_by_role("link", name="My income")).to_have_count(0)
-    expect(rows(page)).to_have_count(3)
+    expect(rows(page)).to_have_count(SHIPPED_SAMPLES)
     assert page.errors == []
 
 
@@ -71,7 +73,7 @@ def test_import_valid_and_invalid(page, tmp_path):
     garbage = tmp_path / "garbage.json"
     garbage.write_text("{not json")
     page.goto("/")
-    expect(rows(page)).to_have_count(3)
+    expect(rows(page)).to_have_count(SHIPPED_SAMPLES)
 
     page.get_by_label("Import pipeline JSON").set_input_files(str(good))
     expect(page.get_by_role("link", name="Imported one")).to_be_visible()
@@ -82,7 +84,7 @@ def test_import_valid_and_invalid(page, tmp_path):
     expect(alert).to_contain_text("module")
     page.get_by_label("Import pipeline JSON").set_input_files(str(garbage))
     expect(alert).to_contain_text("not valid JSON")
-    expect(rows(page)).to_have_count(4)
+    expect(rows(page)).to_have_count(SHIPPED_SAMPLES + 1)
     assert page.errors == []
 
 
