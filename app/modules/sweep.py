@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import inspect
-import itertools
 import math
 import re
 from collections.abc import Callable, Mapping
@@ -132,12 +131,6 @@ class ParameterRange:
     ranges: dict[str, list]
     learner: str = ""
     labels: dict[str, str] = dataclasses.field(default_factory=dict)
-
-    def combinations(self) -> list[dict]:
-        """Every combination of the ranges, the first field varying slowest."""
-        names = list(self.ranges)
-        return [dict(zip(names, values, strict=True))
-                for values in itertools.product(*(self.ranges[n] for n in names))]
 
     def estimator(self, values: Mapping[str, Any]):
         """The unfitted estimator of one combination."""
