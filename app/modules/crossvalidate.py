@@ -36,6 +36,21 @@ LOWER_IS_BETTER = {"Average Log Loss", "Mean Absolute Error", "Root Mean Squared
                    "Relative Absolute Error", "Relative Squared Error"}
 
 
+class Quiet:
+    """The step context of a module called inside another: its log lines are left out (the
+    caller logs one line per fold or run), cancellation still reaches it."""
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+
+    def log(self, message: str) -> None:
+        """Drop the line."""
+
+    def check_cancelled(self) -> None:
+        """Raise if the run was canceled."""
+        self.ctx.check_cancelled()
+
+
 @dataclass
 class FoldRun:
     """What one cross-validation gives: every row scored out of fold, and metrics by fold."""
@@ -88,7 +103,7 @@ def cross_validate(untrained_model, dataset: pd.DataFrame, label_column: str, se
     dataset = dataset.reset_index(drop=True)
     folds, source = fold_numbers(dataset, seed, owner)
     rows = dataset.drop(columns=[source]) if source else dataset
-    quiet = StepContext(ctx.node_id, token=ctx.token)  # per-fold training chatter stays out
+    quiet = Quiet(ctx)
     scored_parts, metric_rows, task = [], [], "regression"
     for number in sorted(np.unique(folds)):
         ctx.check_cancelled()

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from app.engine.registry import REGISTRY
+from app.engine.context import ModuleError
 from app.engine.spec import Choice, Int, Param, Str
 
 MODE = "create_trainer_mode"
@@ -121,16 +121,19 @@ def sweepable(params: list[Param], ranges: Mapping[str, str]) -> list[Param]:
     return fields
 
 
-@dataclass
 class ParameterRange:
     """A learner in Parameter Range mode: the values of each swept field, and how to build the
-    estimator of one combination (the learner itself, in Single Parameter mode)."""
+    estimator of one combination (the learner itself, in Single Parameter mode).
 
-    build: Callable
-    fixed: dict
-    ranges: dict[str, list]
-    learner: str = ""
-    labels: dict[str, str] = dataclasses.field(default_factory=dict)
+    A plain class, not a dataclass: Export as Python copies it into a script.
+    """
+
+    def __init__(self, build: Callable, fixed: dict, ranges: dict, learner: str, labels: dict):
+        self.build = build
+        self.fixed = fixed
+        self.ranges = ranges
+        self.learner = learner
+        self.labels = labels
 
     def estimator(self, values: Mapping[str, Any]):
         """The unfitted estimator of one combination."""
@@ -140,8 +143,6 @@ class ParameterRange:
 
 def refuse_range(model: Any, module_label: str) -> None:
     """Raise a ModuleError naming ``module_label`` when ``model`` is in Parameter Range mode."""
-    from app.engine.context import ModuleError
-
     if isinstance(model, ParameterRange):
         raise ModuleError(
             f"{module_label}: the learner ({model.learner}) is in Parameter Range mode; connect "
@@ -161,7 +162,8 @@ def sweeps(ranges: Mapping[str, str]) -> Callable:
             values = {name: kwargs.pop(name + RANGE_SUFFIX) for name in ranged}
             if mode != RANGE:
                 return fn(**kwargs)
-            spec = next((s for s in REGISTRY.values() if s.fn is learner), None)
+            # Set by @module (absent in an exported script: field names stand for labels).
+            spec = getattr(learner, "module_spec", None)
             fixed = {k: v for k, v in kwargs.items() if k not in ranged}
             labels = {n: (spec.param(n).label if spec else n) for n in ranged}
             return {"untrained_model": ParameterRange(

@@ -25,7 +25,7 @@ from app.engine.spec import (
     Port,
 )
 
-from .crossvalidate import LOWER_IS_BETTER, cross_validate, fold_metrics
+from .crossvalidate import LOWER_IS_BETTER, Quiet, cross_validate, fold_metrics
 from .evaluation import score_model
 from .sweep import ParameterRange
 from .training import _learner_name, train_model
@@ -64,7 +64,7 @@ def combinations(sweep: ParameterRange, mode: str, max_runs: int, seed: int, ctx
 
 def _measure(estimator, training, validation, label_column: str, seed: int, ctx) -> tuple:
     """(task, metrics) of one estimator: scored on the validation set, else cross-validated."""
-    quiet = StepContext(ctx.node_id, token=ctx.token)
+    quiet = Quiet(ctx)
     if validation is None:
         result = cross_validate(estimator, training, label_column, seed, quiet, owner=LABEL)
         return result.task, result.mean()
