@@ -15,7 +15,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder
 
 SAMPLES = Path(__file__).resolve().parents[1] / "sample_data"
-FILES = ["income/us.csv", "income/non_us.csv", "diabetes/diabetes.csv"]
+FILES = ["income/us.csv", "income/non_us.csv", "diabetes/diabetes.csv", "iris/iris.csv"]
 HEADER = (
     "age,workclass,fnlwgt,education,education-num,marital-status,occupation,relationship,"
     "race,sex,capital-gain,capital-loss,hours-per-week,native-country,income"
