@@ -116,7 +116,9 @@ def sweepable(params: list[Param], ranges: Mapping[str, str]) -> list[Param]:
         fields.append(dataclasses.replace(param, when={MODE: SINGLE}))
         fields.append(RangeText(
             param.name + RANGE_SUFFIX, default=ranges[param.name], label=f"{label} (range)",
-            description=f"{label}: the values to try, {SYNTAX}.", blank=False,
+            description=f"The values to try, separated by ';' (e.g. 0.1; 0.2; 0.5), or a range "
+                        f"min:max:count (add :log for a log scale); each {param.expected}.",
+            blank=False,
             when={MODE: RANGE}, of=param))
     return fields
 
