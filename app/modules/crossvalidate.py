@@ -8,7 +8,6 @@ seed and cut in 10 (scikit-learn's ``KFold(10, shuffle=True, random_state=seed)`
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -32,8 +31,9 @@ DEFAULT_FOLDS = 10
 CLASSIFICATION = ["Accuracy", "Precision", "Recall", "F-Score", "AUC", "Average Log Loss"]
 REGRESSION = ["Mean Absolute Error", "Root Mean Squared Error", "Relative Absolute Error",
               "Relative Squared Error", "Coefficient of Determination"]
-LOWER_IS_BETTER = {"Average Log Loss", "Mean Absolute Error", "Root Mean Squared Error",
-                   "Relative Absolute Error", "Relative Squared Error"}
+LOWER_IS_BETTER = frozenset({"Average Log Loss", "Mean Absolute Error",
+                             "Root Mean Squared Error", "Relative Absolute Error",
+                             "Relative Squared Error"})
 
 
 class Quiet:
@@ -51,14 +51,18 @@ class Quiet:
         self.ctx.check_cancelled()
 
 
-@dataclass
 class FoldRun:
-    """What one cross-validation gives: every row scored out of fold, and metrics by fold."""
+    """What one cross-validation gives: every row scored out of fold, and metrics by fold (one
+    row per fold: Fold Number, Number of examples in fold, Model, the metrics).
 
-    scored: pd.DataFrame
-    by_fold: pd.DataFrame  # one row per fold: Fold Number, Number of examples in fold, metrics
-    task: str
-    learner: str
+    A plain class, not a dataclass: Export as Python copies it into a script.
+    """
+
+    def __init__(self, scored: pd.DataFrame, by_fold: pd.DataFrame, task: str, learner: str):
+        self.scored = scored
+        self.by_fold = by_fold
+        self.task = task
+        self.learner = learner
 
     def mean(self) -> dict[str, float]:
         """Each metric's mean over the folds."""

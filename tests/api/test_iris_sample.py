@@ -10,13 +10,14 @@ from sklearn import metrics
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import KFold
 
+from tests.api.test_export import export, run_script
 from tests.api.test_runs import finished_run
 from tests.conftest import ROOT
 
 NAME = "Iris species: cross-validation and tuning"
 
 
-def test_the_iris_sample_runs_cross_validation_and_a_sweep(client, run_queued):
+def test_the_iris_sample_runs_cross_validation_and_a_sweep(client, run_queued, tmp_path):
     listed = client.get("/api/v1/pipelines").get_json()["pipelines"]
     pid = next(p["id"] for p in listed if p["name"] == NAME)
     document = client.get(f"/api/v1/pipelines/{pid}").get_json()["document"]
@@ -58,3 +59,7 @@ def test_the_iris_sample_runs_cross_validation_and_a_sweep(client, run_queued):
     # The best forest scores the held-out 30%.
     evaluation = run["metrics"]["evaluate"]
     assert evaluation["overall_accuracy"] > 0.8
+
+    # Export as Python carries the sweep too: the script gives the run's metrics.
+    _, text = export(client, f"/api/v1/pipelines/{pid}/export.py")
+    assert run_script(text, tmp_path) == run["metrics"]
