@@ -136,13 +136,14 @@ def test_init_is_idempotent(tmp_path):
     second = designer(tmp_path, "init")
     assert first.returncode == 0 and second.returncode == 0, first.stderr + second.stderr
     listed = [line for line in first.stdout.splitlines() if "sample pipeline:" in line]
-    assert len(listed) == 2, first.stdout
+    assert len(listed) == 3, first.stdout
     # The same drafts (same ids) are reported, not fresh copies.
     assert [line for line in second.stdout.splitlines() if "sample pipeline:" in line] == listed
     with _instance(tmp_path):
         names = sorted(p.name for p in pipelines.list_all())
         stores = [(d.name, d.root) for d in datastores.list_all()]
-    assert names == ["Diabetes progression regression", "Income prediction"]
+    assert names == ["Diabetes progression regression", "Income prediction",
+                     "Iris species: cross-validation and tuning"]
     assert stores == [("samples", str(SAMPLE_PIPELINES.parent))]
 
 

@@ -153,8 +153,8 @@ def refuse_range(model: Any, module_label: str) -> None:
 
 
 def sweeps(ranges: Mapping[str, str]) -> Callable:
-    """Decorate a learner (below @module) so it takes Create trainer mode and the ``_range``
-    fields of ``ranges``; in Parameter Range mode it outputs a ParameterRange."""
+    """Decorate a learner (under the module decorator) so it takes Create trainer mode and the
+    ``_range`` fields of ``ranges``; in Parameter Range mode it outputs a ParameterRange."""
     ranged = list(ranges)
 
     def decorate(fn: Callable) -> Callable:
@@ -164,7 +164,7 @@ def sweeps(ranges: Mapping[str, str]) -> Callable:
             values = {name: kwargs.pop(name + RANGE_SUFFIX) for name in ranged}
             if mode != RANGE:
                 return fn(**kwargs)
-            # Set by @module (absent in an exported script: field names stand for labels).
+            # Set by the module decorator (absent in an exported script: names stand for labels).
             spec = getattr(learner, "module_spec", None)
             fixed = {k: v for k, v in kwargs.items() if k not in ranged}
             labels = {n: (spec.param(n).label if spec else n) for n in ranged}

@@ -42,6 +42,12 @@ def test_the_iris_sample_runs_cross_validation_and_a_sweep(client, run_queued, t
         accuracy.append(metrics.accuracy_score(label.iloc[held], fit.predict(features.iloc[held])))
     assert by_fold["Accuracy"].iloc[:10].to_numpy() == pytest.approx(accuracy, rel=1e-12)
     assert by_fold["Accuracy"].iloc[10] == pytest.approx(np.mean(accuracy), rel=1e-12)
+    # What Visualize shows: the table itself, fold rows then the summary rows.
+    shown = client.get(f"{base}/crossvalidate/outputs/evaluation_results_by_fold/preview")
+    shown = shown.get_json()
+    assert shown["kind"] == "dataframe" and shown["row_count"] == 12
+    assert shown["column_names"][:3] == ["Fold Number", "Number of examples in fold", "Model"]
+    assert [row[0] for row in shown["rows"][-2:]] == ["Mean", "Standard Deviation"]
     scored = table("crossvalidate", "scored_results")
     assert len(scored) == 150 and scored["Fold Assignments"].between(1, 10).all()
 
