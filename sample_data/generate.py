@@ -1,4 +1,5 @@
-"""Generate the shipped sample data sets: synthetic census income (US / non-US) and diabetes."""
+"""Generate the shipped sample data sets: synthetic census income (US / non-US), diabetes and
+iris."""
 
 from __future__ import annotations
 
@@ -332,6 +333,16 @@ def make_automobile(rng: np.random.Generator, n: int) -> pd.DataFrame:
     return frame[AUTOMOBILE_COLUMNS]
 
 
+def make_iris() -> pd.DataFrame:
+    """Return scikit-learn's bundled iris data with short column names and the species named."""
+    from sklearn.datasets import load_iris
+
+    data = load_iris(as_frame=True)
+    frame = data.frame.rename(columns=lambda c: c.removesuffix(" (cm)").replace(" ", "_"))
+    species = frame.pop("target").map(dict(enumerate(data.target_names)))
+    return frame.assign(species=species)
+
+
 def _write(df: pd.DataFrame, path: Path) -> None:
     """Write a CSV with a header, no index, Unix line endings and empty cells for missing."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -340,8 +351,8 @@ def _write(df: pd.DataFrame, path: Path) -> None:
 
 
 def generate(out_dir: Path) -> None:
-    """Write income/us.csv, income/non_us.csv, diabetes/diabetes.csv and
-    automobile/automobile.csv under out_dir."""
+    """Write income/us.csv, income/non_us.csv, diabetes/diabetes.csv,
+    automobile/automobile.csv and iris/iris.csv under out_dir."""
     out_dir = Path(out_dir)
     # Separate streams per file, so tuning one file never changes the other.
     _write(make_income(np.random.default_rng([SEED, 0]), US_ROWS, us=True),
@@ -351,6 +362,7 @@ def generate(out_dir: Path) -> None:
     _write(make_diabetes(), out_dir / "diabetes" / "diabetes.csv")
     _write(make_automobile(np.random.default_rng([SEED, 2]), AUTOMOBILE_ROWS),
            out_dir / "automobile" / "automobile.csv")
+    _write(make_iris(), out_dir / "iris" / "iris.csv")
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ from sklearn.preprocessing import OneHotEncoder
 
 SAMPLES = Path(__file__).resolve().parents[1] / "sample_data"
 FILES = ["income/us.csv", "income/non_us.csv", "diabetes/diabetes.csv",
-         "automobile/automobile.csv"]
+         "automobile/automobile.csv", "iris/iris.csv"]
 HEADER = (
     "age,workclass,fnlwgt,education,education-num,marital-status,occupation,relationship,"
     "race,sex,capital-gain,capital-loss,hours-per-week,native-country,income"

@@ -58,6 +58,7 @@ def module(
             fingerprint=fingerprint,
             columns=columns,
         )
+        fn.module_spec = target[name]  # what a function learns of its own declaration
         return fn
 
     return decorate

@@ -19,6 +19,8 @@ from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
 from app.engine.registry import module
 from app.engine.spec import MAX_SEED, UNTRAINED_MODEL, Bool, Float, Int, Port
 
+from .sweep import sweepable, sweeps
+
 CATEGORY = "Machine Learning Algorithms"
 OUTPUTS = [Port("untrained_model", UNTRAINED_MODEL)]
 # Upper bounds keep a run finite: Azure's own parameter sweeps stop far below them (trees
@@ -31,6 +33,13 @@ MAX_DEPTH = 128
 MAX_MIN_SAMPLES = 100_000
 MAX_ITERATIONS = 10_000
 MAX_WEIGHT = 1_000_000.0
+# Azure's default values of each field in Parameter Range mode (see sweep.py).
+LOGISTIC_RANGES = {"optimization_tolerance": "0.0001; 0.0000001",
+                   "l1_weight": "0.0; 0.01; 0.1; 1.0", "l2_weight": "0.01; 0.1; 1.0"}
+BOOSTING_RANGES = {"max_leaves": "2; 8; 32; 128", "min_leaf_instances": "1; 10; 50",
+                   "learning_rate": "0.025; 0.05; 0.1; 0.2; 0.4", "num_trees": "20; 100; 500"}
+FOREST_RANGES = {"num_trees": "1; 8; 32", "max_depth": "1; 16; 64",
+                 "min_samples_per_leaf": "1; 4; 16"}
 
 
 def _seed(default: int = 0) -> Int:
@@ -51,7 +60,7 @@ def _l2_weight() -> Float:
 
 
 def _logistic_params() -> list:
-    return [
+    return sweepable([
         _optimization_tolerance(),
         Float("l1_weight", default=1.0, min=0.0, max=MAX_WEIGHT,
               label="L1 regularization weight",
@@ -61,11 +70,11 @@ def _logistic_params() -> list:
             label="Maximum number of iterations",
             description="Training stops after this many passes even if not converged."),
         _seed(),
-    ]
+    ], LOGISTIC_RANGES)
 
 
 def _boosting_params() -> list:
-    return [
+    return sweepable([
         Int("max_leaves", default=20, min=2, max=MAX_LEAVES,
             label="Maximum number of leaves per tree",
             description="More leaves fit finer patterns but may overfit and train longer."),
@@ -78,11 +87,11 @@ def _boosting_params() -> list:
             label="Number of trees constructed",
             description="Boosting rounds; training time grows with each tree."),
         _seed(),
-    ]
+    ], BOOSTING_RANGES)
 
 
 def _forest_params() -> list:
-    return [
+    return sweepable([
         Int("num_trees", default=8, min=1, max=MAX_FOREST_TREES, label="Number of decision trees",
             description="Trees in the forest; training time grows with each tree."),
         Int("max_depth", default=32, min=1, max=MAX_DEPTH,
@@ -92,7 +101,7 @@ def _forest_params() -> list:
             label="Minimum number of samples per leaf node",
             description="Rows a leaf needs; larger values make simpler trees."),
         _seed(),
-    ]
+    ], FOREST_RANGES)
 
 
 @module(
@@ -102,6 +111,7 @@ def _forest_params() -> list:
     outputs=OUTPUTS,
     params=_logistic_params(),
 )
+@sweeps(LOGISTIC_RANGES)
 def two_class_logistic_regression(*, optimization_tolerance, l1_weight, l2_weight,
                                   max_iterations, seed):
     """Logistic regression for a two-valued label (sklearn LogisticRegression).
@@ -138,6 +148,7 @@ def _logistic(estimator_class, optimization_tolerance, l1_weight, l2_weight, max
     outputs=OUTPUTS,
     params=_boosting_params(),
 )
+@sweeps(BOOSTING_RANGES)
 def two_class_boosted_decision_tree(*, max_leaves, min_leaf_instances, learning_rate,
                                     num_trees, seed):
     """Gradient-boosted trees for a two-valued label (HistGradientBoostingClassifier)."""
@@ -152,6 +163,7 @@ def two_class_boosted_decision_tree(*, max_leaves, min_leaf_instances, learning_
     outputs=OUTPUTS,
     params=_forest_params(),
 )
+@sweeps(FOREST_RANGES)
 def two_class_decision_forest(*, num_trees, max_depth, min_samples_per_leaf, seed):
     """A random forest for a two-valued label (RandomForestClassifier)."""
     return _forest(RandomForestClassifier, num_trees, max_depth, min_samples_per_leaf, seed)
@@ -185,6 +197,7 @@ def linear_regression(*, l2_weight, include_intercept):
     outputs=OUTPUTS,
     params=_boosting_params(),
 )
+@sweeps(BOOSTING_RANGES)
 def boosted_decision_tree_regression(*, max_leaves, min_leaf_instances, learning_rate,
                                      num_trees, seed):
     """Gradient-boosted regression trees (HistGradientBoostingRegressor)."""
@@ -199,6 +212,7 @@ def boosted_decision_tree_regression(*, max_leaves, min_leaf_instances, learning
     outputs=OUTPUTS,
     params=_forest_params(),
 )
+@sweeps(FOREST_RANGES)
 def decision_forest_regression(*, num_trees, max_depth, min_samples_per_leaf, seed):
     """A random forest of regression trees (RandomForestRegressor)."""
     return _forest(RandomForestRegressor, num_trees, max_depth, min_samples_per_leaf, seed)

@@ -22,7 +22,10 @@ from app.engine.registry import module
 from app.engine.spec import Bool, Choice, Float, Int
 
 from .learners import (
+    BOOSTING_RANGES,
     CATEGORY,
+    FOREST_RANGES,
+    LOGISTIC_RANGES,
     MAX_ITERATIONS,
     MAX_WEIGHT,
     OUTPUTS,
@@ -36,12 +39,16 @@ from .learners import (
     _optimization_tolerance,
     _seed,
 )
+from .sweep import sweepable, sweeps
 from .training import MulticlassLearner
 
 MAX_HIDDEN_NODES = 10_000
 # Poisson Regression has no iteration setting in Azure: L-BFGS runs until the tolerance.
 POISSON_MAX_ITERATIONS = 10_000
 NORMALIZERS = ("min_max", "gaussian", "none")
+# Azure's default values of each field in Parameter Range mode (see sweep.py).
+NETWORK_RANGES = {"learning_rate": "0.01; 0.02; 0.04", "learning_iterations": "20; 40; 80; 160"}
+POISSON_RANGES = {"optimization_tolerance": "0.00001; 0.00000001", "l2_weight": "0.01; 0.1; 1.0"}
 
 
 class LinearScoreClassifier(SGDClassifier):
@@ -97,7 +104,7 @@ def _iterations(name: str, default: int, label: str) -> Int:
 
 def _network_params(learning_rate: float) -> list:
     """Azure's neural network fields (fully-connected case), shared by both networks."""
-    return [
+    return sweepable([
         Int("hidden_nodes", default=100, min=1, max=MAX_HIDDEN_NODES,
             label="Number of hidden nodes",
             description="Nodes of the single hidden layer; more fit finer patterns, slower."),
@@ -116,7 +123,7 @@ def _network_params(learning_rate: float) -> list:
         Bool("shuffle", default=True, label="Shuffle examples",
              description="Shuffle the rows between iterations."),
         _seed(),
-    ]
+    ], NETWORK_RANGES)
 
 
 def _network(network_class, hidden_nodes, learning_rate, learning_iterations, momentum,
@@ -197,6 +204,7 @@ def two_class_support_vector_machine(*, number_of_iterations, lambda_weight, nor
     outputs=OUTPUTS,
     params=_network_params(learning_rate=0.1),
 )
+@sweeps(NETWORK_RANGES)
 def two_class_neural_network(*, hidden_nodes, learning_rate, learning_iterations, momentum,
                              normalizer, shuffle, seed):
     """Neural network for a two-valued label (MLPClassifier, one hidden layer)."""
@@ -211,6 +219,7 @@ def two_class_neural_network(*, hidden_nodes, learning_rate, learning_iterations
     outputs=OUTPUTS,
     params=_network_params(learning_rate=0.005),
 )
+@sweeps(NETWORK_RANGES)
 def neural_network_regression(*, hidden_nodes, learning_rate, learning_iterations, momentum,
                               normalizer, shuffle, seed):
     """Neural network predicting a number (MLPRegressor, one hidden layer)."""
@@ -223,11 +232,12 @@ def neural_network_regression(*, hidden_nodes, learning_rate, learning_iteration
     label="Poisson Regression",
     category=CATEGORY,
     outputs=OUTPUTS,
-    params=[
+    params=sweepable([
         _optimization_tolerance(),
         _l2_weight(),
-    ],
+    ], POISSON_RANGES),
 )
+@sweeps(POISSON_RANGES)
 def poisson_regression(*, optimization_tolerance, l2_weight):
     """Poisson regression of a count label (sklearn PoissonRegressor, L2 weight as in Azure)."""
     return {"untrained_model": PoissonCountRegressor(
@@ -257,6 +267,7 @@ class MulticlassNeuralNetwork(MulticlassLearner, MLPClassifier):
     outputs=OUTPUTS,
     params=_logistic_params(),
 )
+@sweeps(LOGISTIC_RANGES)
 def multiclass_logistic_regression(*, optimization_tolerance, l1_weight, l2_weight,
                                    max_iterations, seed):
     """Multinomial logistic regression for a label of several values (LogisticRegression)."""
@@ -271,6 +282,7 @@ def multiclass_logistic_regression(*, optimization_tolerance, l1_weight, l2_weig
     outputs=OUTPUTS,
     params=_forest_params(),
 )
+@sweeps(FOREST_RANGES)
 def multiclass_decision_forest(*, num_trees, max_depth, min_samples_per_leaf, seed):
     """A random forest for a label of several values (RandomForestClassifier)."""
     return _forest(MulticlassDecisionForest, num_trees, max_depth, min_samples_per_leaf, seed)
@@ -283,6 +295,7 @@ def multiclass_decision_forest(*, num_trees, max_depth, min_samples_per_leaf, se
     outputs=OUTPUTS,
     params=_boosting_params(),
 )
+@sweeps(BOOSTING_RANGES)
 def multiclass_boosted_decision_tree(*, max_leaves, min_leaf_instances, learning_rate,
                                      num_trees, seed):
     """Gradient-boosted trees for a label of several values (HistGradientBoostingClassifier)."""
@@ -297,6 +310,7 @@ def multiclass_boosted_decision_tree(*, max_leaves, min_leaf_instances, learning
     outputs=OUTPUTS,
     params=_network_params(learning_rate=0.1),
 )
+@sweeps(NETWORK_RANGES)
 def multiclass_neural_network(*, hidden_nodes, learning_rate, learning_iterations, momentum,
                               normalizer, shuffle, seed):
     """Neural network for a label of several values (MLPClassifier, one hidden layer)."""

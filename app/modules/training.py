@@ -18,6 +18,8 @@ from app.engine.context import ModuleError, StepContext
 from app.engine.registry import module
 from app.engine.spec import DATAFRAME, TRAINED_MODEL, UNTRAINED_MODEL, Columns, Port
 
+from .sweep import refuse_range
+
 LABEL = "Train Model"
 
 
@@ -177,6 +179,7 @@ def _fit(pipeline: Pipeline, features: pd.DataFrame, label: pd.Series, ctx) -> N
 def train_model(untrained_model, dataset, *, label_column, ctx=None):
     """Fit a learner on a data set: every column but the label is a feature."""
     ctx = ctx or StepContext("train_model")
+    refuse_range(untrained_model, LABEL)
     if label_column not in dataset.columns:
         raise ModuleError(
             f"{LABEL}: label column '{label_column}' is not in the data set "

@@ -54,7 +54,7 @@ def test_the_catalogue_lists_every_module_with_its_count(client):
     listed = client.get("/api/v1/modules").get_json()["modules"]
     # The built-in modules: a test may have declared one of its own (tests/gate.py).
     served = [m for m in listed if REGISTRY[m["name"]].fn.__module__.startswith("app.modules.")]
-    assert len(served) == 61
+    assert len(served) == 63
     names = {m["name"]: m for m in served}
     assert NEW <= set(names)
     assert names["summarize_data"]["category"] == "Statistical Functions"

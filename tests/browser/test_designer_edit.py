@@ -131,7 +131,7 @@ def test_details_form_fields_and_column_picker(page, client):
     expect(page.locator(".columns-known")).to_contain_text("hours-per-week")
 
     node(page, "learner").locator(".node-body").click()
-    leaves = page.get_by_label("Maximum number of leaves per tree")
+    leaves = page.get_by_label("Maximum number of leaves per tree", exact=True)
     leaves.fill("1")
     message = page.locator('.details .field[data-param="max_leaves"] .field-message')
     expect(message.first).to_have_text("Must be between 2 and 4096.")
@@ -156,7 +156,7 @@ def test_number_fields_state_their_range_and_the_server_refuses_past_it(page, cl
         "Boosting rounds; training time grows with each tree. Range: 1 to 10,000.")
     expect(page.locator('.details .field[data-param="seed"] .hint')).to_contain_text(
         "Range: 0 to 4,294,967,295.")
-    trees = page.get_by_label("Number of trees constructed")
+    trees = page.get_by_label("Number of trees constructed", exact=True)
     trees.fill("1000000000")
     expect(field.locator(".field-message").first).to_have_text("Must be between 1 and 10,000.")
     saved(page)

@@ -28,5 +28,7 @@ def test_a_parameter_named_like_a_keyword_or_with_a_dash_is_a_usable_option():
     exec(compile(text, "exported.py", "exec"), namespace)  # noqa: S102 - code we generated
     args = namespace["parse_args"](["--class", "5", "--the-seed", "7"])
     assert (args.class_, args.the_seed) == (5, 7)
-    assert "num_trees=args.class_, max_depth=32, min_samples_per_leaf=1, seed=args.the_seed" in text
+    assert ("num_trees=args.class_, num_trees_range=[1, 8, 32], max_depth=32, max_depth_range="
+            "[1, 16, 64], min_samples_per_leaf=1, min_samples_per_leaf_range=[1, 4, 16], "
+            "seed=args.the_seed") in text
     assert namespace["run"](args) == {}
