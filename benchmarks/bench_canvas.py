@@ -6,7 +6,8 @@ Needs Debian's Chromium at /usr/bin/chromium (as the browser tests); no data fol
 The app runs in this process (werkzeug on a free port, a temporary DESIGNER_HOME, the samples
 loaded, an admin user); Playwright signs in through the login form and creates the generated
 pipelines with POST /api/v1/pipelines:
-  1,000 nodes / 1,400 wires: 1 Import Data, 598 one-input modules, 401 Join Data (rows of 32);
+  1,000 nodes / 1,400 wires: 1 Import Data, 598 one-input modules, 401 Join Data (rows of 32;
+      left semi joins, so the design-time schema keeps the data's 15 columns);
   300 nodes / 400 wires: 1 Import Data, 198 one-input modules (Split Data, Clean Missing Data),
       101 Join Data with two inputs; layered top to bottom, acyclic, every port a data frame;
   50 nodes / 66 wires: the same recipe, smaller.

@@ -25,6 +25,7 @@ const STATUS_TEXT = {
 };
 const MIN_ZOOM = 0.1;
 const PORT_NAMES_ZOOM = 0.6;  // below this zoom port names are too small to read: hidden
+const NAMES_ZOOM = 0.3;       // below this, module names and icons too (each node's title stays)
 const ICON_W = 30;             // the category stripe and icon at a node's left
 const LINE_H = 15;             // the name's line height
 const MAX_ZOOM = 3;
@@ -79,7 +80,8 @@ export class CanvasView extends EventTarget {
     graph.addEventListener("change", (e) => this.onChange(e.detail));
     this.editor = readOnly ? null : attachEditing(this);
     this.render();
-    this.applyTransform();
+    this.svg.style.display = "none";  // until the page's first fit() (or another transform)
+    this.applyTransform(false);
   }
 
   /** The selected node ids. */
@@ -409,7 +411,7 @@ export class CanvasView extends EventTarget {
     this.dispatchEvent(new CustomEvent("viewchange", { detail: { ...this.t } }));
   }
 
-  applyTransform() {
+  applyTransform(show = true) {
     clearTimeout(this.settle);
     if (this.frame) { cancelAnimationFrame(this.frame); this.frame = 0; }
     this.boxCache = null;
@@ -423,11 +425,14 @@ export class CanvasView extends EventTarget {
     if (this.stage.style.transform) this.stage.style.transform = "";
     this.stage.classList.remove("gesture");
     this.svg.dataset.zoom = this.t.k.toFixed(3);
-    const far = this.t.k < PORT_NAMES_ZOOM;
-    if (this.svg.classList.contains("far") !== far) {
-      this.svg.classList.toggle("far", far);
-      this.dragSvg.classList.toggle("far", far);
+    for (const [name, on] of [["far", this.t.k < PORT_NAMES_ZOOM], ["farther", this.t.k < NAMES_ZOOM]]) {
+      if (this.svg.classList.contains(name) === on) continue;
+      this.svg.classList.toggle(name, on);
+      this.dragSvg.classList.toggle(name, on);
     }
+    // Drawn once the page's first transform is known: laying out text at a zoom that hides it
+    // costs the most of a large pipeline's first frame.
+    if (show) this.svg.style.display = "";
     this.dispatchEvent(new CustomEvent("viewchange", { detail: { ...this.t } }));
   }
 
