@@ -61,6 +61,12 @@ def diff_version(ref, number):
                                         pipeline=request.args.get("pipeline")))
 
 
+@bp.get("/pipelines/<pipeline_id>/published")
+def published_from(pipeline_id):
+    """The endpoints a draft was published to, with their versions (to compare the draft)."""
+    return jsonify({"endpoints": version_diff.published_from(pipeline_id)})
+
+
 @bp.post("/endpoints/<ref>/default")
 @body(DefaultVersion)
 def set_default(ref, payload: DefaultVersion):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+from .column_rules import is_rule_set, label_columns, needs_types, select, with_labels
 from .datastores import Datastores
 from .document import PipelineDocument, resolve_parameter_values, substitute
 from .graph import build_graph
@@ -41,6 +42,7 @@ def infer_columns(
     produced: dict[tuple[str, str], Columns] = {}
     inputs: dict[str, dict[str, Columns]] = {}
     by_id = {n.id: n for n in doc.nodes}
+    labels = label_columns(doc.nodes)
     incoming: dict[str, list] = {}
     for edge in doc.edges:
         incoming.setdefault(edge.target.node, []).append(edge)
@@ -53,7 +55,7 @@ def infer_columns(
                for e in incoming.get(node_id, [])}
         inputs[node_id] = {p.name: fed.get(p.name) for p in spec.inputs if p.type == DATAFRAME}
         # A model port may carry the columns its model adds (K-Means: Assignments, ...).
-        outputs = _outputs(spec, fed | inputs[node_id], node.params, values, datastores)
+        outputs = _outputs(spec, fed | inputs[node_id], node.params, values, datastores, labels)
         for port, names in outputs.items():
             produced[(node_id, port)] = names
     return inputs
@@ -68,11 +70,18 @@ def passed_through(port_in: str, *ports_out: str) -> Callable[..., dict]:
     return columns
 
 
-def _outputs(spec, fed, raw_params, values, datastores) -> dict[str, Columns]:
+def _outputs(spec, fed, raw_params, values, datastores, labels) -> dict[str, Columns]:
     if spec.columns is None:
         return {}
     try:
-        params = spec.resolve_params(substitute(raw_params, values))
+        params = with_labels(spec.resolve_params(substitute(raw_params, values)), labels)
+        for param in spec.params:
+            rule_set = params.get(param.name)
+            if param.kind == "columns" and is_rule_set(rule_set):
+                names = fed.get(param.input)
+                if names is None or needs_types(rule_set):
+                    return {}  # the names alone cannot say which columns the rules keep
+                params[param.name] = select(rule_set, names)
         return spec.columns(fed, params, datastores) or {}
     except Exception:  # design-time hints must never break editing
         return {}

@@ -19,6 +19,7 @@ import networkx as nx
 import pandas as pd
 
 from .artifacts import ArtifactRef, ArtifactStore, digest
+from .column_rules import label_columns, with_labels
 from .context import CancelToken
 from .datastores import Datastores
 from .document import PipelineDocument, resolve_parameter_values, substitute
@@ -129,6 +130,7 @@ def make_plan(
         raise PipelineInvalid(errors)
     graph = build_graph(doc)
     steps = {}
+    labels = label_columns(doc.nodes)
     for node in doc.nodes:
         spec = registry[node.module]
         inputs = {e.target.port: (e.source.node, e.source.port) for e in doc.edges
@@ -136,7 +138,7 @@ def make_plan(
         steps[node.id] = Step(
             node_id=node.id,
             spec=spec,
-            params=spec.resolve_params(substitute(node.params, values)),
+            params=with_labels(spec.resolve_params(substitute(node.params, values)), labels),
             inputs=inputs,
             regenerate=regenerate_outputs or node.regenerate_output,
         )

@@ -14,6 +14,7 @@ import sys
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from .column_rules import is_rule_set, select_in
 from .document import PipelineDocument, binding_name
 from .executor import Plan
 from .sources import Sources
@@ -118,6 +119,11 @@ def _run_body(doc, plan: Plan, registry, functions, sources: Sources, helpers) -
                 (step.inputs.get(p.name, (None, None)) for p in step.spec.inputs) if src]
         for p in step.spec.params:
             value = _value(doc, node.params.get(p.name), step.params[p.name], p, sources, helpers)
+            if p.kind == "columns" and is_rule_set(step.params[p.name]):
+                # Rules are resolved on the columns that arrive, as in a run.
+                src, port = step.inputs.get(p.input, (None, None))
+                frame = f"{names[src]}[{port!r}]" if src else "None"
+                value = f"{sources.add(select_in)}({value}, {frame})"
             args.append(f"{p.name}={value}")
         call = f"{functions[step.spec.name]}({', '.join(args)})"
         lines.append(f"# {step.spec.label} ({node_id})")

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass
 
 import networkx as nx
 
+from .column_rules import label_columns, with_labels
 from .document import PipelineDocument, binding_name, bindings, substitute
 from .spec import ModuleSpec, ParamError
 
@@ -45,8 +46,11 @@ def upstream_document(doc: PipelineDocument, node_id: str) -> PipelineDocument:
     them: "run to here" runs only what one node's output needs, so nodes after it (possibly
     half-configured while the user edits) neither run nor block the run."""
     keep = nx.ancestors(build_graph(doc), node_id) | {node_id}
+    # Column rules by label keep the label columns the whole pipeline names.
+    labels = label_columns(doc.nodes)
     return doc.model_copy(update={
-        "nodes": [n for n in doc.nodes if n.id in keep],
+        "nodes": [n.model_copy(update={"params": with_labels(n.params, labels)})
+                  for n in doc.nodes if n.id in keep],
         "edges": [e for e in doc.edges if e.source.node in keep and e.target.node in keep],
     })
 

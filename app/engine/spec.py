@@ -9,6 +9,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import KW_ONLY, dataclass, field
 from typing import Any, ClassVar
 
+from .column_rules import is_rule_set, normalized, rule_set_problem, select_in
+
 DATAFRAME = "dataframe"
 UNTRAINED_MODEL = "untrained_model"
 TRAINED_MODEL = "trained_model"
@@ -339,6 +341,13 @@ class Columns(Param):
             if not isinstance(value, str):
                 raise self.error(owner, value)
             return value
+        if is_rule_set(value):
+            problem = rule_set_problem(value)
+            if problem:
+                owner = owner or "the pipeline"
+                raise ParamError(self.name, f"The '{self.name}' parameter of {owner} has a "
+                                 f"column rule set that is not valid: {problem}.")
+            return normalized(value)
         if isinstance(value, str):
             text = value.strip()
             if text.startswith("["):
@@ -355,7 +364,12 @@ class Columns(Param):
     def json_schema(self):
         if self.single:
             return {"type": "string"}
-        return {"type": "array", "items": {"type": "string"}}
+        return {"anyOf": [{"type": "array", "items": {"type": "string"}},
+                          {"type": "object", "required": ["rules"],
+                           "description": "A column rule set (see app/engine/column_rules.py)",
+                           "properties": {
+                               "isFilter": {"type": "boolean"},
+                               "rules": {"type": "array", "items": {"type": "object"}}}}]}
 
     def describe(self):
         return super().describe() | {"single": self.single, "input": self.input}
@@ -476,9 +490,15 @@ class ModuleSpec:
         return {p.name: values.get(p.name, p.default) for p in self.params}
 
     def call(self, inputs: dict[str, Any], params: dict[str, Any], ctx=None) -> dict[str, Any]:
-        """Run the function on ``inputs`` (by port) with resolved ``params``; check outputs."""
+        """Run the function on ``inputs`` (by port) with resolved ``params``; check outputs.
+
+        A column rule set becomes the names it selects among its input's actual columns."""
         args = [inputs.get(p.name) for p in self.inputs]
         kwargs = dict(params)
+        for p in self.params:
+            if p.kind == "columns" and is_rule_set(kwargs.get(p.name)):
+                frame = inputs.get(getattr(p, "input", None))
+                kwargs[p.name] = select_in(kwargs[p.name], frame) if frame is not None else []
         if self.takes_context:
             kwargs["ctx"] = ctx
         result = self.fn(*args, **kwargs) or {}

@@ -13,6 +13,7 @@ import pandas as pd
 from pandas.api import types as ptypes
 from scipy import special, stats
 
+from app.engine.column_rules import is_numeric, is_text
 from app.engine.columns import passed_through
 from app.engine.context import ModuleError
 from app.engine.registry import module
@@ -52,22 +53,6 @@ def require_columns(df: pd.DataFrame, names, label: str, what: str = "column") -
             f"{label}: {what}{plural} {', '.join(repr(m) for m in missing)} not in the data set "
             f"(columns: {column_list(df.columns)})"
         )
-
-
-def is_numeric(series: pd.Series) -> bool:
-    """True for int/float columns; booleans and categoricals are not numeric."""
-    dtype = series.dtype
-    return (
-        ptypes.is_numeric_dtype(dtype)
-        and not ptypes.is_bool_dtype(dtype)
-        and not isinstance(dtype, pd.CategoricalDtype)
-    )
-
-
-def is_text(series: pd.Series) -> bool:
-    """True for text columns: pandas 3's ``str`` dtype, other string dtypes, plain objects."""
-    dtype = series.dtype
-    return isinstance(dtype, pd.StringDtype) or ptypes.is_object_dtype(dtype)
 
 
 def column_kind_matches(series: pd.Series, kind: str) -> bool:

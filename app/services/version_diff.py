@@ -2,10 +2,31 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from ..engine.diff import diff_documents
 from ..errors import Unprocessable
+from ..extensions import db
+from ..models import PipelineEndpoint, PublishedVersion, iso
 from . import pipelines, publishing
 from .runtime import runtime
+
+
+def published_from(pipeline_id: str) -> list[dict]:
+    """The versions published from draft ``pipeline_id``, each with its endpoint's other
+    versions (what the designer offers to compare the draft with), newest endpoint first."""
+    pipelines.get(pipeline_id)
+    endpoints = db.session.scalars(
+        select(PipelineEndpoint).join(PublishedVersion)
+        .where(PublishedVersion.pipeline_id == pipeline_id).distinct()
+        .order_by(PipelineEndpoint.name))
+    return [{"id": e.id, "name": e.name,
+             "versions": [{"version": v.version, "published": iso(v.published),
+                           "description": v.description,
+                           "from_this_draft": v.pipeline_id == pipeline_id,
+                           "is_default": e.default_version == v.version}
+                          for v in sorted(e.versions, key=lambda v: v.version)]}
+            for e in endpoints]
 
 
 def compare(ref: str, number: int, *, to: int | None = None,

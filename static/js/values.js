@@ -29,6 +29,7 @@ export function describeValue(value, empty = "(no default)") {
   if (blank(value)) return empty;
   if (typeof value === "object" && "datastore" in value) return `${value.datastore}:${value.path}`;
   if (Array.isArray(value)) return value.join(", ");
+  if (isRuleSet(value)) return `rules: ${describeRuleSet(value)}`;
   return typeof value === "object" ? JSON.stringify(value) : String(value);
 }
 
@@ -115,7 +116,8 @@ export const KINDS = {
     convert: (spec, value) => (typeof value === "object" && value.datastore ? value : null),
   },
   columns: {
-    problem: (spec, value) => (Array.isArray(value) || typeof value === "string" ? null : "Give column names."),
+    problem: (spec, value) => (Array.isArray(value) || typeof value === "string" || (!spec.single && isRuleSet(value))
+      ? null : "Give column names."),
     convert: (spec, value) => textOf(value),
   },
   string: {
@@ -141,6 +143,25 @@ export function problem(spec, value) {
  *  3 -> 3.0, true -> "true", "yes" -> true, "off" -> false. */
 export function convert(spec, value) {
   return blank(value) ? null : kind(spec).convert(spec, value);
+}
+
+/** Whether a columns field's value is a rule set (app/engine/column_rules.py), not names. */
+export function isRuleSet(value) {
+  return Boolean(value) && typeof value === "object" && !Array.isArray(value) && Array.isArray(value.rules);
+}
+
+/** A rule set in words: "all columns, exclude type String, include age, education". */
+export function describeRuleSet(ruleSet) {
+  const words = ruleSet.rules.map((rule, i) => {
+    const verb = rule.exclude ? "exclude" : "include";
+    if (rule.ruleType === "AllColumns") return i === 0 && !rule.exclude ? "all columns" : `${verb} all columns`;
+    if (rule.ruleType === "ColumnNames") return `${verb} ${(rule.columns || []).join(", ")}`;
+    const kinds = (rule.columnKinds || ["All"]).filter((k) => k !== "All");
+    const types = (rule.columnTypes || ["All"]).filter((t) => t !== "All");
+    return `${verb} ${[...types.map((t) => `type ${t}`), ...kinds.map((k) => `${k.toLowerCase()} columns`)].join(" ") || "all columns"}`;
+  });
+  const text = words.join(", ");
+  return ruleSet.rules[0]?.ruleType === "AllColumns" && !ruleSet.rules[0].exclude ? text : `no columns${text ? `, ${text}` : ""}`;
 }
 
 /** The column names typed in a columns field ("a, b" -> ["a", "b"]). */
@@ -220,12 +241,23 @@ function numberEditor(spec, value, { id, fire }) {
   return { element: input, controls: [input], read: () => readNumber(spec, input.value, input.validity.badInput) };
 }
 
+/** A columns field: names typed (with the known columns offered), or a rule set chosen in the
+ *  column dialog, shown in words; set(value) takes either and fires. */
 function columnsEditor(spec, value, { id, fire, columns }) {
   const listId = `${id}-list`;
   const input = el("input", { id, type: "text", list: listId, autocomplete: "off",
                               placeholder: spec.single ? "column name" : "column names, comma-separated",
-                              oninput: fire });
-  input.value = Array.isArray(value) ? value.join(", ") : blank(value) ? "" : String(value);
+                              oninput: () => { rules = null; fire(); } });
+  const words = el("div", { class: "columns-rules", hidden: true });
+  let rules = null;
+  const show = (v) => {
+    rules = isRuleSet(v) ? v : null;
+    input.hidden = Boolean(rules);
+    words.hidden = !rules;
+    words.textContent = rules ? `Chosen by rules: ${describeRuleSet(rules)}` : "";
+    if (!rules) input.value = Array.isArray(v) ? v.join(", ") : blank(v) ? "" : String(v);
+  };
+  show(value);
   const datalist = el("datalist", { id: listId });
   const hint = el("div", { class: "muted hint columns-known" });
   let known = null;
@@ -236,10 +268,12 @@ function columnsEditor(spec, value, { id, fire, columns }) {
     hint.textContent = `Columns: ${names.join(", ")}`;
   }).catch(fallback("The known columns could not be listed", null));
   const read = () => {
+    if (rules) return { value: rules, empty: false, problem: null };
     const names = columnNames(input.value);
     const unknown = known ? names.filter((n) => !known.includes(n)) : [];
     return { value: !names.length ? undefined : spec.single ? names[0] : names, empty: !names.length,
              problem: unknown.length ? `Not among the known columns: ${unknown.join(", ")}` : null };
   };
-  return { element: el("div", { class: "columns-picker" }, input, datalist, hint), controls: [input], read };
+  return { element: el("div", { class: "columns-picker" }, input, words, datalist, hint), controls: [input], read,
+           set: (v) => { show(v); fire(); } };
 }

@@ -121,3 +121,19 @@ def test_number_and_bool_parameters_are_options_of_their_type(client, run_queued
         f"/api/v1/pipelines/{pid}/runs",
         json={"parameters": {"fraction": 0.6, "randomized": False}}))
     assert run_script(text, tmp_path, "--fraction", "0.6", "--randomized", "no") == expected
+
+
+def test_column_rules_are_resolved_in_the_script_as_in_a_run(client, run_queued, tmp_path):
+    pid = pipeline_id(client, "Income prediction")
+    rules = {"isFilter": True, "rules": [
+        {"ruleType": "AllColumns", "exclude": False},
+        {"ruleType": "ColumnTypes", "exclude": True, "columnTypes": ["Numeric"],
+         "columnKinds": ["All"]},
+        {"ruleType": "ColumnNames", "exclude": False, "columns": ["age", "hours-per-week"]}]}
+    edit_draft(client, pid, lambda d: next(n for n in d["nodes"] if n["id"] == "select")[
+        "params"].update(mode="include", columns=rules))
+    _, text = export(client, f"/api/v1/pipelines/{pid}/export.py")
+    assert "\ndef select_in(" in text
+    expected = run_metrics(client, run_queued, client.post(
+        f"/api/v1/pipelines/{pid}/runs", json={"experiment": "export"}))
+    assert run_script(text, tmp_path) == expected

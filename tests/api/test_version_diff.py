@@ -62,3 +62,19 @@ def test_refusals_name_what_is_wrong(client):
     both = client.get(f"{base}/0/diff?to=0&pipeline=x")
     assert both.status_code == 422 and "not both" in both.get_json()["error"]
     assert client.get(f"{base}/0/diff?to=first").status_code == 400
+
+
+def test_a_draft_lists_the_endpoints_it_was_published_to(client):
+    pid = pipeline_id(client, "Income prediction")
+    assert client.post(f"/api/v1/pipelines/{pid}/publish",
+                       json={"endpoint": "income-retrain"}).status_code == 201
+    endpoints = client.get(f"/api/v1/pipelines/{pid}/published").get_json()["endpoints"]
+    assert [e["name"] for e in endpoints] == ["income-retrain"]
+    versions = endpoints[0]["versions"]
+    assert [(v["version"], v["from_this_draft"]) for v in versions] == [(0, True), (1, True)]
+    other = client.post("/api/v1/pipelines", json={"document": {
+        "schema_version": 1, "name": "Scratch", "nodes": [], "edges": [], "parameters": []}})
+    scratch = other.get_json()["id"]
+    assert client.get(f"/api/v1/pipelines/{scratch}/published").get_json() == {"endpoints": []}
+    missing = client.get("/api/v1/pipelines/nope/published")
+    assert missing.status_code == 404 and "nope" in missing.get_json()["error"]

@@ -1,5 +1,6 @@
-"""The column selector dialog of a column list field: by name (search, select all / none) or
-by rules (by name and by type), previewed, saved as the field's list of names."""
+"""The column selector dialog of a column list field: by name (search, select all / none),
+saved as the field's list of names, or by rules (by name and by type), saved as the rules,
+shown again on reopening and applied to the columns that arrive from upstream."""
 
 from playwright.sync_api import expect
 
@@ -69,7 +70,7 @@ def test_columns_are_picked_by_name_with_search_and_select_all(page, client):
 
 
 def test_columns_are_picked_by_rules_of_type_and_name(page, client):
-    _, field, dialog = open_dialog(page, client)
+    pid, field, dialog = open_dialog(page, client)
     dialog.get_by_label("With rules").check()
     preview = dialog.get_by_label("Selected columns")
     expect(preview).to_contain_text("15 of 15 columns selected")
@@ -91,7 +92,69 @@ def test_columns_are_picked_by_rules_of_type_and_name(page, client):
     expect(preview).to_contain_text("4 of 15 columns selected")
     dialog.get_by_role("button", name="Save").click()
 
-    expect(field.get_by_role("combobox")).to_have_value(", ".join(kept))
+    # The field holds the rules, in words, and what they select now.
+    expect(field.get_by_role("combobox")).to_be_hidden()
+    expect(field.locator(".columns-rules")).to_have_text(
+        "Chosen by rules: no columns, include type Numeric, exclude fnlwgt, education-num")
+    expect(field.get_by_label("Selected columns")).to_have_text(
+        f"Selected: 4 of 15 columns: {', '.join(kept)}")
+    wanted = {"isFilter": True, "rules": [
+        {"ruleType": "ColumnTypes", "exclude": False, "columnTypes": ["Numeric"],
+         "columnKinds": ["All"]},
+        {"ruleType": "ColumnNames", "exclude": True, "columns": ["fnlwgt", "education-num"]}]}
+    for _ in range(100):
+        if saved_columns(client, pid) == wanted:
+            break
+        page.wait_for_timeout(100)
+    assert saved_columns(client, pid) == wanted
+
+    # Another node, then this one again: the dialog opens on the rules as they were set.
+    page.locator('g.node[data-node-id="data"] .node-body').click()
+    page.locator('g.node[data-node-id="pick"] .node-body').click()
+    field.get_by_role("button", name="Edit columns").click()
+    expect(dialog.get_by_label("With rules")).to_be_checked()
+    expect(dialog.get_by_label("Begin with")).to_have_value("none")
+    expect(dialog.get_by_label("Rule 1 action")).to_have_value("include")
+    expect(dialog.get_by_label("Rule 1 by")).to_have_value("type")
+    expect(dialog.get_by_label("Rule 1 column type")).to_have_value("numeric")
+    expect(dialog.get_by_label("Rule 2 action")).to_have_value("exclude")
+    expect(dialog.get_by_label("Rule 2 column names")).to_have_value("fnlwgt, education-num")
+    expect(dialog.get_by_label("Selected columns")).to_contain_text("4 of 15 columns selected")
+    dialog.get_by_role("button", name="Cancel").click()
+    assert page.errors == []
+
+
+def test_rules_follow_the_columns_that_arrive_from_upstream(page, client):
+    document = {**DOCUMENT, "nodes": [
+        DOCUMENT["nodes"][0],
+        {"id": "drop", "module": "select_columns", "position": {"x": 40, "y": 130},
+         "params": {"mode": "exclude", "columns": ["fnlwgt"]}},
+        {**DOCUMENT["nodes"][1], "params": {"columns": {"isFilter": True, "rules": [
+            {"ruleType": "ColumnTypes", "exclude": False, "columnTypes": ["Numeric"]}]}}}],
+        "edges": [{"from": {"node": "data", "port": "dataset"},
+                   "to": {"node": "drop", "port": "dataset"}},
+                  {"from": {"node": "drop", "port": "dataset"},
+                   "to": {"node": "pick", "port": "dataset"}}]}
+    created = client.post("/api/v1/pipelines", json={"document": document}).get_json()
+    page.goto(f"/pipelines/{created['id']}")
+    page.locator('g.node[data-node-id="pick"] .node-body').click()
+    field = page.locator('.details .field[data-param="columns"]')
+    numeric = [c for c in NUMERIC if c != "fnlwgt"]
+    expect(field.get_by_label("Selected columns")).to_have_text(
+        f"Selected: 5 of 14 columns: {', '.join(numeric)}")
+
+    # Upstream now drops capital-gain as well: the same rules select one column fewer.
+    page.locator('g.node[data-node-id="drop"] .node-body').click()
+    page.locator('.details .field[data-param="columns"]').get_by_role("combobox").fill(
+        "fnlwgt, capital-gain")
+    page.locator('g.node[data-node-id="pick"] .node-body').click()
+    numeric.remove("capital-gain")
+    expect(field.get_by_label("Selected columns")).to_have_text(
+        f"Selected: 4 of 13 columns: {', '.join(numeric)}")
+    field.get_by_role("button", name="Edit columns").click()
+    dialog = page.get_by_role("dialog", name="Edit columns: Columns")
+    expect(dialog.get_by_label("Selected columns")).to_contain_text(
+        f"4 of 13 columns selected{', '.join(numeric)}")
     assert page.errors == []
 
 

@@ -89,14 +89,18 @@ function dragNodes(view, event, id) {
     const dx = e.clientX - start.x;
     const dy = e.clientY - start.y;
     if (!moving && Math.abs(dx) + Math.abs(dy) < DRAG_THRESHOLD) return;
-    moving = true;
-    root.classList.add("dragging");
+    if (!moving) {
+      moving = true;
+      root.classList.add("dragging");
+      view.beginDrag(ids);
+    }
     delta = { x: Math.round(dx / view.t.k), y: Math.round(dy / view.t.k) };
     const positions = {};
     for (const n of ids) positions[n] = { x: origin[n].x + delta.x, y: origin[n].y + delta.y };
     view.moveVisual(positions);
   }, () => {
     root.classList.remove("dragging");
+    view.endDrag();
     if (moving) graph.moveNodes(ids, delta.x, delta.y);
     else if (!event.shiftKey) view.select([id]);
   });

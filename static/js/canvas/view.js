@@ -25,6 +25,7 @@ const STATUS_TEXT = {
 };
 const MIN_ZOOM = 0.1;
 const PORT_NAMES_ZOOM = 0.6;  // below this zoom port names are too small to read: hidden
+const NAMES_ZOOM = 0.3;       // below this, module names and icons too (each node's title stays)
 const ICON_W = 30;             // the category stripe and icon at a node's left
 const LINE_H = 15;             // the name's line height
 const MAX_ZOOM = 3;
@@ -45,6 +46,7 @@ export class CanvasView extends EventTarget {
     this.errors = {};
     this.nodeEls = new Map();
     this.wireEls = new Map();
+    this.portOffsets = new Map();
     this.frame = 0;
 
     container.classList.add("canvas-host");
@@ -56,8 +58,21 @@ export class CanvasView extends EventTarget {
     this.overlay = svg("g", { class: "overlay" });
     this.viewport.append(this.wireLayer, this.nodeLayer, this.overlay);
     this.svg.append(this.viewport);
+    // What a drag moves is drawn in a second, small svg on top: each frame repaints it alone,
+    // not the thousands of shapes that stand still (see beginDrag).
+    this.dragViewport = svg("g", { class: "viewport" });
+    this.dragSvg = svg("svg", { class: "canvas-drag", "aria-hidden": "true" }, this.dragViewport);
+    this.dragging = null;
+    // Pans and zooms in flight move this one HTML box (a composited layer): moving the <svg>
+    // itself makes Chromium lay its whole drawing out again on each frame.
+    this.stage = el("div", { class: "canvas-stage" });
+    this.stage.append(this.svg, this.dragSvg);
     this.tooltip = el("div", { class: "canvas-tooltip", role: "tooltip", hidden: true });
-    container.append(this.svg, this.tooltip);
+    container.append(this.stage, this.tooltip);
+    // The container's box, read once and kept until it is resized or a gesture ends: a wheel
+    // burst reading it on every event would force a layout after each frame's writes.
+    this.boxCache = null;
+    new ResizeObserver(() => { this.boxCache = null; }).observe(container);
 
     // On the container, not the svg: a gesture in flight scales the svg's own box.
     container.addEventListener("pointerdown", (e) => this.onPointerDown(e));
@@ -65,7 +80,8 @@ export class CanvasView extends EventTarget {
     graph.addEventListener("change", (e) => this.onChange(e.detail));
     this.editor = readOnly ? null : attachEditing(this);
     this.render();
-    this.applyTransform();
+    this.svg.style.display = "none";  // until the page's first fit() (or another transform)
+    this.applyTransform(false);
   }
 
   /** The selected node ids. */
@@ -131,7 +147,8 @@ export class CanvasView extends EventTarget {
 
   /** The canvas area on screen (the container: the svg may be moved by a gesture). */
   box() {
-    return this.container.getBoundingClientRect();
+    this.boxCache ||= this.container.getBoundingClientRect();
+    return this.boxCache;
   }
 
   /** Zoom around the container's centre (or a client point); ``gesture`` for wheel bursts. */
@@ -264,11 +281,45 @@ export class CanvasView extends EventTarget {
     const a = this.nodeEls.get(item.edge.from.node);
     const b = this.nodeEls.get(item.edge.to.node);
     if (!a || !b) return;
-    const p = portPoint(a, this.graph.spec(item.edge.from.node), "out", item.edge.from.port);
-    const q = portPoint(b, this.graph.spec(item.edge.to.node), "in", item.edge.to.port);
+    const p = this.portAt(a, item.edge.from.node, "out", item.edge.from.port);
+    const q = this.portAt(b, item.edge.to.node, "in", item.edge.to.port);
     const d = wirePath(p, q);
     item.path.setAttribute("d", d);
     item.hit.setAttribute("d", d);
+  }
+
+  /** A port's anchor on the drawn node `item` (offsets cached per module, side and port). */
+  portAt(item, nodeId, side, port) {
+    const key = `${item.module}|${side}|${port}`;
+    let offset = this.portOffsets.get(key);
+    if (!offset) {
+      offset = portPoint({ x: 0, y: 0 }, this.graph.spec(nodeId), side, port);
+      this.portOffsets.set(key, offset);
+    }
+    return { x: item.x + offset.x, y: item.y + offset.y };
+  }
+
+  /** Lift nodes and their wires into the drag layer (until endDrag), so that moving them
+   *  repaints that small layer only. */
+  beginDrag(ids) {
+    this.endDrag();
+    const wires = new Set();
+    for (const id of ids) for (const key of this.wiresByNode.get(id) || []) wires.add(key);
+    const nodes = ids.map((id) => this.nodeEls.get(id)).filter(Boolean);
+    const paths = [...wires].map((key) => this.wireEls.get(key)).filter(Boolean);
+    this.dragging = { nodes, paths };
+    this.dragViewport.setAttribute("transform", this.viewport.getAttribute("transform"));
+    this.dragSvg.classList.toggle("far", this.svg.classList.contains("far"));
+    this.dragViewport.append(...paths.flatMap((w) => [w.hit, w.path]), ...nodes.map((n) => n.g));
+  }
+
+  /** Put what beginDrag lifted back into the canvas (dragged nodes end on top). */
+  endDrag() {
+    if (!this.dragging) return;
+    const { nodes, paths } = this.dragging;
+    this.dragging = null;
+    this.wireLayer.append(...paths.flatMap((w) => [w.hit, w.path]));
+    this.nodeLayer.append(...nodes.map((n) => n.g));
   }
 
   /** Move node <g>s to positions ({id: {x, y}}) and redraw their wires (used while dragging). */
@@ -351,8 +402,8 @@ export class CanvasView extends EventTarget {
   applyGesture() {
     const c = this.committed;
     const k = this.t.k / c.k;
-    this.svg.classList.add("gesture");
-    this.svg.style.transform =
+    this.stage.classList.add("gesture");
+    this.stage.style.transform =
       `translate(${this.t.x - c.x * k}px,${this.t.y - c.y * k}px) scale(${k})`;
     this.svg.dataset.zoom = this.t.k.toFixed(3);
     clearTimeout(this.settle);
@@ -360,20 +411,33 @@ export class CanvasView extends EventTarget {
     this.dispatchEvent(new CustomEvent("viewchange", { detail: { ...this.t } }));
   }
 
-  applyTransform() {
+  applyTransform(show = true) {
     clearTimeout(this.settle);
     if (this.frame) { cancelAnimationFrame(this.frame); this.frame = 0; }
+    this.boxCache = null;
+    const moved = this.committed.x !== this.t.x || this.committed.y !== this.t.y || this.committed.k !== this.t.k;
     this.committed = { ...this.t };
-    this.viewport.setAttribute("transform", `translate(${this.t.x},${this.t.y}) scale(${this.t.k})`);
-    this.svg.style.transform = "";
-    this.svg.classList.remove("gesture");
+    if (moved || !this.viewport.hasAttribute("transform")) {
+      const transform = `translate(${this.t.x},${this.t.y}) scale(${this.t.k})`;
+      this.viewport.setAttribute("transform", transform);
+      this.dragViewport.setAttribute("transform", transform);
+    }
+    if (this.stage.style.transform) this.stage.style.transform = "";
+    this.stage.classList.remove("gesture");
     this.svg.dataset.zoom = this.t.k.toFixed(3);
-    this.svg.classList.toggle("far", this.t.k < PORT_NAMES_ZOOM);
+    for (const [name, on] of [["far", this.t.k < PORT_NAMES_ZOOM], ["farther", this.t.k < NAMES_ZOOM]]) {
+      if (this.svg.classList.contains(name) === on) continue;
+      this.svg.classList.toggle(name, on);
+      this.dragSvg.classList.toggle(name, on);
+    }
+    // Drawn once the page's first transform is known: laying out text at a zoom that hides it
+    // costs the most of a large pipeline's first frame.
+    if (show) this.svg.style.display = "";
     this.dispatchEvent(new CustomEvent("viewchange", { detail: { ...this.t } }));
   }
 
   onWheel(event) {
-    if (!this.svg.contains(event.target) && event.target !== this.container) return;
+    if (!this.stage.contains(event.target) && event.target !== this.container) return;
     event.preventDefault();
     const factor = Math.exp(-event.deltaY * (event.deltaMode === 1 ? 0.05 : 0.0015));
     this.zoomBy(factor, event.clientX, event.clientY, true);
@@ -395,8 +459,8 @@ export class CanvasView extends EventTarget {
   onPointerDown(event) {
     if (event.button !== 0 && event.button !== 1) return;
     // Only the drawing and the bare canvas area: not toolbars or tooltips laid over it.
-    if (!this.svg.contains(event.target) && event.target !== this.container) return;
-    if (this.svg.classList.contains("gesture")) this.applyTransform();
+    if (!this.stage.contains(event.target) && event.target !== this.container) return;
+    if (this.stage.classList.contains("gesture")) this.applyTransform();
     this.tooltip.hidden = true;
     const target = event.target;
     if (this.editor && event.button === 0 && this.editor.pointerDown(event)) return;

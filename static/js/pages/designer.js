@@ -10,6 +10,7 @@ import { LiveValidation } from "../canvas/validation.js";
 import { CanvasView } from "../canvas/view.js";
 import { NODE_H, NODE_W } from "../canvas/geometry.js";
 import { DetailsPanel } from "../panels/details.js";
+import { compareButton } from "../panels/draft_diff.js";
 import { openConnectDialog } from "../panels/connect.js";
 import { openHelp } from "../panels/help.js";
 import { deployButton, inferenceMenu } from "../panels/inference.js";
@@ -50,6 +51,7 @@ async function main() {
   const validation = attachValidation(ui, graph, view, details);
   attachSubmit(ui.submitButton, { graph, view, autosave, validation });
   attachInference(ui.submitButton, graph, autosave);
+  ui.submitButton.before(compareButton({ pipelineId, autosave, host: ui.canvasHost }));
   const followRun = attachLastRun(ui.saveState, view, graph);
   const runToHereAction = runToHere({ pipelineId, autosave, onRun: (run) => followRun(run.id) });
   // Started: instrumentation (the canvas benchmark) may listen for the parts; no global is set.

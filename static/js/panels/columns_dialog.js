@@ -1,10 +1,11 @@
 // The "Edit columns" dialog of a column list field: pick columns by name from the upstream
 // design-time columns, or by rules (include / exclude by name and by type), with the resulting
-// list previewed before it is saved into the field (as a plain list of names).
+// list previewed. Names are saved as a list; rules as a rule set (Azure's form, which the
+// server resolves on the columns that arrive: app/engine/column_rules.py).
 import { api, fallback } from "../api.js";
 import { el } from "../dom.js";
 import { bindingName } from "../canvas/graph.js";
-import { columnNames } from "../values.js";
+import { columnNames, isRuleSet } from "../values.js";
 import { formDialog } from "./dialog.js";
 
 /** The column types a rule can name, with the words a person reads. */
@@ -44,6 +45,42 @@ export function selectColumns(names, types, { start, rules }) {
     }
   }
   return names.filter((n) => chosen.has(n));
+}
+
+// The dialog's type words and the rule set's column types; "label" is a column kind there.
+const RULE_TYPES = { numeric: "Numeric", text: "String", categorical: "Categorical" };
+
+/** The dialog's rules ({start, rules}, as selectColumns takes them) as the field stores them. */
+export function toRuleSet({ start, rules }) {
+  const out = start === "all" ? [{ ruleType: "AllColumns", exclude: false }] : [];
+  for (const rule of rules) {
+    const exclude = rule.action === "exclude";
+    if (rule.by === "names") out.push({ ruleType: "ColumnNames", exclude, columns: [...(rule.names || [])] });
+    else if (rule.type === "label") out.push({ ruleType: "ColumnTypes", exclude, columnTypes: ["All"], columnKinds: ["Label"] });
+    else out.push({ ruleType: "ColumnTypes", exclude, columnTypes: [RULE_TYPES[rule.type]], columnKinds: ["All"] });
+  }
+  return { isFilter: true, rules: out };
+}
+
+/** A stored rule set as the dialog's rules (a rule of several types becomes one rule each). */
+export function fromRuleSet(ruleSet) {
+  const rules = [...ruleSet.rules];
+  const start = rules[0]?.ruleType === "AllColumns" && !rules[0].exclude ? "all" : "none";
+  if (start === "all") rules.shift();
+  const out = [];
+  for (const rule of rules) {
+    const action = rule.exclude ? "exclude" : "include";
+    if (rule.ruleType === "ColumnNames") {
+      out.push({ action, by: "names", names: [...(rule.columns || [])], type: "numeric" });
+    } else if (rule.ruleType === "ColumnTypes" && (rule.columnKinds || []).includes("Label")) {
+      out.push({ action, by: "type", names: [], type: "label" });
+    } else if (rule.ruleType === "ColumnTypes") {
+      for (const [type, word] of Object.entries(RULE_TYPES)) {
+        if ((rule.columnTypes || []).includes(word)) out.push({ action, by: "type", names: [], type });
+      }
+    }
+  }
+  return { start, rules: out };
 }
 
 /**
@@ -89,12 +126,14 @@ function literal(graph, value) {
   return name === null ? value : graph.parameter(name)?.default;
 }
 
-/** Open the dialog for a field labelled `label` holding `value` (names); resolves to the
- *  chosen names, or null when cancelled. names: the known columns; types: as selectColumns. */
+/** Open the dialog for a field labelled `label` holding `value` (names or a rule set); resolves
+ *  to the chosen names or rule set, or null when cancelled. names: the known columns; types: as
+ *  selectColumns. */
 export function editColumns({ label, value, names, types }) {
-  const initial = new Set(value || []);
-  const state = { mode: "names", picked: new Set(names.filter((n) => initial.has(n))),
-                  rules: { start: "all", rules: [] } };
+  const byRules = isRuleSet(value);
+  const initial = new Set(byRules ? [] : value || []);
+  const state = { mode: byRules ? "rules" : "names", picked: new Set(names.filter((n) => initial.has(n))),
+                  rules: byRules ? fromRuleSet(value) : { start: "all", rules: [] } };
   const chosen = () => (state.mode === "names" ? names.filter((n) => state.picked.has(n))
     : selectColumns(names, types, state.rules));
   return formDialog({
@@ -107,22 +146,24 @@ export function editColumns({ label, value, names, types }) {
                                 el("p", { class: "columns-preview-list" }, list.length ? list.join(", ") : "None"));
       };
       const byName = namePicker(names, types, state, refresh);
-      const byRules = rulePicker(names, state, refresh);
-      byRules.hidden = true;
+      const rulesBox = rulePicker(names, state, refresh);
+      byName.hidden = state.mode !== "names";
+      rulesBox.hidden = state.mode !== "rules";
       const mode = (which) => el("label", {}, el("input", { type: "radio", name: "columns-mode", value: which,
-        checked: which === "names", onchange: () => {
+        checked: which === state.mode, onchange: () => {
           state.mode = which;
           byName.hidden = which !== "names";
-          byRules.hidden = which !== "rules";
+          rulesBox.hidden = which !== "rules";
           refresh();
         } }), which === "names" ? " By name" : " With rules");
       refresh();
       const search = byName.querySelector("input[type=search]");
       return {
         body: [el("fieldset", { class: "columns-mode" }, el("legend", {}, "Select columns"), mode("names"), mode("rules")),
-               byName, byRules, preview],
-        focus: search,
-        submit: () => dialog.close(chosen()),
+               byName, rulesBox, preview],
+        focus: state.mode === "names" ? search : rulesBox.querySelector("select"),
+        // Rules are kept as rules: the server applies them to the columns that arrive.
+        submit: () => dialog.close(state.mode === "names" ? chosen() : toRuleSet(state.rules)),
       };
     },
   });
@@ -163,6 +204,8 @@ function rulePicker(names, state, refresh) {
   const rows = el("ol", { class: "column-rules" });
   const start = el("select", { "aria-label": "Begin with", onchange: () => { state.rules.start = start.value; refresh(); } },
                    el("option", { value: "all" }, "All columns"), el("option", { value: "none" }, "No columns"));
+  start.value = state.rules.start;
+  state.rules.rules.forEach((rule, i) => rows.append(ruleRow(rule, state, refresh, i + 1)));
   const add = () => {
     const rule = { action: "exclude", by: "names", names: [], type: "numeric" };
     state.rules.rules.push(rule);
@@ -188,6 +231,12 @@ function ruleRow(rule, state, refresh, n) {
     type.hidden = rule.by !== "type";
     refresh();
   } }, el("option", { value: "names" }, "column names"), el("option", { value: "type" }, "column type"));
+  action.value = rule.action;
+  by.value = rule.by;
+  names.value = (rule.names || []).join(", ");
+  type.value = rule.type;
+  names.hidden = rule.by !== "names";
+  type.hidden = rule.by !== "type";
   const row = el("li", { class: "column-rule" }, action, by, names, type,
                  el("button", { type: "button", "aria-label": `Remove rule ${n}`, onclick: () => {
                    state.rules.rules.splice(state.rules.rules.indexOf(rule), 1);

@@ -3,8 +3,8 @@
 import { notify } from "../api.js";
 import { clear, el } from "../dom.js";
 import { bindingName } from "../canvas/graph.js";
-import { applies, describeValue, editor as valueEditor, isNumeric, rangeText } from "../values.js";
-import { editColumns, upstreamColumnTypes } from "./columns_dialog.js";
+import { applies, describeValue, editor as valueEditor, isNumeric, isRuleSet, rangeText } from "../values.js";
+import { editColumns, fromRuleSet, selectColumns, upstreamColumnTypes } from "./columns_dialog.js";
 import { copyButton } from "./copy.js";
 import { fitsField, inferParameter, openParameterDialog, suggestName } from "./parameters.js";
 
@@ -192,28 +192,46 @@ export class DetailsPanel {
       put(wrap, editor.element, label, help, server, more);
       return wrap;
     }
-    const pick = param.kind === "columns" && !param.single && param.input
-      ? this.columnsButton(id, param, editor, columns) : null;
-    put(wrap, label, editor.element, pick, help, local, server, more);
+    const byRules = param.kind === "columns" && !param.single && param.input
+      ? this.rulesPreview(id, param, columns) : null;
+    const pick = byRules ? this.columnsButton(id, param, editor, columns, byRules) : null;
+    byRules?.show(current);
+    put(wrap, label, editor.element, byRules?.element, pick, help, local, server, more);
     markInvalid(wrap, server.textContent);
     return wrap;
   }
 
-  /** "Edit columns": the column selector dialog, writing its choice into the field's input
-   *  as if typed, so the field's own checks and edit path apply. */
-  columnsButton(id, param, editor, columns) {
+  /** "Edit columns": the column selector dialog, writing its choice (names, or rules) into the
+   *  field's editor, so the field's own checks and edit path apply. */
+  columnsButton(id, param, editor, columns, preview) {
     const label = param.label || param.name;
     const open = async () => {
       const [names, types] = await Promise.all([
         Promise.resolve(columns).then((n) => n || []), upstreamColumnTypes(this.graph, id, param.input)]);
       const chosen = await editColumns({ label, value: editor.read().value, names, types });
       if (chosen === null) return;
-      const input = editor.controls[0];
-      input.value = chosen.join(", ");
-      input.dispatchEvent(new Event("input", { bubbles: true }));
+      editor.set(chosen);
+      preview.show(chosen);
     };
     return el("button", { type: "button", class: "columns-edit", onclick: () => open().catch((e) => notify(e.message)) },
               "Edit columns", el("span", { class: "visually-hidden" }, ` for ${label}`));
+  }
+
+  /** Under a field chosen by rules, the columns the rules select among those arriving now
+   *  (the design-time columns and the upstream files' types): it follows upstream changes.
+   *  {element, show(value)}; hidden for a list of names. */
+  rulesPreview(id, param, columns) {
+    const element = el("div", { class: "muted hint columns-resolved", "aria-label": "Selected columns", hidden: true });
+    const show = async (value) => {
+      element.hidden = !isRuleSet(value);
+      if (element.hidden) return;
+      const [names, types] = await Promise.all([
+        Promise.resolve(columns).then((n) => n || []), upstreamColumnTypes(this.graph, id, param.input)]);
+      if (!names.length) { element.textContent = "Selected: not known until the modules upstream are set up."; return; }
+      const list = selectColumns(names, types, fromRuleSet(value));
+      element.textContent = `Selected: ${list.length} of ${names.length} columns: ${list.join(", ") || "none"}`;
+    };
+    return { element, show: (value) => show(value).catch((e) => notify(e.message)) };
   }
 
   /** The "..." button of a field, opening its pipeline-parameter menu. */

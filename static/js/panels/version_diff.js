@@ -55,7 +55,9 @@ export function mergedDocument(diff) {
     edges: [...diff.to.document.edges, ...old.edges.filter((e) => removedEdges.has(key(e)))] };
 }
 
-async function showDiff(host, diff) {
+/** Draw `diff` into `host`: the legend, the merged documents on a read-only canvas with the
+ *  changes marked, and the list of changes. */
+export async function showDiff(host, diff) {
   const canvas = el("div", { class: "version-graph diff-graph", "aria-label": `Changes from ${diff.from.label} to ${diff.to.label}` });
   clear(host).append(
     el("p", { class: "diff-legend" }, `${diff.from.label} → ${diff.to.label}: `,

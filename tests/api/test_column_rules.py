@@ -1,0 +1,99 @@
+"""Column rule sets over HTTP: kept in the field, resolved on the real Adult data at run time
+(so an upstream change re-applies them) and on the design-time schema when names suffice."""
+
+import pytest
+
+from tests.api.test_runs import submit
+
+NUMERIC = ["age", "fnlwgt", "education-num", "capital-gain", "capital-loss", "hours-per-week"]
+# Begin with all columns, drop the text ones, take education back, drop the label.
+RULES = {"isFilter": True, "rules": [
+    {"ruleType": "AllColumns", "exclude": False},
+    {"ruleType": "ColumnTypes", "exclude": True, "columnTypes": ["String"], "columnKinds": ["All"]},
+    {"ruleType": "ColumnNames", "exclude": False, "columns": ["education", "income"]},
+    {"ruleType": "ColumnTypes", "exclude": True, "columnTypes": ["All"], "columnKinds": ["Label"]},
+]}
+
+
+@pytest.fixture
+def adult_store(client, adult, tmp_path):
+    """A datastore 'real' holding 2,000 rows of UCI Adult as adult.csv."""
+    root = tmp_path / "real"
+    root.mkdir()
+    adult.head(2000).to_csv(root / "adult.csv", index=False)
+    assert client.post("/api/v1/datastores",
+                       json={"name": "real", "root": str(root)}).status_code == 201
+    return root
+
+
+def document(rules, *, drop=None):
+    """Import the Adult file, optionally drop columns by name, pick columns by ``rules``; a
+    Train Model step names income as the label column (it need not run)."""
+    nodes = [{"id": "data", "module": "import_data", "params": {
+        "source": "datastore", "path": {"datastore": "real", "path": "adult.csv"},
+        "format": "csv"}},
+        {"id": "pick", "module": "select_columns", "params": {"columns": rules}}]
+    edges = []
+    upstream = "data"
+    if drop:
+        nodes.append({"id": "drop", "module": "select_columns",
+                      "params": {"mode": "exclude", "columns": drop}})
+        edges.append({"from": {"node": "data", "port": "dataset"},
+                      "to": {"node": "drop", "port": "dataset"}})
+        upstream = "drop"
+    edges.append({"from": {"node": upstream, "port": "dataset"},
+                  "to": {"node": "pick", "port": "dataset"}})
+    nodes.append({"id": "train", "module": "train_model", "params": {"label_column": "income"}})
+    return {"name": "Rules", "parameters": [], "nodes": nodes, "edges": edges}
+
+
+def picked(client, run_queued, doc):
+    response = submit(client, doc, to_node="pick")
+    assert response.status_code == 202, response.get_json()
+    run_queued()
+    run = client.get(f"/api/v1/runs/{response.get_json()['id']}").get_json()
+    assert run["status"] == "Finished", run
+    preview = client.get(f"/api/v1/runs/{run['id']}/steps/pick/outputs/dataset/preview?rows=1")
+    return preview.get_json()["column_names"]
+
+
+def test_rules_are_resolved_against_the_data_at_run_time(client, run_queued, adult_store):
+    assert picked(client, run_queued, document(RULES)) == [
+        "age", "fnlwgt", "education", "education-num", "capital-gain", "capital-loss",
+        "hours-per-week"]
+    # Upstream drops two columns: the same rules now keep what is left of them.
+    assert picked(client, run_queued, document(RULES, drop=["fnlwgt", "education"])) == [
+        "age", "education-num", "capital-gain", "capital-loss", "hours-per-week"]
+
+
+def test_a_draft_keeps_the_rules_as_written(client, adult_store):
+    created = client.post("/api/v1/pipelines", json={"document": document(RULES)})
+    assert created.status_code == 201, created.get_json()
+    stored = client.get(f"/api/v1/pipelines/{created.get_json()['id']}").get_json()["document"]
+    assert next(n for n in stored["nodes"] if n["id"] == "pick")["params"]["columns"] == RULES
+
+
+def test_design_time_columns_follow_rules_by_name(client, adult_store):
+    by_name = {"rules": [{"ruleType": "AllColumns"}, {"ruleType": "ColumnNames", "exclude": True,
+                                                      "columns": ["fnlwgt", "income"]}]}
+    doc = document(by_name)
+    doc["nodes"].append({"id": "after", "module": "select_columns", "params": {}})
+    doc["edges"].append({"from": {"node": "pick", "port": "dataset"},
+                         "to": {"node": "after", "port": "dataset"}})
+    columns = client.post("/api/v1/pipelines/columns", json={"document": doc}).get_json()
+    assert "fnlwgt" in columns["columns"]["pick"]["dataset"]
+    after = columns["columns"]["after"]["dataset"]
+    assert after[:3] == ["age", "workclass", "education"] and "income" not in after
+    # By type, the names alone cannot tell: unknown rather than wrong.
+    doc["nodes"][1]["params"]["columns"] = RULES
+    columns = client.post("/api/v1/pipelines/columns", json={"document": doc}).get_json()
+    assert columns["columns"]["after"]["dataset"] is None
+
+
+def test_a_bad_rule_set_is_refused_naming_node_field_and_rule(client, adult_store):
+    bad = {"rules": [{"ruleType": "AllColumns"}, {"ruleType": "ColumnTypes",
+                                                  "columnTypes": ["Number"]}]}
+    response = submit(client, document(bad))
+    assert response.status_code == 422
+    body = response.get_json()
+    assert "rule 2's 'columnTypes' must list some of Numeric" in str(body["node_errors"]["pick"])
