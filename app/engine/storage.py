@@ -93,6 +93,9 @@ class RemotePath:
     def __hash__(self) -> int:
         return hash(self.url)
 
+    def __lt__(self, other: RemotePath) -> bool:
+        return self.url < other.url
+
     def __truediv__(self, name: str) -> RemotePath:
         return RemotePath(self.fs, f"{self.path}/{name}", f"{self.url}/{name}")
 
@@ -145,6 +148,14 @@ class RemotePath:
             name = posixpath.basename(info["name"].rstrip("/"))
             if name:
                 yield RemotePath(self.fs, f"{self.path}/{name}", f"{self.url}/{name}")
+
+    def glob(self, pattern: str):
+        """The files and folders under this folder matching ``pattern`` (``*.csv``,
+        ``**/*.csv``)."""
+        for found in self.fs.glob(f"{self.path}/{pattern}"):
+            relative = found[len(self.path):].lstrip("/")
+            if relative:
+                yield self / relative
 
     def mkdir(self, parents: bool = False, exist_ok: bool = False) -> None:
         """Folders need not be made on object stores; made where the file system has them."""

@@ -60,3 +60,19 @@ def test_a_local_store_stays_on_plain_paths(tmp_path):
     ref = store.put(digest("x"), pd.DataFrame({"a": [1]}))
     assert not store.remote and store.path(ref).is_file()
     assert store.path(ref).parent.parent == tmp_path / "artifacts"
+
+
+def test_a_remote_folder_answers_as_a_path_does(s3):
+    from app.engine.storage import RemotePath
+
+    for name in ("in/a.csv", "in/b.parquet", "in/deep/c.csv"):
+        s3.fs.pipe_file(f"{s3.bucket}/{name}", b"a\n1\n")
+    folder = RemotePath(*filesystem(f"s3://{s3.bucket}/in", s3.options), f"s3://{s3.bucket}/in")
+    assert folder.is_dir() and not folder.is_file()
+    assert sorted(p.name for p in folder.iterdir()) == ["a.csv", "b.parquet", "deep"]
+    assert [p.relative_to(folder).as_posix() for p in sorted(folder.glob("**/*.csv"))] == [
+        "a.csv", "deep/c.csv"]
+    file = folder / "a.csv"
+    assert file.is_file() and file.suffix == ".csv" and str(file) == f"s3://{s3.bucket}/in/a.csv"
+    assert file.stat().st_size == 4 and file.stat().st_mtime_ns > 0
+    assert file.read_bytes() == b"a\n1\n" and not (folder / "nothing.csv").exists()
