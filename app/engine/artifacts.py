@@ -124,7 +124,8 @@ def _load(kind: str, data: bytes) -> Any:
 
 
 class ArtifactStore:
-    """A folder of immutable artifacts and step manifests, safe for concurrent writers."""
+    """A folder (or remote prefix) of immutable artifacts and step manifests, safe for
+    concurrent writers."""
 
     def __init__(self, root: str | Path, options: dict | None = None):
         self.remote = scheme_of(root) is not None
@@ -149,7 +150,7 @@ class ArtifactStore:
             self._fs, _ = filesystem(self.url, self.options)
         return self._fs
 
-    def path(self, ref: ArtifactRef) -> Path:
+    def path(self, ref: ArtifactRef) -> Path | str:
         """The file of ``ref`` (a path on the remote file system for a remote store); refuses
         anything but a well-formed key."""
         if not _KEY.match(ref.key) or ref.kind not in KINDS:

@@ -295,7 +295,7 @@ def preview(name: str, path: str, rows: int = 20) -> dict:
     if not file.is_file():
         raise NotFound(f"File '{path}' does not exist in datastore '{name}'.", path=path)
     fmt = check_data_file(file.name)
-    if isinstance(file, RemotePath):
+    if isinstance(file, RemotePath):  # Parquet needs the whole file; a text file its head
         file = io.BytesIO(file.read_bytes()) if fmt == "parquet" else file.open("rb")
     try:
         if fmt == "parquet":
