@@ -12,13 +12,13 @@ $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-# Running needs the app alone; the tests also want their tools and the PostgreSQL driver.
+# Running needs the app alone; the tests also want their tools, the PostgreSQL and S3 drivers.
 $(VENV)/.installed-run: pyproject.toml | $(BIN)/activate
 	$(BIN)/pip install --quiet -e .
 	touch $@
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/activate
-	$(BIN)/pip install --quiet -e '.[test,postgres]'
+	$(BIN)/pip install --quiet -e '.[test,postgres,s3]'
 	touch $@ $(VENV)/.installed-run
 
 $(NODE_MODULES): package-lock.json

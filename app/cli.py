@@ -196,7 +196,7 @@ def datastores():
 @click.argument("path")  # checked by the service, which names what is wrong with it
 @click.option("--replace", is_flag=True, help="Re-point an existing datastore.")
 def datastores_add(name, path, replace):
-    """Register folder PATH as datastore NAME."""
+    """Register folder PATH (or a URL such as s3://bucket/prefix) as datastore NAME."""
     from .services import datastores as service
 
     def add():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from pathlib import Path
@@ -21,6 +22,17 @@ def _limit(text: str) -> float | None:
     return value if value > 0 else None
 
 
+def _json_object(name: str, text: str) -> dict:
+    """A setting holding a JSON object of objects, or ValueError naming the setting."""
+    try:
+        value = json.loads(text or "{}")
+    except ValueError as exc:
+        raise ValueError(f"{name} is not valid JSON: {exc}") from None
+    if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
+        raise ValueError(f"{name} must be a JSON object of objects, one per URL scheme.")
+    return value
+
+
 def load(environ: dict[str, str] | None = None) -> dict:
     """Flask config keys from the environment; every setting of the app is named here."""
     env = os.environ if environ is None else environ
@@ -32,7 +44,12 @@ def load(environ: dict[str, str] | None = None) -> dict:
         "SQLALCHEMY_DATABASE_URI": env.get(
             "DESIGNER_DATABASE_URL", f"sqlite:///{home / 'designer.db'}"
         ),
+        # A folder or an fsspec URL (s3://bucket/prefix) every server and worker reads.
         "DESIGNER_ARTIFACTS": env.get("DESIGNER_ARTIFACTS", str(home / "artifacts")),
+        # Options of remote file systems per URL scheme, as JSON ({"s3": {"endpoint_url": ...}});
+        # credentials may also come from the driver's own environment (AWS_ACCESS_KEY_ID, ...).
+        "DESIGNER_STORAGE_OPTIONS": _json_object("DESIGNER_STORAGE_OPTIONS",
+                                                 env.get("DESIGNER_STORAGE_OPTIONS", "{}")),
         "DESIGNER_EXECUTOR": env.get("DESIGNER_EXECUTOR", "process"),
         "DESIGNER_WORKERS": int(env.get("DESIGNER_WORKERS", "2")),
         "DESIGNER_RUN_SECONDS": _limit(env.get("DESIGNER_RUN_SECONDS", str(6 * 3600))),

@@ -258,3 +258,34 @@ def pg_app(tmp_path):
             from app.extensions import db
 
             db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint():
+    """An S3-compatible server (moto) on this machine, for the whole session: its address."""
+    try:
+        import s3fs  # noqa: F401 - the driver the app uses for s3:// URLs
+        from moto.server import ThreadedMotoServer
+    except ImportError:
+        missing("moto[server] and s3fs (pip install -e '.[test,s3]')")
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def s3(s3_endpoint):
+    """A fresh bucket on the test S3 server: ``.bucket``, ``.fs`` (an s3fs file system on it)
+    and ``.options`` (the DESIGNER_STORAGE_OPTIONS that reach it)."""
+    import uuid
+    from types import SimpleNamespace
+
+    import s3fs
+
+    options = {"s3": {"endpoint_url": s3_endpoint, "key": "test-key", "secret": "test-secret"}}
+    fs = s3fs.S3FileSystem(**options["s3"], skip_instance_cache=True, use_listings_cache=False)
+    bucket = f"test-{uuid.uuid4().hex[:12]}"
+    fs.mkdir(bucket)
+    return SimpleNamespace(bucket=bucket, fs=fs, options=options)

@@ -12,11 +12,16 @@ one memory-maps it) at about seven times the size on disk (6.5 MB against 0.9 MB
 written by the standard pickler, which ``joblib.load`` reads, several times faster than
 ``joblib.dump`` for a boosted model made of hundreds of small arrays. Data sets stored as
 Parquet by earlier versions are still read.
+
+The store's root is a local folder (plain file I/O, as fast as ever) or an fsspec URL such as
+``s3://bucket/prefix`` shared by every server and worker; there a file is written in one
+request (an object store's put is atomic, so readers never see half a file either).
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import pickle
@@ -30,6 +35,8 @@ import joblib
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from .storage import filesystem, local_path, scheme_of
 
 KINDS = {"arrow": ".arrow", "parquet": ".parquet", "joblib": ".joblib", "json": ".json"}
 FRAMES = ("arrow", "parquet")  # the kinds that hold a data set
@@ -64,9 +71,10 @@ def kind_of(value: Any) -> str:
     return "joblib"
 
 
-def _read_arrow(path: Path) -> pd.DataFrame:
-    """Read a data set stored as an Arrow file, with its ``attrs``."""
-    with pa.memory_map(str(path)) as source:
+def _read_arrow(path: Path | pa.NativeFile) -> pd.DataFrame:
+    """Read a data set stored as an Arrow file (a path, memory-mapped, or a buffer), with its
+    ``attrs``."""
+    with pa.memory_map(str(path)) if isinstance(path, Path) else path as source:
         table = pa.ipc.open_file(source).read_all()
     frame = table.to_pandas()
     attrs = (table.schema.metadata or {}).get(_ATTRS)
@@ -85,14 +93,17 @@ def _write_arrow(frame: pd.DataFrame, file) -> None:
         writer.write_table(table)
 
 
-def _read_parquet(path: Path) -> pd.DataFrame:
+def _read_parquet(path: Path | bytes) -> pd.DataFrame:
     """Read a data set stored as Parquet; numeric category columns come back as categories.
 
     pyarrow restores text categoricals by itself but returns numeric ones as plain numbers;
     the pandas metadata in the file says which columns were categorical.
     """
-    frame = pd.read_parquet(path)
-    meta = pq.read_schema(path).pandas_metadata or {}
+    def source():
+        return pa.BufferReader(path) if isinstance(path, bytes) else path
+
+    frame = pd.read_parquet(source())
+    meta = pq.read_schema(source()).pandas_metadata or {}
     for column in meta.get("columns", []):
         name = column.get("name")
         if (column.get("pandas_type") == "categorical" and name in frame.columns
@@ -101,28 +112,70 @@ def _read_parquet(path: Path) -> pd.DataFrame:
     return frame
 
 
+def _load(kind: str, data: bytes) -> Any:
+    """The value stored as ``data`` in a file of ``kind`` (read from a remote store)."""
+    if kind == "arrow":
+        return _read_arrow(pa.BufferReader(data))
+    if kind == "parquet":
+        return _read_parquet(data)
+    if kind == "json":
+        return json.loads(data)
+    return joblib.load(io.BytesIO(data))
+
+
 class ArtifactStore:
-    """A folder of immutable artifacts and step manifests, safe for concurrent writers."""
+    """A folder (or remote prefix) of immutable artifacts and step manifests, safe for
+    concurrent writers."""
 
-    def __init__(self, root: str | Path):
-        self.root = Path(root)
-        self.root.mkdir(parents=True, exist_ok=True)
+    def __init__(self, root: str | Path, options: dict | None = None):
+        self.remote = scheme_of(root) is not None
+        self.options = options or {}
+        self._fs = None
+        if self.remote:
+            self.url = str(root).rstrip("/")
+            self._fs, self.root = filesystem(self.url, self.options)
+        else:
+            self.root = local_path(root)
+            self.url = str(self.root)
+            self.root.mkdir(parents=True, exist_ok=True)
 
-    def path(self, ref: ArtifactRef) -> Path:
-        """The file of ``ref``; refuses anything but a well-formed key."""
+    def __getstate__(self) -> dict:
+        # A remote file system is made again where the store is unpickled (a worker process).
+        return {**self.__dict__, "_fs": None}
+
+    @property
+    def fs(self):
+        """The fsspec file system of a remote store."""
+        if self._fs is None:
+            self._fs, _ = filesystem(self.url, self.options)
+        return self._fs
+
+    def path(self, ref: ArtifactRef) -> Path | str:
+        """The file of ``ref`` (a path on the remote file system for a remote store); refuses
+        anything but a well-formed key."""
         if not _KEY.match(ref.key) or ref.kind not in KINDS:
             raise ValueError(f"not an artifact reference: {ref!r}")
+        if self.remote:
+            return f"{self.root}/{ref.key[:2]}/{ref.key}{KINDS[ref.kind]}"
         return self.root / ref.key[:2] / (ref.key + KINDS[ref.kind])
 
     def exists(self, ref: ArtifactRef) -> bool:
         """Whether ``ref``'s file is stored."""
+        if self.remote:
+            return self.fs.exists(self.path(ref))
         return self.path(ref).exists()
+
+    def read_bytes(self, ref: ArtifactRef) -> bytes:
+        """The stored file of ``ref`` as it is (for downloads)."""
+        if self.remote:
+            return self.fs.cat_file(self.path(ref))
+        return self.path(ref).read_bytes()
 
     def put(self, key: str, value: Any) -> ArtifactRef:
         """Store ``value`` under ``key`` (a no-op when it is already there)."""
         ref = ArtifactRef(key, kind_of(value))
         target = self.path(ref)
-        if target.exists():
+        if self.exists(ref):
             return ref
         if ref.kind == "arrow":
             self._write(target, lambda f: _write_arrow(value, f))
@@ -135,6 +188,8 @@ class ArtifactStore:
     def get(self, ref: ArtifactRef) -> Any:
         """Load the value of ``ref``."""
         target = self.path(ref)
+        if self.remote:
+            return _load(ref.kind, self.fs.cat_file(target))
         if ref.kind == "arrow":
             return _read_arrow(target)
         if ref.kind == "parquet":
@@ -150,8 +205,11 @@ class ArtifactStore:
         if ref.kind not in FRAMES:
             return {"type": ref.kind}
         target = self.path(ref)
+        if self.remote:
+            target = pa.BufferReader(self.fs.cat_file(target))
         if ref.kind == "arrow":
-            with pa.memory_map(str(target)) as source:  # the rows stay on disk
+            # Locally the rows stay on disk (memory-mapped), remotely they are fetched once.
+            with (target if self.remote else pa.memory_map(str(target))) as source:
                 empty = pa.ipc.open_file(source).read_all()
                 rows, empty = empty.num_rows, empty.slice(0, 0)
         else:
@@ -165,24 +223,34 @@ class ArtifactStore:
 
     def put_manifest(self, cache_key: str, manifest: dict) -> None:
         """Record that the step computed under ``cache_key`` produced ``manifest``'s outputs."""
-        target = self.root / "steps" / cache_key[:2] / f"{cache_key}.json"
-        self._write(target, lambda f: f.write(json.dumps(manifest).encode()))
+        self._write(self._manifest(cache_key), lambda f: f.write(json.dumps(manifest).encode()))
+
+    def _manifest(self, cache_key: str) -> Path | str:
+        if self.remote:
+            return f"{self.root}/steps/{cache_key[:2]}/{cache_key}.json"
+        return self.root / "steps" / cache_key[:2] / f"{cache_key}.json"
 
     def get_manifest(self, cache_key: str) -> dict | None:
         """The manifest of a reusable step whose outputs are all still stored, or None."""
         if not _KEY.match(cache_key):
             return None
-        target = self.root / "steps" / cache_key[:2] / f"{cache_key}.json"
+        target = self._manifest(cache_key)
         try:
-            manifest = json.loads(target.read_text())
+            text = self.fs.cat_file(target) if self.remote else target.read_text()
+            manifest = json.loads(text)
         except (OSError, ValueError):
             return None
         refs = [ArtifactRef(**o) for o in manifest.get("outputs", {}).values()]
         return manifest if all(self.exists(r) for r in refs) else None
 
-    @staticmethod
-    def _write(target: Path, write) -> None:
-        """Write through a temporary file and rename, so readers never see half a file."""
+    def _write(self, target: Path | str, write) -> None:
+        """Write through a temporary file and rename, so readers never see half a file (on
+        a remote store: in one put of the whole content)."""
+        if self.remote:
+            buffer = io.BytesIO()
+            write(buffer)
+            self.fs.pipe_file(target, buffer.getvalue())
+            return
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
         try:

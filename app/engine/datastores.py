@@ -1,4 +1,5 @@
-"""Datastores: named root folders, and path resolution that never leaves a root."""
+"""Datastores: named root folders or fsspec URLs (s3://bucket/prefix), and path resolution
+that never leaves a root."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import unquote
 
 from .outbound import OutboundPolicy
+from .storage import RemotePath, StorageError, filesystem, scheme_of
 
 
 class DatastoreError(ValueError):
@@ -63,10 +65,23 @@ def root_problem(folder: Path, protected: Iterable[str | Path] = ()) -> str | No
     return None
 
 
+def url_root_problem(url: str, protected: Iterable[str | Path] = ()) -> str | None:
+    """Why the URL ``url`` may not be a datastore root, or None: it may not be one of the
+    app's own locations (a remote artifact store), inside one or above one."""
+    for own in protected:
+        own = str(own).rstrip("/")
+        if scheme_of(own) and (url == own or url.startswith(own + "/")
+                               or own.startswith(url + "/")):
+            return "holds the app's own data (the artifact store)"
+    return None
+
+
 def _suspicious(text: str) -> str | None:
     """Why ``text`` looks like an escape attempt, or None."""
     if "\x00" in text:
         return "contains a NUL byte"
+    if "://" in text:
+        return "is a URL"
     if "\\" in text:
         return "contains a backslash"
     if text.startswith("/") or (len(text) > 1 and text[1] == ":"):
@@ -126,18 +141,21 @@ def resolve_in_root(root: Path, path: str) -> Path:
     return target
 
 
-class Datastores(Mapping[str, Path]):
-    """Read-only name -> root folder mapping handed to the executor, with the run's rules for
-    reaching data: the folders no root may touch and the outbound fetch policy (plain data, so
-    it travels to wherever a step runs)."""
+class Datastores(Mapping[str, Path | str]):
+    """Read-only name -> root (folder, or URL of a remote one) mapping handed to the executor,
+    with the run's rules for reaching data: the folders no root may touch, the outbound fetch
+    policy and the remote file systems' options (plain data, so it travels to wherever a step
+    runs)."""
 
     def __init__(self, roots: Mapping[str, str | Path], *, protected: Iterable[str | Path] = (),
-                 outbound: OutboundPolicy | None = None):
-        self._roots = {name: Path(root) for name, root in roots.items()}
+                 outbound: OutboundPolicy | None = None, options: dict | None = None):
+        self._roots = {name: str(root).rstrip("/") if scheme_of(root) else Path(root)
+                       for name, root in roots.items()}
         self.protected = tuple(str(p) for p in protected)
         self.outbound = outbound or OutboundPolicy()
+        self.options = options or {}
 
-    def __getitem__(self, name: str) -> Path:
+    def __getitem__(self, name: str) -> Path | str:
         try:
             return self._roots[name]
         except KeyError:
@@ -159,10 +177,12 @@ class Datastores(Mapping[str, Path]):
     def __len__(self):
         return len(self._roots)
 
-    def root(self, datastore: str) -> Path:
+    def root(self, datastore: str) -> Path | RemotePath:
         """The root of ``datastore``, checked again now: one registered before the rule on
         roots (or re-pointed on disk through a symbolic link) must not leak."""
         root = self[datastore]
+        if isinstance(root, str):
+            return self._remote_root(datastore, root)
         problem = root_problem(Path(os.path.realpath(root)), self.protected)
         if problem:
             raise DatastoreError(f"Datastore {datastore!r} cannot be used: its folder {problem}. "
@@ -170,15 +190,28 @@ class Datastores(Mapping[str, Path]):
                                  datastore=datastore)
         return root
 
-    def resolve(self, datastore: str, path: str) -> Path:
-        """Absolute path of ``path`` inside ``datastore``."""
+    def _remote_root(self, datastore: str, url: str) -> RemotePath:
+        problem = url_root_problem(url, self.protected)
+        try:
+            if problem is None:
+                return RemotePath(*filesystem(url, self.options), url)
+        except StorageError as exc:
+            problem = str(exc)
+        raise DatastoreError(f"Datastore {datastore!r} cannot be used: its URL {problem}.",
+                             datastore=datastore)
+
+    def resolve(self, datastore: str, path: str) -> Path | RemotePath:
+        """Absolute path (or remote path) of ``path`` inside ``datastore``."""
         root = self.root(datastore)
         try:
+            if isinstance(root, RemotePath):  # no symbolic links: the checked text is enough
+                relative = check_relative(path)
+                return root / relative if relative else root
             return resolve_in_root(root, path)
         except DatastoreError as exc:
             raise DatastoreError(str(exc), datastore=datastore, path=path) from None
 
-    def resolve_file(self, datastore: str, path: str) -> Path:
+    def resolve_file(self, datastore: str, path: str) -> Path | RemotePath:
         """Like resolve, for a file to read: only data files (see DATA_FILES), also when the
         name is a symbolic link to another file of the datastore. A folder is returned as it is
         (the caller says it is not a file)."""
@@ -195,10 +228,10 @@ class Datastores(Mapping[str, Path]):
         return target
 
 
-def file_sha256(path: Path, chunk: int = 1024 * 1024) -> str:
+def file_sha256(path: Path | RemotePath, chunk: int = 1024 * 1024) -> str:
     """SHA-256 of a file's content: which version of a data file was read (or arrived)."""
     digest = hashlib.sha256()
-    with open(path, "rb") as handle:
+    with path.open("rb") as handle:
         while block := handle.read(chunk):
             digest.update(block)
     return digest.hexdigest()

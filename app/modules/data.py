@@ -16,6 +16,7 @@ from app.engine.datastores import DatastoreError
 from app.engine.outbound import OutboundError, fetch, redacted
 from app.engine.registry import module
 from app.engine.spec import DATAFRAME, Bool, Choice, DataPath, Port, Str
+from app.engine.storage import RemotePath
 
 CATEGORY = "Data Input and Output"
 FORMATS = ["csv", "tsv", "parquet"]
@@ -52,9 +53,10 @@ def imported_columns(fed, params, datastores) -> dict:
         return {"dataset": None}  # a URL is not fetched at design time
     file = datastores.resolve_file(path["datastore"], path["path"])
     fmt, header = params["format"], params["header"]
+    source = file.open("rb") if isinstance(file, RemotePath) else file
     if fmt == "parquet":
-        return {"dataset": [str(n) for n in pq.read_schema(file).names]}
-    first = _read_text(file, fmt, header, nrows=0 if header else 1)
+        return {"dataset": [str(n) for n in pq.read_schema(source).names]}
+    first = _read_text(source, fmt, header, nrows=0 if header else 1)
     if header:
         return {"dataset": [str(c) for c in first.columns]}
     where = _where(path)
@@ -94,7 +96,9 @@ def import_data(*, source, path, url, format, header, column_names, na_values, c
         ctx.log(f"Reading {_where(path)} ({stat.st_size} bytes, mtime_ns {stat.st_mtime_ns})")
         if stat.st_size == 0:
             raise ModuleError(f"Import Data: the file {_where(path)} is empty.")
-        data, what = file, _where(path)
+        # A remote file is fetched once, whole, like a URL source.
+        data = io.BytesIO(file.read_bytes()) if isinstance(file, RemotePath) else file
+        what = _where(path)
     else:
         data, what = _download(url, ctx), redacted(url)
         if not data:
@@ -152,6 +156,10 @@ def export_data(dataset, *, path, format, overwrite, ctx=None):
         raise ModuleError(
             f"Export Data: {where} already exists; set 'overwrite' to replace it."
         )
+    if isinstance(target, RemotePath):
+        _export_remote(dataset, target, format, where)
+        ctx.log(f"Wrote {len(dataset)} rows, {dataset.shape[1]} columns to {where} ({format})")
+        return {}
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -173,6 +181,16 @@ def export_data(dataset, *, path, format, overwrite, ctx=None):
         temp.unlink(missing_ok=True)
     ctx.log(f"Wrote {len(dataset)} rows, {dataset.shape[1]} columns to {where} ({format})")
     return {}
+
+
+def _export_remote(dataset: pd.DataFrame, target: RemotePath, fmt: str, where: str) -> None:
+    """Write the data set to a remote file in one put (readers never see half of it)."""
+    buffer = io.BytesIO()
+    try:
+        _write(dataset, buffer, fmt)
+        target.fs.pipe_file(target.path, buffer.getvalue())
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        raise ModuleError(f"Export Data: could not write {where}: {_reason(exc)}") from None
 
 
 def _reason(exc: Exception) -> str:

@@ -1,8 +1,9 @@
-"""Datastores: register named root folders and resolve paths inside them."""
+"""Datastores: register named root folders (or fsspec URLs) and resolve paths inside them."""
 
 from __future__ import annotations
 
 import errno
+import io
 import json
 import logging
 import os
@@ -15,9 +16,16 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
-from ..engine.datastores import DatastoreError, Datastores, check_data_file, root_problem
+from ..engine.datastores import (
+    DatastoreError,
+    Datastores,
+    check_data_file,
+    root_problem,
+    url_root_problem,
+)
 from ..engine.document import name_problem
 from ..engine.outbound import OutboundPolicy
+from ..engine.storage import RemotePath, StorageError, filesystem, local_path, scheme_of
 from ..errors import BadRequest, Conflict, NotFound, TooLarge, Unprocessable
 from ..extensions import db
 from ..models import Datastore
@@ -27,7 +35,8 @@ log = logging.getLogger(__name__)
 
 
 def add(name: str, root: str | Path, *, replace: bool = False) -> Datastore:
-    """Register ``root`` (an existing folder, not a system or app folder) as ``name``."""
+    """Register ``root`` (an existing folder, not a system or app folder, or the URL of one on
+    a remote file system) as ``name``."""
     if problem := name_problem("Datastore name", name):
         raise BadRequest(problem, field="name")
     folder = check_root(root)
@@ -51,6 +60,8 @@ def check_root(root: str | Path) -> Path:
         raise Unprocessable(f"Datastore root {text!r} contains a NUL byte.", field="root")
     if not text.strip():
         raise Unprocessable("Datastore root is empty; give an existing folder.", field="root")
+    if scheme_of(text):
+        return check_url_root(text)
     try:
         folder = Path(text).expanduser().resolve()
         is_dir = folder.is_dir()
@@ -65,6 +76,33 @@ def check_root(root: str | Path) -> Path:
     return folder
 
 
+def check_url_root(url: str) -> str:
+    """The normalised ``url`` of a remote folder, or Unprocessable naming what is wrong: an
+    unknown scheme, a missing driver, credentials in the URL, a bucket or folder that does not
+    exist, the artifact store."""
+    url = url.strip().rstrip("/")
+    try:
+        fs, path = filesystem(url, current_app.config["DESIGNER_STORAGE_OPTIONS"])
+    except StorageError as exc:
+        raise Unprocessable(f"Datastore root {exc}", field="root") from None
+    bucket = path.split("/", 1)[0]
+    try:
+        found = bool(bucket) and fs.exists(bucket)
+        is_dir = found and (path == bucket or fs.isdir(path))
+    except Exception as exc:  # a remote service's refusal (credentials, network) is the user's
+        log.warning("could not reach datastore root %r: %s", url, exc)
+        raise Unprocessable(f"Datastore root {url!r} cannot be reached: "
+                            f"{type(exc).__name__}: {exc}", field="root") from None
+    if not found:
+        raise Unprocessable(f"Datastore root {url!r}: bucket '{bucket}' does not exist.",
+                            field="root")
+    if not is_dir:
+        raise Unprocessable(f"Datastore root {url!r} is not an existing folder.", field="root")
+    if problem := url_root_problem(url, protected_folders()):
+        raise Unprocessable(f"Datastore root {url!r} {problem}.", field="root")
+    return url
+
+
 def protected_folders() -> list[str]:
     """The app's own folders no datastore may touch: instance, SQLite database, artifacts."""
     config = current_app.config
@@ -72,9 +110,9 @@ def protected_folders() -> list[str]:
     url = make_url(config["SQLALCHEMY_DATABASE_URI"])
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
         folders.append(str(Path(url.database).resolve().parent))
-    if "://" not in config["DESIGNER_ARTIFACTS"] or config["DESIGNER_ARTIFACTS"].startswith(
-            "file://"):
-        folders.append(str(Path(config["DESIGNER_ARTIFACTS"].removeprefix("file://")).resolve()))
+    artifacts = config["DESIGNER_ARTIFACTS"]
+    folders.append(artifacts.rstrip("/") if scheme_of(artifacts)
+                   else str(local_path(artifacts).resolve()))
     return folders
 
 
@@ -101,15 +139,20 @@ def mapping() -> Datastores:
         config["DESIGNER_OUTBOUND_ALLOW"], max_bytes=config["DESIGNER_OUTBOUND_MAX_BYTES"],
         timeout=config["DESIGNER_OUTBOUND_SECONDS"])
     return Datastores({d.name: d.root for d in list_all()}, protected=protected_folders(),
-                      outbound=outbound)
+                      outbound=outbound, options=config["DESIGNER_STORAGE_OPTIONS"])
 
 
 MAX_COUNT = 10_000
 
 
-def count_files(root: str) -> tuple[int, bool]:
+def count_files(root: str | RemotePath) -> tuple[int, bool]:
     """Files under ``root`` (hidden ones and outward links skipped): (count, capped)."""
     count = 0
+    if isinstance(root, RemotePath):
+        names = root.fs.find(root.path)
+        count = sum(1 for n in names if not any(
+            p.startswith(".") for p in n[len(root.path):].split("/")))
+        return min(count, MAX_COUNT), count >= MAX_COUNT
     for _dirs, dirnames, filenames in os.walk(root):
         dirnames[:] = [d for d in dirnames if not d.startswith(".")]
         count += sum(1 for f in filenames if not f.startswith("."))
@@ -125,12 +168,28 @@ def as_dict(store: Datastore, *, with_count: bool = False) -> dict:
     walked.
     """
     out = {"name": store.name, "root": store.root}
+    if scheme_of(store.root):
+        return out | _remote_state(store, with_count)
     problem = root_problem(Path(os.path.realpath(store.root)), protected_folders())
     if problem:
         out["problem"] = f"cannot be used: its folder {problem}"
     if with_count:
         out["files"], out["files_capped"] = (None, False) if problem else count_files(store.root)
     return out
+
+
+def _remote_state(store: Datastore, with_count: bool) -> dict:
+    """``problem`` and the file count of a datastore on a remote file system."""
+    try:
+        root = mapping().root(store.name)
+        counted = count_files(root) if with_count else None
+    except DatastoreError as exc:
+        return {"problem": str(exc)} | ({"files": None, "files_capped": False}
+                                         if with_count else {})
+    except Exception as exc:  # unreachable service: shown, not a failed listing
+        return {"problem": f"cannot be reached: {type(exc).__name__}"} | (
+            {"files": None, "files_capped": False} if with_count else {})
+    return {"files": counted[0], "files_capped": counted[1]} if with_count else {}
 
 
 # -- browsing, previewing and uploading files --------------------------------------------------
@@ -147,12 +206,13 @@ def get(name: str) -> Datastore:
     return store
 
 
-def checked_root(name: str) -> Path:
+def checked_root(name: str) -> Path | RemotePath:
     """The real root folder of datastore ``name``, refused (422) when the rule on roots
     forbids it (a datastore registered before the rule, or re-pointed on disk)."""
     get(name)
     try:
-        return Path(os.path.realpath(mapping().root(name)))
+        root = mapping().root(name)
+        return root if isinstance(root, RemotePath) else Path(os.path.realpath(root))
     except DatastoreError as exc:
         log.warning("refused datastore %r: %s", name, exc)
         raise Unprocessable(str(exc), datastore=name) from None
@@ -180,6 +240,8 @@ def browse(name: str, path: str = "") -> dict:
     folder = resolve(name, path) if path.strip() else root
     if not folder.is_dir():
         raise NotFound(f"'{path}' is not a folder in datastore '{name}'.", path=path)
+    if isinstance(folder, RemotePath):
+        return _browse_remote(name, root, folder)
     entries, skipped = [], []
     for child in sorted(folder.iterdir(), key=lambda p: (not p.is_dir(), p.name.lower())):
         if child.name.startswith(".") or len(entries) >= MAX_ENTRIES:
@@ -207,12 +269,34 @@ def browse(name: str, path: str = "") -> dict:
             "truncated": len(entries) >= MAX_ENTRIES}
 
 
+def _browse_remote(name: str, root: RemotePath, folder: RemotePath) -> dict:
+    """browse() of a folder on a remote file system: one listing, no links to follow."""
+    entries = []
+    for info in sorted(folder.fs.ls(folder.path, detail=True),
+                       key=lambda i: (i["type"] != "directory", i["name"].lower())):
+        child = folder / info["name"].rstrip("/").rsplit("/", 1)[-1]
+        if child.name.startswith(".") or child.path == folder.path or len(entries) >= MAX_ENTRIES:
+            continue
+        is_dir = info["type"] == "directory"
+        stat = None if is_dir else child.stat()
+        entries.append({
+            "name": child.name, "path": child.relative_to(root).as_posix(),
+            "type": "folder" if is_dir else "file", "size": None if is_dir else stat.st_size,
+            "modified": None if is_dir else datetime.fromtimestamp(stat.st_mtime, UTC).isoformat(),
+        })
+    relative = "" if folder == root else folder.relative_to(root).as_posix()
+    return {"datastore": name, "path": relative, "entries": entries, "skipped": [],
+            "truncated": len(entries) >= MAX_ENTRIES}
+
+
 def preview(name: str, path: str, rows: int = 20) -> dict:
     """First rows and detected columns of a CSV, TSV or Parquet file."""
     file = resolve(name, path, data_file=True)
     if not file.is_file():
         raise NotFound(f"File '{path}' does not exist in datastore '{name}'.", path=path)
     fmt = check_data_file(file.name)
+    if isinstance(file, RemotePath):  # Parquet needs the whole file; a text file its head
+        file = io.BytesIO(file.read_bytes()) if fmt == "parquet" else file.open("rb")
     try:
         if fmt == "parquet":
             frame = pd.read_parquet(file).head(rows)
@@ -245,9 +329,13 @@ def upload(name: str, folder: str, file, *, overwrite: bool, max_bytes: int,
     if target.exists() and not overwrite:
         raise Conflict(f"'{relative}' already exists in datastore '{name}'; "
                        "confirm to overwrite it.", path=relative)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    resolve(name, relative)  # the folders just made must not lead out either
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
+    if not isinstance(target, RemotePath):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        resolve(name, relative)  # the folders just made must not lead out either
+    # A remote file is sent whole once it has arrived and been checked (an object store's put
+    # is atomic); a local one is renamed into place.
+    fd, tmp = tempfile.mkstemp(dir=None if isinstance(target, RemotePath) else target.parent,
+                               prefix=".upload-")
     size = 0
     try:
         with os.fdopen(fd, "wb") as out:
@@ -259,7 +347,10 @@ def upload(name: str, folder: str, file, *, overwrite: bool, max_bytes: int,
                 out.write(chunk)
         if size == 0:
             raise Unprocessable(f"'{filename}' is empty.", field="file")
-        os.replace(tmp, target)
+        if isinstance(target, RemotePath):
+            target.fs.put_file(tmp, target.path)
+        else:
+            os.replace(tmp, target)
     finally:
         Path(tmp).unlink(missing_ok=True)
     audit.record("datastore.upload", name, {"path": relative, "size": size})

@@ -68,13 +68,13 @@ def download(store: ArtifactStore, ref: ArtifactRef, fmt: str | None) -> tuple[b
         raise Unprocessable(f"This output is {ref.kind}; 'format' {fmt!r} is not offered.",
                          field="format")
     mime = "application/json" if ref.kind == "json" else "application/octet-stream"
-    return store.path(ref).read_bytes(), mime, ref.kind
+    return store.read_bytes(ref), mime, ref.kind
 
 
 def _parquet(store: ArtifactStore, ref: ArtifactRef) -> bytes:
     """A stored data set as Parquet bytes (data sets are stored as Arrow files)."""
     if ref.kind == "parquet":
-        return store.path(ref).read_bytes()
+        return store.read_bytes(ref)
     buffer = io.BytesIO()
     store.get(ref).to_parquet(buffer, index=False)
     return buffer.getvalue()

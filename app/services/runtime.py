@@ -24,7 +24,8 @@ class Runtime:
         self.served: dict = {}  # real-time endpoint id -> its compiled graph in this process
         self.serving_stats: dict = {}  # real-time endpoint id -> its requests not yet logged
         self.request_flusher = None  # writes serving_stats to the request log (request_log.py)
-        self.store = ArtifactStore(app.config["DESIGNER_ARTIFACTS"])
+        self.store = ArtifactStore(app.config["DESIGNER_ARTIFACTS"],
+                                   app.config["DESIGNER_STORAGE_OPTIONS"])
         self.limits = limits(app.config)
         self.notices = Notices(app)  # queued runs, cancels and run events, heard at once
         self._backend = None
