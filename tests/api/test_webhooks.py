@@ -13,17 +13,22 @@ from tests.conftest import principal_headers, wait_for
 
 
 class Receiver:
-    """A local HTTP server that records each POST and answers the next queued status."""
+    """A local HTTP server that records each POST and answers the next queued status (or what
+    ``answer(headers)`` says)."""
 
-    def __init__(self, statuses=()):
+    def __init__(self, statuses=(), answer=None):
         self.statuses, self.received = list(statuses), []
+        self.lock = threading.Lock()
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):  # noqa: N802 - http.server's name
                 body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.received.append((dict(self.headers), body))
-                self.send_response(receiver.statuses.pop(0) if receiver.statuses else 200)
+                with receiver.lock:
+                    receiver.received.append((dict(self.headers), body))
+                    status = (answer(self.headers) if answer else
+                              receiver.statuses.pop(0) if receiver.statuses else 200)
+                self.send_response(status)
                 self.end_headers()
 
             def log_message(self, *args):
