@@ -175,3 +175,35 @@ def test_a_promotion_is_posted_to_the_linked_pipeline_endpoints_webhooks(
     assert (sent["realtime_endpoint"], sent["model"], sent["previous"]) == (
         "income-live", "income-retrain:2", "income-retrain:1")
     assert sent["endpoint"] == "income-retrain" and sent["reason"] == "better on non-US data"
+
+
+def test_a_run_a_dead_process_left_running_is_posted_as_failed_at_start_up(
+        hooks_app, fetching_client, receiver):
+    import socket
+    import subprocess
+    import sys
+
+    from app import create_app
+    from app.extensions import db
+    from app.models import Run
+
+    hook = add_hook(fetching_client, receiver.url, ["run.failed"], endpoint="income-retrain")
+    run_id = fetching_client.post("/api/v1/endpoints/income-retrain/submit", json={}).get_json()[
+        "Id"]
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    with hooks_app.app_context():  # as a process killed while running it left it
+        run = db.session.get(Run, run_id)
+        run.status, run.worker = "Running", f"{socket.gethostname()}:{dead}"
+        db.session.commit()
+    restarted = create_app({key: hooks_app.config[key] for key in (
+        "DESIGNER_HOME", "SECRET_KEY", "DESIGNER_OUTBOUND_ALLOW")})
+    try:
+        restarted.extensions["designer"].start_dispatcher()  # start-up recovery
+        (delivery,) = delivered_log(fetching_client, hook)
+    finally:
+        restarted.extensions["designer"].shutdown()
+    assert delivery["event"] == "run.failed" and delivery["delivered"]
+    sent = json.loads(receiver.received[0][1])
+    assert (sent["run_id"], sent["status"], sent["status_reason"]) == (
+        run_id, "Failed", "interrupted")
