@@ -1,5 +1,5 @@
 """The `designer` command: init, serve, worker, run-pipeline, datastores, users, clients,
-schedules, audit."""
+schedules (and triggers), webhooks, audit."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ import click
 
 from . import create_app
 from .cli_schedules import schedules
+from .cli_triggers import triggers
+from .cli_webhooks import webhooks
 from .errors import AppError
 from .models import ROLES
 
@@ -32,6 +34,8 @@ def main():
 
 
 main.add_command(schedules)
+main.add_command(webhooks)
+schedules.add_command(triggers)
 
 
 @main.command()
