@@ -207,3 +207,44 @@ def test_a_run_a_dead_process_left_running_is_posted_as_failed_at_start_up(
     sent = json.loads(receiver.received[0][1])
     assert (sent["run_id"], sent["status"], sent["status_reason"]) == (
         run_id, "Failed", "interrupted")
+
+
+def test_a_webhook_is_edited_and_keeps_its_secret(hooks_app, fetching_client, receiver):
+    hook = add_hook(fetching_client, receiver.url, ["run.finished"], endpoint="income-retrain")
+    route = f"/api/v1/webhooks/{hook['id']}"
+    edited = fetching_client.patch(route, json={"events": ["run.failed", "model.promoted"],
+                                                "endpoint": None})
+    assert edited.status_code == 200, edited.get_json()
+    assert (edited.get_json()["events"], edited.get_json()["endpoint"]) == (
+        ["run.failed", "model.promoted"], None)
+    assert "secret" not in edited.get_json()
+    moved = fetching_client.patch(route, json={"endpoint": "income-retrain"}).get_json()
+    assert moved["endpoint"] == "income-retrain" and moved["url"] == receiver.url
+    fetching_client.post(f"{route}/test")
+    delivered_log(fetching_client, hook)
+    headers, body = receiver.received[0]
+    expected = "sha256=" + hmac.new(hook["secret"].encode(), body, hashlib.sha256).hexdigest()
+    assert headers["X-Designer-Signature"] == expected
+
+
+@pytest.mark.parametrize(("change", "status", "message"), [
+    ({"url": "http://10.1.2.3/hook"}, 422, "private address"),
+    ({"url": "ftp://example.com/hook"}, 400, "url"),
+    ({"events": []}, 400, "events"),
+    ({"events": ["run.started"]}, 400, "events"),
+    ({"endpoint": "nope"}, 404, "Pipeline endpoint 'nope'"),
+    ({"secret": "mine"}, 400, "secret"),
+])
+def test_a_bad_webhook_edit_is_refused_naming_the_field(hooks_app, fetching_client, receiver,
+                                                        change, status, message):
+    hook = add_hook(fetching_client, receiver.url, ["run.finished"])
+    answer = fetching_client.patch(f"/api/v1/webhooks/{hook['id']}", json=change)
+    assert answer.status_code == status and message in json.dumps(answer.get_json())
+    unchanged = fetching_client.get("/api/v1/webhooks").get_json()["webhooks"][0]
+    assert (unchanged["url"], unchanged["events"]) == (receiver.url, ["run.finished"])
+
+
+def test_editing_an_unknown_webhook_is_404(client):
+    answer = client.patch("/api/v1/webhooks/nope", json={"events": ["run.failed"]})
+    assert answer.status_code == 404 and "Webhook 'nope' does not exist." in answer.get_json()[
+        "error"]
