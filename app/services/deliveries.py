@@ -73,19 +73,21 @@ def claim_due(limit: int, at: datetime | None = None) -> list[int]:
 
 
 def claim(delivery_id: int) -> bool:
-    """Claim one delivery now if it is pending (a CLI test send delivers its own at once)."""
-    taken = _claim(delivery_id, None)
+    """Claim one due delivery unless another process has (a CLI test sends its own at once)."""
+    taken = _claim(delivery_id, now())
     db.session.commit()
     return taken
 
 
-def _claim(delivery_id: int, due_by: datetime | None) -> bool:
-    at = now()
-    query = update(WebhookDelivery).where(WebhookDelivery.id == delivery_id,
-                                          WebhookDelivery.state == PENDING)
-    if due_by is not None:  # not claimed (moved ahead) by another process meanwhile
-        query = query.where(WebhookDelivery.next_attempt_at <= due_by)
-    return db.session.execute(query.values(next_attempt_at=at + lease())).rowcount == 1
+def _claim(delivery_id: int, due_by: datetime) -> bool:
+    """Move a delivery still due by ``due_by`` a lease ahead: another process that read it
+    due too finds it moved and leaves it."""
+    return db.session.execute(
+        update(WebhookDelivery).where(WebhookDelivery.id == delivery_id,
+                                      WebhookDelivery.state == PENDING,
+                                      WebhookDelivery.next_attempt_at <= due_by)
+        .values(next_attempt_at=now() + lease())
+        .execution_options(synchronize_session=False)).rowcount == 1  # rows are read anew
 
 
 def next_due() -> datetime | None:
@@ -185,7 +187,12 @@ class Sender:
         free = 0
         while free < min(self._threads, CLAIM_BATCH) and self._slots.acquire(blocking=False):
             free += 1
-        taken = claim_due(free) if free else []
+        try:
+            taken = claim_due(free) if free else []
+        except Exception:
+            for _ in range(free):
+                self._slots.release()
+            raise
         for _ in range(free - len(taken)):
             self._slots.release()
         for delivery_id in taken:
