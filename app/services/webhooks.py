@@ -172,7 +172,7 @@ def send_test(hook_id: str, *, at_once: bool = False) -> WebhookDelivery:
     if at_once and queued.claim(delivery.id):
         config = current_app.config
         queued.attempt(delivery.id, config["DESIGNER_WEBHOOK_ATTEMPTS"],
-                           config["DESIGNER_WEBHOOK_BACKOFF_SECONDS"])
+                       config["DESIGNER_WEBHOOK_BACKOFF_SECONDS"])
     return delivery
 
 
