@@ -1,5 +1,5 @@
 """The `designer` command: init, serve, worker, run-pipeline, datastores, users, clients,
-schedules, audit."""
+schedules (and triggers), webhooks, audit."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ import click
 
 from . import create_app
 from .cli_schedules import schedules
+from .cli_triggers import triggers
+from .cli_webhooks import webhooks
 from .errors import AppError
 from .models import ROLES
 
@@ -32,6 +34,8 @@ def main():
 
 
 main.add_command(schedules)
+main.add_command(webhooks)
+schedules.add_command(triggers)
 
 
 @main.command()
@@ -88,7 +92,7 @@ def _safe_url(url: str) -> str:
                    "`designer worker` processes run them).")
 def serve(host, port, threads, worker):
     """Serve the app with waitress and (unless --no-worker) run queued runs in this process; run
-    schedules and triggers."""
+    schedules and triggers; send webhook deliveries."""
     from waitress import serve as waitress_serve
 
     app = _app()
@@ -101,6 +105,7 @@ def serve(host, port, threads, worker):
     if worker:
         runtime.start_dispatcher()
     runtime.start_scheduler()
+    runtime.start_webhook_sender()
     _stop_on_sigterm()
     click.echo(f"Using {_home(app)}")
     click.echo(f"Serving on http://{host}:{port}" + ("" if worker else " (no worker)"))
@@ -112,10 +117,12 @@ def serve(host, port, threads, worker):
 
 @main.command()
 def worker():
-    """Claim and run queued runs without serving HTTP, until Ctrl+C or SIGTERM."""
+    """Claim and run queued runs and send webhook deliveries without serving HTTP, until Ctrl+C
+    or SIGTERM."""
     app = _app()
     runtime = app.extensions["designer"]
     dispatcher = runtime.start_dispatcher()
+    runtime.start_webhook_sender()
     _stop_on_sigterm()
     click.echo(f"Worker {dispatcher.worker} running up to "
                f"{app.config['DESIGNER_MAX_CONCURRENT_RUNS']} runs at once")

@@ -75,6 +75,8 @@ def load(environ: dict[str, str] | None = None) -> dict:
         "DESIGNER_WEBHOOK_ATTEMPTS": int(env.get("DESIGNER_WEBHOOK_ATTEMPTS", "5")),
         "DESIGNER_WEBHOOK_BACKOFF_SECONDS": float(
             env.get("DESIGNER_WEBHOOK_BACKOFF_SECONDS", "2")),
+        # Seconds between looks for deliveries other processes queued (retries are timed).
+        "DESIGNER_WEBHOOK_POLL_SECONDS": float(env.get("DESIGNER_WEBHOOK_POLL_SECONDS", "5")),
         # Seconds between looks for queued runs and cancel requests when no notice came.
         "DESIGNER_POLL_SECONDS": float(env.get("DESIGNER_POLL_SECONDS", "1")),
         # A run whose process has not renewed its heartbeat for this long is failed.

@@ -463,7 +463,8 @@ class Webhook(db.Model):
 
 
 class WebhookDelivery(db.Model):
-    """One event sent to a webhook: every attempt's outcome, the last status code."""
+    """One event sent to a webhook: every attempt's outcome, the last status code, its state
+    (pending, delivered, failed) and, while pending, when its next attempt is due."""
 
     __tablename__ = "webhook_deliveries"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -473,7 +474,9 @@ class WebhookDelivery(db.Model):
     payload: Mapped[dict] = mapped_column(JSON, default=dict)
     attempts: Mapped[list] = mapped_column(JSON, default=list)
     status_code: Mapped[int | None] = mapped_column(Integer)
-    delivered: Mapped[bool] = mapped_column(Boolean, default=False)
+    state: Mapped[str] = mapped_column(String(20), default="pending")
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True),
+                                                             index=True)
     created: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now, index=True)
 
     webhook: Mapped[Webhook] = relationship()

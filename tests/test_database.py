@@ -90,7 +90,7 @@ def test_the_cli_prints_the_revision(tmp_path, monkeypatch):
     monkeypatch.setenv("DESIGNER_HOME", str(tmp_path / "instance"))
     result = CliRunner().invoke(main, ["db", "version"])
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == database.head() == "0005"
+    assert result.output.strip() == database.head() == "0006"
 
 
 def test_a_database_at_the_first_revision_gains_the_audit_log_and_keeps_its_data(tmp_path):
@@ -102,10 +102,32 @@ def test_a_database_at_the_first_revision_gains_the_audit_log_and_keeps_its_data
     engine.dispose()
     app = create_app({"DESIGNER_HOME": str(tmp_path), "SECRET_KEY": "test"})
     with app.app_context():
-        assert database.current(db.engine) == "0005"
+        assert database.current(db.engine) == "0006"
         names = db.session.execute(sqlalchemy.text("SELECT name FROM experiments")).scalars()
         assert list(names) == ["kept"]
         assert "audit_log" in sqlalchemy.inspect(db.engine).get_table_names()
+        db.engine.dispose()
+    app.extensions["designer"].shutdown()
+
+
+def test_webhook_deliveries_of_revision_0005_keep_whether_they_were_delivered(tmp_path):
+    engine = sqlalchemy.create_engine(f"sqlite:///{tmp_path / 'designer.db'}")
+    with engine.begin() as connection:
+        command.upgrade(database.alembic_config(connection), "0005")
+        connection.execute(sqlalchemy.text(
+            "INSERT INTO webhooks (id, url, secret, events, enabled, created_by, created) "
+            "VALUES ('h1', 'https://example.com/hook', 's', '[]', 1, '', '2026-01-01')"))
+        connection.execute(sqlalchemy.text(
+            "INSERT INTO webhook_deliveries (id, webhook_id, event, payload, attempts, "
+            "status_code, delivered, created) VALUES "
+            "(1, 'h1', 'test', '{}', '[]', 200, 1, '2026-01-01'), "
+            "(2, 'h1', 'test', '{}', '[]', 500, 0, '2026-01-01')"))
+    engine.dispose()
+    app = create_app({"DESIGNER_HOME": str(tmp_path), "SECRET_KEY": "test"})
+    with app.app_context():
+        rows = db.session.execute(sqlalchemy.text(
+            "SELECT id, state, next_attempt_at FROM webhook_deliveries ORDER BY id"))
+        assert [tuple(r) for r in rows] == [(1, "delivered", None), (2, "failed", None)]
         db.engine.dispose()
     app.extensions["designer"].shutdown()
 
@@ -135,7 +157,7 @@ def test_the_cli_writes_a_revision_of_what_the_models_add(tmp_path, monkeypatch)
     (written,) = [p for p in (migrations / "versions").glob("*.py") if p.name not in shipped]
     text = written.read_text()
     assert '"""add access tokens' in text
-    assert "down_revision" in text and "'0005'" in text
+    assert "down_revision" in text and "'0006'" in text
     assert "op.create_table('access_tokens'" in text and "op.drop_table('access_tokens')" in text
     checkout = Path(database.__file__).parent / "migrations" / "versions"
     assert sorted(p.name for p in checkout.glob("*.py")) == shipped

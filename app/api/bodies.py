@@ -240,9 +240,21 @@ class ScheduleBody(ScheduleTiming):
     watch: Watch | None = None
 
 
+WEBHOOK_URL = {"min_length": 1, "max_length": 2000, "pattern": r"^[Hh][Tt][Tt][Pp][Ss]?://"}
+WEBHOOK_EVENT_LIST = {"min_length": 1, "max_length": len(WEBHOOK_EVENTS)}
+
+
 class WebhookBody(_Body):
     """A URL to POST signed events to: for one pipeline endpoint, or for all (no endpoint)."""
 
-    url: str = Field(min_length=1, max_length=2000, pattern=r"^[Hh][Tt][Tt][Pp][Ss]?://")
-    events: list[Literal[WEBHOOK_EVENTS]] = Field(min_length=1, max_length=len(WEBHOOK_EVENTS))
+    url: str = Field(**WEBHOOK_URL)
+    events: list[Literal[WEBHOOK_EVENTS]] = Field(**WEBHOOK_EVENT_LIST)
+    endpoint: str | None = Field(default=None, max_length=64)
+
+
+class WebhookChanges(_Body):
+    """What an edit changes of a webhook; ``endpoint`` null: every endpoint. The secret stays."""
+
+    url: str = Field(default=None, **WEBHOOK_URL)
+    events: list[Literal[WEBHOOK_EVENTS]] = Field(default=None, **WEBHOOK_EVENT_LIST)
     endpoint: str | None = Field(default=None, max_length=64)

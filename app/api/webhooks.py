@@ -1,10 +1,11 @@
-"""Webhooks (admins): create, list, enable, disable, delete, send a test, the delivery log."""
+"""Webhooks (admins): create, list, edit, enable, disable, delete, send a test, the delivery
+log."""
 
 from flask import Blueprint, jsonify
 
 from ..services import webhooks
 from . import answers, body, requires, who
-from .bodies import WebhookBody
+from .bodies import WebhookBody, WebhookChanges
 
 bp = Blueprint("webhooks", __name__, url_prefix="/api/v1/webhooks")
 
@@ -25,6 +26,16 @@ def create(payload: WebhookBody):
     """Add a webhook; the answer holds its signing secret, shown this once."""
     hook, secret = webhooks.create(payload.url, payload.events, payload.endpoint, by=who()[0])
     return jsonify(webhooks.as_dict(hook) | {"secret": secret}), 201
+
+
+@bp.patch("/<hook_id>")
+@requires("admin")
+@answers(200, 422)
+@body(WebhookChanges)
+def update(hook_id, payload: WebhookChanges):
+    """Change the URL, the events or the endpoint (null: every endpoint); the secret stays."""
+    changes = payload.model_dump(exclude_unset=True)
+    return jsonify(webhooks.as_dict(webhooks.update(hook_id, changes)))
 
 
 @bp.post("/<hook_id>/enable")

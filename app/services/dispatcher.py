@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import select
 
 from .. import database
@@ -295,10 +295,11 @@ def recover_interrupted(stale_after: timedelta = timedelta(seconds=60)) -> int:
 
     A run is orphaned when its worker was a process of this host that is gone, or when its
     heartbeat is older than ``stale_after`` (a process elsewhere that died). The update is
-    conditional, so a run two processes recover at once is marked by one of them.
+    conditional, so a run two processes recover at once is marked by one of them, which then
+    sends its run.failed webhooks like any failed run's.
     """
     cutoff = now() - stale_after
-    count = 0
+    failed = []
     for run in db.session.scalars(select(Run).where(Run.status == RUNNING)).all():
         beat = run.heartbeat
         if beat is not None and beat.tzinfo is None:
@@ -315,6 +316,8 @@ def recover_interrupted(stale_after: timedelta = timedelta(seconds=60)) -> int:
             if s.status in (NOT_STARTED, QUEUED, RUNNING):
                 s.status = FAILED if s.status == RUNNING else CANCELED
         add_event(run.id, FAILED, data={"reason": "interrupted"})
-        count += 1
+        failed.append(run.id)
     db.session.commit()
-    return count
+    for run_id in failed:
+        current_app.extensions["designer"].run_ended(run_id)
+    return len(failed)

@@ -77,13 +77,21 @@ class Runtime:
 
     @property
     def webhook_sender(self):
-        """This process's webhook delivery threads."""
-        from .webhooks import Sender  # it reads runs and endpoints, whose services import this
+        """This process's webhook delivery loop (started by ``start_webhook_sender`` or by the
+        first delivery queued here)."""
+        from .deliveries import Sender
 
         if self._webhook_sender is None:
-            self._webhook_sender = Sender(self.app, self.app.config["DESIGNER_WEBHOOK_ATTEMPTS"],
-                                          self.app.config["DESIGNER_WEBHOOK_BACKOFF_SECONDS"])
+            config = self.app.config
+            self._webhook_sender = Sender(self.app, config["DESIGNER_WEBHOOK_ATTEMPTS"],
+                                          config["DESIGNER_WEBHOOK_BACKOFF_SECONDS"],
+                                          config["DESIGNER_WEBHOOK_POLL_SECONDS"])
         return self._webhook_sender
+
+    def start_webhook_sender(self):
+        """Send pending webhook deliveries in the background, those left by a restart too."""
+        self.webhook_sender.start()
+        return self.webhook_sender
 
     def run_ended(self, run_id: str) -> None:
         """A run reached Finished, Failed or Canceled: tell its webhooks."""
@@ -97,7 +105,7 @@ class Runtime:
         if self._scheduler is not None:
             self._scheduler.stop()
         if self._webhook_sender is not None:
-            self._webhook_sender.shutdown()
+            self._webhook_sender.stop()
         if self.request_flusher is not None:
             self.request_flusher.stop()
             self.request_flusher = None

@@ -43,7 +43,8 @@ def check_watch(doc: PipelineDocument, watch: dict | None) -> str:
     try:
         check_relative(watch["pattern"])
     except DatastoreError as exc:
-        raise Unprocessable(f"The pattern {exc}", field="watch.pattern") from None
+        raise Unprocessable(f"The watch pattern is refused: {exc}",
+                            field="watch.pattern") from None
     param = doc.parameter(watch["parameter"])
     if param is None or param.type != "data_path":
         paths = ", ".join(p.name for p in doc.parameters if p.type == "data_path") or "none"

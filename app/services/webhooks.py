@@ -3,56 +3,47 @@ was promoted. Per pipeline endpoint, or for all.
 
 Each delivery POSTs a JSON body signed with the webhook's secret (header ``X-Designer-
 Signature: sha256=<HMAC-SHA256 of the body>``), through the guarded outbound client, so a URL
-obeys Import Data's address rules. Deliveries run on a small thread pool, never in the thread
-that finished the run; a failed attempt is retried with exponential backoff, and every attempt
-is logged with its status code or error.
+obeys Import Data's address rules. Deliveries are rows in the database, sent by a sender
+thread, never in the thread that finished the run; a failed attempt is retried with
+exponential backoff by whichever process claims it (``app.services.deliveries``), and every
+attempt is logged with its status code or error.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 import logging
 import secrets
-import time
-from concurrent.futures import ThreadPoolExecutor
 
-from flask import Flask, current_app
+from flask import current_app
 from sqlalchemy import or_, select
 
-from ..engine.outbound import OutboundError, OutboundPolicy, check, post, redacted
+from ..engine.outbound import OutboundError, check, redacted
 from ..errors import NotFound, Unprocessable
 from ..extensions import db
-from ..models import PipelineEndpoint, Run, Webhook, WebhookDelivery, iso, now
+from ..models import PipelineEndpoint, Run, Webhook, WebhookDelivery, iso
 from . import audit, publishing
+from . import deliveries as queued
+from .deliveries import DELIVERED, PENDING
 
 log = logging.getLogger(__name__)
 RUN_EVENTS = {"Finished": "run.finished", "Failed": "run.failed", "Canceled": "run.canceled"}
 EVENTS = (*RUN_EVENTS.values(), "model.promoted")
 TEST_EVENT = "test"
-SIGNATURE_HEADER = "X-Designer-Signature"
 LOG_LIMIT = 100
 
 
-def sign(secret: str, body: bytes) -> str:
-    """The signature header's value: what a receiver recomputes with the shared secret."""
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-
-
-def _policy() -> OutboundPolicy:
-    config = current_app.config
-    return OutboundPolicy.from_settings(config["DESIGNER_OUTBOUND_ALLOW"],
-                                        timeout=config["DESIGNER_OUTBOUND_SECONDS"])
+def _checked_url(url: str) -> str:
+    try:
+        check(url, queued.policy())
+    except OutboundError as exc:
+        raise Unprocessable(f"The webhook URL cannot be used: {exc}", field="url") from None
+    return url
 
 
 # -- managing ---------------------------------------------------------------------------------
 def create(url: str, events: list[str], endpoint: str | None, *, by: str) -> tuple[Webhook, str]:
     """A new webhook and its secret (returned this once: receivers check signatures with it)."""
-    try:
-        check(url, _policy())
-    except OutboundError as exc:
-        raise Unprocessable(f"The webhook URL cannot be used: {exc}", field="url") from None
+    _checked_url(url)
     target = publishing.find(endpoint) if endpoint else None
     secret = secrets.token_hex(32)
     hook = Webhook(url=url, secret=secret, events=list(dict.fromkeys(events)),
@@ -76,6 +67,22 @@ def list_all() -> list[Webhook]:
     return list(db.session.scalars(select(Webhook).order_by(Webhook.created)))
 
 
+def update(hook_id: str, changes: dict) -> Webhook:
+    """Change a webhook's URL, events or endpoint (``endpoint`` None: every endpoint); the
+    secret stays."""
+    hook = find(hook_id)
+    if "url" in changes:
+        hook.url = _checked_url(changes["url"])
+    if "events" in changes:
+        hook.events = list(dict.fromkeys(changes["events"]))
+    if "endpoint" in changes:
+        hook.endpoint = publishing.find(changes["endpoint"]) if changes["endpoint"] else None
+    db.session.commit()
+    audit.record("webhook.update", redacted(hook.url), {
+        "endpoint": hook.endpoint.name if hook.endpoint else None, "events": hook.events})
+    return hook
+
+
 def set_enabled(hook_id: str, enabled: bool) -> Webhook:
     """Enable or disable a webhook (a disabled one is sent nothing)."""
     hook = find(hook_id)
@@ -95,70 +102,13 @@ def delete(hook_id: str) -> None:
 
 
 # -- sending ----------------------------------------------------------------------------------
-class Sender:
-    """This process's delivery threads; each delivery retries with backoff until it succeeds
-    or its attempts run out."""
+def _queue(hooks, event: str, payload: dict, *, wake: bool = True) -> list[WebhookDelivery]:
+    rows = queued.queue([h.id for h in hooks], event, payload)
+    if wake:
+        from .runtime import runtime  # the runtime owns the threads
 
-    def __init__(self, app: Flask, attempts: int, backoff: float):
-        self.app, self.attempts, self.backoff = app, attempts, backoff
-        self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="webhook")
-
-    def send(self, delivery_id: int):
-        """Deliver in the background; the future of the last attempt's status code."""
-        return self._pool.submit(self._deliver, delivery_id)
-
-    def shutdown(self) -> None:
-        """Stop at once (deliveries not yet delivered keep their log)."""
-        self._pool.shutdown(wait=False, cancel_futures=True)
-
-    def _deliver(self, delivery_id: int) -> int | None:
-        with self.app.app_context():
-            try:
-                return self._attempts(delivery_id)
-            finally:
-                db.session.remove()
-
-    def _attempts(self, delivery_id: int) -> int | None:
-        delivery = db.session.get(WebhookDelivery, delivery_id)
-        hook = delivery.webhook
-        body = json.dumps(delivery.payload, sort_keys=True).encode()
-        headers = {SIGNATURE_HEADER: sign(hook.secret, body), "X-Designer-Event": delivery.event,
-                   "X-Designer-Delivery": str(delivery.id)}
-        url, policy, status = hook.url, _policy(), None
-        db.session.commit()  # no transaction stays open while the receiver answers
-        for attempt in range(self.attempts):
-            if attempt:
-                time.sleep(self.backoff * 2 ** (attempt - 1))
-            try:
-                status, error = post(url, body, headers, policy), ""
-            except OutboundError as exc:
-                status, error = None, str(exc)
-            delivery.attempts = [*delivery.attempts, {"at": iso(now()), "status_code": status,
-                                                      "error": error}]
-            delivery.status_code, delivery.delivered = status, bool(status and status < 300)
-            db.session.commit()
-            if delivery.delivered:
-                break
-        if not delivery.delivered:
-            log.warning("webhook delivery %s to %s failed %s times", delivery.id,
-                        redacted(url), self.attempts)
-        return status
-
-
-def _sender() -> Sender:
-    from .runtime import runtime  # the runtime owns the threads
-
-    return runtime().webhook_sender
-
-
-def _queue(hooks, event: str, payload: dict) -> list[WebhookDelivery]:
-    deliveries = [WebhookDelivery(webhook_id=h.id, event=event, payload=payload | {
-        "event": event}, attempts=[]) for h in hooks]
-    db.session.add_all(deliveries)
-    db.session.commit()
-    for d in deliveries:
-        _sender().send(d.id)
-    return deliveries
+        runtime().webhook_sender.wake()
+    return rows
 
 
 def _subscribed(event: str, endpoint_id: str | None) -> list[Webhook]:
@@ -212,12 +162,17 @@ def model_promoted(realtime_endpoint, decision) -> None:
         db.session.rollback()
 
 
-def send_test(hook_id: str) -> WebhookDelivery:
-    """Queue a test delivery to one webhook (enabled or not)."""
+def send_test(hook_id: str, *, at_once: bool = False) -> WebhookDelivery:
+    """Queue a test delivery to one webhook (enabled or not); ``at_once``: make its first attempt
+    in this thread (retries, if any, are left to the senders)."""
     hook = find(hook_id)
     (delivery,) = _queue([hook], TEST_EVENT, {
         "message": "A test delivery from Pipeline Designer.",
-        "endpoint": hook.endpoint.name if hook.endpoint else None})
+        "endpoint": hook.endpoint.name if hook.endpoint else None}, wake=not at_once)
+    if at_once and queued.claim(delivery.id):
+        config = current_app.config
+        queued.attempt(delivery.id, config["DESIGNER_WEBHOOK_ATTEMPTS"],
+                       config["DESIGNER_WEBHOOK_BACKOFF_SECONDS"])
     return delivery
 
 
@@ -233,7 +188,9 @@ def deliveries(hook_id: str, limit: int = LOG_LIMIT) -> list[dict]:
 def delivery_dict(d: WebhookDelivery) -> dict:
     """JSON form of a delivery with its attempts."""
     return {"id": d.id, "event": d.event, "payload": d.payload, "attempts": d.attempts,
-            "status_code": d.status_code, "delivered": d.delivered, "created": iso(d.created)}
+            "status_code": d.status_code, "state": d.state, "delivered": d.state == DELIVERED,
+            "next_attempt_at": iso(d.next_attempt_at) if d.state == PENDING else None,
+            "created": iso(d.created)}
 
 
 def as_dict(hook: Webhook) -> dict:

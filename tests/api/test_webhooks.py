@@ -13,17 +13,22 @@ from tests.conftest import principal_headers, wait_for
 
 
 class Receiver:
-    """A local HTTP server that records each POST and answers the next queued status."""
+    """A local HTTP server that records each POST and answers the next queued status (or what
+    ``answer(headers)`` says)."""
 
-    def __init__(self, statuses=()):
+    def __init__(self, statuses=(), answer=None):
         self.statuses, self.received = list(statuses), []
+        self.lock = threading.Lock()
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):  # noqa: N802 - http.server's name
                 body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.received.append((dict(self.headers), body))
-                self.send_response(receiver.statuses.pop(0) if receiver.statuses else 200)
+                with receiver.lock:
+                    receiver.received.append((dict(self.headers), body))
+                    status = (answer(self.headers) if answer else
+                              receiver.statuses.pop(0) if receiver.statuses else 200)
+                self.send_response(status)
                 self.end_headers()
 
             def log_message(self, *args):
@@ -170,3 +175,76 @@ def test_a_promotion_is_posted_to_the_linked_pipeline_endpoints_webhooks(
     assert (sent["realtime_endpoint"], sent["model"], sent["previous"]) == (
         "income-live", "income-retrain:2", "income-retrain:1")
     assert sent["endpoint"] == "income-retrain" and sent["reason"] == "better on non-US data"
+
+
+def test_a_run_a_dead_process_left_running_is_posted_as_failed_at_start_up(
+        hooks_app, fetching_client, receiver):
+    import socket
+    import subprocess
+    import sys
+
+    from app import create_app
+    from app.extensions import db
+    from app.models import Run
+
+    hook = add_hook(fetching_client, receiver.url, ["run.failed"], endpoint="income-retrain")
+    run_id = fetching_client.post("/api/v1/endpoints/income-retrain/submit", json={}).get_json()[
+        "Id"]
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    with hooks_app.app_context():  # as a process killed while running it left it
+        run = db.session.get(Run, run_id)
+        run.status, run.worker = "Running", f"{socket.gethostname()}:{dead}"
+        db.session.commit()
+    restarted = create_app({key: hooks_app.config[key] for key in (
+        "DESIGNER_HOME", "SECRET_KEY", "DESIGNER_OUTBOUND_ALLOW")})
+    try:
+        restarted.extensions["designer"].start_dispatcher()  # start-up recovery
+        (delivery,) = delivered_log(fetching_client, hook)
+    finally:
+        restarted.extensions["designer"].shutdown()
+    assert delivery["event"] == "run.failed" and delivery["delivered"]
+    sent = json.loads(receiver.received[0][1])
+    assert (sent["run_id"], sent["status"], sent["status_reason"]) == (
+        run_id, "Failed", "interrupted")
+
+
+def test_a_webhook_is_edited_and_keeps_its_secret(hooks_app, fetching_client, receiver):
+    hook = add_hook(fetching_client, receiver.url, ["run.finished"], endpoint="income-retrain")
+    route = f"/api/v1/webhooks/{hook['id']}"
+    edited = fetching_client.patch(route, json={"events": ["run.failed", "model.promoted"],
+                                                "endpoint": None})
+    assert edited.status_code == 200, edited.get_json()
+    assert (edited.get_json()["events"], edited.get_json()["endpoint"]) == (
+        ["run.failed", "model.promoted"], None)
+    assert "secret" not in edited.get_json()
+    moved = fetching_client.patch(route, json={"endpoint": "income-retrain"}).get_json()
+    assert moved["endpoint"] == "income-retrain" and moved["url"] == receiver.url
+    fetching_client.post(f"{route}/test")
+    delivered_log(fetching_client, hook)
+    headers, body = receiver.received[0]
+    expected = "sha256=" + hmac.new(hook["secret"].encode(), body, hashlib.sha256).hexdigest()
+    assert headers["X-Designer-Signature"] == expected
+
+
+@pytest.mark.parametrize(("change", "status", "message"), [
+    ({"url": "http://10.1.2.3/hook"}, 422, "private address"),
+    ({"url": "ftp://example.com/hook"}, 400, "url"),
+    ({"events": []}, 400, "events"),
+    ({"events": ["run.started"]}, 400, "events"),
+    ({"endpoint": "nope"}, 404, "Pipeline endpoint 'nope'"),
+    ({"secret": "mine"}, 400, "secret"),
+])
+def test_a_bad_webhook_edit_is_refused_naming_the_field(hooks_app, fetching_client, receiver,
+                                                        change, status, message):
+    hook = add_hook(fetching_client, receiver.url, ["run.finished"])
+    answer = fetching_client.patch(f"/api/v1/webhooks/{hook['id']}", json=change)
+    assert answer.status_code == status and message in json.dumps(answer.get_json())
+    unchanged = fetching_client.get("/api/v1/webhooks").get_json()["webhooks"][0]
+    assert (unchanged["url"], unchanged["events"]) == (receiver.url, ["run.finished"])
+
+
+def test_editing_an_unknown_webhook_is_404(client):
+    answer = client.patch("/api/v1/webhooks/nope", json={"events": ["run.failed"]})
+    assert answer.status_code == 404 and "Webhook 'nope' does not exist." in answer.get_json()[
+        "error"]

@@ -52,3 +52,18 @@ def test_a_private_address_is_refused_with_the_reason(page):
     form.get_by_label("Webhook URL").fill("http://192.168.1.20/hook")
     form.get_by_role("button", name="Add webhook").click()
     expect(form.get_by_role("alert")).to_contain_text("private address")
+
+
+def test_a_delivery_waiting_for_its_retry_says_when(page, app, receiver):
+    app.config["DESIGNER_WEBHOOK_BACKOFF_SECONDS"] = 600  # the retry stays pending
+    receiver.statuses = [500]
+    page.goto("/admin#webhooks")
+    form = page.get_by_role("form", name="Add webhook")
+    form.get_by_label("Webhook URL").fill(receiver.url)
+    form.get_by_role("button", name="Add webhook").click()
+    table = page.get_by_role("table", name="Webhooks")
+    table.get_by_role("button", name=f"Send test {receiver.url}").click()
+    deliveries = table.get_by_role("table", name="Deliveries")
+    expect(deliveries).to_contain_text("Retrying at", timeout=15_000)
+    expect(deliveries).to_contain_text("500")
+    assert page.errors == []

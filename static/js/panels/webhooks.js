@@ -14,14 +14,25 @@ export function attemptsText(delivery) {
   return delivery.attempts.map((a) => (a.status_code === null ? a.error : String(a.status_code))).join(", ");
 }
 
+/** A delivery's result: delivered, given up, waiting for its next attempt, or not sent yet. */
+export function deliveryResult(d) {
+  if (d.delivered) return { status: "Finished", text: `Delivered (${d.status_code})` };
+  if (d.state === "failed") return { status: "Failed", text: "Not delivered" };
+  if (d.attempts.length) return { status: "Queued", text: `Retrying at ${when(d.next_attempt_at)}` };
+  return { status: "Queued", text: "Sending" };
+}
+
+function resultBadge({ status, text }) {
+  return el("span", { class: `status status-${status}` }, text);
+}
+
 function deliveryTable(deliveries) {
   if (!deliveries.length) return el("p", { class: "muted" }, "Nothing sent yet.");
   return el("table", { "aria-label": "Deliveries" },
     el("thead", {}, el("tr", {}, ["Sent", "Event", "Result", "Attempts"].map((h) => el("th", { scope: "col" }, h)))),
     el("tbody", {}, deliveries.map((d) => el("tr", {},
       el("td", {}, when(d.created)), el("td", {}, el("code", {}, d.event)),
-      el("td", {}, el("span", { class: `status status-${d.delivered ? "Finished" : d.attempts.length ? "Failed" : "Queued"}` },
-                       d.delivered ? `Delivered (${d.status_code})` : d.attempts.length ? "Not delivered" : "Sending")),
+      el("td", {}, resultBadge(deliveryResult(d))),
       el("td", { class: "muted" }, attemptsText(d))))));
 }
 
