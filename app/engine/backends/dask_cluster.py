@@ -1,0 +1,426 @@
+"""The Dask backend: every step is a task on a dask.distributed cluster.
+
+One task per step computes the module, writes its outputs to the artifact store (a folder or
+fsspec URL every worker reaches) and returns the output values, which stay on the worker as the
+task's result. The executor hands a consumer its producers' futures (``DaskOutput``), so data
+moves worker to worker and never through this process. What this process learns of a step
+(Running, log lines, then refs, metrics or the error) comes as cluster events on a topic of
+this backend's own, never as the task's result.
+
+Every wait here has a failure path: events and future completions land on one queue read by
+the ``dask-steps`` thread, which also checks every ``poll`` seconds for Cancel, the time limits,
+and a finished task whose report never came. A queued step is cancelled (``future.cancel``); a
+running one gets its cancel flag set on its worker (a module's ``ctx.check_cancelled`` sees
+it), and a worker whose step has not stopped ``grace`` seconds later is restarted, so nothing
+of a canceled run goes on computing.
+
+A worker that dies during a step fails that step, naming the worker: it is not retried
+elsewhere, since a step that killed one worker (a crash in native code, memory) would kill the
+next. A local cluster is started with ``allowed-failures: 0``; on any cluster the step is failed
+and its future cancelled as soon as the scheduler reports the worker gone. A step that was only
+waiting on that worker (never started) is submitted again. Dask recomputes a finished step's
+outputs lost with a worker when a consumer still needs them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import pickle
+import queue
+import threading
+import time
+import uuid
+from collections import Counter
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any
+
+from distributed import Client, LocalCluster, get_worker
+from distributed.client import FutureCancelledError
+
+from ..artifacts import ArtifactRef
+from ..context import CancelToken
+from ..steps import (
+    CANCELED,
+    FAILED,
+    FINISHED,
+    RUNNING,
+    StepTask,
+    portable,
+    run_step,
+    stopped,
+    store_outputs,
+)
+
+log = logging.getLogger(__name__)
+LOCAL = "local"
+PRELOAD = "app.engine.backends.warm"  # a worker imports the modules as it starts
+RESUBMITS = 3  # times a step that never started is sent again after its worker died
+REPORT_SECONDS = 10.0  # how long a finished task's outcome event may lag its completion
+
+
+@dataclass(frozen=True)
+class DaskOutput:
+    """An output that stays on the cluster: the producer task's future, the port, its ref,
+    and the worker that holds it."""
+
+    future: Any
+    port: str
+    ref: ArtifactRef
+    worker: str | None = None
+
+
+# -- on the workers -------------------------------------------------------------------------------
+_flags: dict[str, tuple[float, threading.Event]] = {}
+_flags_lock = threading.Lock()
+
+
+def _flag(job: str) -> threading.Event:
+    """The cancel flag of step ``job`` in this worker (made by whichever comes first: the step
+    or its cancel); flags older than an hour are dropped."""
+    with _flags_lock:
+        now = time.monotonic()
+        for stale in [j for j, (made, _) in _flags.items() if now - made > 3600]:
+            del _flags[stale]
+        return _flags.setdefault(job, (now, threading.Event()))[1]
+
+
+def cancel_steps(jobs: list[str]) -> None:
+    """Run on a worker by ``Client.run``: set the cancel flags of ``jobs``."""
+    for job in jobs:
+        _flag(job).set()
+
+
+def run_on_worker(task: StepTask, topic: str, job: str, produced: dict, ports: dict):
+    """The step task: run the module, write its outputs, report; the output values or None.
+
+    ``produced`` maps an input port to its producer's result (Dask resolved the futures),
+    ``ports`` to the producer's port.
+    """
+    worker = get_worker()
+
+    def send(kind: str, payload) -> None:
+        worker.log_event(topic, {"job": job, "worker": worker.address, "kind": kind,
+                                 "data": pickle.dumps(payload)})
+
+    lost = sorted(p for p, values in produced.items() if not isinstance(values, dict))
+    if lost:
+        send("outcome", stopped(FAILED, f"The input {', '.join(repr(p) for p in lost)} was lost "
+                                "with a Dask worker and could not be computed again.",
+                                dataclasses.replace(task, inputs={}), time.time()))
+        return None
+    inputs = {**task.inputs, **{p: values[ports[p]] for p, values in produced.items()}}
+    task = dataclasses.replace(task, inputs=inputs)
+    try:
+        outcome = run_step(task, lambda status, **info: send("event", (status, info)),
+                           CancelToken(_flag(job)))
+        values = outcome.pop("values", None)
+        if outcome["status"] == FINISHED:
+            outcome["stored"] = store_outputs(task.store, outcome["refs"], values)
+        send("outcome", outcome)
+        return values if outcome["status"] == FINISHED and outcome["stored"] is None else None
+    finally:
+        with _flags_lock:
+            _flags.pop(job, None)
+
+
+# -- in the executor's process --------------------------------------------------------------------
+@dataclass(eq=False)
+class _Job:
+    """A submitted step and what this process knows of it."""
+
+    task: StepTask
+    emit: Any
+    token: CancelToken
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    future: Future = field(default_factory=Future)  # the executor's
+    dask: Any = None  # the distributed Future of the current attempt
+    args: tuple = ()
+    attempts: int = 0
+    placed: str | None = None  # the worker it was sent to
+    worker: str | None = None  # address of the worker running it, once it said Running
+    started: float | None = None  # monotonic, when its Running event came
+    running_since: float | None = None  # wall clock, as the step reported it
+    reported: bool = False  # its outcome event came
+    done_at: float | None = None  # monotonic, when its task ended (without a report yet)
+    stop: dict | None = None  # the outcome, when this backend stopped the step
+    stop_at: float | None = None
+    restarted: bool = False
+
+    def resolve(self, outcome: dict) -> None:
+        """Hand the outcome to the executor (once)."""
+        if not self.future.done():
+            self.future.set_result(outcome)
+
+
+def _worker_gone(address: str, expected: bool) -> dict:
+    how = "was removed from the cluster" if expected else "died"
+    return {"type": "WorkerDied", "traceback": "", "inputs": {},
+            "message": f"The Dask worker {address} running the step {how}; the step is not "
+                       f"retried on another worker."}
+
+
+class DaskBackend:
+    """Runs steps as tasks on the cluster at ``address`` (``local``: a LocalCluster of
+    ``workers`` processes with one thread each, started with this backend)."""
+
+    def __init__(self, address: str = LOCAL, workers: int = 2, grace: float = 1.0,
+                 poll: float = 0.05):
+        import dask
+
+        self.grace, self.poll = grace, poll
+        self.cluster = None
+        if address == LOCAL:
+            # A step never retried after killing a worker; a worker runs one step at a time
+            # and is sent the next only when it is free.
+            with dask.config.set({"distributed.scheduler.allowed-failures": 0,
+                                  "distributed.scheduler.worker-saturation": 1.0}):
+                self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1,
+                                            processes=True, dashboard_address=None,
+                                            worker_dashboard_address=None)
+            self.client = Client(self.cluster, set_as_default=False)
+        else:
+            self.client = Client(address, set_as_default=False)
+        self.topic = f"designer-steps-{uuid.uuid4().hex}"
+        self._lock = threading.Condition()
+        self._jobs: dict[str, _Job] = {}
+        self._inbox: queue.Queue = queue.Queue()
+        self._closed = False
+        self.client.subscribe_topic(self.topic, lambda event: self._inbox.put(("step", event[1])))
+        self.client.subscribe_topic("all", lambda event: self._inbox.put(("cluster", event[1])))
+        self._thread = threading.Thread(target=self._pump, name="dask-steps", daemon=True)
+        self._thread.start()
+
+    # -- the executor's side -----------------------------------------------------------------
+    def submit_step(self, task: StepTask, emit, token: CancelToken) -> Future:
+        """Send a step to the cluster; inputs given as ``DaskOutput`` go as their futures."""
+        produced = {p: v.future for p, v in task.inputs.items() if isinstance(v, DaskOutput)}
+        ports = {p: v.port for p, v in task.inputs.items() if isinstance(v, DaskOutput)}
+        rest = {p: v for p, v in task.inputs.items() if p not in produced}
+        job = _Job(task, emit, token)
+        job.args = (dataclasses.replace(portable(task), inputs=rest), self.topic, job.id,
+                    produced, ports)
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the backend is shut down")
+            self._jobs[job.id] = job
+        self._send(job)
+        return job.future
+
+    def shutdown(self) -> None:
+        """Wait for submitted steps, then close the client (and the local cluster)."""
+        with self._lock:
+            self._closed = True
+            self._lock.wait_for(lambda: all(j.future.done() for j in self._jobs.values()))
+        self._inbox.put(None)
+        self._thread.join(timeout=30)
+        for topic in (self.topic, "all"):
+            self.client.unsubscribe_topic(topic)
+        self.client.close(timeout=30)
+        if self.cluster is not None:
+            self.cluster.close(timeout=30)
+
+    def pids(self) -> dict[str, int]:
+        """Process id of each worker, by address."""
+        import os
+
+        return self.client.run(os.getpid)
+
+    # -- submitting --------------------------------------------------------------------------
+    def _place(self, job: _Job) -> str | None:
+        """A worker with a free thread, preferring one that holds the step's inputs; None when
+        every worker is busy with steps of this backend.
+
+        Dask sends a task to a worker holding its inputs even when that worker is busy and
+        another is idle, so independent branches fed by one step would take turns.
+        """
+        with self._lock:
+            busy = Counter(j.worker or j.placed for j in self._jobs.values()
+                           if j is not job and not j.future.done())
+        free = [a for a, n in self.client.nthreads().items() if busy[a] < n]
+        holds = Counter(v.worker for v in job.task.inputs.values() if isinstance(v, DaskOutput))
+        return max(free, key=lambda a: holds[a], default=None)
+
+    def _send(self, job: _Job) -> None:
+        job.attempts += 1
+        try:
+            job.placed = self._place(job)
+            job.dask = self.client.submit(run_on_worker, *job.args, pure=False,
+                                          key=f"{job.task.node_id}-{job.id}-{job.attempts}",
+                                          workers=job.placed,
+                                          allow_other_workers=job.placed is not None)
+        except Exception as exc:  # the task cannot be serialized
+            self._resolve(job, self._stopped(job, FAILED, f"{job.task.spec.label} cannot run "
+                                                          f"on the Dask cluster: {exc}"))
+            return
+        job.dask.add_done_callback(lambda f, j=job: self._inbox.put(("done", (j, f))))
+
+    def _stopped(self, job: _Job, status: str, message: str) -> dict:
+        """``stopped`` with the inputs kept on the cluster summarized from the store."""
+        inputs = {p: v.ref if isinstance(v, DaskOutput) else v for p, v in job.task.inputs.items()}
+        return stopped(status, message, dataclasses.replace(job.task, inputs=inputs),
+                       job.running_since)
+
+    def _resolve(self, job: _Job, outcome: dict) -> None:
+        job.resolve(outcome)
+        with self._lock:
+            self._lock.notify_all()
+
+    # -- the dask-steps thread -----------------------------------------------------------------
+    def _pump(self) -> None:
+        """Hand events on, settle jobs, and every ``poll`` seconds check limits and cancels."""
+        checked = time.monotonic()
+        while True:
+            try:
+                item = self._inbox.get(timeout=self.poll)
+            except queue.Empty:
+                item = ()
+            if item is None:
+                return
+            try:
+                if item:
+                    kind, message = item
+                    if kind == "step":
+                        self._on_step(message)
+                    elif kind == "done":
+                        self._on_done(*message)
+                    elif isinstance(message, dict) and message.get("action") == "remove-worker":
+                        self._on_removed(message["worker"], bool(message.get("expected")))
+                now = time.monotonic()
+                if now - checked >= self.poll:
+                    checked = now
+                    self._check_all(now)
+            except Exception:
+                log.exception("Dask backend error")
+
+    def _on_step(self, message: dict) -> None:
+        job = self._jobs.get(message["job"])
+        if job is None:
+            return
+        payload = pickle.loads(message["data"])  # noqa: S301 - sent by this backend's task
+        if message["kind"] == "event":
+            status, info = payload
+            if status == RUNNING:
+                job.worker, job.started = message["worker"], time.monotonic()
+                job.running_since = info.get("started")
+                if job.future.done() or job.stop is not None:  # stopped before it began
+                    job.stop_at = None  # its grace starts now
+                    self._stop(job, job.stop or {"status": CANCELED}, time.monotonic())
+                    return
+            if not job.future.done():
+                job.emit(status, **info)
+            return
+        job.reported = True
+        self._resolve(job, job.stop or self._outcome(job, payload))
+
+    def _outcome(self, job: _Job, outcome: dict) -> dict:
+        """The executor's view: values as futures on the cluster, the write already done."""
+        stored = outcome.pop("stored", None)
+        if outcome["status"] == FINISHED:
+            outcome["values"] = {p: DaskOutput(job.dask, p, ref, job.worker)
+                                 for p, ref in outcome["refs"].items()}
+            outcome["written"] = Future()
+            outcome["written"].set_result(stored)
+        return outcome
+
+    def _on_done(self, job: _Job, future) -> None:
+        """A task ended: a failure no report will tell, or wait for its report."""
+        if future is not job.dask or job.reported:
+            return
+        if future.status == "finished":
+            job.done_at = time.monotonic()
+            return
+        try:
+            exc = future.exception(timeout=5) if future.status == "error" else None
+        except (FutureCancelledError, TimeoutError) as error:
+            exc = error
+        if exc is not None and type(exc).__name__ == "KilledWorker":
+            if job.worker is None and job.attempts <= RESUBMITS and not job.future.done():
+                self._send(job)  # it only waited on the dead worker: it never started
+                return
+            self._resolve(job, {"status": FAILED, "started": job.running_since,
+                                "error": _worker_gone(exc.last_worker.address, False)})
+        elif job.token.cancelled:
+            self._resolve(job, job.stop or {"status": CANCELED})
+        elif exc is not None:
+            self._resolve(job, self._stopped(job, FAILED, f"{job.task.spec.label} could not "
+                                                          f"run on the Dask cluster: {exc}"))
+        else:
+            self._resolve(job, job.stop or self._stopped(
+                job, FAILED, f"The Dask cluster dropped the step ({future.status})."))
+        job.done_at = time.monotonic()
+
+    def _on_removed(self, address: str, expected: bool) -> None:
+        for job in list(self._jobs.values()):
+            if job.worker == address and not job.reported:
+                job.reported = True  # nothing more will come from it
+                if not job.future.done():
+                    job.dask.cancel()  # never retried elsewhere
+                    self._resolve(job, job.stop or {"status": FAILED,
+                                                    "started": job.running_since,
+                                                    "error": _worker_gone(address, expected)})
+
+    def _check_all(self, now: float) -> None:
+        for job in list(self._jobs.values()):
+            if self._settled(job, now):
+                with self._lock:
+                    del self._jobs[job.id]
+                continue
+            if job.stop is not None:
+                if job.worker is not None and not job.reported and not job.restarted \
+                        and now - job.stop_at > self.grace:
+                    self._restart(job)
+                continue
+            limits = job.task.limits
+            message = None
+            if job.started is not None:
+                message = limits.time_exceeded(job.started, job.task.deadline, now)
+            elif job.task.deadline is not None and now > job.task.deadline:
+                message = limits.run_message()
+            if message is not None:
+                self._stop(job, self._stopped(job, FAILED, message), now)
+            elif job.token.cancelled:
+                self._stop(job, {"status": CANCELED}, now)
+            elif job.done_at is not None and now - job.done_at > REPORT_SECONDS:
+                job.reported = True
+                self._resolve(job, self._stopped(
+                    job, FAILED, "The step ended on the Dask cluster without reporting."))
+
+    def _settled(self, job: _Job, now: float) -> bool:
+        """Nothing more can come of ``job``: it reported, or its worker went, or it ended (or
+        was dropped) without starting a while ago."""
+        if not job.future.done():
+            return False
+        if job.reported or job.restarted:
+            return True
+        return ((job.worker is None and job.stop_at is not None and now - job.stop_at > 30)
+                or (job.done_at is not None and now - job.done_at > REPORT_SECONDS))
+
+    def _stop(self, job: _Job, outcome: dict, now: float) -> None:
+        """Stop a step: a queued one is cancelled, a running one is asked to stop (and its
+        worker restarted after ``grace`` if it goes on)."""
+        job.stop, job.stop_at = outcome, job.stop_at or now
+        if job.worker is None:
+            job.dask.cancel()
+            self._resolve(job, outcome)
+            return
+        try:
+            self.client.run(cancel_steps, [job.id], workers=[job.worker], on_error="ignore")
+        except Exception:  # the worker is gone: its removal settles the step
+            log.warning("could not reach Dask worker %s to cancel a step", job.worker)
+
+    def _restart(self, job: _Job) -> None:
+        """The step did not stop: drop its task and restart its worker (in the background)."""
+        job.restarted = True
+        job.dask.cancel()
+        self._resolve(job, job.stop)
+
+        def restart(address=job.worker):
+            try:
+                self.client.restart_workers([address], timeout=30, raise_for_error=False)
+            except Exception:
+                log.exception("could not restart Dask worker %s", address)
+
+        threading.Thread(target=restart, name="dask-restart", daemon=True).start()
+
