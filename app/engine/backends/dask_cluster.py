@@ -36,7 +36,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
-from distributed import Client, LocalCluster, get_worker
+from distributed import Client, LocalCluster, get_client, get_worker
 from distributed.client import FutureCancelledError
 
 from ..artifacts import ArtifactRef
@@ -100,9 +100,18 @@ def run_on_worker(task: StepTask, topic: str, job: str, produced: dict, ports: d
     """
     worker = get_worker()
 
-    def send(kind: str, payload) -> None:
-        worker.log_event(topic, {"job": job, "worker": worker.address, "kind": kind,
-                                 "data": pickle.dumps(payload)})
+    def send(kind: str, payload, sure: bool = False) -> None:
+        message = {"job": job, "worker": worker.address, "kind": kind,
+                   "data": pickle.dumps(payload)}
+        if sure:  # returns once the scheduler has it, so it outlives this worker
+            get_client().log_event(topic, message)
+        else:
+            worker.log_event(topic, message)
+
+    def emit(status: str, **info) -> None:
+        # Running is sent before the module is called, and surely: a step that kills its
+        # worker must be known to have started, or it would be sent to another worker.
+        send("event", (status, info), sure=status == RUNNING)
 
     lost = sorted(p for p, values in produced.items() if not isinstance(values, dict))
     if lost:
@@ -113,8 +122,7 @@ def run_on_worker(task: StepTask, topic: str, job: str, produced: dict, ports: d
     inputs = {**task.inputs, **{p: values[ports[p]] for p, values in produced.items()}}
     task = dataclasses.replace(task, inputs=inputs)
     try:
-        outcome = run_step(task, lambda status, **info: send("event", (status, info)),
-                           CancelToken(_flag(job)))
+        outcome = run_step(task, emit, CancelToken(_flag(job)))
         values = outcome.pop("values", None)
         if outcome["status"] == FINISHED:
             outcome["stored"] = store_outputs(task.store, outcome["refs"], values)
@@ -418,7 +426,10 @@ class DaskBackend:
 
         def restart(address=job.worker):
             try:
-                self.client.restart_workers([address], timeout=30, raise_for_error=False)
+                done = self.client.restart_workers([address], timeout=120,
+                                                   raise_for_error=False)
+                if done.get(address) != "OK":
+                    log.warning("Dask worker %s: restart %s", address, done.get(address))
             except Exception:
                 log.exception("could not restart Dask worker %s", address)
 
