@@ -192,6 +192,29 @@ def anonymous(app):
     return app.test_client()
 
 
+DASK_WORKERS = 2
+
+
+@pytest.fixture(scope="session")
+def dask_cluster():
+    """One local Dask cluster of two single-threaded worker processes for the whole session
+    (worker processes take seconds to start), as a backend of the executor."""
+    try:
+        from app.engine.backends.dask_cluster import DaskBackend
+    except ImportError:
+        missing("distributed is not installed (the dask extra)")
+    backend = DaskBackend("local", DASK_WORKERS)
+    yield backend
+    backend.shutdown()
+
+
+@pytest.fixture
+def dask_backend(dask_cluster):
+    """The session's Dask backend once all its workers are up (a test may restart one)."""
+    dask_cluster.client.wait_for_workers(DASK_WORKERS, timeout=60)
+    return dask_cluster
+
+
 @pytest.fixture
 def run_queued(app):
     """Run every queued run to its end in this thread (instead of the background loop)."""

@@ -13,7 +13,7 @@ from app.engine.context import CancelToken
 from app.engine.datastores import Datastores
 from app.engine.executor import execute, make_plan
 from app.engine.steps import Limits, StepTask
-from tests.engine.conftest import DASK_WORKERS
+from tests.conftest import DASK_WORKERS
 from tests.engine.test_executor import CHAIN, Recorder
 from tests.engine.toy import TOY, doc
 
@@ -25,7 +25,6 @@ STUCK = doc([("a", "source", {}), ("s", "stuck", {"seconds": 60}), ("b", "double
 
 @pytest.fixture
 def dask(dask_backend):
-    dask_backend.client.wait_for_workers(DASK_WORKERS, timeout=60)
     return dask_backend
 
 
