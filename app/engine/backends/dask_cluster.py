@@ -184,9 +184,9 @@ class DaskBackend:
             # and is sent the next only when it is free.
             with dask.config.set({"distributed.scheduler.allowed-failures": 0,
                                   "distributed.scheduler.worker-saturation": 1.0}):
+                # The scheduler's HTTP server (the dashboard, with bokeh) on a free port.
                 self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1,
-                                            processes=True, dashboard_address=None,
-                                            worker_dashboard_address=None)
+                                            processes=True, dashboard_address=":0")
             self.client = Client(self.cluster, set_as_default=False)
         else:
             self.client = Client(address, set_as_default=False)
@@ -323,13 +323,16 @@ class DaskBackend:
         self._resolve(job, job.stop or self._outcome(job, payload))
 
     def _outcome(self, job: _Job, outcome: dict) -> dict:
-        """The executor's view: values as futures on the cluster, the write already done."""
+        """The executor's view: values as futures on the cluster, the write already done (a
+        failed write fails the step at once, so no consumer is sent its missing values)."""
         stored = outcome.pop("stored", None)
+        if stored is not None:
+            return {"status": FAILED, "started": outcome.get("started"), "error": stored}
         if outcome["status"] == FINISHED:
             outcome["values"] = {p: DaskOutput(job.dask, p, ref, job.worker)
                                  for p, ref in outcome["refs"].items()}
             outcome["written"] = Future()
-            outcome["written"].set_result(stored)
+            outcome["written"].set_result(None)
         return outcome
 
     def _on_done(self, job: _Job, future) -> None:
@@ -359,8 +362,12 @@ class DaskBackend:
                 job, FAILED, f"The Dask cluster dropped the step ({future.status})."))
         job.done_at = time.monotonic()
 
+    def _snapshot(self) -> list[_Job]:
+        with self._lock:
+            return list(self._jobs.values())
+
     def _on_removed(self, address: str, expected: bool) -> None:
-        for job in list(self._jobs.values()):
+        for job in self._snapshot():
             if job.worker == address and not job.reported:
                 job.reported = True  # nothing more will come from it
                 if not job.future.done():
@@ -370,7 +377,7 @@ class DaskBackend:
                                                     "error": _worker_gone(address, expected)})
 
     def _check_all(self, now: float) -> None:
-        for job in list(self._jobs.values()):
+        for job in self._snapshot():
             if self._settled(job, now):
                 with self._lock:
                     del self._jobs[job.id]
