@@ -34,7 +34,7 @@ test: $(VENV)/.installed $(NODE_MODULES)
 	$(BIN)/ruff check .
 	npx --no-install eslint .
 	node --test tests/js/
-	$(BIN)/pytest -n 2
+	$(BIN)/pytest -n 2 --dist loadgroup
 
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/bench_income.py

@@ -193,6 +193,9 @@ def anonymous(app):
 
 
 DASK_WORKERS = 2
+# Tests on the session's Dask cluster: `make test` (--dist loadgroup) runs them all in one
+# test process, so one cluster serves them.
+ON_DASK = pytest.mark.xdist_group("dask")
 
 
 @pytest.fixture(scope="session")
@@ -203,7 +206,11 @@ def dask_cluster():
         from app.engine.backends.dask_cluster import DaskBackend
     except ImportError:
         missing("distributed is not installed (the dask extra)")
-    backend = DaskBackend("local", DASK_WORKERS)
+    import importlib
+
+    backend = DaskBackend("local", DASK_WORKERS, warm=())
+    # Every worker imports the toy modules before the first test, so none starts cold.
+    backend.client.run(importlib.import_module, "tests.engine.toy")
     yield backend
     backend.shutdown()
 

@@ -13,9 +13,9 @@ import pytest
 
 from app.engine.backends.dask_cluster import DaskBackend
 from tests.api.test_runs import CSV, TINY, finished_run
-from tests.conftest import bearer, make_app
+from tests.conftest import ON_DASK, bearer, make_app
 
-pytestmark = pytest.mark.timeout(180)
+pytestmark = [pytest.mark.timeout(180), ON_DASK]
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ import pytest
 
 from app.engine.artifacts import ArtifactStore
 from app.engine.backends import BACKENDS, make_backend
+from tests.conftest import ON_DASK
 
 
 @pytest.fixture
@@ -12,7 +13,7 @@ def store(tmp_path):
     return ArtifactStore(tmp_path / "artifacts")
 
 
-@pytest.fixture(params=BACKENDS)
+@pytest.fixture(params=[pytest.param(b, marks=ON_DASK) if b == "dask" else b for b in BACKENDS])
 def backend(request):
     """Each backend in turn: threads, worker processes, the session's Dask cluster."""
     if request.param == "dask":

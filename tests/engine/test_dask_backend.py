@@ -13,11 +13,11 @@ from app.engine.context import CancelToken
 from app.engine.datastores import Datastores
 from app.engine.executor import execute, make_plan
 from app.engine.steps import Limits, StepTask
-from tests.conftest import DASK_WORKERS
+from tests.conftest import DASK_WORKERS, ON_DASK
 from tests.engine.test_executor import CHAIN, Recorder
 from tests.engine.toy import TOY, doc
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = [pytest.mark.timeout(120), ON_DASK]
 
 STUCK = doc([("a", "source", {}), ("s", "stuck", {"seconds": 60}), ("b", "double", {})],
             [("a.dataset", "s.dataset"), ("s.dataset", "b.dataset")])
@@ -76,6 +76,7 @@ def test_outputs_stay_on_the_worker_that_wrote_them_and_reach_consumers_as_futur
     held = outcome["values"]["dataset"]  # no data set here: a future on the cluster
     assert held.ref == ref
     holder = held.worker
+    wait_for(lambda: held.future.status == "finished")  # the report comes just before
     assert dask.client.who_has([held.future])[held.future.key] == (holder,)
     consumer, lines = submit(dask, task("where", store, "2" * 64, {"dataset": held}))
     assert consumer.result(timeout=60)["status"] == "Finished"

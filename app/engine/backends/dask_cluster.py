@@ -36,8 +36,9 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
-from distributed import Client, LocalCluster, get_client, get_worker
+from distributed import Client, LocalCluster, get_worker
 from distributed.client import FutureCancelledError
+from distributed.utils import sync
 
 from ..artifacts import ArtifactRef
 from ..context import CancelToken
@@ -55,7 +56,7 @@ from ..steps import (
 
 log = logging.getLogger(__name__)
 LOCAL = "local"
-PRELOAD = "app.engine.backends.warm"  # a worker imports the modules as it starts
+PRELOAD = "app.engine.backends.warm"  # importing it imports the modules
 RESUBMITS = 3  # times a step that never started is sent again after its worker died
 REPORT_SECONDS = 10.0  # how long a finished task's outcome event may lag its completion
 
@@ -104,7 +105,7 @@ def run_on_worker(task: StepTask, topic: str, job: str, produced: dict, ports: d
         message = {"job": job, "worker": worker.address, "kind": kind,
                    "data": pickle.dumps(payload)}
         if sure:  # returns once the scheduler has it, so it outlives this worker
-            get_client().log_event(topic, message)
+            sync(worker.loop, worker.scheduler.log_event, topic=topic, msg=message)
         else:
             worker.log_event(topic, message)
 
@@ -174,7 +175,7 @@ class DaskBackend:
     ``workers`` processes with one thread each, started with this backend)."""
 
     def __init__(self, address: str = LOCAL, workers: int = 2, grace: float = 1.0,
-                 poll: float = 0.05):
+                 poll: float = 0.05, warm: tuple[str, ...] = (PRELOAD,)):
         import dask
 
         self.grace, self.poll = grace, poll
@@ -199,6 +200,19 @@ class DaskBackend:
         self.client.subscribe_topic("all", lambda event: self._inbox.put(("cluster", event[1])))
         self._thread = threading.Thread(target=self._pump, name="dask-steps", daemon=True)
         self._thread.start()
+        if warm:  # in the background: whoever creates the backend is not held up
+            threading.Thread(target=self._warm, args=(warm,), name="dask-warm",
+                             daemon=True).start()
+
+    def _warm(self, modules: tuple[str, ...]) -> None:
+        """Import ``modules`` on every worker now, so no first step waits for them."""
+        import importlib
+
+        try:
+            for name in modules:
+                self.client.run(importlib.import_module, name, on_error="ignore")
+        except Exception:  # closed meanwhile, or a worker went: its steps import them
+            log.debug("warming the Dask workers failed", exc_info=True)
 
     # -- the executor's side -----------------------------------------------------------------
     def submit_step(self, task: StepTask, emit, token: CancelToken) -> Future:
