@@ -11,8 +11,8 @@ Every wait here has a failure path: events and future completions land on one qu
 the ``dask-steps`` thread, which also checks every ``poll`` seconds for Cancel, the time limits,
 and a finished task whose report never came. A queued step is cancelled (``future.cancel``); a
 running one gets its cancel flag set on its worker (a module's ``ctx.check_cancelled`` sees
-it), and a worker whose step has not stopped ``grace`` seconds later is restarted, so nothing
-of a canceled run goes on computing.
+it), and a worker whose step has not stopped ``grace`` seconds later is ended (its nanny starts
+a new one), so nothing of a canceled run goes on computing.
 
 A worker that dies during a step fails that step, naming the worker: it is not retried
 elsewhere, since a step that killed one worker (a crash in native code, memory) would kill the
@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import pickle
 import queue
 import threading
@@ -91,6 +92,12 @@ def cancel_steps(jobs: list[str]) -> None:
     """Run on a worker by ``Client.run``: set the cancel flags of ``jobs``."""
     for job in jobs:
         _flag(job).set()
+
+
+def end_worker() -> None:
+    """Run on a worker by ``Client.run``: end its process a moment later (once it has
+    answered), stopping a step stuck in a long call; its nanny starts a new worker."""
+    threading.Timer(0.2, os._exit, args=(70,)).start()
 
 
 def run_on_worker(task: StepTask, topic: str, job: str, produced: dict, ports: dict):
@@ -245,8 +252,6 @@ class DaskBackend:
 
     def pids(self) -> dict[str, int]:
         """Process id of each worker, by address."""
-        import os
-
         return self.client.run(os.getpid)
 
     # -- submitting --------------------------------------------------------------------------
@@ -440,19 +445,21 @@ class DaskBackend:
             log.warning("could not reach Dask worker %s to cancel a step", job.worker)
 
     def _restart(self, job: _Job) -> None:
-        """The step did not stop: drop its task and restart its worker (in the background)."""
+        """The step did not stop: drop its task and end its worker's process (in the
+        background); the worker's nanny starts a new one.
+
+        Not ``Client.restart_workers``: a worker whose thread is stuck does not close within
+        the nanny's grace, and the nanny was then seen to close itself instead of restarting.
+        """
         job.restarted = True
         job.dask.cancel()
         self._resolve(job, job.stop)
 
         def restart(address=job.worker):
             try:
-                done = self.client.restart_workers([address], timeout=120,
-                                                   raise_for_error=False)
-                if done.get(address) != "OK":
-                    log.warning("Dask worker %s: restart %s", address, done.get(address))
+                self.client.run(end_worker, workers=[address], on_error="ignore")
             except Exception:
-                log.exception("could not restart Dask worker %s", address)
+                log.exception("could not end Dask worker %s", address)
 
         threading.Thread(target=restart, name="dask-restart", daemon=True).start()
 
