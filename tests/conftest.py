@@ -209,8 +209,10 @@ def dask_cluster():
     import importlib
 
     backend = DaskBackend("local", DASK_WORKERS, warm=())
-    # Every worker imports the toy modules before the first test, so none starts cold.
-    backend.client.run(importlib.import_module, "tests.engine.toy")
+    # Every worker imports the step task's code and the toy modules before the first test,
+    # so none starts cold.
+    for name in ("app.engine.backends.dask_cluster", "tests.engine.toy"):
+        backend.client.run(importlib.import_module, name)
     yield backend
     backend.shutdown()
 

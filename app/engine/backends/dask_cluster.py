@@ -182,7 +182,7 @@ class DaskBackend:
     ``workers`` processes with one thread each, started with this backend)."""
 
     def __init__(self, address: str = LOCAL, workers: int = 2, grace: float = 1.0,
-                 poll: float = 0.05, warm: tuple[str, ...] = (PRELOAD,)):
+                 poll: float = 0.05, warm: tuple[str, ...] = (__name__, PRELOAD)):
         import dask
 
         self.grace, self.poll = grace, poll
@@ -278,6 +278,7 @@ class DaskBackend:
                                           workers=job.placed,
                                           allow_other_workers=job.placed is not None)
         except Exception as exc:  # the task cannot be serialized
+            job.reported = True  # nothing will come of it
             self._resolve(job, self._stopped(job, FAILED, f"{job.task.spec.label} cannot run "
                                                           f"on the Dask cluster: {exc}"))
             return
@@ -406,6 +407,8 @@ class DaskBackend:
                         and now - job.stop_at > self.grace:
                     self._restart(job)
                 continue
+            if job.future.done():  # settled by a failure path; waiting for its last news
+                continue
             limits = job.task.limits
             message = None
             if job.started is not None:
@@ -433,7 +436,7 @@ class DaskBackend:
 
     def _stop(self, job: _Job, outcome: dict, now: float) -> None:
         """Stop a step: a queued one is cancelled, a running one is asked to stop (and its
-        worker restarted after ``grace`` if it goes on)."""
+        worker ended after ``grace`` if it goes on)."""
         job.stop, job.stop_at = outcome, job.stop_at or now
         if job.worker is None:
             job.dask.cancel()
