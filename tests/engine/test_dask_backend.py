@@ -1,7 +1,9 @@
 """The Dask backend: outputs stay on the workers, Cancel and limits stop steps on the cluster,
 a worker that dies fails its step (app/engine/backends/dask_cluster.py).
 
-Every test here runs under a timeout: a wait that never ends must fail, not hang CI.
+Every test here runs under a timeout: a wait that never ends must fail, not hang CI. The tests
+that end or crash a worker run on a cluster of their own, so a worker slow to come back never
+holds up the other tests.
 """
 
 import threading
@@ -13,7 +15,13 @@ from app.engine.context import CancelToken
 from app.engine.datastores import Datastores
 from app.engine.executor import execute, make_plan
 from app.engine.steps import Limits, StepTask
-from tests.conftest import DASK_WORKERS, ON_DASK
+from tests.conftest import (
+    DASK_WAIT_SECONDS,
+    DASK_WORKERS,
+    ON_DASK,
+    full_strength,
+    start_dask_cluster,
+)
 from tests.engine.test_executor import CHAIN, Recorder
 from tests.engine.toy import TOY, doc
 
@@ -23,9 +31,27 @@ STUCK = doc([("a", "source", {}), ("s", "stuck", {"seconds": 60}), ("b", "double
             [("a.dataset", "s.dataset"), ("s.dataset", "b.dataset")])
 
 
+# Starting a cluster of its own and a worker coming back take their time on a busy machine.
+BREAKS = pytest.mark.timeout(300)
+
+
 @pytest.fixture
 def dask(dask_backend):
     return dask_backend
+
+
+@pytest.fixture(scope="module")
+def cluster_to_break():
+    backend = start_dask_cluster()
+    yield backend
+    backend.shutdown()
+
+
+@pytest.fixture
+def breakable(cluster_to_break):
+    """A cluster (not the session's) for tests that end or crash a worker, once all its
+    workers are up."""
+    return full_strength(cluster_to_break)
 
 
 def run(d, store, backend, **kw):
@@ -33,7 +59,7 @@ def run(d, store, backend, **kw):
     return execute(make_plan(d, TOY), store, backend, on_event=rec, **kw), rec
 
 
-def wait_for(condition, timeout=60):
+def wait_for(condition, timeout=DASK_WAIT_SECONDS):
     """Poll ``condition`` until it is true (or fail after ``timeout`` seconds)."""
     deadline = time.monotonic() + timeout
     while not condition():
@@ -101,7 +127,9 @@ def test_a_queued_step_is_cancelled_and_never_runs(store, dask):
     wait_for(lambda: idle(dask))
 
 
-def test_cancel_restarts_the_worker_of_a_step_stuck_in_a_long_call(store, dask):
+@BREAKS
+def test_cancel_restarts_the_worker_of_a_step_stuck_in_a_long_call(store, breakable):
+    dask = breakable
     before = dask.pids()
     token = CancelToken()
     started = time.monotonic()
@@ -115,7 +143,9 @@ def test_cancel_restarts_the_worker_of_a_step_stuck_in_a_long_call(store, dask):
     assert run(CHAIN, store, dask)[0].status == "Finished"
 
 
-def test_a_step_stuck_past_its_time_limit_fails_naming_the_limit(store, dask):
+@BREAKS
+def test_a_step_stuck_past_its_time_limit_fails_naming_the_limit(store, breakable):
+    dask = breakable
     before = dask.pids()
     result, _ = run(STUCK, store, dask, limits=Limits(step_seconds=1))
     assert result.status == "Failed"
@@ -126,8 +156,10 @@ def test_a_step_stuck_past_its_time_limit_fails_naming_the_limit(store, dask):
     assert len(replaced(dask, before)) == 1
 
 
+@BREAKS
 def test_a_worker_that_dies_fails_its_step_naming_the_worker_and_it_is_not_retried(
-        store, dask):
+        store, breakable):
+    dask = breakable
     before = dask.pids()
     d = doc([("a", "source", {}), ("c", "crash", {})], [("a.dataset", "c.dataset")])
     result, _ = run(d, store, dask)

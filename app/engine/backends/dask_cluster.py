@@ -60,6 +60,7 @@ LOCAL = "local"
 PRELOAD = "app.engine.backends.warm"  # importing it imports the modules
 RESUBMITS = 3  # times a step that never started is sent again after its worker died
 REPORT_SECONDS = 10.0  # how long a finished task's outcome event may lag its completion
+REPLACE_SECONDS = 60.0  # how long a local worker may stay away before a new one replaces it
 
 
 @dataclass(frozen=True)
@@ -187,6 +188,7 @@ class DaskBackend:
 
         self.grace, self.poll = grace, poll
         self.cluster = None
+        self.size = workers
         if address == LOCAL:
             # A step never retried after killing a worker; a worker runs one step at a time
             # and is sent the next only when it is free.
@@ -207,6 +209,11 @@ class DaskBackend:
         self.client.subscribe_topic("all", lambda event: self._inbox.put(("cluster", event[1])))
         self._thread = threading.Thread(target=self._pump, name="dask-steps", daemon=True)
         self._thread.start()
+        self._short = threading.Event()  # set when a worker went: look at once
+        self._keeper = None
+        if self.cluster is not None:
+            self._keeper = threading.Thread(target=self._keep, name="dask-keeper", daemon=True)
+            self._keeper.start()
         if warm:  # in the background: whoever creates the backend is not held up
             threading.Thread(target=self._warm, args=(warm,), name="dask-warm",
                              daemon=True).start()
@@ -244,6 +251,9 @@ class DaskBackend:
             self._lock.wait_for(lambda: all(j.future.done() for j in self._jobs.values()))
         self._inbox.put(None)
         self._thread.join(timeout=30)
+        if self._keeper is not None:
+            self._short.set()
+            self._keeper.join(timeout=30)
         for topic in (self.topic, "all"):
             self.client.unsubscribe_topic(topic)
         self.client.close(timeout=30)
@@ -314,6 +324,7 @@ class DaskBackend:
                     elif kind == "done":
                         self._on_done(*message)
                     elif isinstance(message, dict) and message.get("action") == "remove-worker":
+                        self._short.set()
                         self._on_removed(message["worker"], bool(message.get("expected")))
                 now = time.monotonic()
                 if now - checked >= self.poll:
@@ -449,7 +460,8 @@ class DaskBackend:
 
     def _restart(self, job: _Job) -> None:
         """The step did not stop: drop its task and end its worker's process (in the
-        background); the worker's nanny starts a new one.
+        background); the worker's nanny starts a new one (on a local cluster, ``_keep``
+        replaces it if the nanny does not).
 
         Not ``Client.restart_workers``: a worker whose thread is stuck does not close within
         the nanny's grace, and the nanny was then seen to close itself instead of restarting.
@@ -463,6 +475,56 @@ class DaskBackend:
                 self.client.run(end_worker, workers=[address], on_error="ignore")
             except Exception:
                 log.exception("could not end Dask worker %s", address)
+            self._short.set()  # a local cluster is brought back to its size
 
         threading.Thread(target=restart, name="dask-restart", daemon=True).start()
 
+
+    # -- the dask-keeper thread (a local cluster) ------------------------------------------------
+    def _keep(self) -> None:
+        """Keep the local cluster at its size: every second (at once when a worker went), a
+        worker whose nanny cannot bring it back is replaced by a new one."""
+        away: dict = {}  # worker name -> monotonic time it was first seen missing
+        while not self._closed:
+            self._short.wait(timeout=1.0)
+            self._short.clear()
+            if self._closed:
+                return
+            try:
+                sync(self.cluster.loop, self._replace_lost, away)
+            except Exception:  # the cluster is closing, or the next look will do
+                log.debug("checking the local Dask cluster failed", exc_info=True)
+
+    async def _replace_lost(self, away: dict) -> None:
+        """On the cluster's loop: replace each worker whose nanny closed or failed to start
+        a new process, or that has been missing for ``REPLACE_SECONDS``.
+
+        A nanny starts a new worker process when its process ends, but when that worker
+        fails to join the scheduler (under load, the old one can still hold its name) the
+        nanny closes for good, and ``scale`` alone would not replace it: it only starts
+        workers for names it has no nanny for. So the lost name leaves the spec first.
+        """
+        from distributed.core import Status
+
+        cluster = self.cluster
+        if cluster.status != Status.running:
+            return
+        joined = {ws.name for ws in cluster.scheduler.workers.values()}
+        now = time.monotonic()
+        lost = []
+        for name, nanny in list(cluster.workers.items()):
+            if name in joined:
+                away.pop(name, None)
+                continue
+            since = away.setdefault(name, now)
+            process = getattr(nanny, "process", None)
+            broken = (nanny.status in (Status.closing, Status.closed, Status.failed)
+                      or (process is not None and process.status == Status.failed))
+            if broken or now - since > REPLACE_SECONDS:
+                lost.append(name)
+        for name in lost:
+            log.warning("replacing Dask worker %s, which its nanny did not bring back", name)
+            away.pop(name, None)
+            cluster.worker_spec.pop(name, None)
+        if lost or len(cluster.worker_spec) < self.size:
+            cluster.scale(self.size)  # new names; the lost ones' nannies are closed
