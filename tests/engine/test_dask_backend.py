@@ -184,3 +184,19 @@ def test_runs_side_by_side_share_the_cluster(store, dask):
     other.join(timeout=60)
     assert outcome["chain"].status == "Finished"
     assert result.steps["m"].metrics == {"rows": 7}
+
+
+@BREAKS
+def test_a_local_worker_whose_nanny_closed_is_replaced_and_the_cluster_keeps_its_size(
+        store, breakable):
+    # A nanny closes for good when its new worker process fails to join the scheduler (as
+    # one can on a busy machine); the backend starts another worker in its place.
+    from distributed.utils import sync
+
+    dask = breakable
+    before = dask.pids()
+    name, nanny = next(iter(dask.cluster.workers.items()))
+    sync(dask.cluster.loop, nanny.close)
+    assert len(replaced(dask, before)) == 1
+    assert name not in dask.cluster.workers
+    assert run(CHAIN, store, dask)[0].status == "Finished"

@@ -25,6 +25,7 @@ outputs lost with a worker when a consumer still needs them.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import logging
 import os
 import pickle
@@ -210,6 +211,7 @@ class DaskBackend:
         self._thread = threading.Thread(target=self._pump, name="dask-steps", daemon=True)
         self._thread.start()
         self._short = threading.Event()  # set when a worker went: look at once
+        self._names = itertools.count(workers)  # of the workers that replace lost ones
         self._keeper = None
         if self.cluster is not None:
             self._keeper = threading.Thread(target=self._keep, name="dask-keeper", daemon=True)
@@ -502,7 +504,8 @@ class DaskBackend:
         A nanny starts a new worker process when its process ends, but when that worker
         fails to join the scheduler (under load, the old one can still hold its name) the
         nanny closes for good, and ``scale`` alone would not replace it: it only starts
-        workers for names it has no nanny for. So the lost name leaves the spec first.
+        workers for names it has no nanny for. So the lost name leaves the spec, and a new
+        worker under a name never used (the old one may still be registered) takes its place.
         """
         from distributed.core import Status
 
@@ -513,6 +516,8 @@ class DaskBackend:
         now = time.monotonic()
         lost = []
         for name, nanny in list(cluster.workers.items()):
+            if name not in cluster.worker_spec:  # already being replaced
+                continue
             if name in joined:
                 away.pop(name, None)
                 continue
@@ -525,6 +530,11 @@ class DaskBackend:
         for name in lost:
             log.warning("replacing Dask worker %s, which its nanny did not bring back", name)
             away.pop(name, None)
-            cluster.worker_spec.pop(name, None)
-        if lost or len(cluster.worker_spec) < self.size:
-            cluster.scale(self.size)  # new names; the lost ones' nannies are closed
+            del cluster.worker_spec[name]
+        if len(cluster.worker_spec) < self.size:
+            while len(cluster.worker_spec) < self.size:
+                name = next(self._names)
+                if name not in cluster.worker_spec and name not in cluster.workers \
+                        and name not in joined:
+                    cluster.worker_spec[name] = dict(cluster.new_spec)
+            cluster.scale(self.size)  # closes the lost nannies, starts the new workers
