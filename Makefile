@@ -12,13 +12,14 @@ $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-# Running needs the app alone; the tests also want their tools, the PostgreSQL and S3 drivers.
+# Running needs the app alone; the tests also want their tools, the PostgreSQL and S3 drivers
+# and Dask (the executor's tests run on a local Dask cluster too).
 $(VENV)/.installed-run: pyproject.toml | $(BIN)/activate
 	$(BIN)/pip install --quiet -e .
 	touch $@
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/activate
-	$(BIN)/pip install --quiet -e '.[test,postgres,s3]'
+	$(BIN)/pip install --quiet -e '.[test,postgres,s3,dask]'
 	touch $@ $(VENV)/.installed-run
 
 $(NODE_MODULES): package-lock.json
@@ -33,7 +34,7 @@ test: $(VENV)/.installed $(NODE_MODULES)
 	$(BIN)/ruff check .
 	npx --no-install eslint .
 	node --test tests/js/
-	$(BIN)/pytest -n 2
+	$(BIN)/pytest -n 2 --dist loadgroup
 
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/bench_income.py
@@ -43,7 +44,7 @@ bench: $(VENV)/.installed
 # MUTATE_SECONDS; the next `make mutate` goes on where it stopped (results in mutants/).
 MUTATE_SECONDS ?= 3600
 mutate: $(VENV)/.installed
-	$(BIN)/pip install --quiet -e '.[test,postgres,mutate]'
+	$(BIN)/pip install --quiet -e '.[test,postgres,s3,dask,mutate]'
 	timeout $(MUTATE_SECONDS) $(BIN)/mutmut run --max-children 2 || [ $$? -eq 124 ]
 	$(BIN)/mutmut results
 

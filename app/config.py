@@ -52,6 +52,9 @@ def load(environ: dict[str, str] | None = None) -> dict:
                                                  env.get("DESIGNER_STORAGE_OPTIONS", "{}")),
         "DESIGNER_EXECUTOR": env.get("DESIGNER_EXECUTOR", "process"),
         "DESIGNER_WORKERS": int(env.get("DESIGNER_WORKERS", "2")),
+        # The dask executor's cluster: a scheduler address, or "local" for a cluster of
+        # DESIGNER_WORKERS processes started with the app.
+        "DESIGNER_DASK_ADDRESS": env.get("DESIGNER_DASK_ADDRESS", "local"),
         "DESIGNER_RUN_SECONDS": _limit(env.get("DESIGNER_RUN_SECONDS", str(6 * 3600))),
         "DESIGNER_STEP_SECONDS": _limit(env.get("DESIGNER_STEP_SECONDS", "3600")),
         "DESIGNER_STEP_MEMORY_MB": _limit(env.get("DESIGNER_STEP_MEMORY_MB", "4096")),

@@ -192,6 +192,57 @@ def anonymous(app):
     return app.test_client()
 
 
+DASK_WORKERS = 2
+# Tests on the session's Dask cluster: `make test` (--dist loadgroup) runs them all in one
+# test process, so one cluster serves them.
+ON_DASK = pytest.mark.xdist_group("dask")
+
+
+DASK_WAIT_SECONDS = 100  # a worker process can take half a minute to start on a busy machine
+
+
+def start_dask_cluster():
+    """A local Dask cluster of two single-threaded worker processes, as a backend of the
+    executor, its workers importing the step task's code and the toy modules so that no
+    test's first step starts cold."""
+    try:
+        from app.engine.backends.dask_cluster import DaskBackend
+    except ImportError:
+        missing("distributed is not installed (the dask extra)")
+    import importlib
+
+    backend = DaskBackend("local", DASK_WORKERS, warm=())
+    for name in ("app.engine.backends.dask_cluster", "tests.engine.toy"):
+        backend.client.run(importlib.import_module, name)
+    return backend
+
+
+def full_strength(backend):
+    """``backend`` once all its workers are up (after a test ended or crashed one, its nanny
+    or the backend starts a new one), or a clear failure if they never come."""
+    try:
+        backend.client.wait_for_workers(DASK_WORKERS, timeout=DASK_WAIT_SECONDS)
+    except TimeoutError:
+        pytest.fail(f"the local Dask cluster is not back to {DASK_WORKERS} workers after "
+                    f"{DASK_WAIT_SECONDS} s (it has {len(backend.client.nthreads())})")
+    return backend
+
+
+@pytest.fixture(scope="session")
+def dask_cluster():
+    """One local Dask cluster for the whole session (worker processes take seconds to
+    start). No test ends or crashes its workers: those run on ``dask_to_break``'s."""
+    backend = start_dask_cluster()
+    yield backend
+    backend.shutdown()
+
+
+@pytest.fixture
+def dask_backend(dask_cluster):
+    """The session's Dask backend once all its workers are up."""
+    return full_strength(dask_cluster)
+
+
 @pytest.fixture
 def run_queued(app):
     """Run every queued run to its end in this thread (instead of the background loop)."""

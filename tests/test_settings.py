@@ -12,7 +12,7 @@ import sqlite3
 import pytest
 
 from app import config
-from tests.conftest import ADMIN_PASSWORD, bearer, make_app, wait_for
+from tests.conftest import ADMIN_PASSWORD, ON_DASK, bearer, make_app, wait_for
 from tests.helpers_server import designer
 
 SLOW_SQL = ("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c "
@@ -195,3 +195,27 @@ def test_scheduler_and_webhook_settings_reach_the_scheduler_and_the_sender(app_f
     runtime = application.extensions["designer"]
     assert runtime.scheduler.every == 0.5
     assert (runtime.webhook_sender.attempts, runtime.webhook_sender.backoff) == (7, 0.25)
+
+
+@ON_DASK
+def test_dask_executor_runs_steps_on_the_cluster_at_the_address(app_from, dask_backend):
+    address = dask_backend.cluster.scheduler_address
+    application = app_from(DESIGNER_EXECUTOR="dask", DESIGNER_DASK_ADDRESS=address)
+    client = api(application)
+    document = {"name": "Typed", "nodes": [
+        {"id": "data", "module": "enter_data_manually", "params": {"data": "a\n1\n2\n"}}]}
+    run_id = client.post("/api/v1/runs", json={"document": document}).get_json()["id"]
+    runtime = application.extensions["designer"]
+    runtime.dispatcher.run_pending()
+    assert status_of(client, run_id) == "Finished"
+    assert runtime.backend.client.scheduler.address == address
+
+
+@ON_DASK
+def test_dask_executor_with_a_local_address_starts_workers_processes_of_one_thread(app_from):
+    pytest.importorskip("distributed")
+    application = app_from(DESIGNER_EXECUTOR="dask", DESIGNER_DASK_ADDRESS="local",
+                           DESIGNER_WORKERS="1")
+    backend = application.extensions["designer"].backend
+    assert list(backend.client.nthreads().values()) == [1]
+    assert backend.cluster is not None

@@ -8,6 +8,7 @@ returns the outcome as a plain dict.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -41,6 +42,13 @@ class StepTask:
     limits: Limits = field(default_factory=Limits)
     deadline: float | None = None  # time.monotonic() at which the run's time is up
     sources: dict[str, str] = field(default_factory=dict)  # port: key of the output it reads
+
+
+def portable(task: StepTask) -> StepTask:
+    """The task as another process receives it: the module function travels by reference,
+    and the spec's helpers that only the executor calls (fingerprint, columns) stay here."""
+    spec = dataclasses.replace(task.spec, fingerprint=None, columns=None)
+    return dataclasses.replace(task, spec=spec)
 
 
 def summarize(value: Any) -> dict:

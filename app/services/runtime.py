@@ -38,7 +38,8 @@ class Runtime:
         """The executor backend named by DESIGNER_EXECUTOR."""
         if self._backend is None:
             self._backend = make_backend(self.app.config["DESIGNER_EXECUTOR"],
-                                         self.app.config["DESIGNER_WORKERS"])
+                                         self.app.config["DESIGNER_WORKERS"],
+                                         self.app.config["DESIGNER_DASK_ADDRESS"])
         return self._backend
 
     @property

@@ -1,6 +1,7 @@
 """Execution: reuse, concurrency, cancellation, failure isolation (app/engine/executor.py).
 
-Every test runs on each backend: threads in this process and the pool of worker processes.
+Every test runs on each backend (tests/engine/conftest.py): threads in this process, the pool of
+worker processes and a Dask cluster.
 """
 
 import threading
@@ -10,24 +11,11 @@ import pandas as pd
 import pytest
 
 from app.engine.artifacts import ArtifactStore
-from app.engine.backends import BACKENDS, make_backend
 from app.engine.context import CancelToken
 from app.engine.executor import PipelineInvalid, execute, make_plan
 from app.engine.spec import ParamError
 from app.engine.steps import Limits
 from tests.engine.toy import TOY, doc
-
-
-@pytest.fixture
-def store(tmp_path):
-    return ArtifactStore(tmp_path / "artifacts")
-
-
-@pytest.fixture(params=BACKENDS)
-def backend(request):
-    b = make_backend(request.param, 2)
-    yield b
-    b.shutdown()
 
 
 class Recorder:
@@ -238,6 +226,9 @@ class SlowWrites(ArtifactStore):
         return super().put(key, value)
 
 
+# On Dask a consumer gets its producer's future, which resolves once the step task has written
+# its outputs: one task per step, so no write can wait on data lost with a worker.
+@pytest.mark.parametrize("backend", ["process", "local"], indirect=True)
 def test_consumers_start_while_their_input_is_still_being_written(tmp_path, backend):
     store = SlowWrites(tmp_path / "artifacts")
     result, rec = run(CHAIN, store, backend)

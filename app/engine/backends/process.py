@@ -31,7 +31,7 @@ from collections import deque
 from concurrent.futures import Future
 
 from ..context import CancelToken
-from ..steps import CANCELED, FAILED, FINISHED, RUNNING, StepTask, stopped
+from ..steps import CANCELED, FAILED, FINISHED, RUNNING, StepTask, portable, stopped
 from . import worker as worker_main
 from .budget import NativeBudget
 
@@ -103,10 +103,9 @@ class _Worker:
 def _portable(task: StepTask, held: set[str]) -> StepTask:
     """The task as a worker receives it: the module function travels by reference, and inputs
     the worker holds are named, not sent."""
-    spec = dataclasses.replace(task.spec, fingerprint=None, columns=None)
     inputs = {p: worker_main.Held(task.sources[p]) if task.sources.get(p) in held else v
               for p, v in task.inputs.items()}
-    return dataclasses.replace(task, spec=spec, inputs=inputs)
+    return dataclasses.replace(portable(task), inputs=inputs)
 
 
 class ProcessBackend:
