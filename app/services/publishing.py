@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
 from ..engine.document import PipelineDocument, name_problem
@@ -173,19 +173,29 @@ def _submit_target(ref: str, number: Any):
     """(id, name, status, version, pipeline_id) of an endpoint by id or name, with the given
     version (default: the endpoint's default; version None when it has no such version), in
     one query; or None."""
-    endpoint, version = PipelineEndpoint, PublishedVersion
     if number in (None, ""):
-        wanted = endpoint.default_version
-    else:
-        try:
-            wanted = int(number)
-        except (TypeError, ValueError):
-            wanted = -1  # no version: version_of() names the problem
-    return db.session.execute(
-        select(endpoint.id, endpoint.name, endpoint.status, version.version, version.pipeline_id)
-        .outerjoin(version, (version.endpoint_id == endpoint.id) & (version.version == wanted))
-        .where((endpoint.id == ref) | (endpoint.name == ref))
-        .order_by((endpoint.id == ref).desc()).limit(1)).first()
+        return db.session.execute(_DEFAULT_TARGET, {"ref": ref}).first()
+    try:
+        number = int(number)
+    except (TypeError, ValueError):
+        number = -1  # no version: version_of() names the problem
+    return db.session.execute(_NUMBERED_TARGET, {"ref": ref, "number": number}).first()
+
+
+def _target_query(version_number):
+    """The query of ``_submit_target`` for one way of choosing the version; built once."""
+    endpoint, version = PipelineEndpoint, PublishedVersion
+    ref = bindparam("ref")
+    return (select(endpoint.id, endpoint.name, endpoint.status, version.version,
+                   version.pipeline_id)
+            .outerjoin(version, (version.endpoint_id == endpoint.id)
+                       & (version.version == version_number))
+            .where((endpoint.id == ref) | (endpoint.name == ref))
+            .order_by((endpoint.id == ref).desc()).limit(1))
+
+
+_DEFAULT_TARGET = _target_query(PipelineEndpoint.default_version)
+_NUMBERED_TARGET = _target_query(bindparam("number"))
 
 
 def list_all() -> list[PipelineEndpoint]:
