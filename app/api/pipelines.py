@@ -97,9 +97,9 @@ def _validation(doc) -> dict:
 @body(SubmitRun)
 def submit_run(pipeline_id, payload: SubmitRun):
     """Submit a run of the draft as it is now, with parameter values and an experiment."""
-    pipeline = pipelines.get(pipeline_id)
+    document = pipelines.document_of(pipeline_id)
     by, source = who()
-    run = runs.submit(pipeline.document, pipeline_id=pipeline.id, source=source,
+    run = runs.submit(document, pipeline_id=pipeline_id, source=source,
                       submitted_by=by, **payload.model_dump())
     location = url_for("runs.get_run", run_id=run.id)
     return jsonify(runs.as_dict(run, full=False)), 202, {"Location": location}

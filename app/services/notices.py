@@ -19,7 +19,7 @@ from sqlalchemy import event, func, select, text
 from sqlalchemy.orm import Session
 
 from ..extensions import db
-from ..models import RunEvent
+from ..models import RunEvent, now
 
 log = logging.getLogger(__name__)
 NEW_RUN, CANCEL, EVENT = "new-run", "cancel", "event"
@@ -143,10 +143,14 @@ def notices() -> Notices:
     return current_app.extensions["designer"].notices
 
 
+_INSERT_EVENT = RunEvent.__table__.insert()  # built once: events are written often
+
+
 def add_event(run_id: str, status: str, node_id: str | None = None,
               data: dict | None = None) -> None:
     """Record a run event and announce it to the pages watching that run."""
-    db.session.add(RunEvent(run_id=run_id, node_id=node_id, status=status, data=data or {}))
+    db.session.execute(_INSERT_EVENT, {"run_id": run_id, "node_id": node_id, "status": status,
+                                       "data": data or {}, "created": now()})
     notices().announce(EVENT, run_id)
 
 

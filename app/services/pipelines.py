@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from ..engine.columns import infer_columns
 from ..engine.document import PipelineDocument, resolve_parameter_values, substitute
@@ -128,6 +128,17 @@ def get(pipeline_id: str) -> Pipeline:
     if pipeline is None:
         raise NotFound(f"Pipeline '{pipeline_id}' does not exist.")
     return pipeline
+
+
+_DOCUMENT = select(Pipeline.document).where(Pipeline.id == bindparam("id"))  # built once
+
+
+def document_of(pipeline_id: str) -> dict:
+    """The draft's document alone (what a submit needs: one column, no object), or NotFound."""
+    document = db.session.execute(_DOCUMENT, {"id": pipeline_id}).scalar()
+    if document is None:
+        raise NotFound(f"Pipeline '{pipeline_id}' does not exist.")
+    return document
 
 
 def update(pipeline_id: str, document: Any, revision: Any) -> Pipeline:

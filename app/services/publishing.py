@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
 from ..engine.document import PipelineDocument, name_problem
@@ -12,6 +12,7 @@ from ..errors import BadRequest, Conflict, NotFound, Unprocessable
 from ..extensions import db
 from ..models import PipelineEndpoint, PublishedVersion, Run, iso
 from . import audit, pipelines, runs
+from .runtime import runtime
 
 ACTIVE, DISABLED = "Active", "Disabled"
 
@@ -116,9 +117,31 @@ def set_enabled(ref: str, enabled: bool) -> PipelineEndpoint:
     return endpoint
 
 
+def frozen_document(endpoint_id: str, number: int,
+                    data: dict | None = None) -> tuple[PipelineDocument, dict]:
+    """A published version's document model and its JSON data (``data``: the stored document
+    when the caller has it), parsed once per process: a version never changes."""
+    versions = runtime().versions
+    found = versions.get((endpoint_id, number))
+    if found is None:
+        if data is None:
+            data = db.session.scalar(select(PublishedVersion.document).where(
+                PublishedVersion.endpoint_id == endpoint_id, PublishedVersion.version == number))
+        doc = PipelineDocument.model_validate(data)
+        if len(versions) >= 1000:
+            versions.clear()
+        found = versions[(endpoint_id, number)] = (doc, doc.dump())
+    return found
+
+
 def assignments(published: PublishedVersion, body: dict) -> tuple[PipelineDocument, dict]:
     """The version's document and the parameter values an Azure ML style body assigns."""
-    doc = PipelineDocument.model_validate(published.document)
+    doc, _ = frozen_document(published.endpoint_id, published.version, published.document)
+    return doc, assigned_values(doc, body)
+
+
+def assigned_values(doc: PipelineDocument, body: dict) -> dict:
+    """The parameter values an Azure ML style body assigns in ``doc``."""
     values = dict(body.get("parameter_assignments") or {})
     for name, path in (body.get("data_path_assignments") or {}).items():
         param = doc.parameter(name)
@@ -126,21 +149,53 @@ def assignments(published: PublishedVersion, body: dict) -> tuple[PipelineDocume
             raise Unprocessable(f"DataPathAssignments names '{name}', a {param.type} "
                                 "parameter; put it in ParameterAssignments.", parameter=name)
         values[name] = path
-    return doc, values
+    return values
 
 
 def submit(ref: str, version: Any, body: dict, *, by: str = "", source: str = "api") -> Run:
     """Submit a run of a published version with Azure ML style assignments."""
-    endpoint = find(ref)
-    if endpoint.status != ACTIVE:
-        raise Conflict(f"Pipeline endpoint '{endpoint.name}' is disabled.")
-    published = version_of(endpoint, version)
-    doc, values = assignments(published, body)
-    run = runs.submit(doc, parameters=values, experiment=body.get("experiment_name"),
-                      description=body.get("description") or "", source=source,
-                      pipeline_id=published.pipeline_id, submitted_by=by,
-                      endpoint=(endpoint.id, published.version))
-    return run
+    target = _submit_target(ref, version)
+    if target is None:
+        find(ref)  # raises NotFound
+    if target.status != ACTIVE:
+        raise Conflict(f"Pipeline endpoint '{target.name}' is disabled.")
+    if target.version is None:
+        version_of(find(ref), version)  # raises what is wrong with the version asked for
+    doc, stored = frozen_document(target.id, target.version)
+    return runs.submit(doc, parameters=assigned_values(doc, body),
+                       experiment=body.get("experiment_name"),
+                       description=body.get("description") or "", source=source,
+                       pipeline_id=target.pipeline_id, submitted_by=by,
+                       endpoint=(target.id, target.version), stored=stored)
+
+
+def _submit_target(ref: str, number: Any):
+    """(id, name, status, version, pipeline_id) of an endpoint by id or name, with the given
+    version (default: the endpoint's default; version None when it has no such version), in
+    one query; or None."""
+    if number in (None, ""):
+        return db.session.execute(_DEFAULT_TARGET, {"ref": ref}).first()
+    try:
+        number = int(number)
+    except (TypeError, ValueError):
+        number = -1  # no version: version_of() names the problem
+    return db.session.execute(_NUMBERED_TARGET, {"ref": ref, "number": number}).first()
+
+
+def _target_query(version_number):
+    """The query of ``_submit_target`` for one way of choosing the version; built once."""
+    endpoint, version = PipelineEndpoint, PublishedVersion
+    ref = bindparam("ref")
+    return (select(endpoint.id, endpoint.name, endpoint.status, version.version,
+                   version.pipeline_id)
+            .outerjoin(version, (version.endpoint_id == endpoint.id)
+                       & (version.version == version_number))
+            .where((endpoint.id == ref) | (endpoint.name == ref))
+            .order_by((endpoint.id == ref).desc()).limit(1))
+
+
+_DEFAULT_TARGET = _target_query(PipelineEndpoint.default_version)
+_NUMBERED_TARGET = _target_query(bindparam("number"))
 
 
 def list_all() -> list[PipelineEndpoint]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -14,12 +13,19 @@ from sqlalchemy.orm import aliased
 from .. import database
 from ..engine.artifacts import ArtifactRef
 from ..engine.datastores import DatastoreError
-from ..engine.executor import CANCELED, QUEUED, RUNNING, PipelineInvalid, make_plan
+from ..engine.executor import (
+    CANCELED,
+    NOT_STARTED,
+    QUEUED,
+    RUNNING,
+    PipelineInvalid,
+    make_plan,
+)
 from ..engine.graph import describe_node, upstream_document
 from ..engine.spec import ParamError
 from ..errors import BadRequest, InvalidPipeline, NotFound, Unprocessable
 from ..extensions import db
-from ..models import Experiment, Run, RunEvent, StepRun, iso, now
+from ..models import Experiment, Run, RunEvent, StepRun, iso, new_id, now
 from . import datastores, pipelines
 from .notices import CANCEL, NEW_RUN, add_event, notices
 from .runtime import runtime
@@ -50,12 +56,13 @@ def validated_plan(doc, parameters: dict | None = None, regenerate: bool = False
 
 def _check_input_files(plan) -> None:
     """Every data path a module reads must exist before the run is created."""
-    stores = datastores.mapping()
+    stores = None  # read only when a step reads a file: most submits need no query for it
     for step in plan.steps.values():
         for param in step.spec.params:
             value = step.params.get(param.name)
             if param.kind != "data_path" or not value or not getattr(param, "must_exist", False):
                 continue
+            stores = stores or datastores.mapping()
             where = f"{step.spec.label} ({step.node_id}) '{param.name}'"
             try:
                 path = stores.resolve_file(value["datastore"], value["path"])
@@ -69,24 +76,40 @@ def _check_input_files(plan) -> None:
                     f"'{value['datastore']}'.", node=step.node_id, field=param.name)
 
 
-def experiment_named(name: Any) -> Experiment:
-    """The experiment called ``name``, created on first use."""
+def experiment_name(name: Any) -> str:
+    """``name`` as an experiment's name (the default one when empty), or a 4xx naming it."""
     name = DEFAULT_EXPERIMENT if name in (None, "") else name
     if not isinstance(name, str) or len(name) > 200:
         raise BadRequest("'experiment' must be a name of 1-200 characters.", field="experiment")
     if not name.strip():
         raise Unprocessable("'experiment' must be a name of 1-200 characters, not only spaces.",
                             field="experiment")
-    name = name.strip()
-    experiment = db.session.scalar(select(Experiment).filter_by(name=name))
-    if experiment is None:
+    return name.strip()
+
+
+def experiment_id(name: str) -> int:
+    """The id of the experiment called ``name`` (a valid name), created on first use."""
+    known = runtime().experiment_ids.get(name)
+    if known is not None:
+        return known
+    query = select(Experiment.id).where(Experiment.name == name)
+    found = db.session.scalar(query)
+    if found is None:
         try:
             with db.session.begin_nested():  # another request may create it at the same time
-                experiment = Experiment(name=name)
-                db.session.add(experiment)
+                found = db.session.execute(Experiment.__table__.insert().values(
+                    name=name, created=now())).inserted_primary_key[0]
         except IntegrityError:
-            experiment = db.session.scalar(select(Experiment).filter_by(name=name))
-    return experiment
+            found = db.session.scalar(query)
+    return found
+
+
+def _remember_experiment(name: str, found: int) -> None:
+    """Keep a committed experiment's id for the next submits (at most a few thousand)."""
+    known = runtime().experiment_ids
+    if len(known) >= 5000:
+        known.clear()
+    known[name] = found
 
 
 def experiment_summaries() -> list[dict]:
@@ -117,9 +140,11 @@ def submit(
     submitted_by: str = "",
     endpoint: tuple[str, int] | None = None,
     to_node: str | None = None,
+    stored: dict | None = None,
 ) -> Run:
     """Create a run (Queued, or Running when ``worker`` claims it at once); with ``to_node``,
-    a run of that node and what it depends on only."""
+    a run of that node and what it depends on only. ``stored`` is ``document`` as JSON data
+    when the caller has it already (a published version's), so it is not dumped again."""
     if not isinstance(description, str) or len(description) > 5000:
         raise BadRequest("'description' must be text of at most 5000 characters.",
                          field="description")
@@ -130,45 +155,52 @@ def submit(
         doc = _up_to(doc, to_node)
         description = description or f"Run to here: {_node_label(doc, to_node)}"
     plan = plan_for(doc, parameters, regenerate_outputs)
+    experiment = experiment_name(experiment)
+    stamp = now()
     run = Run(
+        id=new_id(),
         pipeline_id=pipeline_id,
-        document=doc.dump(),
+        document=stored if stored is not None and to_node is None else doc.dump(),
         parameters=plan.parameters,
         description=description,
+        status_reason="",
         regenerate_outputs=regenerate_outputs,
+        cancel_requested=False,
         source=source,
         submitted_by=submitted_by,
         endpoint_id=endpoint[0] if endpoint else None,
         endpoint_version=endpoint[1] if endpoint else None,
         status=RUNNING if worker else QUEUED,
         worker=worker or "",
-        started=now() if worker else None,
-        heartbeat=now() if worker else None,
+        created=stamp,
+        started=stamp if worker else None,
+        heartbeat=stamp if worker else None,
     )
     order = {node_id: i for i, node_id in enumerate(plan.order)}
-    run.steps = [StepRun(node_id=n.id, module=n.module, position=order[n.id])
-                 for n in doc.nodes]
-    with database.writing(db.engine), kept_after_commit():
-        run.experiment = experiment_named(experiment)  # may write: inside the writer's lock
-        db.session.add(run)
-        db.session.flush()
-        add_event(run.id, run.status)
-        if not worker:
-            notices().announce(NEW_RUN, run.id)
+    steps = [{"run_id": run.id, "node_id": n.id, "module": n.module, "position": order[n.id]}
+             for n in doc.nodes]
+    with database.writing(db.engine):
+        run.experiment_id = experiment_id(experiment)  # may write: inside the writer's lock
+        _insert(run, steps)
         db.session.commit()
+    _remember_experiment(experiment, run.experiment_id)
+    # The answer is made from what was written, not read back: the run is a detached copy.
+    run.experiment = Experiment(id=run.experiment_id, name=experiment)
+    run.steps = [StepRun(**s, status=NOT_STARTED) for s in steps]
     return run
 
 
-@contextmanager
-def kept_after_commit():
-    """Keep the objects' loaded values after the commit: the caller answers with the rows it
-    has just written, which would otherwise be read back one query each."""
-    session = db.session()
-    session.expire_on_commit = False
-    try:
-        yield
-    finally:
-        session.expire_on_commit = True
+def _insert(run: Run, steps: list[dict]) -> None:
+    """Write a new run, its steps (one executemany) and its first event, and announce it.
+
+    Core inserts: the ORM's unit of work cost more than the rest of a submit together."""
+    connection, table = db.session.connection(), Run.__table__
+    connection.execute(table.insert(), {c.key: getattr(run, c.key) for c in table.columns})
+    if steps:
+        connection.execute(StepRun.__table__.insert(), steps)
+    add_event(run.id, run.status)
+    if run.status == QUEUED:
+        notices().announce(NEW_RUN, run.id)
 
 
 def _up_to(doc, node_id: str):

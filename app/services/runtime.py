@@ -23,6 +23,10 @@ class Runtime:
         self.modules = modules  # the module registry: name -> spec
         self.served: dict = {}  # real-time endpoint id -> its compiled graph in this process
         self.serving_stats: dict = {}  # real-time endpoint id -> its requests not yet logged
+        # Submits read these once per process: experiments are never deleted or renamed, and
+        # a published version never changes.
+        self.experiment_ids: dict[str, int] = {}  # experiment name -> id
+        self.versions: dict = {}  # (endpoint id, version) -> (document model, its JSON data)
         self.request_flusher = None  # writes serving_stats to the request log (request_log.py)
         self.store = ArtifactStore(app.config["DESIGNER_ARTIFACTS"],
                                    app.config["DESIGNER_STORAGE_OPTIONS"])
