@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from flask import current_app
 from pandas.api import types as ptypes
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from ..engine.context import ModuleError
 from ..engine.document import PipelineDocument, name_problem
@@ -261,12 +261,17 @@ def install(endpoint: RealtimeEndpoint, graph: InferenceGraph) -> None:
     request_log.start_flusher()  # a process serving an endpoint keeps its request log
 
 
+# Built once, as the bearer-token lookup: building a statement costs more than running it.
+_SERVING = select(RealtimeEndpoint.id, RealtimeEndpoint.deployment)
+_SERVING_BY_NAME = _SERVING.where(RealtimeEndpoint.name == bindparam("ref"))
+_SERVING_BY_ID = _SERVING.where(RealtimeEndpoint.id == bindparam("ref"))
+
+
 def _serving(ref: str) -> tuple[str, int]:
     """The endpoint's id and current deployment number: all a request reads of its row (the
     document and schemas are read once, when this process compiles the deployment)."""
-    columns = select(RealtimeEndpoint.id, RealtimeEndpoint.deployment)
-    row = db.session.execute(columns.filter_by(name=ref)).first() or \
-        db.session.execute(columns.filter_by(id=ref)).first()
+    row = db.session.execute(_SERVING_BY_NAME, {"ref": ref}).first() or \
+        db.session.execute(_SERVING_BY_ID, {"ref": ref}).first()
     if row is None:
         raise NotFound(f"Real-time endpoint '{ref}' does not exist.")
     return row.id, row.deployment
