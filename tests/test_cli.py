@@ -343,4 +343,4 @@ def test_make_run_installs_only_what_running_needs():
         return [line for line in made.stdout.splitlines() if "pip install" in line]
 
     assert recipe("run")[-1].endswith("pip install --quiet -e .")
-    assert "'.[test,postgres]'" in recipe("test")[-1]
+    assert "'.[test,postgres,s3,dask]'" in recipe("test")[-1]

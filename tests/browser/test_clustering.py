@@ -32,7 +32,8 @@ def test_k_means_from_the_palette_to_the_clustering_evaluation(page, client):
     x = box["x"] - canvas["x"] + box["width"] / 2
     y = box["y"] - canvas["y"] + box["height"] / 2
     page.get_by_label("Search modules").fill("k-means")
-    expect(page.locator(".palette-item:visible")).to_contain_text("K-Means Clustering")
+    # The search matches descriptions too: Train Clustering Model's mentions K-Means.
+    expect(page.locator(".palette-item:visible").first).to_contain_text("K-Means Clustering")
     kmeans = dropped(page, "k_means_clustering", x + 260, y)
     page.get_by_label("Search modules").fill("clustering")
     train = dropped(page, "train_clustering_model", x + 130, y + 140)
