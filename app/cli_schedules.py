@@ -155,11 +155,17 @@ def schedules():
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 def schedules_list(endpoint, as_json):
     """List ENDPOINT's schedules: name, kind, timing, state, next fire time."""
+    echo_list(endpoint, as_json)
+
+
+def echo_list(endpoint: str, as_json: bool, kind: str | None = None) -> None:
+    """Print ENDPOINT's schedules (of ``kind`` only, if given), a line or JSON object each."""
     from .services import schedules as service
     from .services.scheduler import utc_now
 
     def rows():
-        found = [service.as_dict(s, utc_now()) for s in service.list_for(endpoint)]
+        found = [service.as_dict(s, utc_now()) for s in service.list_for(endpoint)
+                 if kind is None or s.kind == kind]
         return [json.dumps(s) if as_json else line(s) for s in found]
 
     for row in service_call(rows):

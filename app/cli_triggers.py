@@ -3,16 +3,14 @@ triggers of pipeline endpoints (the same routes as schedules, of kind ``new_data
 
 from __future__ import annotations
 
-import json
-
 import click
 
 from .cli_schedules import (
     checked,
     current_body,
+    echo_list,
     edit_run,
     find_kind,
-    line,
     remove,
     run_body,
     saved_lines,
@@ -34,16 +32,9 @@ def triggers():
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 def triggers_list(endpoint, as_json):
     """List ENDPOINT's triggers: name, kind, datastore:glob, state."""
-    from .services import schedules as service
-    from .services.scheduler import utc_now
+    from .services.schedules import NEW_DATA
 
-    def rows():
-        found = [service.as_dict(s, utc_now()) for s in service.list_for(endpoint)
-                 if s.kind == service.NEW_DATA]
-        return [json.dumps(s) if as_json else line(s) for s in found]
-
-    for row in service_call(rows):
-        click.echo(row)
+    echo_list(endpoint, as_json, kind=NEW_DATA)
 
 
 @triggers.command("add")
