@@ -30,8 +30,10 @@ import pandas as pd
 import pyarrow as pa
 
 from .context import Cancelled, ModuleError, StepContext
+from .sandbox_runner import LINE_MARK, MAX_PIECE
 
 RUNNER = Path(__file__).with_name("sandbox_runner.py")
+MARK, STREAMS = LINE_MARK.encode(), {b"o": "stdout", b"e": "stderr"}
 # Variables the script may see: how to print text and how many native threads to start.
 KEPT_ENVIRONMENT = ("LANG", "LC_ALL", "LC_CTYPE", "TZ", "OMP_NUM_THREADS",
                     "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
@@ -71,24 +73,39 @@ def _read_frame(path: Path) -> pd.DataFrame:
 
 
 class _Printed:
-    """Collects a process's stdout and stderr lines and logs them as they arrive."""
+    """Collects a process's stdout and stderr lines and logs them as they arrive.
+
+    The runner sends what the user's code prints on its standard output, each line behind
+    LINE_MARK and the stream's letter, so both streams keep their order; anything unmarked
+    (a native library writing to a descriptor, the interpreter failing) is logged as it came.
+    """
 
     def __init__(self, ctx: StepContext):
         self.ctx, self.lines, self._lock = ctx, [], threading.Lock()
 
     def read(self, pipe, stream: str) -> None:
-        # A line longer than 64 kB arrives in pieces, so no print holds this process's memory.
-        for raw in iter(lambda: pipe.readline(65536), b""):
-            line = raw.decode("utf-8", "replace").rstrip("\n")
-            with self._lock:
-                if len(self.lines) > MAX_PRINTED_LINES:
-                    continue
-                if len(self.lines) == MAX_PRINTED_LINES:
-                    line, stream = (f"... output cut after {MAX_PRINTED_LINES} lines", "note")
-                line = line[:MAX_LINE_CHARS]
-                self.lines.append((stream, line))
-            self.ctx.log(line if stream == "stdout" else f"{stream}: {line}")
+        # The runner sends a long line in pieces of MAX_PIECE characters (at most 4 bytes
+        # each); anything longer is read in parts too, so no print holds this process's
+        # memory. A part that does not start a line belongs to the stream of the part before.
+        starts_line, piece_stream = True, stream
+        for raw in iter(lambda: pipe.readline(4 * MAX_PIECE + 3), b""):
+            if starts_line:
+                piece_stream = stream
+                if raw[:1] == MARK and raw[1:2] in STREAMS:
+                    piece_stream, raw = STREAMS[raw[1:2]], raw[2:]
+            starts_line = raw.endswith(b"\n")
+            self._add(piece_stream, raw.decode("utf-8", "replace").rstrip("\n"))
         pipe.close()
+
+    def _add(self, stream: str, line: str) -> None:
+        with self._lock:
+            if len(self.lines) > MAX_PRINTED_LINES:
+                return
+            if len(self.lines) == MAX_PRINTED_LINES:
+                line, stream = (f"... output cut after {MAX_PRINTED_LINES} lines", "note")
+            line = line[:MAX_LINE_CHARS]
+            self.lines.append((stream, line))
+        self.ctx.log(line if stream == "stdout" else f"{stream}: {line}")
 
 
 def run_job(mode: str, job: dict, ctx: StepContext, label: str, *,

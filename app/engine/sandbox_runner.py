@@ -38,6 +38,43 @@ _NET_TCP = (1 << 0) | (1 << 1)  # bind, connect
 _SCOPES = (1 << 0) | (1 << 1)  # abstract unix sockets, signals
 
 
+# Each line the user's code prints reaches the parent on standard output, behind this mark and
+# its stream's letter ("o" stdout, "e" stderr): one pipe, so the log keeps the order of printing.
+# A line longer than MAX_PIECE characters goes in pieces, each logged as a line.
+LINE_MARK = "\x1f"
+MAX_PIECE = 65536
+
+
+class _Printer(io.TextIOBase):
+    """sys.stdout or sys.stderr of the user's code: whole lines, marked, on file descriptor 1."""
+
+    def __init__(self, letter: str):
+        self.prefix, self.pending = (LINE_MARK + letter).encode(), ""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        self.pending += text
+        *lines, self.pending = self.pending.split("\n")
+        while len(self.pending) > MAX_PIECE:
+            lines.append(self.pending[:MAX_PIECE])
+            self.pending = self.pending[MAX_PIECE:]
+        for line in lines:
+            self._send(line)
+        return len(text)
+
+    def flush(self) -> None:
+        if self.pending:
+            self._send(self.pending)
+            self.pending = ""
+
+    def _send(self, line: str) -> None:
+        data = self.prefix + line.encode("utf-8", "replace") + b"\n"
+        while data:
+            data = data[os.write(1, data):]
+
+
 class JobError(Exception):
     """A problem with what the user's code did or returned, reported as it is."""
 
@@ -265,6 +302,7 @@ def main(scratch: str, parent: int) -> int:
         sys.path.insert(0, target)
     result: dict = {"sandbox": abi}
     sys.stdin = io.StringIO()
+    sys.stdout, sys.stderr = _Printer("o"), _Printer("e")
     try:
         result |= MODES[job["mode"]](job, scratch)
         result["ok"] = True

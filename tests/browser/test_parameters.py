@@ -320,6 +320,8 @@ def test_change_a_parameter_type_in_settings(page, client):
     # Unused, it may take any type; its default carries over where it means something.
     kind.select_option("int")
     expect(trees.get_by_label("Type")).to_have_value("int")
+    # The card is drawn again once the change is made: the default is now a whole-number field.
+    expect(trees.get_by_label("Default")).to_have_attribute("step", "1")
     expect(trees.get_by_label("Default")).to_have_value("40")
     parameters = saved_document(page, client, pid)["parameters"]
     stored = next(p for p in parameters if p["name"] == "trees")

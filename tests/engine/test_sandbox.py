@@ -158,3 +158,14 @@ def test_a_line_without_end_is_logged_in_pieces():
     _, _, result = script_job("import sys\nsys.stdout.write('x' * 300000)\n"
                               "return pd.DataFrame({'a': [1]})")
     assert [len(line) for _, line in result.printed] == [4000] * 5
+
+
+def test_stdout_and_stderr_lines_are_logged_in_the_order_they_were_printed():
+    _, ctx, result = script_job("import sys\nfor i in range(30):\n"
+                                "    print('out', i)\n    print('err', i, file=sys.stderr)\n"
+                                "os.write(2, b'straight to the descriptor\\n')\n"
+                                "return pd.DataFrame({'a': [1]})")
+    expected = [(stream, f"{word} {i}") for i in range(30)
+                for stream, word in (("stdout", "out"), ("stderr", "err"))]
+    assert result.printed == expected + [("stderr", "straight to the descriptor")]
+    assert ctx.lines[1].endswith("] stderr: err 0")
