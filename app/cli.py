@@ -25,7 +25,21 @@ DEFAULT_URL = f"http://{DEFAULT_HOST}:{DEFAULT_PORT}"
 
 
 def _app():
-    return create_app()
+    """The app a command works in, released when the command ends: its runtime's threads and
+    processes stopped and its database connections closed (a command may be called in a
+    process that goes on, such as a script's or a test's)."""
+    app = create_app()
+    click.get_current_context().call_on_close(lambda: _release(app))
+    return app
+
+
+def _release(app) -> None:
+    from .extensions import db
+
+    app.extensions["designer"].shutdown()
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
 
 
 @click.group()

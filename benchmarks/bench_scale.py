@@ -9,8 +9,19 @@ On a fresh instance (SQLite, or the PostgreSQL URL given), with real `designer` 
   2. `designer serve --no-worker`: ``--runs`` submits from ``--clients`` concurrent kept-alive
      connections: submits/s, latency percentiles, and every accepted run found queued;
   3. `designer worker` (2 run slots): drain time of those queued runs, from the first start to
-     the last finish (the runs' own timestamps).
-Every run recomputes its steps (regenerate outputs). Always exits 0.
+     the last finish (the runs' own timestamps);
+  4. the Income retrain through the REST path (`POST /api/v1/endpoints/income-retrain/submit`
+     with a data path, on `designer serve`) against the same seven steps as plain pandas /
+     scikit-learn in this process, run by run in turns (``--income`` runs, medians of the
+     runs' own durations), first with the default executor, then with
+     `DESIGNER_EXECUTOR=dask` on a LocalCluster of two worker processes; each also gets
+     ``--concurrent`` Income runs submitted at once (runs per minute, first start to last
+     finish).
+Every run recomputes its steps (regenerate outputs; each Income run reads a file of its own).
+Data for 4: the real UCI Adult training split (Becker & Kohavi 1996, doi:10.24432/C5XW20,
+CC BY 4.0) from ``../shared/data/adult.data``, its United States rows (the population of the
+`income-retrain` sample, 29,170 rows), when that folder is beside the checkout; else the
+shipped synthetic ``sample_data/income/us.csv``. Always exits 0.
 """
 
 from __future__ import annotations
@@ -36,7 +47,10 @@ TWO_STEPS = {"name": "Two steps", "nodes": [
     {"id": "pick", "module": "select_columns", "params": {}}],
     "edges": [{"from": {"node": "data", "port": "dataset"},
                "to": {"node": "pick", "port": "dataset"}}]}
-TARGETS = {"latency_ms": 50.0, "submits_per_s": 300.0, "drain_s": 20.0}
+TARGETS = {"latency_ms": 50.0, "submits_per_s": 300.0, "drain_s": 20.0,
+           "rest_ratio": 1.15, "dask_ratio": 1.30}
+ADULT = ROOT.parent / "shared" / "data" / "adult.data"
+SAMPLE = ROOT / "sample_data" / "income" / "us.csv"
 
 
 def verdict(ok: bool) -> str:
@@ -98,8 +112,33 @@ class Process:
             self.proc.wait()
 
 
+def income_files(folder: Path, count: int, sample: bool) -> tuple[list[Path], str]:
+    """``count`` headered CSV files of Income rows, each one row short of the whole set at a
+    different row, so that no run reuses another's steps; and where the rows came from."""
+    import pandas as pd
+
+    from benchmarks.bench_income import ADULT_COLUMNS
+
+    if ADULT.exists() and not sample:
+        frame = pd.read_csv(ADULT, header=None, names=ADULT_COLUMNS, skipinitialspace=True,
+                            na_values="?")
+        frame = frame[frame["native-country"] == "United-States"].reset_index(drop=True)
+        source = f"UCI Adult training split, United States rows ({len(frame)})"
+    else:
+        frame = pd.read_csv(SAMPLE)
+        why = "asked for" if sample else "UCI Adult not found"
+        source = f"synthetic {SAMPLE.relative_to(ROOT)} ({len(frame)} rows; {why})"
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i in range(count):
+        paths.append(folder / f"income_{i}.csv")
+        frame.drop(index=i).to_csv(paths[-1], index=False)
+    return paths, source
+
+
 def prepare(env: dict) -> tuple[str, str]:
-    """Samples, an admin client and the two-step pipeline; (client id, secret)."""
+    """Samples, an admin client, the `bench` datastore (the folder beside DESIGNER_HOME);
+    (client id, secret)."""
     from app import create_app
     from app.services import auth, samples
 
@@ -112,6 +151,11 @@ def prepare(env: dict) -> tuple[str, str]:
         created, secret = auth.create_client("bench", "admin")
         credentials = created.client_id, secret
         from app.extensions import db
+        from app.services import datastores
+
+        bench = Path(env["DESIGNER_HOME"]).parent / "bench"
+        bench.mkdir(exist_ok=True)
+        datastores.add("bench", bench)
 
         db.engine.dispose()
     app.extensions["designer"].shutdown()
@@ -204,6 +248,89 @@ def drain(env: dict, client: Client, count: int) -> float:
     return (last - first).total_seconds()
 
 
+def submit_income(client: Client, path: Path) -> str:
+    """Submit the Income retrain on ``path`` (in the `bench` datastore); the run id."""
+    status, run = client.call("POST", "/api/v1/endpoints/income-retrain/submit", {
+        "ExperimentName": "income-bench",
+        "DataPathAssignments": {"training_data": {"DataStoreName": "bench",
+                                                  "RelativePath": path.name}}})
+    assert status == 202, run
+    return run["Id"]
+
+
+def finished_run(port: int, token: str, run_id: str) -> dict:
+    """The run once it has ended (its event stream closed); it must have finished."""
+    Client(port, token).stream_until_end(f"/api/v1/runs/{run_id}/events")
+    run = Client(port, token).call("GET", f"/api/v1/runs/{run_id}")[1]
+    assert run["status"] == "Finished", (run["status"], run.get("status_reason"))
+    return run
+
+
+def income_turns(port: int, token: str, paths: list[Path]) -> dict[str, list[float]]:
+    """Seconds of each Income run through the REST path (the run's own duration, and its
+    Train Model step's) and of the plain steps on the same file, in turns."""
+    from benchmarks.bench_income import plain
+
+    client = Client(port, token)
+    finished_run(port, token, submit_income(client, paths[0]))  # warms the step processes
+    plain(paths[0])
+    out: dict[str, list[float]] = {"rest": [], "train": [], "plain": [], "plain_train": []}
+    for path in paths[1:]:
+        run = finished_run(port, token, submit_income(client, path))
+        out["rest"].append(run["duration"])
+        out["train"].append(next(s["duration"] for s in run["steps"] if s["node_id"] == "train"))
+        phases: dict[str, float] = {}
+        start = time.perf_counter()
+        plain(path, phases)
+        out["plain"].append(time.perf_counter() - start)
+        out["plain_train"].append(phases["train"])
+    return out
+
+
+def income_together(port: int, token: str, paths: list[Path]) -> float:
+    """Runs per minute of ``paths`` submitted at once: first start to last finish."""
+    client = Client(port, token)
+    ids = [submit_income(client, path) for path in paths]
+    runs = [finished_run(port, token, run_id) for run_id in ids]
+    first = min(datetime.fromisoformat(r["started"]) for r in runs)
+    last = max(datetime.fromisoformat(r["finished"]) for r in runs)
+    return len(runs) / (last - first).total_seconds() * 60
+
+
+def income(env: dict, credentials, args, paths: list[Path]) -> None:
+    """Phase 4: the Income retrain through the REST path, default executor then Dask."""
+    taken: dict[str, tuple[float, float]] = {}  # executor: (REST run, plain), medians
+    executors = (("process", {}),
+                 ("dask", {"DESIGNER_EXECUTOR": "dask", "DESIGNER_DASK_ADDRESS": "local",
+                           "DESIGNER_WORKERS": "2"}))
+    turns = args.income + 1
+    for n, (name, extra) in enumerate(executors):
+        server = serve(env | extra)
+        try:
+            token = token_for(server.port, credentials)
+            mine = paths[n * (turns + args.concurrent):(n + 1) * (turns + args.concurrent)]
+            times = income_turns(server.port, token, mine[:turns])
+            per_minute = income_together(server.port, token, mine[turns:])
+        finally:
+            server.stop()
+        rest, base = statistics.median(times["rest"]), statistics.median(times["plain"])
+        taken[name] = rest, base
+        print(f"Income retrain, REST path, executor {name} (median of {len(times['rest'])}): "
+              f"run {rest * 1000:.0f} ms, of which Train Model "
+              f"{statistics.median(times['train']) * 1000:.0f} ms; plain in this process "
+              f"{base * 1000:.0f} ms, of which the fit "
+              f"{statistics.median(times['plain_train']) * 1000:.0f} ms; "
+              f"{rest / base:.2f} x plain")
+        print(f"{args.concurrent} Income runs submitted at once, executor {name}: "
+              f"{per_minute:.1f} runs/min")
+    ratio = taken["process"][0] / taken["process"][1]
+    print(f"Income REST path / plain: {ratio:.2f} x "
+          f"(target <= {TARGETS['rest_ratio']:.2f} x): {verdict(ratio <= TARGETS['rest_ratio'])}")
+    dask = taken["dask"][0] / taken["process"][0]
+    print(f"Income on Dask / default executor: {dask:.2f} x "
+          f"(target <= {TARGETS['dask_ratio']:.2f} x): {verdict(dask <= TARGETS['dask_ratio'])}")
+
+
 def percentile(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
 
@@ -215,8 +342,16 @@ def main(argv=None) -> int:
     parser.add_argument("--clients", type=int, default=32, help="concurrent connections")
     parser.add_argument("--latency", type=int, default=10, help="runs timed one at a time")
     parser.add_argument("--database", help="a PostgreSQL URL (default: SQLite)")
+    parser.add_argument("--income", type=int, default=5,
+                        help="Income runs timed one at a time, per executor")
+    parser.add_argument("--concurrent", type=int, default=20,
+                        help="Income runs submitted at once, per executor")
+    parser.add_argument("--only-income", action="store_true", help="phase 4 only")
+    parser.add_argument("--sample", action="store_true",
+                        help="phase 4 on the shipped synthetic sample, not UCI Adult")
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory() as home:
+    with tempfile.TemporaryDirectory() as folder:
+        home = str(Path(folder) / "instance")
         env = {k: v for k, v in os.environ.items() if not k.startswith("DESIGNER_")}
         env["DESIGNER_HOME"] = home
         if args.database:
@@ -224,42 +359,51 @@ def main(argv=None) -> int:
         credentials = prepare(env)
         print(f"database: {'PostgreSQL' if args.database else 'SQLite'}; "
               f"{os.cpu_count()} cores")
-
-        server = serve(env)
-        try:
-            token = token_for(server.port, credentials)
-            client = Client(server.port, token)
-            pipeline = client.call("POST", "/api/v1/pipelines", {"document": TWO_STEPS})[1]["id"]
-            times = latency(server.port, token, pipeline, args.latency)
-        finally:
-            server.stop()
-        median = statistics.median(times)
-        print(f"submit-to-Finished, two steps (median of {len(times)}): {median:.1f} ms "
-              f"(min {min(times):.1f}, max {max(times):.1f}) "
-              f"(target < {TARGETS['latency_ms']:.0f} ms): "
-              f"{verdict(median < TARGETS['latency_ms'])}")
-
-        server = serve(env, "--no-worker")
-        try:
-            seconds, times, statuses = submits(server.port, token, pipeline, args.runs,
-                                               args.clients)
-            client = Client(server.port, token)
-            queued = len(runs_of(client, "Queued"))
-            accepted = statuses.count(202)
-            rate = len(statuses) / seconds
-            ok = rate >= TARGETS["submits_per_s"] and accepted == queued == args.runs
-            print(f"{args.runs} concurrent submits ({args.clients} connections, no worker): "
-                  f"{rate:.0f} submits/s, p50 {percentile(times, 50):.1f} ms, "
-                  f"p99 {percentile(times, 99):.1f} ms; accepted {accepted}, queued {queued} "
-                  f"(target >= {TARGETS['submits_per_s']:.0f}/s, none lost): "
-                  f"{verdict(ok)}")
-            took = drain(env, client, queued)
-        finally:
-            server.stop()
-        print(f"drain of {queued} queued two-step runs by one worker (2 run slots): "
-              f"{took:.1f} s (target < {TARGETS['drain_s']:.0f} s): "
-              f"{verdict(took < TARGETS['drain_s'])}")
+        paths, source = income_files(Path(folder) / "bench",
+                                     2 * (args.income + 1 + args.concurrent), args.sample)
+        print(f"Income rows: {source}")
+        if not args.only_income:
+            phases(env, credentials, args)
+        income(env, credentials, args, paths)
     return 0
+
+
+def phases(env: dict, credentials, args) -> None:
+    """Phases 1 to 3: two-step runs, submits and the drain."""
+    server = serve(env)
+    try:
+        token = token_for(server.port, credentials)
+        client = Client(server.port, token)
+        pipeline = client.call("POST", "/api/v1/pipelines", {"document": TWO_STEPS})[1]["id"]
+        times = latency(server.port, token, pipeline, args.latency)
+    finally:
+        server.stop()
+    median = statistics.median(times)
+    print(f"submit-to-Finished, two steps (median of {len(times)}): {median:.1f} ms "
+          f"(min {min(times):.1f}, max {max(times):.1f}) "
+          f"(target < {TARGETS['latency_ms']:.0f} ms): "
+          f"{verdict(median < TARGETS['latency_ms'])}")
+
+    server = serve(env, "--no-worker")
+    try:
+        seconds, times, statuses = submits(server.port, token, pipeline, args.runs,
+                                           args.clients)
+        client = Client(server.port, token)
+        queued = len(runs_of(client, "Queued"))
+        accepted = statuses.count(202)
+        rate = len(statuses) / seconds
+        ok = rate >= TARGETS["submits_per_s"] and accepted == queued == args.runs
+        print(f"{args.runs} concurrent submits ({args.clients} connections, no worker): "
+              f"{rate:.0f} submits/s, p50 {percentile(times, 50):.1f} ms, "
+              f"p99 {percentile(times, 99):.1f} ms; accepted {accepted}, queued {queued} "
+              f"(target >= {TARGETS['submits_per_s']:.0f}/s, none lost): "
+              f"{verdict(ok)}")
+        took = drain(env, client, queued)
+    finally:
+        server.stop()
+    print(f"drain of {queued} queued two-step runs by one worker (2 run slots): "
+          f"{took:.1f} s (target < {TARGETS['drain_s']:.0f} s): "
+          f"{verdict(took < TARGETS['drain_s'])}")
 
 
 if __name__ == "__main__":

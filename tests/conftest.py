@@ -5,8 +5,11 @@ its tests on a developer's machine but fails them under CI (CI=true): a green CI
 every test.
 """
 
+import functools
 import os
-from contextlib import contextmanager
+import shutil
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
 
 # The test processes (pytest -n 2) already use every core. OpenMP thread teams in each of them
 # would spin against each other: a 300-row boosted-tree fit measured 0.2 s alone and 3 s beside
@@ -80,15 +83,69 @@ def automobile(shared_data):
 
 def make_app(config: dict):
     """An app built from ``config`` with the samples loaded and the test principals made;
-    the caller shuts its runtime down."""
+    the caller shuts its runtime down.
+
+    An instance on the default SQLite database and folders starts as a copy of one made once
+    per test process (see ``_template``): migrations, the samples and the principals' password
+    hashes take most of a second, and hundreds of tests start an app."""
     from app import create_app
     from app.services import samples
 
+    home = Path(config["DESIGNER_HOME"])
+    if not (set(config) & INSTANCE_SETTINGS) and not home.exists():
+        template = _template()
+        shutil.copytree(template.home, home)
+        application = create_app(config)
+        application.config["TEST_CLIENT_CREDENTIALS"] = template.credentials
+        application.config["TEST_BEARER"] = template.token
+        return application
     application = create_app(config)
     with application.app_context():
         samples.init()
         _principals(application)
     return application
+
+
+# Settings that move an instance's data away from its folder: such apps are built from scratch.
+INSTANCE_SETTINGS = {"SQLALCHEMY_DATABASE_URI", "DESIGNER_ARTIFACTS", "DESIGNER_SAMPLES"}
+# The template's bearer token outlives any test session.
+TEMPLATE_TOKEN_SECONDS = 24 * 3600
+
+
+@dataclass
+class Template:
+    home: Path
+    credentials: tuple[str, str]
+    token: str
+
+
+@functools.cache
+def _template() -> Template:
+    """The instance every default test app copies, made on first use in this process."""
+    import atexit
+    import sqlite3
+    import tempfile
+
+    from app import create_app
+    from app.extensions import db
+    from app.services import samples
+
+    folder = Path(tempfile.mkdtemp(prefix="designer-test-template-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    home = folder / "instance"
+    application = create_app({"DESIGNER_HOME": str(home), "SECRET_KEY": "test",
+                              "DESIGNER_TOKEN_SECONDS": TEMPLATE_TOKEN_SECONDS})
+    with application.app_context():
+        samples.init()
+        _principals(application)
+    token = bearer(application)
+    application.extensions["designer"].shutdown()
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    with closing(sqlite3.connect(home / "designer.db")) as database:  # all in the main file
+        database.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return Template(home, application.config["TEST_CLIENT_CREDENTIALS"], token)
 
 
 @pytest.fixture
@@ -134,7 +191,8 @@ def principal_headers(application, name: str, role: str) -> dict:
 def client(app):
     """Flask's test client, authenticated as an admin service principal (bearer token)."""
     test_client = app.test_client()
-    test_client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {bearer(app)}"
+    token = app.config.get("TEST_BEARER") or bearer(app)
+    test_client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
     return test_client
 
 

@@ -1,9 +1,9 @@
-"""The `designer` command line, run as a real subprocess with its own instance folder."""
+"""The `designer` command line on instance folders of its own: in this process with Click's
+runner (as `cli`), and as the installed command in a real subprocess (`designer`)."""
 
 from __future__ import annotations
 
 import json
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -12,22 +12,24 @@ import pytest
 from app import create_app
 from app.extensions import db
 from app.services import datastores, pipelines, runs
-from tests.helpers_server import ROOT, SAMPLE_PIPELINES, SHIPPED_SAMPLES, designer, designer_env
+from tests.helpers_server import (
+    ROOT,
+    SAMPLE_PIPELINES,
+    SHIPPED_SAMPLES,
+    cli,
+    designer,
+    designer_env,
+)
 
 INCOME = str(SAMPLE_PIPELINES / "income_prediction.json")
 NON_US = "training_data=samples:income/non_us.csv"
 METRIC_KEYS = {"accuracy", "precision", "recall", "f1", "auc"}
 ROWS = "x,y,label\n" + "\n".join(f"{i},{i % 3},{'a' if i % 2 else 'b'}" for i in range(20))
-# Each command starts a Python process that imports pandas and scikit-learn (~2-3 s), so the
-# independent ones run side by side.
-PARALLEL = 4
 
 
-def _in_parallel(*calls: tuple[Path, list[str]]) -> list:
-    """Run several `designer` command lines concurrently; their results in order."""
-    with ThreadPoolExecutor(max_workers=PARALLEL) as pool:
-        futures = [pool.submit(designer, home, *args) for home, args in calls]
-        return [f.result() for f in futures]
+def _each(*calls: tuple[Path, list[str]]) -> list:
+    """Run several `designer` command lines (in this process) one after another; their results."""
+    return [cli(home, *args) for home, args in calls]
 
 
 @contextmanager
@@ -109,11 +111,11 @@ FAILING = ["datastore_bad_name", "datastore_missing_folder", "datastore_system_f
 
 @pytest.fixture(scope="module")
 def failures(tmp_path_factory) -> dict:
-    """Every failing command line, run once (concurrently), each in its own instance."""
+    """Every failing command line, run once, each in its own instance."""
     folder = tmp_path_factory.mktemp("failures")
     cases = _failing_commands(folder)
     assert sorted(cases) == sorted(FAILING)
-    results = _in_parallel(*[(folder / f"home-{name}", args) for name, (args, _) in cases.items()])
+    results = _each(*[(folder / f"home-{name}", args) for name, (args, _) in cases.items()])
     return {name: (result, cases[name][1]) for name, result in zip(cases, results, strict=True)}
 
 
@@ -132,8 +134,8 @@ def _income_metrics(result: dict) -> dict:
 
 
 def test_init_is_idempotent(tmp_path):
-    first = designer(tmp_path, "init")
-    second = designer(tmp_path, "init")
+    first = cli(tmp_path, "init")
+    second = cli(tmp_path, "init")
     assert first.returncode == 0 and second.returncode == 0, first.stderr + second.stderr
     listed = [line for line in first.stdout.splitlines() if "sample pipeline:" in line]
     assert len(listed) == SHIPPED_SAMPLES, first.stdout
@@ -151,15 +153,15 @@ def test_datastores_add_then_list(tmp_path):
     folder = tmp_path / "my data"
     folder.mkdir()
     home = tmp_path / "home"
-    added = designer(home, "datastores", "add", "my-data_2", str(folder))
+    added = cli(home, "datastores", "add", "my-data_2", str(folder))
     assert added.returncode == 0, added.stderr
-    listed = designer(home, "datastores", "list")
+    listed = cli(home, "datastores", "list")
     assert listed.returncode == 0, listed.stderr
     assert listed.stdout.splitlines() == [f"my-data_2\t{folder.resolve()}"]
-    removed = designer(home, "datastores", "remove", "my-data_2")
+    removed = cli(home, "datastores", "remove", "my-data_2")
     assert removed.returncode == 0, removed.stderr
     assert removed.stdout == "removed datastore my-data_2\n"
-    assert designer(home, "datastores", "list").stdout == ""
+    assert cli(home, "datastores", "list").stdout == ""
     assert folder.is_dir()  # the files are the user's: removing only forgets the name
 
 
@@ -193,11 +195,11 @@ def test_failing_step_exits_1_with_the_run_json(failures):
 
 
 def test_run_pipeline_metrics_retrain_and_reuse(tmp_path):
-    first = _run_json(designer(tmp_path, "run-pipeline", INCOME))
+    first = _run_json(cli(tmp_path, "run-pipeline", INCOME))
     us = _income_metrics(first)
 
-    # The second run of the same document and a retrain on other data, side by side.
-    again, retrained = map(_run_json, _in_parallel(
+    # The second run of the same document, and a retrain on other data.
+    again, retrained = map(_run_json, _each(
         (tmp_path, ["run-pipeline", INCOME]),
         (tmp_path, ["run-pipeline", INCOME, "--param", NON_US, "--experiment", "retrain"])))
     assert _income_metrics(retrained) != us
@@ -219,25 +221,25 @@ def test_users_and_clients_commands(tmp_path):
     import re
 
     home = tmp_path / "accounts"
-    first = designer(home, "init")
+    first = cli(home, "init")
     assert first.returncode == 0, first.stderr
     assert re.search(r"admin user: admin, one-time password: \S{12,}", first.stdout)
-    assert "one-time password" not in designer(home, "init").stdout
-    added = designer(home, "users", "add", "alice", "--role", "runner")
+    assert "one-time password" not in cli(home, "init").stdout
+    added = cli(home, "users", "add", "alice", "--role", "runner")
     assert added.returncode == 0 and re.match(r"alice\trunner\tpassword: \S+", added.stdout)
-    assert designer(home, "users", "set-role", "alice", "editor").returncode == 0
-    assert designer(home, "users", "disable", "alice").returncode == 0
-    listed = designer(home, "users", "list").stdout.splitlines()
+    assert cli(home, "users", "set-role", "alice", "editor").returncode == 0
+    assert cli(home, "users", "disable", "alice").returncode == 0
+    listed = cli(home, "users", "list").stdout.splitlines()
     assert listed == ["admin\tadmin\tactive", "alice\teditor\tdisabled"]
-    taken = designer(home, "users", "add", "alice")
+    taken = cli(home, "users", "add", "alice")
     assert taken.returncode != 0 and "User 'alice' already exists." in taken.stderr
-    short = designer(home, "users", "add", "bob", "--password", "short")
+    short = cli(home, "users", "add", "bob", "--password", "short")
     assert short.returncode != 0 and "at least 10 characters" in short.stderr
-    created = designer(home, "clients", "create", "nightly", "--role", "runner")
+    created = cli(home, "clients", "create", "nightly", "--role", "runner")
     credentials = json.loads(created.stdout)
     assert set(credentials) == {"client_id", "client_secret"}
-    assert designer(home, "clients", "disable", "nightly").returncode == 0
-    (row,) = designer(home, "clients", "list").stdout.splitlines()
+    assert cli(home, "clients", "disable", "nightly").returncode == 0
+    (row,) = cli(home, "clients", "list").stdout.splitlines()
     assert row == f"nightly\t{credentials['client_id']}\trunner\tdisabled"
     assert credentials["client_secret"] not in (home / "designer.db").read_bytes().decode(
         "latin-1")
@@ -272,26 +274,26 @@ def _login_status(test_client, username: str, password: str) -> int:
 
 def test_set_password_and_enable_take_effect_at_the_sign_in_form(tmp_path):
     home = tmp_path / "accounts"
-    assert designer(home, "users", "add", "bob", "--password", "first-password").returncode == 0
+    assert cli(home, "users", "add", "bob", "--password", "first-password").returncode == 0
     app = create_app({"DESIGNER_HOME": str(home)})
     browser = app.test_client()
     assert _login_status(browser, "bob", "first-password") == 302
     assert browser.get("/api/v1/pipelines").status_code == 200
 
-    changed = designer(home, "users", "set-password", "bob", "--password", "second-password")
+    changed = cli(home, "users", "set-password", "bob", "--password", "second-password")
     assert changed.returncode == 0 and changed.stdout == "password of bob changed\n", changed
     assert browser.get("/api/v1/pipelines").status_code == 401  # the session ended
     assert _login_status(app.test_client(), "bob", "first-password") == 401
     assert _login_status(app.test_client(), "bob", "second-password") == 302
-    short = designer(home, "users", "set-password", "bob", "--password", "short")
+    short = cli(home, "users", "set-password", "bob", "--password", "short")
     assert short.returncode != 0 and "at least 10 characters" in short.stderr
 
-    assert designer(home, "users", "disable", "bob").returncode == 0
+    assert cli(home, "users", "disable", "bob").returncode == 0
     assert _login_status(app.test_client(), "bob", "second-password") == 401
-    enabled = designer(home, "users", "enable", "bob")
+    enabled = cli(home, "users", "enable", "bob")
     assert enabled.returncode == 0 and enabled.stdout == "bob\tactive\n", enabled
     assert _login_status(app.test_client(), "bob", "second-password") == 302
-    assert "bob\tviewer\tactive" in designer(home, "users", "list").stdout
+    assert "bob\tviewer\tactive" in cli(home, "users", "list").stdout
     app.extensions["designer"].shutdown()
     with app.app_context():
         db.engine.dispose()
@@ -302,18 +304,18 @@ def test_datastores_add_replace_re_points_a_datastore(tmp_path):
     old.mkdir()
     new.mkdir()
     home = tmp_path / "home"
-    assert designer(home, "datastores", "add", "sales", str(old)).returncode == 0
-    taken = designer(home, "datastores", "add", "sales", str(new))
+    assert cli(home, "datastores", "add", "sales", str(old)).returncode == 0
+    taken = cli(home, "datastores", "add", "sales", str(new))
     assert taken.returncode != 0 and "Datastore 'sales' already exists." in taken.stderr
-    assert designer(home, "datastores", "list").stdout == f"sales\t{old.resolve()}\n"
-    replaced = designer(home, "datastores", "add", "sales", str(new), "--replace")
+    assert cli(home, "datastores", "list").stdout == f"sales\t{old.resolve()}\n"
+    replaced = cli(home, "datastores", "add", "sales", str(new), "--replace")
     assert replaced.returncode == 0, replaced.stderr
-    assert designer(home, "datastores", "list").stdout == f"sales\t{new.resolve()}\n"
+    assert cli(home, "datastores", "list").stdout == f"sales\t{new.resolve()}\n"
 
 
 def test_run_pipeline_regenerate_recomputes_every_step(tmp_path):
-    first = _run_json(designer(tmp_path, "run-pipeline", INCOME))
-    forced = _run_json(designer(tmp_path, "run-pipeline", INCOME, "--regenerate"))
+    first = _run_json(cli(tmp_path, "run-pipeline", INCOME))
+    forced = _run_json(cli(tmp_path, "run-pipeline", INCOME, "--regenerate"))
     assert forced["metrics"] == first["metrics"]
     with _instance(tmp_path):
         steps = runs.as_dict(runs.get(forced["run_id"]))["steps"]

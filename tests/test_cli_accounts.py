@@ -1,21 +1,11 @@
 """`designer clients enable`, `designer audit` and the last admin, through the command line
-(in this process: tests/test_cli.py runs the installed command as a subprocess)."""
+(in this process: tests/test_cli.py also runs the installed command as a subprocess)."""
 
 import json
-import subprocess
 
 import pytest
-from click.testing import CliRunner
 
-from app.cli import main
-
-
-def designer(home, *args) -> subprocess.CompletedProcess:
-    """`designer ARGS...` on the instance in ``home``: exit status, stdout and stderr."""
-    result = CliRunner().invoke(main, list(args), env={"DESIGNER_HOME": str(home)})
-    if result.exception and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return subprocess.CompletedProcess(args, result.exit_code, result.stdout, result.stderr)
+from tests.helpers_server import cli as designer
 
 
 @pytest.fixture(autouse=True)

@@ -1,21 +1,18 @@
 """`designer schedules ...` and `designer schedules triggers ...` on an instance folder of their
-own: as a real subprocess, and in this process with Click's runner."""
+own: in this process with Click's runner, and the refusals also as a real subprocess."""
 
 import itertools
 import json
-import subprocess
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from click.testing import CliRunner
 
-from app.cli import main
-from tests.helpers_server import designer
+from tests.helpers_server import cli, designer
 
 
 def ok(home, *args):
-    done = designer(home, *args)
+    done = cli(home, *args)
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -56,15 +53,6 @@ def test_a_bad_schedule_is_refused_naming_the_culprit(tmp_path):
     assert short.returncode == 1 and "interval_seconds" in short.stderr
     unknown = designer(home, "schedules", "disable", "income-retrain", "nope")
     assert unknown.returncode == 1 and "no schedule 'nope'" in unknown.stderr
-
-
-def cli(home, *args, env=None) -> subprocess.CompletedProcess:
-    """`designer ARGS...` in this process (Click's runner) on the instance in ``home``; a
-    traceback fails the test."""
-    result = CliRunner().invoke(main, list(args), env={"DESIGNER_HOME": str(home), **(env or {})})
-    if result.exception and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return subprocess.CompletedProcess(args, result.exit_code, result.stdout, result.stderr)
 
 
 def cli_ok(home, *args, env=None) -> str:

@@ -18,7 +18,7 @@ import urllib.parse
 import joblib
 import pytest
 
-from tests.helpers_server import ROOT, Server, designer, http
+from tests.helpers_server import ROOT, Server, cli, http
 
 SCRIPT = ROOT / "examples" / "retrain.py"
 ENDPOINT = "/api/v1/endpoints/income-retrain"
@@ -68,7 +68,7 @@ class Live:
 
 
 def _client(home, name: str, role: str) -> dict:
-    created = designer(home, "clients", "create", name, "--role", role)
+    created = cli(home, "clients", "create", name, "--role", role)
     assert created.returncode == 0, created.stderr
     return json.loads(created.stdout)
 
@@ -83,7 +83,7 @@ def live(tmp_path_factory):
     """An initialised server; the default version submitted over HTTP while the example
     script retrains on the non-US file (both runs execute at the same time)."""
     home = tmp_path_factory.mktemp("retrain")
-    init = designer(home, "init")
+    init = cli(home, "init")
     assert init.returncode == 0, init.stderr
     live = Live(Server(home, home / "server.log"))
     live.runner = _client(home, "retrainer", "runner")

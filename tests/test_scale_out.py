@@ -17,7 +17,7 @@ import pytest
 import sqlalchemy
 
 from tests.conftest import postgres_schema, wait_for
-from tests.helpers_server import DESIGNER, ROOT, Server, designer, designer_env, http
+from tests.helpers_server import DESIGNER, ROOT, Server, cli, designer_env, http
 
 DEADLINE = 45.0  # seconds; the poll fallback (60 s) alone would not make it in time
 TWO_STEPS = {"name": "Two steps", "nodes": [
@@ -45,8 +45,8 @@ class Cluster:
             url, connect_args={"options": f"-csearch_path={schema}"})
         self.servers: list[Server] = []
         self.workers: list[subprocess.Popen] = []
-        assert designer(home, "init", env=self.env).returncode == 0
-        made = designer(home, "clients", "create", "tests", "--role", "admin", env=self.env)
+        assert cli(home, "init", env=self.env).returncode == 0
+        made = cli(home, "clients", "create", "tests", "--role", "admin", env=self.env)
         assert made.returncode == 0, made.stderr
         self.credentials = json.loads(made.stdout)
 

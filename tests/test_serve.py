@@ -11,7 +11,7 @@ import urllib.request
 import joblib
 import pytest
 
-from tests.helpers_server import ROOT, Server, designer, http
+from tests.helpers_server import ROOT, Server, cli, http
 
 NON_US = {"datastore": "samples", "path": "income/non_us.csv"}
 NON_US_ROWS = len((ROOT / "sample_data" / NON_US["path"]).read_text().splitlines()) - 1
@@ -47,9 +47,9 @@ def _wait_finished(server: Server, run_id: str) -> dict:
 def live(tmp_path_factory):
     """An initialised instance served on a free port, with one retraining run done."""
     home = tmp_path_factory.mktemp("serve")
-    init = designer(home, "init")
+    init = cli(home, "init")
     assert init.returncode == 0, init.stderr
-    created = designer(home, "clients", "create", "tests", "--role", "editor")
+    created = cli(home, "clients", "create", "tests", "--role", "editor")
     assert created.returncode == 0, created.stderr
     credentials = json.loads(created.stdout)
     live = Live(Server(home, home / "server.log"))

@@ -13,7 +13,7 @@ import pytest
 
 from app import config
 from tests.conftest import ADMIN_PASSWORD, ON_DASK, bearer, make_app, wait_for
-from tests.helpers_server import designer
+from tests.helpers_server import cli
 
 SLOW_SQL = ("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c "
             "WHERE x < 1000000000) SELECT count(*) AS n FROM c;")
@@ -159,10 +159,10 @@ def test_database_artifacts_and_samples_folders_come_from_the_environment(tmp_pa
         {"id": "import", "module": "import_data",
          "params": {"source": "datastore", "path": "samples:tiny.csv"}}], "edges": []}))
 
-    assert designer(home, "init", env=env).returncode == 0
-    listed = designer(home, "datastores", "list", env=env)
+    assert cli(home, "init", env=env).returncode == 0
+    listed = cli(home, "datastores", "list", env=env)
     assert listed.stdout == f"samples\t{samples}\n", listed
-    ran = designer(home, "run-pipeline", str(document), env=env)
+    ran = cli(home, "run-pipeline", str(document), env=env)
     assert ran.returncode == 0, ran.stderr
     run_id = json.loads(ran.stdout)["run_id"]
 

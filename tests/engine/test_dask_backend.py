@@ -6,6 +6,7 @@ that end or crash a worker run on a cluster of their own, so a worker slow to co
 holds up the other tests.
 """
 
+import os
 import threading
 import time
 
@@ -172,6 +173,26 @@ def test_a_worker_that_dies_fails_its_step_naming_the_worker_and_it_is_not_retri
     # One worker died (the nanny started a new one); the step did not kill a second.
     assert replaced(dask, before) == {before[dead]}
     assert run(CHAIN, store, dask)[0].status == "Finished"
+
+
+def test_a_step_alone_on_its_host_gets_its_cores_and_shares_them_with_a_step_beside_it(
+        store, dask):
+    cores = len(os.sched_getaffinity(0))  # the local cluster's workers run on this host
+
+    def openmp_threads() -> str:
+        future, lines = submit(dask, task("threads", store, "7" * 64))
+        outcome = future.result(timeout=60)
+        assert outcome["status"] == "Finished", outcome.get("error")
+        return lines[-1].split("] ")[1]
+
+    assert openmp_threads() == f"openmp {cores}"
+    token = CancelToken()
+    holder, lines = submit(dask, task("slow", store, "8" * 64, {"dataset": None}, seconds=30),
+                           token)
+    wait_for(lambda: lines)  # inside its step on one worker
+    assert openmp_threads() == f"openmp {max(1, cores // 2)}"
+    token.cancel()
+    assert holder.result(timeout=60)["status"] == "Canceled"
 
 
 def test_runs_side_by_side_share_the_cluster(store, dask):

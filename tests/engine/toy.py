@@ -7,6 +7,7 @@ Steps may run in worker processes, so a module reports what happened through its
 import time
 
 import pandas as pd
+import sklearn.ensemble  # noqa: F401 - loads the OpenMP runtime, as the real modules do
 
 from app.engine.context import ModuleError
 from app.engine.registry import module

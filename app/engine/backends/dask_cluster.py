@@ -14,6 +14,10 @@ running one gets its cancel flag set on its worker (a module's ``ctx.check_cance
 it), and a worker whose step has not stopped ``grace`` seconds later is ended (its nanny starts
 a new one), so nothing of a canceled run goes on computing.
 
+Native threads: Dask starts its workers with one OpenMP thread each. A step gets its host's
+cores divided among this backend's steps running there when it starts (a boosted-tree fit
+alone on a two-core host uses both cores, as with the local executors), and keeps that share.
+
 A worker that dies during a step fails that step, naming the worker: it is not retried
 elsewhere, since a step that killed one worker (a crash in native code, memory) would kill the
 next. A local cluster is started with ``allowed-failures: 0``; on any cluster the step is failed
@@ -40,7 +44,9 @@ from typing import Any
 
 from distributed import Client, LocalCluster, get_worker
 from distributed.client import FutureCancelledError
+from distributed.comm import get_address_host
 from distributed.utils import sync
+from threadpoolctl import ThreadpoolController
 
 from ..artifacts import ArtifactRef
 from ..context import CancelToken
@@ -102,13 +108,27 @@ def end_worker() -> None:
     threading.Timer(0.2, os._exit, args=(70,)).start()
 
 
-def run_on_worker(task: StepTask, topic: str, job: str, produced: dict, ports: dict):
+_controller: list[ThreadpoolController] = []
+
+
+def _native() -> ThreadpoolController:
+    """The native thread pools of this worker: looked up once the OpenMP runtime is loaded
+    (it takes milliseconds; a step before the modules were imported looks again)."""
+    if not _controller or not _controller[0].select(user_api="openmp").lib_controllers:
+        _controller[:] = [ThreadpoolController()]
+    return _controller[0]
+
+
+def run_on_worker(task: StepTask, topic: str, job: str, produced: dict, ports: dict,
+                  sharing: int = 1):
     """The step task: run the module, write its outputs, report; the output values or None.
 
     ``produced`` maps an input port to its producer's result (Dask resolved the futures),
-    ``ports`` to the producer's port.
+    ``ports`` to the producer's port; ``sharing`` steps of the backend (this one included)
+    share this host's cores.
     """
     worker = get_worker()
+    threads = max(1, len(os.sched_getaffinity(0)) // max(1, sharing))
 
     def send(kind: str, payload, sure: bool = False) -> None:
         message = {"job": job, "worker": worker.address, "kind": kind,
@@ -132,7 +152,8 @@ def run_on_worker(task: StepTask, topic: str, job: str, produced: dict, ports: d
     inputs = {**task.inputs, **{p: values[ports[p]] for p, values in produced.items()}}
     task = dataclasses.replace(task, inputs=inputs)
     try:
-        outcome = run_step(task, emit, CancelToken(_flag(job)))
+        with _native().limit(limits=threads, user_api="openmp"):
+            outcome = run_step(task, emit, CancelToken(_flag(job)))
         values = outcome.pop("values", None)
         if outcome["status"] == FINISHED:
             outcome["stored"] = store_outputs(task.store, outcome["refs"], values)
@@ -267,9 +288,10 @@ class DaskBackend:
         return self.client.run(os.getpid)
 
     # -- submitting --------------------------------------------------------------------------
-    def _place(self, job: _Job) -> str | None:
-        """A worker with a free thread, preferring one that holds the step's inputs; None when
-        every worker is busy with steps of this backend.
+    def _place(self, job: _Job) -> tuple[str | None, int]:
+        """A worker with a free thread, preferring one that holds the step's inputs (None when
+        every worker is busy with steps of this backend), and how many of this backend's
+        steps will be running on that worker's host with this one.
 
         Dask sends a task to a worker holding its inputs even when that worker is busy and
         another is idle, so independent branches fed by one step would take turns.
@@ -279,13 +301,17 @@ class DaskBackend:
                            if j is not job and not j.future.done())
         free = [a for a, n in self.client.nthreads().items() if busy[a] < n]
         holds = Counter(v.worker for v in job.task.inputs.values() if isinstance(v, DaskOutput))
-        return max(free, key=lambda a: holds[a], default=None)
+        placed = max(free, key=lambda a: holds[a], default=None)
+        if placed is None:
+            return None, 1
+        here = get_address_host(placed)
+        return placed, 1 + sum(n for a, n in busy.items() if a and get_address_host(a) == here)
 
     def _send(self, job: _Job) -> None:
         job.attempts += 1
         try:
-            job.placed = self._place(job)
-            job.dask = self.client.submit(run_on_worker, *job.args, pure=False,
+            job.placed, sharing = self._place(job)
+            job.dask = self.client.submit(run_on_worker, *job.args, sharing, pure=False,
                                           key=f"{job.task.node_id}-{job.id}-{job.attempts}",
                                           workers=job.placed,
                                           allow_other_workers=job.placed is not None)
