@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,6 +40,13 @@ class TrainedModel:
         """The class whose probability Score Model reports (the second of ``classes``; for
         anomaly detection, the label value that marks an anomaly)."""
         return self.classes[1] if self.task in ("binary", "anomaly_detection") else None
+
+    def for_serving(self) -> TrainedModel:
+        """The model as real-time requests call it: the same scores, through a pipeline with
+        less overhead per call (see ``lean``)."""
+        from .lean import lean
+
+        return dataclasses.replace(self, pipeline=lean(self.pipeline))
 
 
 class MulticlassLearner:
