@@ -24,11 +24,11 @@ from .training import categories_as_text
 class _Column:
     """One encoded column: its categories' positions in the output, and the missing one's."""
 
-    def __init__(self, categories: np.ndarray, offset: int):
+    def __init__(self, name: str, categories: np.ndarray, offset: int):
+        self.name = name
         self.width = len(categories)
-        self.offset = offset
         self.index: dict[str, int] = {}
-        self.missing: int | None = None
+        self.missing = -1  # no missing category was seen in training: no 1 anywhere
         for i, category in enumerate(categories):
             if isinstance(category, float) and np.isnan(category):
                 self.missing = offset + i
@@ -36,20 +36,24 @@ class _Column:
                 self.index[category] = offset + i
 
     def position(self, value) -> int:
-        """Where a 1 goes for ``value`` (str or nan), or -1 for a category never seen."""
+        """Where the 1 goes for ``value``, or -1 for a category never seen: as
+        ``categories_as_text`` makes it, a missing value is its own category and anything
+        else is the text of the value."""
         if isinstance(value, str):
             return self.index.get(value, -1)
-        return -1 if self.missing is None else self.missing
+        gone = value is None or pd.isna(value)  # an array for a list: not missing
+        if gone is True or gone is np.True_:
+            return self.missing
+        return self.index.get(str(value), -1)
 
 
 class LeanPipeline:
     """The calls Score Model makes on a fitted Pipeline, with the encoding done here."""
 
-    def __init__(self, pipeline: Pipeline, categorical: list[str], columns: list[_Column],
-                 passthrough: list[str]):
+    def __init__(self, pipeline: Pipeline, columns: list[_Column], passthrough: list[str]):
         self.pipeline = pipeline
         self.learner = pipeline[-1]
-        self.categorical = categorical
+        self.categorical = [c.name for c in columns]
         self.columns = columns
         self.passthrough = passthrough
         self.width = sum(c.width for c in columns)
@@ -62,22 +66,21 @@ class LeanPipeline:
         return self.pipeline[index]
 
     def encode(self, frame: pd.DataFrame) -> np.ndarray | None:
-        """The learner's input for ``frame``, or None when the Pipeline must do it."""
-        numbers = frame[self.passthrough]
-        if not all(type(dtype) is np.dtype and dtype.kind in "iuf" for dtype in numbers.dtypes):
+        """The learner's input for ``frame`` (one-hot columns, then the numbers as float64,
+        as the ColumnTransformer stacks them), or None when the Pipeline must do it."""
+        numbers = [frame[name] for name in self.passthrough]
+        if not all(isinstance(n.dtype, np.dtype) and n.dtype.kind in "iuf" for n in numbers):
             return None
         rows = len(frame)
-        one_hot = np.zeros((rows, self.width))
-        if self.columns:
-            text = categories_as_text(frame[self.categorical])
-            for j, column in enumerate(self.columns):
-                where = np.fromiter((column.position(v) for v in text[:, j]), dtype=np.intp,
-                                    count=rows)
-                seen = where >= 0
-                one_hot[np.flatnonzero(seen), where[seen]] = 1.0
-        if not self.passthrough:
-            return one_hot
-        return np.hstack([one_hot, np.asarray(numbers)])
+        out = np.zeros((rows, self.width + len(numbers)))
+        for column in self.columns:
+            values = frame[column.name].to_numpy(dtype=object)
+            where = np.fromiter(map(column.position, values), dtype=np.intp, count=rows)
+            seen = where >= 0
+            out[np.flatnonzero(seen), where[seen]] = 1.0
+        for k, series in enumerate(numbers):
+            out[:, self.width + k] = series.to_numpy()
+        return out
 
     def _call(self, method: str, frame: pd.DataFrame):
         encoded = self.encode(frame)
@@ -117,8 +120,8 @@ def lean(pipeline):
                     and as_text.func is categories_as_text):
                 return pipeline
             categorical = list(selected)
-            for categories in one_hot.categories_:
-                columns.append(_Column(categories, offset))
+            for column, categories in zip(categorical, one_hot.categories_, strict=True):
+                columns.append(_Column(column, categories, offset))
                 offset += len(categories)
         elif name == "remainder":
             if isinstance(fitted, str) and fitted == "drop":
@@ -130,7 +133,7 @@ def lean(pipeline):
             return pipeline
     if any(not isinstance(c, str) for c in categorical + passthrough):
         return pipeline
-    return LeanPipeline(pipeline, categorical, columns, passthrough)
+    return LeanPipeline(pipeline, columns, passthrough)
 
 
 def _plain_one_hot(encoder: OneHotEncoder) -> bool:

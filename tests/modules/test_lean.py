@@ -28,6 +28,8 @@ def odd_rows(features: pd.DataFrame) -> pd.DataFrame:
     rows.loc[rows.index[1], text[1]] = None
     rows.loc[rows.index[2], text] = np.nan
     rows.loc[rows.index[3], text[-1]] = 42  # a number where text was
+    rows.loc[rows.index[3], text[0]] = True
+    rows.loc[rows.index[0], text[-2]] = pd.NA
     return rows
 
 
@@ -46,6 +48,7 @@ def test_two_class_probabilities_and_labels_are_the_pipelines(income, estimator)
     assert isinstance(served, LeanPipeline)
     held_out = features.iloc[-500:]
     for rows in (held_out, held_out.iloc[[7]], odd_rows(held_out)):
+        assert served.encode(rows) is not None  # encoded here, not by the Pipeline
         assert np.array_equal(served.predict_proba(rows), pipeline.predict_proba(rows))
         assert np.array_equal(served.predict(rows), pipeline.predict(rows))
     assert list(served.classes_) == list(pipeline.classes_)
@@ -56,12 +59,13 @@ def test_a_model_without_text_columns_and_a_regression(automobile):
     pipeline, features = fitted(iris, "target", LogisticRegression(max_iter=500))
     served = lean(pipeline)
     assert isinstance(served, LeanPipeline) and served.categorical == []
+    assert served.encode(features) is not None
     assert np.array_equal(served.predict_proba(features), pipeline.predict_proba(features))
 
     cars = automobile.dropna(subset=["price"])
     pipeline, features = fitted(cars, "price", HistGradientBoostingRegressor(random_state=0))
     served = lean(pipeline)
-    assert isinstance(served, LeanPipeline)
+    assert isinstance(served, LeanPipeline) and served.encode(features) is not None
     assert np.array_equal(served.predict(features), pipeline.predict(features))
 
 
