@@ -321,7 +321,7 @@ def income(env: dict, credentials, args, paths: list[Path]) -> None:
               f"{base * 1000:.0f} ms, of which the fit "
               f"{statistics.median(times['plain_train']) * 1000:.0f} ms; "
               f"{rest / base:.2f} x plain")
-        print(f"{args.concurrent} Income runs submitted at once, executor {name}: "
+        print(f"Income runs submitted at once ({args.concurrent}), executor {name}: "
               f"{per_minute:.1f} runs/min")
     ratio = taken["process"][0] / taken["process"][1]
     print(f"Income REST path / plain: {ratio:.2f} x "
