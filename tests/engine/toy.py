@@ -155,6 +155,17 @@ def threads(*, ctx):
     return {"dataset": pd.DataFrame({"x": [1]})}
 
 
+@module("environment", label="Environment", category="Toy",
+        outputs=[Port("dataset", DATAFRAME)], params=[Str("variable", default="")],
+        registry=TOY)
+def environment(*, variable, ctx):
+    """Log the value of the environment variable ``variable`` in the step's process."""
+    import os
+
+    ctx.log(f"{variable}={os.environ.get(variable)}")
+    return {"dataset": pd.DataFrame({"x": [1]})}
+
+
 @module("where", label="Where", category="Toy", inputs=[Port("dataset", DATAFRAME)],
         outputs=[Port("dataset", DATAFRAME)], registry=TOY)
 def where(dataset, *, ctx):
