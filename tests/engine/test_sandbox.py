@@ -167,5 +167,6 @@ def test_stdout_and_stderr_lines_are_logged_in_the_order_they_were_printed():
                                 "return pd.DataFrame({'a': [1]})")
     expected = [(stream, f"{word} {i}") for i in range(30)
                 for stream, word in (("stdout", "out"), ("stderr", "err"))]
-    assert result.printed == expected + [("stderr", "straight to the descriptor")]
-    assert ctx.lines[1].endswith("] stderr: err 0")
+    raw = ("stderr", "straight to the descriptor")  # unmarked, on a pipe of its own: any place
+    assert [line for line in result.printed if line != raw] == expected
+    assert raw in result.printed

@@ -1,6 +1,6 @@
 // Endpoints page: tab "Pipeline endpoints" (every published endpoint with its last run) and tab
 // "Real-time endpoints" (what each serves and how often it was called).
-import { alreadyShown, api } from "../api.js";
+import { api } from "../api.js";
 import { clear, el, when } from "../dom.js";
 
 const root = document.getElementById("app");
@@ -62,10 +62,18 @@ async function realtimeTable() {
     el("tbody", {}, endpoints.map(realtimeRow)));
 }
 
-/** Fetch the open tab's endpoints and draw its table. */
+let loads = 0;  // the number of the latest load: an earlier one answering late draws nothing
+
+/** Fetch the open tab's endpoints and draw its table (or why it could not be loaded). */
 async function load() {
-  const table = await (tab === "realtime" ? realtimeTable() : pipelineTable());
-  clear(tableHost).append(table);
+  const ticket = ++loads;
+  let shown;
+  try {
+    shown = await (tab === "realtime" ? realtimeTable() : pipelineTable());
+  } catch (error) {
+    shown = el("p", { class: "alert", role: "alert" }, `The endpoints could not be loaded: ${error.message}`);
+  }
+  if (ticket === loads) clear(tableHost).append(shown);
 }
 
 const tabList = el("div", { class: "page-tabs", role: "tablist", "aria-label": "Endpoint kinds" },
@@ -79,13 +87,11 @@ function show(key) {
   tableHost.setAttribute("aria-labelledby", `tab-${tab}`);
   history.replaceState(null, "", tab === "pipeline" ? window.location.pathname : `#${tab}`);
   clear(tableHost).append(el("p", { class: "muted" }, "Loading..."));
-  load().catch((error) => {
-    clear(tableHost).append(el("p", { class: "alert", role: "alert" }, `The endpoints could not be loaded: ${error.message}`));
-  });
+  load();
 }
 
 root.append(
   el("div", { class: "page-head" }, el("h1", {}, "Endpoints"),
-    el("button", { type: "button", onclick: () => load().catch(alreadyShown) }, "Refresh")),
+    el("button", { type: "button", onclick: load }, "Refresh")),
   tabList, tableHost);
 show(window.location.hash.slice(1));
