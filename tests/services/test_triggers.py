@@ -1,5 +1,6 @@
 """New-data triggers on real files: settled files start one run per version, a file still being
-written waits, files there before the trigger are not new, two watchers start one run."""
+written waits, files there before the trigger are not new, two watchers start one run; a
+trigger on an S3 datastore (the test S3 server) does the same with objects."""
 
 import hashlib
 import os
@@ -13,7 +14,7 @@ from app.extensions import db
 from app.models import Run
 from app.services import datastores, schedules
 from app.services.triggers import Watcher
-from tests.conftest import ROOT
+from tests.conftest import ROOT, bearer, make_app
 
 US = ROOT / "sample_data" / "income" / "us.csv"
 
@@ -124,3 +125,45 @@ def test_a_watch_that_cannot_work_is_refused_naming_the_field(app, inbox, watch,
         schedules.save("income-retrain", trigger_body(**watch) | {"name": "other"},
                        now=datetime.now(UTC))
     assert caught.value.details["field"] == field
+
+
+@pytest.fixture
+def lake_app(tmp_path, s3):
+    """An app whose datastore 'lake' is a folder of the test S3 bucket, with a trigger on it."""
+    application = make_app({"DESIGNER_HOME": str(tmp_path / "instance"), "SECRET_KEY": "test",
+                            "DESIGNER_STORAGE_OPTIONS": s3.options})
+    s3.fs.pipe_file(f"{s3.bucket}/data/readme.txt", b"the lake")
+    with application.app_context():
+        datastores.add("lake", f"s3://{s3.bucket}/data")
+        schedules.save("income-retrain", trigger_body(datastore="lake"), now=datetime.now(UTC))
+    yield application
+    application.extensions["designer"].shutdown()
+
+
+def test_a_trigger_on_an_s3_datastore_starts_a_run_that_reads_the_new_object(lake_app, s3):
+    watcher, now = Watcher(), datetime.now(UTC)
+    rows = US.read_bytes()
+    s3.fs.pipe_file(f"{s3.bucket}/data/incoming/march.csv", rows)
+    s3.fs.pipe_file(f"{s3.bucket}/data/incoming/notes.md", b"not data")
+    assert poll(lake_app, watcher, now) == []
+    (slot,) = poll(lake_app, watcher, now + timedelta(seconds=2))
+    assert slot == f"incoming/march.csv@{hashlib.sha256(rows).hexdigest()}"
+    assert poll(lake_app, watcher, now + timedelta(seconds=4)) == []
+    assert started(lake_app) == [("trigger", {"datastore": "lake", "path": "incoming/march.csv"})]
+
+    lake_app.extensions["designer"].dispatcher.run_pending()
+    with lake_app.app_context():
+        run = db.session.query(Run).one()
+        assert run.status == "Finished", run.status_reason
+        node = next(s.node_id for s in run.steps if s.module == "import_data")
+    client = lake_app.test_client()
+    preview = client.get(f"/api/v1/runs/{run.id}/steps/{node}/outputs/dataset/preview?rows=1",
+                         headers={"Authorization": f"Bearer {bearer(lake_app)}"})
+    assert preview.get_json()["row_count"] == len(rows.splitlines()) - 1  # the object's rows
+
+    changed = rows + rows.splitlines(keepends=True)[1]
+    s3.fs.pipe_file(f"{s3.bucket}/data/incoming/march.csv", changed)  # a new version
+    poll(lake_app, watcher, now + timedelta(seconds=5))
+    (again,) = poll(lake_app, watcher, now + timedelta(seconds=7))
+    assert again == f"incoming/march.csv@{hashlib.sha256(changed).hexdigest()}"
+    assert len(started(lake_app)) == 2
