@@ -251,7 +251,11 @@ def _check_parameters(doc, registry, parameter_values) -> list[NodeError]:
             try:
                 param_spec.validate(value, spec.label, given)
             except ParamError as exc:
-                errors.append(NodeError(str(exc), node=node.id, field=param_spec.name))
+                bound = binding_name(node.params.get(param_spec.name))
+                message = str(exc) if bound is None else (
+                    f"{exc} The value comes from pipeline parameter '{bound}'.")
+                errors.append(NodeError(message, node=node.id, field=param_spec.name,
+                                        parameter=bound))
     return errors
 
 

@@ -319,7 +319,9 @@ class Choice(Param):
 
 @dataclass
 class Columns(Param):
-    """Column names of an input data set: a list, or one name when ``single``."""
+    """Column names of an input data set: a list, or one name when ``single``; or a column rule
+    set (app/engine/column_rules.py), also as its JSON text, the form a string pipeline
+    parameter gives it (as in the Azure ML designer)."""
 
     single: bool = False
     input: str = "dataset"
@@ -341,6 +343,8 @@ class Columns(Param):
             if not isinstance(value, str):
                 raise self.error(owner, value)
             return value
+        if isinstance(value, str) and value.strip().startswith("{"):
+            value = self._rule_set_text(value, owner)  # a rule set given as text (a parameter)
         if is_rule_set(value):
             problem = rule_set_problem(value)
             if problem:
@@ -359,6 +363,16 @@ class Columns(Param):
                 value = [part.strip() for part in text.split(",") if part.strip()]
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise self.error(owner, value)
+        return value
+
+    def _rule_set_text(self, text: str, owner) -> dict:
+        """The rule set a string holds as JSON (Azure's pipeline parameter form)."""
+        try:
+            value = json.loads(text)
+        except ValueError as exc:
+            raise self.error(owner, text, f"must be a column rule set in JSON ({exc})") from None
+        if not is_rule_set(value):
+            raise self.error(owner, text, "must be a column rule set: an object with 'rules'")
         return value
 
     def json_schema(self):

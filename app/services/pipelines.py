@@ -104,6 +104,8 @@ def group_errors(errors: list[NodeError]) -> dict:
             if e.field:
                 out["field_errors"].setdefault(e.node, {}).setdefault(e.field, []).append(
                     e.message)
+            if e.parameter:
+                by_parameter.setdefault(e.parameter, []).append(e.message)
         else:
             out["errors"].append(e.message)
             if e.parameter:

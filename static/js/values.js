@@ -29,7 +29,8 @@ export function describeValue(value, empty = "(no default)") {
   if (blank(value)) return empty;
   if (typeof value === "object" && "datastore" in value) return `${value.datastore}:${value.path}`;
   if (Array.isArray(value)) return value.join(", ");
-  if (isRuleSet(value)) return `rules: ${describeRuleSet(value)}`;
+  const rules = ruleSetOf(value);
+  if (rules) return `rules: ${describeRuleSet(rules)}`;
   return typeof value === "object" ? JSON.stringify(value) : String(value);
 }
 
@@ -150,6 +151,18 @@ export function isRuleSet(value) {
   return Boolean(value) && typeof value === "object" && !Array.isArray(value) && Array.isArray(value.rules);
 }
 
+/** The rule set `value` is or holds as JSON text (how a pipeline parameter gives it), or null. */
+export function ruleSetOf(value) {
+  if (isRuleSet(value)) return value;
+  if (typeof value !== "string" || !value.trim().startsWith("{")) return null;
+  try {
+    const parsed = JSON.parse(value);
+    return isRuleSet(parsed) ? parsed : null;
+  } catch {
+    return null;
+  }
+}
+
 /** A rule set in words: "all columns, exclude type String, include age, education". */
 export function describeRuleSet(ruleSet) {
   const words = ruleSet.rules.map((rule, i) => {
@@ -251,7 +264,7 @@ function columnsEditor(spec, value, { id, fire, columns }) {
   const words = el("div", { class: "columns-rules", hidden: true });
   let rules = null;
   const show = (v) => {
-    rules = isRuleSet(v) ? v : null;
+    rules = ruleSetOf(v);
     input.hidden = Boolean(rules);
     words.hidden = !rules;
     words.textContent = rules ? `Chosen by rules: ${describeRuleSet(rules)}` : "";

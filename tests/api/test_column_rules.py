@@ -1,6 +1,8 @@
 """Column rule sets over HTTP: kept in the field, resolved on the real Adult data at run time
 (so an upstream change re-applies them) and on the design-time schema when names suffice."""
 
+import json
+
 import pytest
 
 from tests.api.test_runs import submit
@@ -97,3 +99,43 @@ def test_a_bad_rule_set_is_refused_naming_node_field_and_rule(client, adult_stor
     assert response.status_code == 422
     body = response.get_json()
     assert "rule 2's 'columnTypes' must list some of Numeric" in str(body["node_errors"]["pick"])
+
+
+def test_a_rule_set_is_a_pipeline_parameter_given_as_json_text(client, run_queued, adult_store):
+    no_text = {"rules": RULES["rules"][:3]}  # all, less the text columns, education back
+    doc = document({"$param": "picked"})
+    doc["parameters"] = [{"name": "picked", "type": "string", "default": json.dumps(no_text)}]
+    assert picked(client, run_queued, doc) == [
+        "age", "fnlwgt", "education", "education-num", "capital-gain", "capital-loss",
+        "hours-per-week", "income"]
+    # A run names other rules: every text column, and the label.
+    text_only = {"rules": [{"ruleType": "ColumnTypes", "columnTypes": ["String"]}]}
+    response = submit(client, doc, to_node="pick", parameters={"picked": json.dumps(text_only)})
+    assert response.status_code == 202, response.get_json()
+    run_queued()
+    preview = client.get(f"/api/v1/runs/{response.get_json()['id']}/steps/pick/outputs/dataset"
+                         "/preview?rows=1").get_json()
+    assert preview["column_names"] == ["workclass", "education", "marital-status", "occupation",
+                                       "relationship", "race", "sex", "native-country", "income"]
+    # Design time resolves the default's rules by name as it would the field's own.
+    by_name = {"rules": [{"ruleType": "ColumnNames", "columns": ["age", "income"]}]}
+    doc["parameters"][0]["default"] = json.dumps(by_name)
+    doc["nodes"].append({"id": "after", "module": "select_columns", "params": {}})
+    doc["edges"].append({"from": {"node": "pick", "port": "dataset"},
+                         "to": {"node": "after", "port": "dataset"}})
+    columns = client.post("/api/v1/pipelines/columns", json={"document": doc}).get_json()
+    assert columns["columns"]["after"]["dataset"] == ["age", "income"]
+
+
+@pytest.mark.parametrize(("text", "culprit"), [
+    ('{"rules": [', "must be a column rule set in JSON"),
+    ('{"columns": ["age"]}', "must be a column rule set: an object with 'rules'"),
+    ('{"rules": [{"ruleType": "Everything"}]}', "rule 1 has ruleType 'Everything'"),
+])
+def test_a_bad_rule_set_parameter_value_is_refused_naming_it(client, adult_store, text, culprit):
+    doc = document({"$param": "picked"})
+    doc["parameters"] = [{"name": "picked", "type": "string", "default": json.dumps(RULES)}]
+    response = submit(client, doc, parameters={"picked": text})
+    assert response.status_code == 422, response.get_json()
+    assert culprit in json.dumps(response.get_json())
+    assert "picked" in json.dumps(response.get_json())

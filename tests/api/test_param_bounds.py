@@ -142,4 +142,6 @@ def test_a_pipeline_parameter_past_a_fields_maximum_is_refused_at_submit(shared)
     assert response.status_code == 422
     assert response.get_json()["node_errors"]["n1"] == [
         "The 'num_trees' parameter of Two-Class Decision Forest must be an int in the range "
-        "[1, 1000]. Got 5000 instead."]
+        "[1, 1000]. Got 5000 instead. The value comes from pipeline parameter 'trees'."]
+    assert response.get_json()["parameter_errors"]["trees"] == response.get_json()[
+        "node_errors"]["n1"]

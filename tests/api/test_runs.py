@@ -105,7 +105,8 @@ def test_invalid_pipeline_lists_node_errors(client):
     response = submit(client, parameters={"fraction": 3})
     errors = response.get_json()["node_errors"]
     assert errors == {"split": ["The 'fraction' parameter of Split Data must be a float in the "
-                                "range [0.0, 1.0]. Got 3.0 instead."]}
+                                "range [0.0, 1.0]. Got 3.0 instead. The value comes from "
+                                "pipeline parameter 'fraction'."]}
 
 
 @pytest.mark.parametrize("path, message", [

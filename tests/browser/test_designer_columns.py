@@ -2,6 +2,8 @@
 saved as the field's list of names, or by rules (by name and by type), saved as the rules,
 shown again on reopening and applied to the columns that arrive from upstream."""
 
+import json
+
 from playwright.sync_api import expect
 
 from tests.browser.conftest import ARTIFACTS
@@ -164,3 +166,48 @@ def test_cancel_leaves_the_field_as_it_was(page, client):
     dialog.get_by_role("button", name="Cancel").click()
     expect(dialog).to_be_hidden()
     expect(field.get_by_role("combobox")).to_have_value("age")
+
+
+def test_a_field_chosen_by_rules_becomes_a_pipeline_parameter_and_back(page, client):
+    rules = {"isFilter": True, "rules": [
+        {"ruleType": "ColumnTypes", "exclude": False, "columnTypes": ["Numeric"],
+         "columnKinds": ["All"]}]}
+    document = {**DOCUMENT, "nodes": [DOCUMENT["nodes"][0],
+                                      {**DOCUMENT["nodes"][1], "params": {"columns": rules}}]}
+    created = client.post("/api/v1/pipelines", json={"document": document}).get_json()
+    page.goto(f"/pipelines/{created['id']}")
+    page.locator('g.node[data-node-id="pick"] .node-body').click()
+    field = page.locator('.details .field[data-param="columns"]')
+    field.hover()
+    page.get_by_role("button", name="More options for Columns").click()
+    page.get_by_role("menu", name="Field options").get_by_role(
+        "menuitem", name="Add to pipeline parameter").click()
+    dialog = page.get_by_role("dialog", name="Add to pipeline parameter")
+    expect(dialog.get_by_label("Type")).to_have_value("string")
+    # The rules as their JSON text: the value a run, the Submit dialog or REST gives.
+    default = dialog.get_by_label("Default", exact=True)
+    assert json.loads(default.input_value()) == rules
+    dialog.get_by_label("Name").fill("feature_columns")
+    dialog.get_by_role("button", name="Save").click()
+    expect(dialog).to_be_hidden()
+    expect(field.locator(".param-chip")).to_contain_text("feature_columns")
+    expect(field).to_contain_text("= rules: no columns, include type Numeric")
+    for _ in range(100):
+        doc = client.get(f"/api/v1/pipelines/{created['id']}").get_json()["document"]
+        if doc["parameters"]:
+            break
+        page.wait_for_timeout(100)
+    assert next(n for n in doc["nodes"] if n["id"] == "pick")["params"]["columns"] == {
+        "$param": "feature_columns"}
+    assert json.loads(doc["parameters"][0]["default"]) == rules
+
+    # Detached, the field holds the rules again, shown in words with what they select.
+    field.hover()
+    page.get_by_role("button", name="More options for Columns").click()
+    page.get_by_role("menu", name="Field options").get_by_role(
+        "menuitem", name="Detach from pipeline parameter").click()
+    expect(field.locator(".columns-rules")).to_have_text(
+        "Chosen by rules: no columns, include type Numeric")
+    expect(field.get_by_label("Selected columns")).to_have_text(
+        f"Selected: 6 of 15 columns: {', '.join(NUMERIC)}")
+    assert page.errors == []

@@ -25,6 +25,8 @@ test("a promoted field gives its kind, options, range and current value", () => 
                    { type: "choice", options: ["rows", "regex"], default: "rows", min: undefined, max: undefined });
   assert.equal(inferParameter({ kind: "columns" }, ["a", "b"]).default, "a, b");
   assert.equal(inferParameter({ kind: "columns" }, ["a", "b"]).type, "string");
+  const rules = { isFilter: true, rules: [{ ruleType: "AllColumns", exclude: false }] };
+  assert.deepEqual(JSON.parse(inferParameter({ kind: "columns" }, rules).default), rules);
 });
 
 test("a parameter fits a field when the field accepts its type and its default fits the field", () => {

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { applies, boolWord, columnNames, convert, describeValue, FALSE_WORDS, fromSchema, parameterType, problem, rangeText,
+import { applies, boolWord, columnNames, convert, describeValue, FALSE_WORDS, fromSchema, parameterType, problem, rangeText, ruleSetOf,
          readNumber, shownNumber, TRUE_WORDS } from "../../static/js/values.js";
 
 const seed = { kind: "int", min: 0, max: 99 };
@@ -106,6 +106,20 @@ test("values are described briefly", () => {
   assert.equal(describeValue("", "—"), "—");
   assert.equal(describeValue(false), "false");
   assert.equal(describeValue({ a: 1 }), '{"a":1}');
+  const rules = { isFilter: true, rules: [{ ruleType: "AllColumns", exclude: false },
+                                          { ruleType: "ColumnNames", exclude: true, columns: ["income"] }] };
+  assert.equal(describeValue(rules), "rules: all columns, exclude income");
+  assert.equal(describeValue(JSON.stringify(rules)), "rules: all columns, exclude income");
+});
+
+test("a rule set is read from itself or from its JSON text, never from other text", () => {
+  const rules = { rules: [{ ruleType: "AllColumns" }] };
+  assert.deepEqual(ruleSetOf(rules), rules);
+  assert.deepEqual(ruleSetOf(` ${JSON.stringify(rules)}`), rules);
+  assert.equal(ruleSetOf('{"rules": ['), null);
+  assert.equal(ruleSetOf('{"columns": ["a"]}'), null);
+  assert.equal(ruleSetOf("age, income"), null);
+  assert.equal(ruleSetOf(["a"]), null);
 });
 
 test("a field's kind gives the type of the parameter it is promoted to", () => {

@@ -5,7 +5,7 @@
 import { api, fallback } from "../api.js";
 import { el } from "../dom.js";
 import { bindingName } from "../canvas/graph.js";
-import { columnNames, isRuleSet } from "../values.js";
+import { columnNames, ruleSetOf } from "../values.js";
 import { formDialog } from "./dialog.js";
 
 /** The column types a rule can name, with the words a person reads. */
@@ -130,10 +130,10 @@ function literal(graph, value) {
  *  to the chosen names or rule set, or null when cancelled. names: the known columns; types: as
  *  selectColumns. */
 export function editColumns({ label, value, names, types }) {
-  const byRules = isRuleSet(value);
-  const initial = new Set(byRules ? [] : value || []);
-  const state = { mode: byRules ? "rules" : "names", picked: new Set(names.filter((n) => initial.has(n))),
-                  rules: byRules ? fromRuleSet(value) : { start: "all", rules: [] } };
+  const ruleSet = ruleSetOf(value);
+  const initial = new Set(ruleSet ? [] : Array.isArray(value) ? value : columnNames(value || ""));
+  const state = { mode: ruleSet ? "rules" : "names", picked: new Set(names.filter((n) => initial.has(n))),
+                  rules: ruleSet ? fromRuleSet(ruleSet) : { start: "all", rules: [] } };
   const chosen = () => (state.mode === "names" ? names.filter((n) => state.picked.has(n))
     : selectColumns(names, types, state.rules));
   return formDialog({

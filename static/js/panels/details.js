@@ -3,7 +3,7 @@
 import { notify } from "../api.js";
 import { clear, el } from "../dom.js";
 import { bindingName } from "../canvas/graph.js";
-import { applies, describeValue, editor as valueEditor, isNumeric, isRuleSet, rangeText } from "../values.js";
+import { applies, describeValue, editor as valueEditor, isNumeric, rangeText, ruleSetOf } from "../values.js";
 import { editColumns, fromRuleSet, selectColumns, upstreamColumnTypes } from "./columns_dialog.js";
 import { copyButton } from "./copy.js";
 import { fitsField, inferParameter, openParameterDialog, suggestName } from "./parameters.js";
@@ -223,12 +223,13 @@ export class DetailsPanel {
   rulesPreview(id, param, columns) {
     const element = el("div", { class: "muted hint columns-resolved", "aria-label": "Selected columns", hidden: true });
     const show = async (value) => {
-      element.hidden = !isRuleSet(value);
-      if (element.hidden) return;
+      const rules = ruleSetOf(value);
+      element.hidden = !rules;
+      if (!rules) return;
       const [names, types] = await Promise.all([
         Promise.resolve(columns).then((n) => n || []), upstreamColumnTypes(this.graph, id, param.input)]);
       if (!names.length) { element.textContent = "Selected: not known until the modules upstream are set up."; return; }
-      const list = selectColumns(names, types, fromRuleSet(value));
+      const list = selectColumns(names, types, fromRuleSet(rules));
       element.textContent = `Selected: ${list.length} of ${names.length} columns: ${list.join(", ") || "none"}`;
     };
     return { element, show: (value) => show(value).catch((e) => notify(e.message)) };

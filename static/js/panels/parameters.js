@@ -3,7 +3,7 @@ import { notify } from "../api.js";
 import { el } from "../dom.js";
 import { formDialog } from "./dialog.js";
 import { confirmDialog } from "./browse.js";
-import { blank, convert, describeValue, PARAMETER_TYPES, parameterType, problem,
+import { blank, convert, describeValue, isRuleSet, PARAMETER_TYPES, parameterType, problem,
          editor as valueEditor } from "../values.js";
 
 let uid = 0;
@@ -13,6 +13,8 @@ export function inferParameter(fieldSpec, value) {
   const type = parameterType(fieldSpec.kind);
   let current = value === undefined ? fieldSpec.default : value;
   if (fieldSpec.kind === "columns" && Array.isArray(current)) current = current.join(", ");
+  // Rules become their JSON text, the form a run takes them in (as in the Azure ML designer).
+  if (fieldSpec.kind === "columns" && isRuleSet(current)) current = JSON.stringify(current);
   return { type, options: type === "choice" ? [...(fieldSpec.options || [])] : undefined,
            default: blank(current) ? null : current, min: fieldSpec.min, max: fieldSpec.max };
 }
