@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn import metrics
-from sklearn.datasets import load_diabetes
+from sklearn.datasets import load_diabetes, load_iris, load_wine
 
 from app.engine.context import ModuleError, StepContext
 from app.engine.registry import REGISTRY
@@ -267,3 +267,139 @@ def test_numeric_positive_class_after_parquet(tmp_path):
     result = evaluate(back)
     assert result["curves"]["confusion_matrix"]["labels"] == [0, 1]
     assert result["metrics"]["accuracy"] > 0.9
+
+
+def multiclass_by_hand(scored):
+    """Evaluate Model's multiclass figures worked out with scikit-learn from the scored rows."""
+    actual, predicted = scored[scored.attrs["label_column"]], scored["Scored Labels"]
+    classes = scored.attrs["classes"]
+    every = {"labels": classes, "zero_division": 0.0}
+    return {
+        "metrics": pytest.approx({
+            "overall_accuracy": metrics.accuracy_score(actual, predicted),
+            "average_accuracy": np.mean([metrics.accuracy_score(actual == c, predicted == c)
+                                         for c in classes]),
+            **{f"{average}_{name}": score(actual, predicted, average=average, **every)
+               for average in ("micro", "macro")
+               for name, score in (("precision", metrics.precision_score),
+                                   ("recall", metrics.recall_score))}}),
+        "per_class": {"labels": classes, "precision": pytest.approx(list(
+            metrics.precision_score(actual, predicted, average=None, **every))),
+                      "recall": pytest.approx(list(
+            metrics.recall_score(actual, predicted, average=None, **every)))},
+        "curves": {"confusion_matrix": {"labels": classes, "matrix": metrics.confusion_matrix(
+            actual, predicted, labels=classes).tolist()}},
+    }
+
+
+def clustering_by_hand(results):
+    """Evaluate Model's combined and per-cluster figures worked out with pandas."""
+    distances = results.filter(like="DistancesToClusterCenter").to_numpy()
+    assigned = results["Assignments"].to_numpy(dtype=int)
+    rows = pd.DataFrame({"cluster": assigned, "own": distances[np.arange(len(assigned)), assigned],
+                         "other": [min(np.delete(d, a)) for d, a in
+                                   zip(distances, assigned, strict=True)]})
+    by = rows.groupby("cluster")
+    return {
+        "metrics": pytest.approx({"average_distance_to_cluster_center": rows["own"].mean(),
+                                  "average_distance_to_other_center": rows["other"].mean(),
+                                  "number_of_points": len(rows),
+                                  "maximal_distance_to_cluster_center": rows["own"].max()}),
+        "clusters": {"labels": sorted(set(assigned)),
+                     "number_of_points": list(by.size()),
+                     "average_distance_to_cluster_center": pytest.approx(list(by["own"].mean())),
+                     "average_distance_to_other_center": pytest.approx(list(by["other"].mean())),
+                     "maximal_distance_to_cluster_center": pytest.approx(list(by["own"].max()))},
+    }
+
+
+def anomaly_by_hand(scored, anomaly):
+    """The two-class figures of anomaly scores, the anomaly label being the positive class."""
+    actual = scored[scored.attrs["label_column"]] == anomaly
+    proba = scored["Scored Probabilities"].to_numpy()
+    predicted = proba >= 0.5
+    tn, fp, fn, tp = metrics.confusion_matrix(actual, predicted, labels=[False, True]).ravel()
+    return {
+        "metrics": pytest.approx({
+            "accuracy": metrics.accuracy_score(actual, predicted),
+            "precision": metrics.precision_score(actual, predicted, zero_division=0.0),
+            "recall": metrics.recall_score(actual, predicted, zero_division=0.0),
+            "f1": metrics.f1_score(actual, predicted, zero_division=0.0),
+            "auc": metrics.roc_auc_score(actual, proba)}),
+        "matrix": [[tn, fp], [fn, tp]],
+    }
+
+
+@pytest.fixture(scope="module")
+def wines():
+    """The wine data (3 cultivars, text classes) shuffled and cut in 120 rows and 58."""
+    data = load_wine(as_frame=True).frame.sample(frac=1.0, random_state=0)
+    data = data.reset_index(drop=True)
+    data["target"] = data["target"].map({0: "barolo", 1: "grignolino", 2: "barbera"})
+    return data.iloc[:120].astype({"target": "str"}), data.iloc[120:].reset_index(drop=True)
+
+
+def scored_by(learner, train, test, label, **params):
+    model = trained(learner, train, label, **params)
+    return run("score_model", {"trained_model": model, "dataset": test})["scored_dataset"]
+
+
+def test_compare_two_multiclass_models(wines):
+    train, test = wines
+    forest = scored_by("multiclass_decision_forest", train, test, "target", num_trees=2,
+                       max_depth=2)
+    boosted = scored_by("multiclass_boosted_decision_tree", train, test, "target", num_trees=5)
+    result = evaluate(forest, compare=boosted)
+    assert (result["task"], result["compare"]["task"]) == ("multiclass", "multiclass")
+    for side, scored in ((result, forest), (result["compare"], boosted)):
+        expected = multiclass_by_hand(scored)
+        assert side["label_column"] == "target"
+        assert side["metrics"] == expected["metrics"]
+        assert side["per_class"] == expected["per_class"]
+        assert side["curves"] == expected["curves"]
+    assert result["metrics"] != result["compare"]["metrics"]  # two models, two sets of figures
+    json.dumps(result, allow_nan=False)
+
+
+def test_compare_two_clusterings():
+    data = load_iris(as_frame=True).frame.drop(columns="target")
+    sides = []
+    for centroids in (3, 4):
+        untrained = run("k_means_clustering", {}, {"number_of_centroids": centroids,
+                                                   "seed": 1})["untrained_model"]
+        sides.append(run("train_clustering_model", {"untrained_model": untrained,
+                                                    "dataset": data})["results_dataset"])
+    result = evaluate(*sides)
+    assert (result["task"], result["compare"]["task"]) == ("clustering", "clustering")
+    for side, results in ((result, sides[0]), (result["compare"], sides[1])):
+        expected = clustering_by_hand(results)
+        assert side["metrics"] == expected["metrics"]
+        assert side["clusters"] == expected["clusters"]
+    assert len(result["clusters"]["labels"]) == 3
+    assert len(result["compare"]["clusters"]["labels"]) == 4
+    json.dumps(result, allow_nan=False)
+
+
+def test_compare_two_anomaly_detectors(wines):
+    train, test = wines
+    # Barolo and grignolino are normal; barbera, the third cultivar, is the anomaly.
+    normal = train[train["target"] != "barbera"].assign(target="normal").astype({"target": "str"})
+    sides = []
+    for components in (1, 4):
+        untrained = run("pca_based_anomaly_detection", {},
+                        {"components": components, "center": True})["untrained_model"]
+        model = run("train_anomaly_detection_model", {"untrained_model": untrained,
+                                                      "dataset": normal},
+                    {"label_column": "target", "anomaly_label": "barbera"})["trained_model"]
+        sides.append(run("score_model", {"trained_model": model,
+                                         "dataset": test})["scored_dataset"])
+    result = evaluate(*sides)
+    assert (result["task"], result["compare"]["task"]) == ("anomaly_detection",
+                                                           "anomaly_detection")
+    for side, scored in ((result, sides[0]), (result["compare"], sides[1])):
+        expected = anomaly_by_hand(scored, "barbera")
+        assert side["metrics"] == expected["metrics"]
+        assert side["curves"]["confusion_matrix"] == {"labels": ["normal", "barbera"],
+                                                      "matrix": expected["matrix"]}
+    assert result["metrics"] != result["compare"]["metrics"]
+    json.dumps(result, allow_nan=False)
