@@ -15,19 +15,30 @@ def rows(page: str) -> dict:
             for name, row in found}
 
 
+def summary(page: str) -> str:
+    """The text of a help page's summary paragraph ("" when it has none)."""
+    found = re.search(r'<p class="module-summary">(.*?)</p>', page, re.DOTALL)
+    return " ".join(html.unescape(found.group(1)).split()) if found else ""
+
+
 def test_every_module_has_a_help_page_naming_its_parameters_and_ports(signed_in):
     catalogue = signed_in.get("/api/v1/modules").get_json()["modules"]
     assert len(catalogue) == len(REGISTRY)
+    summaries = {}
     for spec in catalogue:
         answer = signed_in.get(f"/modules/{spec['name']}/help")
         assert answer.status_code == 200, spec["name"]
         page = answer.get_data(as_text=True)
-        text = html.unescape(page)
         assert f"<h1>{html.escape(spec['label'])}</h1>" in page
-        assert spec["description"].split("\n")[0].strip() in " ".join(text.split())
+        # The docstring's first paragraph, shown as the summary: there, and the module's own.
+        shown = summaries[spec["name"]] = summary(page)
+        assert shown == " ".join(spec["description"].split("\n\n")[0].split()), spec["name"]
+        assert len(shown.split()) >= 3 and shown != spec["label"], (spec["name"], shown)
         assert list(rows(page)) == [p["name"] for p in spec["params"]], spec["name"]
         for port in spec["inputs"] + spec["outputs"]:
             assert f"<code>{port['name']}</code>" in page, (spec["name"], port["name"])
+    alike = {text for text in summaries.values() if list(summaries.values()).count(text) > 1}
+    assert not alike, f"modules share a summary: {alike}"
 
 
 @pytest.mark.parametrize(("module", "param", "shown"), [
