@@ -1,5 +1,5 @@
-"""`designer schedules ...`: list, add, edit, enable, disable and delete schedules (and
-triggers: `designer schedules triggers ...` in cli_triggers.py)."""
+"""`designer schedules ...`: list, add, edit, enable, disable and delete schedules and show
+their history (and triggers: `designer schedules triggers ...` in cli_triggers.py)."""
 
 from __future__ import annotations
 
@@ -287,3 +287,33 @@ def schedules_delete(endpoint, name):
     """Delete schedule NAME and its history (the runs it started stay)."""
     remove(endpoint, name)
     click.echo(f"deleted schedule {name}")
+
+
+def history_line(fire: dict) -> str:
+    """A fire as one tab-separated line: fire time, run id and status, or why no run started."""
+    what = "catch-up" if fire["catch_up"] else "fire"
+    outcome = (f"{fire['run_id']}\t{fire['status']}" if fire["run_id"]
+               else f"-\tnot started: {fire['error']}")
+    return "\t".join([fire["fire_time"], what, fire["slot"], outcome])
+
+
+def echo_history(endpoint: str, name: str, limit: int, as_json: bool, *, trigger: bool) -> None:
+    """Print the runs a schedule (or trigger) started, newest first, a line or JSON each."""
+    from .services import schedules as service
+
+    def rows():
+        found = service.history(find_kind(endpoint, name, trigger=trigger), limit=limit)
+        return [json.dumps(f) if as_json else history_line(f) for f in found]
+
+    for row in service_call(rows):
+        click.echo(row)
+
+
+@schedules.command("history")
+@click.argument("endpoint")
+@click.argument("name")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 1000))
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+def schedules_history(endpoint, name, limit, as_json):
+    """The runs schedule NAME started, newest first: fire time, slot, run id and status."""
+    echo_history(endpoint, name, limit, as_json, trigger=False)

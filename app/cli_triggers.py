@@ -1,5 +1,6 @@
 """`designer schedules triggers ...`: list, add, edit, enable, disable and delete the new-data
-triggers of pipeline endpoints (the same routes as schedules, of kind ``new_data``)."""
+triggers of pipeline endpoints and show the runs they started (the same routes as schedules,
+of kind ``new_data``)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import click
 from .cli_schedules import (
     checked,
     current_body,
+    echo_history,
     echo_list,
     edit_run,
     find_kind,
@@ -119,3 +121,13 @@ def triggers_delete(endpoint, name):
     """Delete trigger NAME and its history (the runs it started stay)."""
     remove(endpoint, name, trigger=True)
     click.echo(f"deleted trigger {name}")
+
+
+@triggers.command("history")
+@click.argument("endpoint")
+@click.argument("name")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 1000))
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+def triggers_history(endpoint, name, limit, as_json):
+    """The runs trigger NAME started, newest first: time, file@SHA-256, run id and status."""
+    echo_history(endpoint, name, limit, as_json, trigger=True)

@@ -187,3 +187,46 @@ def test_a_bad_trigger_command_is_refused_naming_the_culprit(tmp_path, args, cod
            "samples:incoming/*.csv", "--parameter", "training_data")
     refused = cli(home, "schedules", "triggers", *args)
     assert refused.returncode == code and message in refused.stderr, refused.stderr
+
+
+def test_the_history_lists_the_runs_a_schedule_or_trigger_started(tmp_path):
+    from app import create_app
+    from app.extensions import db
+    from app.services import schedules
+
+    home = tmp_path / "instance"
+    cli_ok(home, "init")
+    cli_ok(home, "schedules", "add", "income-retrain", "nightly", "--cron", "30 2 * * *")
+    cli_ok(home, "schedules", "triggers", "add", "income-retrain", "incoming",
+           "--watch", "samples:incoming/*.csv", "--parameter", "training_data")
+    assert cli_ok(home, "schedules", "history", "income-retrain", "nightly") == ""
+    app = create_app({"DESIGNER_HOME": str(home)})
+    when = datetime(2026, 11, 1, 2, 30, tzinfo=ZoneInfo("UTC"))
+    try:
+        with app.app_context():
+            nightly = schedules.find("income-retrain", "nightly")
+            first = schedules.claim_and_start(nightly, "2026-11-01T02:30:00+00:00", when)
+            second = schedules.claim_and_start(nightly, "2026-11-02T02:30:00+00:00",
+                                               when + timedelta(days=1), catch_up=True)
+            arrived = schedules.claim_and_start(
+                schedules.find("income-retrain", "incoming"), "incoming/march.csv@abc", when,
+                data_paths={"training_data": {"datastore": "samples", "path": "income/us.csv"}})
+            runs = [first.run_id, second.run_id, arrived.run_id]
+    finally:
+        app.extensions["designer"].shutdown()
+        with app.app_context():
+            db.engine.dispose()
+    listed = cli_ok(home, "schedules", "history", "income-retrain", "nightly").splitlines()
+    assert [row.split("\t") for row in listed] == [
+        ["2026-11-02T02:30:00+00:00", "catch-up", "2026-11-02T02:30:00+00:00", runs[1],
+         "Queued"],
+        ["2026-11-01T02:30:00+00:00", "fire", "2026-11-01T02:30:00+00:00", runs[0], "Queued"]]
+    assert len(cli_ok(home, "schedules", "history", "income-retrain", "nightly",
+                      "--limit", "1").splitlines()) == 1
+    (entry,) = [json.loads(row) for row in cli_ok(
+        home, "schedules", "triggers", "history", "income-retrain", "incoming", "--json")
+        .splitlines()]
+    assert (entry["slot"], entry["run_id"], entry["status"]) == (
+        "incoming/march.csv@abc", runs[2], "Queued")
+    refused = cli(home, "schedules", "history", "income-retrain", "incoming")
+    assert refused.returncode == 1 and "'incoming' is a new-data trigger" in refused.stderr

@@ -183,12 +183,22 @@ class RemotePath:
         return Path(posixpath.relpath(self.path, other.path))
 
 
+# Where each file system's info names a file's last change: s3fs, adlfs (az://), gcsfs (an ISO
+# text), local and SFTP, FTP and WebDAV; the memory file system knows only its creation.
+MODIFIED_KEYS = ("LastModified", "last_modified", "updated", "mtime", "modified", "created")
+
+
 class _Stat:
-    """The parts of os.stat_result a remote file has."""
+    """The parts of os.stat_result a remote file has (modification time 0 when not told)."""
 
     def __init__(self, info: dict):
         self.st_size = int(info.get("size") or 0)
-        modified = info.get("LastModified") or info.get("mtime") or info.get("modified")
+        modified = next((info[k] for k in MODIFIED_KEYS if info.get(k) is not None), None)
+        if isinstance(modified, str):
+            try:
+                modified = datetime.fromisoformat(modified)
+            except ValueError:
+                modified = None
         if isinstance(modified, datetime):
             stamp = modified.replace(tzinfo=modified.tzinfo or UTC).timestamp()
         elif isinstance(modified, int | float):

@@ -118,3 +118,32 @@ def test_a_new_data_trigger_is_saved_with_its_watch_and_has_no_fire_times(client
     assert stray.status_code == 422 and stray.get_json()["field"] == "watch"
     preview = client.post(f"{BASE}/preview", json={"kind": "new_data"})
     assert preview.status_code == 422 and "no fire times" in preview.get_json()["error"]
+
+
+def test_a_schedule_on_a_fixed_version_runs_that_version_with_its_parameter_values(
+        app, client, clock):
+    from tests.api.test_endpoints import income_id
+
+    pid = income_id(client)
+    added = client.post(f"/api/v1/pipelines/{pid}/parameters", json={
+        "revision": 1, "parameter": {"name": "split_seed", "type": "int", "default": 1},
+        "attach": [{"node": "split", "field": "seed"}]})
+    assert added.status_code == 201, added.get_json()
+    published = client.post(f"/api/v1/pipelines/{pid}/publish",
+                            json={"endpoint": "income-retrain"}).get_json()
+    created = client.post(BASE, json=NIGHTLY | {"version": published["version"], "run": {
+        **NIGHTLY["run"], "ParameterAssignments": {"split_seed": 7}}})
+    assert created.status_code == 201, created.get_json()
+    assert client.get("/api/v1/endpoints/income-retrain").get_json()["default_version"] != (
+        published["version"])  # the default stays the older version
+
+    app.extensions["designer"].scheduler.tick(datetime(2026, 3, 28, 1, 30, tzinfo=UTC))
+    (entry,) = client.get(f"{BASE}/nightly").get_json()["history"]
+    run = client.get(f"/api/v1/runs/{entry['run_id']}").get_json()
+    assert run["endpoint_version"] == published["version"]
+    assert run["parameters"]["split_seed"] == 7
+    assert run["parameters"]["training_data"]["path"] == "income/non_us.csv"
+    # A value the fixed version has no parameter for is refused when saving.
+    other = client.post(BASE, json=NIGHTLY | {"name": "older", "run": {
+        **NIGHTLY["run"], "ParameterAssignments": {"split_seed": 7}}})
+    assert other.status_code == 422 and "split_seed" in str(other.get_json())

@@ -1,6 +1,7 @@
 """The Schedules tab of an endpoint's page in Chromium: create with a preview, disable, delete,
 and a new-data trigger whose run appears when a file lands in the watched folder."""
 
+import re
 import shutil
 
 import pytest
@@ -88,6 +89,7 @@ def test_a_file_dropped_into_a_watched_folder_starts_a_run_with_that_file(page, 
     history = card.get_by_role("table", name="History of arrivals")
     row = history.get_by_role("row").filter(has_text="incoming/week-48.csv")
     expect(row).to_contain_text("training_data=inbox:incoming/week-48.csv", timeout=30_000)
+    expect(row.locator(".status")).to_have_text(re.compile(r"^(Queued|Running|Finished)$"))
     row.get_by_role("link").click()
     expect(page.get_by_text("incoming/week-48.csv").first).to_be_visible()
     assert page.errors == []

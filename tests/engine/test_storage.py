@@ -1,13 +1,20 @@
 """Storage URLs: which are refused and why, and the artifact store on a remote file system."""
 
 import pickle
+from datetime import UTC, datetime
 
 import pandas as pd
 import pytest
 from sklearn.linear_model import LinearRegression
 
 from app.engine.artifacts import ArtifactStore, digest
-from app.engine.storage import StorageError, filesystem, local_path, scheme_of
+from app.engine.storage import (
+    StorageError,
+    _Stat,
+    filesystem,
+    local_path,
+    scheme_of,
+)
 
 
 @pytest.mark.parametrize("location, scheme", [
@@ -76,3 +83,23 @@ def test_a_remote_folder_answers_as_a_path_does(s3):
     assert file.is_file() and file.suffix == ".csv" and str(file) == f"s3://{s3.bucket}/in/a.csv"
     assert file.stat().st_size == 4 and file.stat().st_mtime_ns > 0
     assert file.read_bytes() == b"a\n1\n" and not (folder / "nothing.csv").exists()
+
+
+STAMP = 1_790_000_000.5  # 2026-09-21T14:13:20.5Z
+
+
+@pytest.mark.parametrize("info", [
+    {"LastModified": datetime.fromtimestamp(STAMP, UTC)},  # s3fs
+    {"last_modified": datetime.fromtimestamp(STAMP, UTC)},  # adlfs (az://)
+    {"updated": "2026-09-21T14:13:20.500Z"},  # gcsfs
+    {"mtime": STAMP},  # local, SFTP
+    {"modified": datetime.fromtimestamp(STAMP, UTC).replace(tzinfo=None)},  # FTP, naive UTC
+    {"created": datetime.fromtimestamp(STAMP, UTC)},  # memory
+])
+def test_a_remote_files_modification_time_is_read_from_each_file_systems_info(info):
+    stat = _Stat({"size": 12, **info})
+    assert (stat.st_size, stat.st_mtime) == (12, STAMP)
+
+
+def test_a_modification_time_nobody_tells_is_zero():
+    assert _Stat({"size": 3, "updated": "yesterday"}).st_mtime == 0.0

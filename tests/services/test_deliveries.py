@@ -1,14 +1,16 @@
 """Webhook deliveries kept in the database: a retry survives a restart of the app, and on one
-PostgreSQL database two apps send each attempt once."""
+PostgreSQL database two apps send each attempt once; each retry waits twice as long."""
 
 import hashlib
 import hmac
 import time
 from collections import Counter
+from datetime import datetime, timedelta
 
 from app import create_app
 from app.extensions import db
 from app.services import deliveries, webhooks
+from app.services.firetimes import as_utc
 from tests.api.test_webhooks import Receiver
 from tests.conftest import make_app, postgres_schema, search_path, wait_for
 
@@ -100,3 +102,28 @@ def test_two_apps_on_one_postgresql_database_send_each_attempt_once(tmp_path):
     assert {len(d["attempts"]) for d in log} == {2}
     sent = Counter(h["X-Designer-Delivery"] for h, _ in receiver.received)
     assert sent == Counter({str(i): 2 for i in queued})
+
+
+def test_each_retry_waits_twice_as_long_as_the_one_before(tmp_path):
+    receiver = Receiver([500] * 4)
+    app = make_app(HOOKS | {"DESIGNER_HOME": str(tmp_path / "instance")})
+    try:
+        with app.app_context():
+            hook, _ = webhooks.create(receiver.url, ["run.finished"], None, by="tests")
+            (queued,) = deliveries.queue([hook.id], "test", {"message": "backoff"})
+            waits = []
+            for _ in range(3):  # attempts made here, each as soon as it is claimed
+                assert deliveries.claim(queued.id)
+                sent = deliveries.attempt(queued.id, attempts=4, backoff=30.0)
+                last = datetime.fromisoformat(sent.attempts[-1]["at"])
+                waits.append((as_utc(sent.next_attempt_at) - last).total_seconds())
+                sent.next_attempt_at = as_utc(sent.next_attempt_at) - timedelta(hours=1)
+                db.session.commit()  # due again at once, so the next claim may take it
+            assert [round(w) for w in waits] == [30, 60, 120]
+            assert [a["status_code"] for a in sent.attempts] == [500] * 3
+            assert deliveries.claim(queued.id)
+            assert deliveries.attempt(queued.id, attempts=4, backoff=30.0).state == "failed"
+    finally:
+        close(app)
+        receiver.close()
+    assert len(receiver.received) == 4
