@@ -1,4 +1,5 @@
-"""The canvas renderer's read-only contract (what the run view relies on), in Chromium."""
+"""The canvas renderer in Chromium: its read-only contract (what the run view relies on), where a
+node's shapes are drawn, and what each zoom level shows."""
 
 from playwright.sync_api import expect
 
@@ -43,6 +44,14 @@ def test_read_only_view_shows_statuses_and_only_selects(page, client):
     running = host.locator('g.node[data-node-id="select"]')
     expect(running.locator(".spinner")).to_have_count(1)
     expect(host.locator('g.node[data-node-id="evaluate"] .status-text')).to_have_text("Not started")
+    # The chip is drawn inside its node, the badge on its top right corner.
+    box = split.locator(".node-body").bounding_box()
+    chip = split.locator(".status-chip").bounding_box()
+    assert box["x"] < chip["x"] and chip["x"] + chip["width"] < box["x"] + box["width"]
+    assert box["y"] < chip["y"] and chip["y"] + chip["height"] < box["y"] + box["height"]
+    badge = split.locator(".error-badge circle").bounding_box()
+    assert abs(badge["x"] + badge["width"] / 2 - (box["x"] + box["width"])) < 3
+    assert abs(badge["y"] + badge["height"] / 2 - box["y"]) < 3
     port = host.locator('g.node[data-node-id="train"] circle.port-in[data-port="untrained_model"]')
     expect(port).to_have_attribute("data-type", "untrained_model")
     expect(port.locator("title")).to_have_text("untrained_model (untrained_model)")
@@ -66,4 +75,62 @@ def test_read_only_view_shows_statuses_and_only_selects(page, client):
     page.evaluate("view.setStatuses({import: null}); view.setErrors({})")
     expect(imported).not_to_have_attribute("data-status", "Finished")
     expect(split).not_to_have_attribute("data-has-errors", "true")
+    assert page.errors == []
+
+
+def income(page, client):
+    pid = next(p["id"] for p in client.get("/api/v1/pipelines").get_json()["pipelines"]
+               if p["name"] == "Income prediction")
+    page.goto(f"/pipelines/{pid}")
+    expect(page.locator("g.node")).to_have_count(8)
+
+
+def inside(inner, outer, slack=0.5):
+    """Whether box ``inner`` lies within box ``outer`` (screen pixels)."""
+    return (inner["x"] >= outer["x"] - slack and inner["y"] >= outer["y"] - slack
+            and inner["x"] + inner["width"] <= outer["x"] + outer["width"] + slack
+            and inner["y"] + inner["height"] <= outer["y"] + outer["height"] + slack)
+
+
+def test_a_nodes_name_ports_and_badge_sit_on_it_and_follow_a_drag(page, client):
+    income(page, client)
+    split = page.locator('g.node[data-node-id="split"]')
+    body = split.locator(".node-body")
+
+    def check():
+        box = body.bounding_box()
+        assert inside(split.locator(".node-label").bounding_box(), box)
+        assert inside(split.locator(".node-stripe").bounding_box(), box)
+        port = split.locator("circle.port-in").bounding_box()
+        assert abs(port["y"] + port["height"] / 2 - box["y"]) < 1  # on the top edge
+        for label in split.locator(".port-label").all():
+            assert inside(label.bounding_box(), box)
+        return box
+
+    before = check()
+    page.mouse.move(before["x"] + 40, before["y"] + 40)
+    page.mouse.down()
+    page.mouse.move(before["x"] + 140, before["y"] + 100, steps=6)
+    page.mouse.up()
+    after = check()
+    # Moved with the pointer (positions are whole canvas units, hence a pixel's slack).
+    assert abs(after["x"] - before["x"] - 100) <= 1.5 and abs(after["y"] - before["y"] - 60) <= 1.5
+    assert page.errors == []
+
+
+def test_zoomed_far_out_nodes_are_boxes_and_zooming_in_shows_their_names(page, client):
+    income(page, client)
+    train = page.locator('g.node[data-node-id="train"]')
+    name, port = train.locator(".node-label"), train.locator("circle.port-in").first
+    expect(name).to_be_visible()
+    expect(port).to_be_visible()
+    canvas = page.locator("svg.canvas")
+    while float(canvas.get_attribute("data-zoom")) >= 0.3:
+        page.get_by_role("button", name="Zoom out").click()
+    expect(train.locator(".node-body")).to_be_visible()
+    expect(name).to_be_hidden()
+    expect(port).to_be_hidden()
+    page.get_by_role("button", name="Fit to screen").click()
+    expect(name).to_be_visible()
+    expect(port).to_be_visible()
     assert page.errors == []

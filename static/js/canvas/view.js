@@ -30,6 +30,11 @@ const ICON_W = 30;             // the category stripe and icon at a node's left
 const LINE_H = 15;             // the name's line height
 const MAX_ZOOM = 3;
 const SETTLE_MS = 150;  // a pan or zoom is committed this long after its last event
+// A node's shapes carry its position in their own coordinates, with no transform on its <g>:
+// Chromium makes each transformed element a paint chunk of its own, and with 1,000 of them
+// every frame's compositing update (layerization) took 5 to 25 ms.
+const XY = ["x", "y"];
+const CXY = ["cx", "cy"];
 
 export class CanvasView extends EventTarget {
   /** Render `graph` into `container`; readOnly limits gestures to select, pan and zoom. */
@@ -214,35 +219,24 @@ export class CanvasView extends EventTarget {
                          "data-category": spec?.category || "" });
     if (!spec) g.classList.add("unknown");
     const style = categoryStyle(spec?.category);
-    g.append(svg("rect", { class: "node-body", width: NODE_W, height: NODE_H, rx: 6 }),
-             svg("path", { class: "node-stripe", d: stripePath(), style: `fill: ${style.color}` }),
-             svg("text", { class: "node-icon", x: ICON_W / 2, y: NODE_H / 2 + 6, "text-anchor": "middle",
-                           text: style.icon, "aria-hidden": "true" }),
+    const item = { g, label, module: node.module, status: null, badge: null, x: 0, y: 0,
+                   parts: [], chipParts: [], badgeParts: [] };
+    const at = (shape, dx, dy, names = XY) => { item.parts.push([shape, dx, dy, names]); return shape; };
+    item.stripe = svg("path", { class: "node-stripe", style: `fill: ${style.color}` });
+    g.append(at(svg("rect", { class: "node-body", width: NODE_W, height: NODE_H, rx: 6 }), 0, 0),
+             item.stripe,
+             at(svg("text", { class: "node-icon", "text-anchor": "middle", text: style.icon,
+                              "aria-hidden": "true" }), ICON_W / 2, NODE_H / 2 + 6),
              svg("title", { text: label }));
-    const text = svg("text", { class: "node-label", "text-anchor": "middle", "aria-label": label },
-                     wrapLabel(label).map((line) => svg("tspan", { x: ICON_W + (NODE_W - ICON_W) / 2, text: line })));
-    g.append(text);
+    const lines = wrapLabel(label).map((line) => at(svg("tspan", { text: line }), ICON_W + (NODE_W - ICON_W) / 2, 0));
+    item.lines = item.parts.slice(-lines.length);
+    g.append(svg("text", { class: "node-label", "text-anchor": "middle", "aria-label": label }, lines));
     for (const [side, ports] of [["in", spec?.inputs || []], ["out", spec?.outputs || []]]) {
       const names = fitPortNames(ports.map((p) => p.label || p.name), NODE_W / (ports.length + 1));
-      ports.forEach((port, i) => g.append(...this.makePort(spec, side, port, names[i])));
+      ports.forEach((port, i) => g.append(...makePort(spec, side, port, names[i], at)));
     }
-    const item = { g, text, label, module: node.module, status: null, badge: null, x: 0, y: 0 };
     placeLabel(item);
     return item;
-  }
-
-  /** A port's circle and, inside the node beside it, its name `shown` (at normal zoom). */
-  makePort(spec, side, port, shown) {
-    const at = portPoint({ x: 0, y: 0 }, spec, side, port.name);
-    return [
-      svg("circle", {
-        class: `port port-${side}${port.optional ? " optional" : ""}`, cx: at.x, cy: at.y,
-        r: PORT_R, "data-port": port.name, "data-type": port.type,
-        style: `fill: var(--port-${port.type}, #6e7781)`,
-      }, svg("title", { text: `${port.name} (${port.type})` })),
-      svg("text", { class: `port-label port-label-${side}`, x: at.x, y: side === "in" ? 17 : NODE_H - 9,
-                    "text-anchor": "middle", "data-port": port.name, text: shown }),
-    ];
   }
 
   placeNode(id, position) {
@@ -251,7 +245,7 @@ export class CanvasView extends EventTarget {
     item.x = position.x;
     item.y = position.y;
     item.placed = true;
-    item.g.setAttribute("transform", `translate(${position.x},${position.y})`);
+    placeParts(item);
   }
 
   makeWire(edge) {
@@ -339,23 +333,22 @@ export class CanvasView extends EventTarget {
     item.status = status || null;
     item.chip?.remove();
     item.chip = null;
+    item.chipParts = [];
     placeLabel(item);
     if (!status) {
       item.g.removeAttribute("data-status");
       return;
     }
     item.g.dataset.status = status;
-    const chip = svg("g", { class: `status-chip status-${status}`,
-                            transform: `translate(${ICON_W + (NODE_W - ICON_W) / 2},${NODE_H - 24})` });
+    const cx = ICON_W + (NODE_W - ICON_W) / 2;
+    const cy = NODE_H - 24;
     const word = STATUS_TEXT[status] || status;
-    if (status === "Running") {
-      chip.append(svg("circle", { class: "spinner", cx: -44, cy: -4, r: 5 }));
-    } else {
-      chip.append(svg("circle", { class: "dot", cx: -44, cy: -4, r: 4 }));
-    }
-    chip.append(svg("text", { class: "status-text", x: -34, y: 0, text: word }));
-    item.chip = chip;
-    item.g.append(chip);
+    const dot = status === "Running" ? svg("circle", { class: "spinner", r: 5 }) : svg("circle", { class: "dot", r: 4 });
+    const text = svg("text", { class: "status-text", text: word });
+    item.chipParts = [[dot, cx - 44, cy - 4, CXY], [text, cx - 34, cy, XY]];
+    item.chip = svg("g", { class: `status-chip status-${status}` }, dot, text);
+    placeParts(item, item.chipParts);
+    item.g.append(item.chip);
   }
 
   drawErrors(id) {
@@ -367,13 +360,15 @@ export class CanvasView extends EventTarget {
     item.errorKey = key;
     item.badge?.remove();
     item.badge = null;
+    item.badgeParts = [];
     if (!messages.length) { item.g.removeAttribute("data-has-errors"); return; }
     item.g.dataset.hasErrors = "true";
-    const badge = svg("g", { class: "error-badge", transform: `translate(${NODE_W - 2},2)`,
-                             "aria-label": `${messages.length} problem(s)` },
-                      svg("circle", { r: 9 }),
-                      svg("text", { "text-anchor": "middle", y: 4, text: "!" }),
-                      svg("title", { text: messages.join("\n") }));
+    const dot = svg("circle", { r: 9 });
+    const mark = svg("text", { "text-anchor": "middle", text: "!" });
+    item.badgeParts = [[dot, NODE_W - 2, 2, CXY], [mark, NODE_W - 2, 6, XY]];
+    placeParts(item, item.badgeParts);
+    const badge = svg("g", { class: "error-badge", "aria-label": `${messages.length} problem(s)` },
+                      dot, mark, svg("title", { text: messages.join("\n") }));
     badge.addEventListener("pointerenter", () => this.showTooltip(badge, messages));
     badge.addEventListener("pointerleave", () => { this.tooltip.hidden = true; });
     item.badge = badge;
@@ -505,15 +500,44 @@ export class CanvasView extends EventTarget {
   }
 }
 
+/** A port's circle and, inside the node beside it, its name `shown` (at normal zoom); `at`
+ *  records each shape's offset from the node's corner. */
+function makePort(spec, side, port, shown, at) {
+  const anchor = portPoint({ x: 0, y: 0 }, spec, side, port.name);
+  return [
+    at(svg("circle", {
+      class: `port port-${side}${port.optional ? " optional" : ""}`,
+      r: PORT_R, "data-port": port.name, "data-type": port.type,
+      style: `fill: var(--port-${port.type}, #6e7781)`,
+    }, svg("title", { text: `${port.name} (${port.type})` })), anchor.x, anchor.y, CXY),
+    at(svg("text", { class: `port-label port-label-${side}`, "text-anchor": "middle",
+                     "data-port": port.name, text: shown }), anchor.x, side === "in" ? 17 : NODE_H - 9),
+  ];
+}
+
+/** Write a node's shapes (or only `parts`) at its position: each part is [shape, dx, dy,
+ *  [x attribute, y attribute]] relative to the node's top-left corner. */
+function placeParts(item, parts = null) {
+  const lists = parts ? [parts] : [item.parts, item.chipParts, item.badgeParts];
+  for (const list of lists) {
+    for (const [shape, dx, dy, [xName, yName]] of list) {
+      shape.setAttribute(xName, item.x + dx);
+      shape.setAttribute(yName, item.y + dy);
+    }
+  }
+  if (!parts) item.stripe.setAttribute("d", stripePath(item.x, item.y));
+}
+
 /** The category colour band along a node's left edge (rounded like the body's corners). */
-function stripePath() {
-  return `M6,0 H${ICON_W} V${NODE_H} H6 A6,6 0 0 1 0,${NODE_H - 6} V6 A6,6 0 0 1 6,0 Z`;
+function stripePath(x, y) {
+  return `M${x + 6},${y} H${x + ICON_W} V${y + NODE_H} H${x + 6} A6,6 0 0 1 ${x},${y + NODE_H - 6} `
+    + `V${y + 6} A6,6 0 0 1 ${x + 6},${y} Z`;
 }
 
 /** Centre the name's lines between the port names; with a status line, a little higher. */
 function placeLabel(item) {
-  const lines = [...item.text.children];
   const middle = NODE_H / 2 - (item.status ? 7 : 0);
-  const top = middle - ((lines.length - 1) * LINE_H) / 2 + 4;
-  lines.forEach((line, i) => line.setAttribute("y", top + i * LINE_H));
+  const top = middle - ((item.lines.length - 1) * LINE_H) / 2 + 4;
+  item.lines.forEach((line, i) => { line[2] = top + i * LINE_H; });
+  placeParts(item, item.lines);
 }
