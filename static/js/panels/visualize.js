@@ -266,7 +266,11 @@ export function renderEvaluation(body, value, compare = null,
       { xaxis: { title: { text: "recall" }, range: [0, 1] },
         yaxis: { title: { text: "precision" }, range: [0, 1.02] } });
   }
-  if (value.per_class) charts.before(perClassTable(value.per_class));
+  if (value.per_class) {
+    const sides = compare && compare.per_class ? [value, compare] : [value];
+    sides.forEach((side, i) => charts.before(perClassTable(side.per_class,
+      sides.length > 1 ? names[i] : "")));
+  }
   if (value.clusters) addClusters(charts, addChart, value, compare, names);
   if (value.task === "anomaly_detection") {
     tables.before(el("p", { class: "muted", "data-testid": "evaluation-task" },
@@ -416,8 +420,8 @@ function metricTable(metrics, compared, sides) {
 }
 
 /** A multiclass evaluation's precision and recall of each class, one row a class. */
-function perClassTable({ labels, precision, recall }) {
-  const title = "Per-class metrics";
+function perClassTable({ labels, precision, recall }, side = "") {
+  const title = side ? `Per-class metrics: ${side}` : "Per-class metrics";
   return el("section", {}, el("h3", {}, title),
     el("table", { class: "metric-table", "aria-label": title },
       el("thead", {}, el("tr", {}, el("th", {}, "Class"), el("th", {}, "precision"),
