@@ -3,6 +3,7 @@ schedules (and triggers), webhooks, audit."""
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import signal
@@ -121,6 +122,7 @@ def serve(host, port, threads, worker):
     runtime.start_scheduler()
     runtime.start_webhook_sender()
     _stop_on_sigterm()
+    settle_heap()
     click.echo(f"Using {_home(app)}")
     click.echo(f"Serving on http://{host}:{port}" + ("" if worker else " (no worker)"))
     try:
@@ -147,6 +149,15 @@ def worker():
         pass
     finally:
         runtime.shutdown()
+
+
+def settle_heap() -> None:
+    """Put what start-up made (imported libraries, the module catalogue: some 290,000 objects)
+    out of the garbage collector's walks. A full collection, which Python starts now and then
+    while a request is served, then walks only what was made since: a pause of a few
+    milliseconds instead of 0.1-0.3 s (see benchmarks/bench_scoring.py)."""
+    gc.collect()
+    gc.freeze()
 
 
 def _stop_on_sigterm() -> None:

@@ -121,6 +121,24 @@ def build(home: Path):
     return app, client, token, model
 
 
+def full_collections() -> list[float]:
+    """The pauses (ms) of the garbage collector's full collections from now on, as they end."""
+    import gc
+
+    pauses, started = [], {}
+
+    def note(phase, info):
+        if info["generation"] != 2:
+            return
+        if phase == "start":
+            started["at"] = time.perf_counter()
+        elif "at" in started:
+            pauses.append((time.perf_counter() - started.pop("at")) * 1000)
+
+    gc.callbacks.append(note)
+    return pauses
+
+
 def timed(call, repeats: int) -> list[float]:
     call()  # warm
     out = []
@@ -147,6 +165,10 @@ def main() -> None:
     print(f"rows: {source}")
     with tempfile.TemporaryDirectory() as home:
         app, client, token, model = build(Path(home) / "instance")
+        from app.cli import settle_heap
+
+        settle_heap()  # as `designer serve` does before serving
+        pauses = full_collections()
         server = create_server(app, host="127.0.0.1", port=0, threads=max(16, args.clients))
         threading.Thread(target=server.run, daemon=True).start()
         port = server.effective_port
@@ -190,6 +212,8 @@ def main() -> None:
         p50 = statistics.median(results[1000][1])
         print(f"1000 rows: http p50 {p50:.2f} ms (target < {THOUSAND_P50_MS} ms): "
               f"{'PASS' if p50 < THOUSAND_P50_MS else 'MISS'}")
+        print(f"full garbage collections in this process while timing: {len(pauses)}, longest "
+              f"{max(pauses, default=0):.2f} ms (start-up objects frozen as by designer serve)")
         under_load(port, token, rows, args, client)
         app.extensions["designer"].shutdown()
 

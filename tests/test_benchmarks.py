@@ -63,6 +63,8 @@ def test_scoring_benchmark_prints_latencies_and_the_promote_under_load():
                      r"(PASS|MISS)$", out, re.M), out
     assert re.search(r"^1000 rows: http p50 [\d.]+ ms \(target < 50.0 ms\): (PASS|MISS)$", out,
                      re.M), out
+    assert re.search(r"^full garbage collections in this process while timing: \d+, longest "
+                     r"[\d.]+ ms", out, re.M), out
     # Requests never fail while the served version flips, whatever the speed.
     assert re.search(r"^4 clients, [\d.]+ s, \d+ promotions: \d+ requests/s, .*failed 0 of "
                      r"\d+ \(target 0\): PASS$", out, re.M), out
