@@ -12,15 +12,23 @@ import math
 import numpy as np
 import pandas as pd
 from sklearn import metrics as skm
+from sklearn.base import BaseEstimator
 from sklearn.model_selection import KFold
 
 from app.engine.context import ModuleError, StepContext
 from app.engine.registry import module
 from app.engine.spec import DATAFRAME, MAX_SEED, UNTRAINED_MODEL, Columns, Int, Port
 
-from .evaluation import SCORED_LABELS, SCORED_PROBABILITIES, _binary, _regression, score_model
-from .sweep import refuse_range
-from .training import _learner_name, train_model
+from .evaluation import (
+    SCORED_LABELS,
+    SCORED_PROBABILITIES,
+    TASK_SCORES,
+    _binary,
+    _regression,
+    score_model,
+)
+from .sweep import ParameterRange, refuse_range
+from .training import _learner_name, learner_task, train_model
 from .transform_rows import FOLD_COLUMN
 
 LABEL = "Cross Validate Model"
@@ -31,6 +39,7 @@ DEFAULT_FOLDS = 10
 CLASSIFICATION = ["Accuracy", "Precision", "Recall", "F-Score", "AUC", "Average Log Loss"]
 REGRESSION = ["Mean Absolute Error", "Root Mean Squared Error", "Relative Absolute Error",
               "Relative Squared Error", "Coefficient of Determination"]
+BY_FOLD = ["Fold Number", "Number of examples in fold", "Model"]  # then the metrics
 LOWER_IS_BETTER = frozenset({"Average Log Loss", "Mean Absolute Error",
                              "Root Mean Squared Error", "Relative Absolute Error",
                              "Relative Squared Error"})
@@ -118,9 +127,8 @@ def cross_validate(untrained_model, dataset: pd.DataFrame, label_column: str, se
                              ctx=quiet)["scored_dataset"]
         task = model.task
         scored_parts.append((scored, model))
-        metric_rows.append({"Fold Number": str(number),
-                            "Number of examples in fold": int(held_out.sum()),
-                            "Model": _learner_name(untrained_model),
+        facts = [str(number), int(held_out.sum()), _learner_name(untrained_model)]
+        metric_rows.append({**dict(zip(BY_FOLD, facts, strict=True)),
                             **fold_metrics(scored, model.task)})
     scored = _join(scored_parts, folds, label_column, task)
     return FoldRun(scored, pd.DataFrame(metric_rows), task, _learner_name(untrained_model))
@@ -194,6 +202,37 @@ def with_summary(by_fold: pd.DataFrame) -> pd.DataFrame:
     return table.astype({"Fold Number": "str", "Model": "str"})
 
 
+def metric_columns(task: str | None) -> list[str] | None:
+    """The metric columns measuring a model of ``task`` (None: a task not cross-validated)."""
+    return {"binary": CLASSIFICATION, "multiclass": CLASSIFICATION,
+            "regression": REGRESSION}.get(task)
+
+
+def designed_task(model) -> str | None:
+    """The task of what a learner's untrained_model port carries at design time (see
+    training.unfitted): an unfitted model, a Parameter Range sweep, else unknown (None)."""
+    if isinstance(model, ParameterRange):
+        model = model.estimator({name: values[0] for name, values in model.ranges.items()})
+    return learner_task(model) if isinstance(model, BaseEstimator) else None
+
+
+def _cross_validated_columns(fed, params, datastores):
+    """The input's columns (less a fold column) then the scores and Fold Assignments; the
+    metrics by fold. A multiclass model's scores stay unknown: it adds a probability column per
+    class, and the classes are the label's values, which only the data holds."""
+    model, given = fed.get("untrained_model"), fed.get("dataset")
+    task = None if isinstance(model, ParameterRange) else designed_task(model)  # refused
+    metrics = metric_columns(task)
+    scores = TASK_SCORES[task] if task in ("binary", "regression") else None
+    scored = None
+    if scores and given is not None and params["label_column"] in given:
+        source = next((c for c in FOLD_SOURCES if c in given), None)
+        scored = [*(c for c in given if c != source and c not in scores), *scores,
+                  FOLD_ASSIGNMENTS]
+    return {"scored_results": scored,
+            "evaluation_results_by_fold": [*BY_FOLD, *metrics] if metrics else None}
+
+
 @module(
     "cross_validate_model",
     label=LABEL,
@@ -206,6 +245,7 @@ def with_summary(by_fold: pd.DataFrame) -> pd.DataFrame:
             Int("seed", default=0, min=0, max=MAX_SEED, label="Random seed",
                 description="Shuffles the rows into 10 folds when the data set has no fold "
                             "column; the same seed gives the same folds.")],
+    columns=_cross_validated_columns,
 )
 def cross_validate_model(untrained_model, dataset, *, label_column, seed, ctx=None):
     """Train and score a learner once per fold (Partition and Sample's folds, else 10): every

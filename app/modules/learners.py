@@ -20,6 +20,7 @@ from app.engine.registry import module
 from app.engine.spec import MAX_SEED, UNTRAINED_MODEL, Bool, Float, Int, Port
 
 from .sweep import sweepable, sweeps
+from .training import unfitted
 
 CATEGORY = "Machine Learning Algorithms"
 OUTPUTS = [Port("untrained_model", UNTRAINED_MODEL)]
@@ -110,6 +111,7 @@ def _forest_params() -> list:
     category=CATEGORY,
     outputs=OUTPUTS,
     params=_logistic_params(),
+    columns=unfitted("two_class_logistic_regression"),
 )
 @sweeps(LOGISTIC_RANGES)
 def two_class_logistic_regression(*, optimization_tolerance, l1_weight, l2_weight,
@@ -147,6 +149,7 @@ def _logistic(estimator_class, optimization_tolerance, l1_weight, l2_weight, max
     category=CATEGORY,
     outputs=OUTPUTS,
     params=_boosting_params(),
+    columns=unfitted("two_class_boosted_decision_tree"),
 )
 @sweeps(BOOSTING_RANGES)
 def two_class_boosted_decision_tree(*, max_leaves, min_leaf_instances, learning_rate,
@@ -162,6 +165,7 @@ def two_class_boosted_decision_tree(*, max_leaves, min_leaf_instances, learning_
     category=CATEGORY,
     outputs=OUTPUTS,
     params=_forest_params(),
+    columns=unfitted("two_class_decision_forest"),
 )
 @sweeps(FOREST_RANGES)
 def two_class_decision_forest(*, num_trees, max_depth, min_samples_per_leaf, seed):
@@ -180,6 +184,7 @@ def two_class_decision_forest(*, num_trees, max_depth, min_samples_per_leaf, see
               description="Keeps weights small (ridge); 0 fits plain least squares."),
         Bool("include_intercept", default=True, label="Include intercept term"),
     ],
+    columns=unfitted("linear_regression"),
 )
 def linear_regression(*, l2_weight, include_intercept):
     """Least-squares linear regression: Ridge, or plain LinearRegression when l2_weight is 0."""
@@ -196,6 +201,7 @@ def linear_regression(*, l2_weight, include_intercept):
     category=CATEGORY,
     outputs=OUTPUTS,
     params=_boosting_params(),
+    columns=unfitted("boosted_decision_tree_regression"),
 )
 @sweeps(BOOSTING_RANGES)
 def boosted_decision_tree_regression(*, max_leaves, min_leaf_instances, learning_rate,
@@ -211,6 +217,7 @@ def boosted_decision_tree_regression(*, max_leaves, min_leaf_instances, learning
     category=CATEGORY,
     outputs=OUTPUTS,
     params=_forest_params(),
+    columns=unfitted("decision_forest_regression"),
 )
 @sweeps(FOREST_RANGES)
 def decision_forest_regression(*, num_trees, max_depth, min_samples_per_leaf, seed):

@@ -40,7 +40,7 @@ from .learners import (
     _seed,
 )
 from .sweep import sweepable, sweeps
-from .training import MulticlassLearner
+from .training import MulticlassLearner, unfitted
 
 MAX_HIDDEN_NODES = 10_000
 # Poisson Regression has no iteration setting in Azure: L-BFGS runs until the tolerance.
@@ -158,6 +158,7 @@ def _network(network_class, hidden_nodes, learning_rate, learning_iterations, mo
         _iterations("max_iterations", 10, "Maximum number of iterations"),
         _seed(),
     ],
+    columns=unfitted("two_class_averaged_perceptron"),
 )
 def two_class_averaged_perceptron(*, learning_rate, max_iterations, seed):
     """Averaged perceptron for a two-valued label (SGDClassifier, perceptron loss, averaged)."""
@@ -183,6 +184,7 @@ def two_class_averaged_perceptron(*, learning_rate, max_iterations, seed):
              description="Scale each row to length 1 before training."),
         _seed(),
     ],
+    columns=unfitted("two_class_support_vector_machine"),
 )
 def two_class_support_vector_machine(*, number_of_iterations, lambda_weight, normalize_features,
                                      project_to_unit_sphere, seed):
@@ -203,6 +205,7 @@ def two_class_support_vector_machine(*, number_of_iterations, lambda_weight, nor
     category=CATEGORY,
     outputs=OUTPUTS,
     params=_network_params(learning_rate=0.1),
+    columns=unfitted("two_class_neural_network"),
 )
 @sweeps(NETWORK_RANGES)
 def two_class_neural_network(*, hidden_nodes, learning_rate, learning_iterations, momentum,
@@ -218,6 +221,7 @@ def two_class_neural_network(*, hidden_nodes, learning_rate, learning_iterations
     category=CATEGORY,
     outputs=OUTPUTS,
     params=_network_params(learning_rate=0.005),
+    columns=unfitted("neural_network_regression"),
 )
 @sweeps(NETWORK_RANGES)
 def neural_network_regression(*, hidden_nodes, learning_rate, learning_iterations, momentum,
@@ -236,6 +240,7 @@ def neural_network_regression(*, hidden_nodes, learning_rate, learning_iteration
         _optimization_tolerance(),
         _l2_weight(),
     ], POISSON_RANGES),
+    columns=unfitted("poisson_regression"),
 )
 @sweeps(POISSON_RANGES)
 def poisson_regression(*, optimization_tolerance, l2_weight):
@@ -266,6 +271,7 @@ class MulticlassNeuralNetwork(MulticlassLearner, MLPClassifier):
     category=CATEGORY,
     outputs=OUTPUTS,
     params=_logistic_params(),
+    columns=unfitted("multiclass_logistic_regression"),
 )
 @sweeps(LOGISTIC_RANGES)
 def multiclass_logistic_regression(*, optimization_tolerance, l1_weight, l2_weight,
@@ -281,6 +287,7 @@ def multiclass_logistic_regression(*, optimization_tolerance, l1_weight, l2_weig
     category=CATEGORY,
     outputs=OUTPUTS,
     params=_forest_params(),
+    columns=unfitted("multiclass_decision_forest"),
 )
 @sweeps(FOREST_RANGES)
 def multiclass_decision_forest(*, num_trees, max_depth, min_samples_per_leaf, seed):
@@ -294,6 +301,7 @@ def multiclass_decision_forest(*, num_trees, max_depth, min_samples_per_leaf, se
     category=CATEGORY,
     outputs=OUTPUTS,
     params=_boosting_params(),
+    columns=unfitted("multiclass_boosted_decision_tree"),
 )
 @sweeps(BOOSTING_RANGES)
 def multiclass_boosted_decision_tree(*, max_leaves, min_leaf_instances, learning_rate,
@@ -309,6 +317,7 @@ def multiclass_boosted_decision_tree(*, max_leaves, min_leaf_instances, learning
     category=CATEGORY,
     outputs=OUTPUTS,
     params=_network_params(learning_rate=0.1),
+    columns=unfitted("multiclass_neural_network"),
 )
 @sweeps(NETWORK_RANGES)
 def multiclass_neural_network(*, hidden_nodes, learning_rate, learning_iterations, momentum,

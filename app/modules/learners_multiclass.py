@@ -21,7 +21,7 @@ from app.engine.registry import module
 from app.engine.spec import UNTRAINED_MODEL, Float, Int, Port, Str
 
 from .learners import CATEGORY, MAX_FOREST_TREES, MAX_LEAVES, MAX_MIN_SAMPLES, OUTPUTS, _seed
-from .training import MulticlassLearner, is_multiclass_learner
+from .training import MulticlassLearner, is_multiclass_learner, unfitted
 
 QUANTILE_COLUMN = "Scores for quantile :"  # Azure's prefix; "Scores for quantile :0.250"
 # While scoring, at most this many (new row, tree) leaves are searched at once.
@@ -231,6 +231,7 @@ def quantile_column(q: float) -> str:
                                  "quantile, such as \"Scores for quantile :0.250\"."),
         _seed(),
     ],
+    columns=unfitted("fast_forest_quantile_regression"),
 )
 def fast_forest_quantile_regression(*, num_trees, num_leaves, min_leaf_instances,
                                     bagging_fraction, split_fraction, quantiles, seed):

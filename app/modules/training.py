@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,7 +17,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder
 
 from app.engine.context import ModuleError, StepContext
-from app.engine.registry import module
+from app.engine.registry import REGISTRY, module
 from app.engine.spec import DATAFRAME, TRAINED_MODEL, UNTRAINED_MODEL, Columns, Port
 
 from .sweep import refuse_range
@@ -109,18 +110,42 @@ def _learner_name(estimator) -> str:
     return type(_final(estimator)).__name__
 
 
+def learner_task(estimator) -> str | None:
+    """The task a learner trains for, known before any data: "binary", "multiclass",
+    "regression" or "quantile_regression"; None for what Train Model cannot train."""
+    if is_classifier(estimator):
+        return "multiclass" if is_multiclass_learner(estimator) else "binary"
+    if is_regressor(estimator):
+        # A quantile learner (Fast Forest Quantile Regression) gets one score per quantile.
+        return ("quantile_regression" if hasattr(_final(estimator), "predict_quantiles")
+                else "regression")
+    return None
+
+
+def unfitted(name: str) -> Callable:
+    """The ``columns`` function of learner ``name``: at design time its untrained_model port
+    carries the unfitted model the learner would output (building one is pure and cheap), so
+    Tune Model Hyperparameters and Cross Validate Model can name their columns before a run."""
+
+    def columns(fed, params, datastores):
+        return {"untrained_model": REGISTRY[name].fn(**params)["untrained_model"]}
+
+    return columns
+
+
 def _check_label(estimator, label: pd.Series, name: str) -> str:
     """The task ("binary", "multiclass" or "regression") the learner and label make, or a
     ModuleError."""
     values = label.unique()
-    if is_classifier(estimator) and is_multiclass_learner(estimator):
+    task = learner_task(estimator)
+    if task == "multiclass":
         if len(values) < 2:
             raise ModuleError(
                 f"{LABEL}: a multiclass learner ({_learner_name(estimator)}) needs a label with "
                 f"at least 2 distinct values; label column '{name}' has {len(values)}."
             )
-        return "multiclass"
-    if is_classifier(estimator):
+        return task
+    if task == "binary":
         if pd.api.types.is_float_dtype(label) and len(values) > 2:
             raise ModuleError(
                 f"{LABEL}: label column '{name}' holds {len(values)} distinct numbers; a "
@@ -135,17 +160,15 @@ def _check_label(estimator, label: pd.Series, name: str) -> str:
                 f"exactly 2 distinct values; label column '{name}' has {len(values)} "
                 f"({shown}{more})."
             )
-        return "binary"
-    if is_regressor(estimator):
+        return task
+    if task is not None:  # a regression
         if is_categorical(label):
             raise ModuleError(
                 f"{LABEL}: a regression learner ({_learner_name(estimator)}) needs a numeric "
                 f"label; label column '{name}' holds {label.dtype} values. Use a two-class "
                 "learner to predict a category."
             )
-        # A quantile learner (Fast Forest Quantile Regression) gets one score per quantile.
-        return "quantile_regression" if hasattr(_final(estimator), "predict_quantiles") \
-            else "regression"
+        return task
     trainer = getattr(_final(estimator), "trained_by", None)
     raise ModuleError(
         f"{LABEL}: the untrained model ({_learner_name(estimator)}) is neither a classifier "

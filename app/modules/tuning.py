@@ -25,7 +25,14 @@ from app.engine.spec import (
     Port,
 )
 
-from .crossvalidate import LOWER_IS_BETTER, Quiet, cross_validate, fold_metrics
+from .crossvalidate import (
+    LOWER_IS_BETTER,
+    Quiet,
+    cross_validate,
+    designed_task,
+    fold_metrics,
+    metric_columns,
+)
 from .evaluation import score_model
 from .sweep import ParameterRange
 from .training import _learner_name, train_model
@@ -89,6 +96,17 @@ def _validation_rows(validation, label_column: str):
     return rows
 
 
+def _sweep_columns(fed, params, datastores):
+    """Run, one column per swept field (its label, in the learner's order), then the metric
+    columns of the learner's task (those Cross Validate Model writes)."""
+    model = fed.get("untrained_model")
+    metrics = metric_columns(designed_task(model))
+    if metrics is None:
+        return {"sweep_results": None}
+    swept = [model.labels[n] for n in model.ranges] if isinstance(model, ParameterRange) else []
+    return {"sweep_results": ["Run", *swept, *metrics]}
+
+
 @module(
     "tune_model_hyperparameters",
     label=LABEL,
@@ -122,6 +140,7 @@ def _validation_rows(validation, label_column: str):
                label="Metric for measuring performance for regression",
                description="What ranks the combinations of a regression learner."),
     ],
+    columns=_sweep_columns,
 )
 def tune_model_hyperparameters(untrained_model, training_dataset, validation_dataset=None, *,
                                sweeping_mode, max_runs, seed, label_column,
