@@ -92,7 +92,7 @@ def inside(inner, outer, slack=0.5):
             and inner["y"] + inner["height"] <= outer["y"] + outer["height"] + slack)
 
 
-def test_a_nodes_name_ports_and_badge_sit_on_it_and_follow_a_drag(page, client):
+def test_a_nodes_name_and_ports_sit_on_it_and_follow_a_drag(page, client):
     income(page, client)
     split = page.locator('g.node[data-node-id="split"]')
     body = split.locator(".node-body")
@@ -111,7 +111,10 @@ def test_a_nodes_name_ports_and_badge_sit_on_it_and_follow_a_drag(page, client):
     page.mouse.move(before["x"] + 40, before["y"] + 40)
     page.mouse.down()
     page.mouse.move(before["x"] + 140, before["y"] + 100, steps=6)
+    cursor = f"getComputedStyle(document.elementFromPoint({before['x'] + 140}, {before['y'] + 100})).cursor"
+    assert page.evaluate(cursor) == "grabbing"  # while the node is held
     page.mouse.up()
+    assert page.evaluate(cursor) != "grabbing"
     after = check()
     # Moved with the pointer (positions are whole canvas units, hence a pixel's slack).
     assert abs(after["x"] - before["x"] - 100) <= 1.5 and abs(after["y"] - before["y"] - 60) <= 1.5

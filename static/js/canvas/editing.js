@@ -71,7 +71,7 @@ function track(view, event, onMove, onUp) {
 
 /** Move the selected nodes (or `id`) with the pointer; one undo step at the end. */
 function dragNodes(view, event, id) {
-  const { graph, svg: root } = view;
+  const { graph } = view;
   if (event.shiftKey) {
     const next = new Set(view.selected);
     if (next.has(id)) next.delete(id); else next.add(id);
@@ -91,7 +91,7 @@ function dragNodes(view, event, id) {
     if (!moving && Math.abs(dx) + Math.abs(dy) < DRAG_THRESHOLD) return;
     if (!moving) {
       moving = true;
-      root.classList.add("dragging");
+      view.grab(true);
       view.beginDrag(ids);
     }
     delta = { x: Math.round(dx / view.t.k), y: Math.round(dy / view.t.k) };
@@ -99,7 +99,7 @@ function dragNodes(view, event, id) {
     for (const n of ids) positions[n] = { x: origin[n].x + delta.x, y: origin[n].y + delta.y };
     view.moveVisual(positions);
   }, () => {
-    root.classList.remove("dragging");
+    view.grab(false);
     view.endDrag();
     if (moving) graph.moveNodes(ids, delta.x, delta.y);
     else if (!event.shiftKey) view.select([id]);

@@ -67,7 +67,11 @@ export class CanvasView extends EventTarget {
     this.stage = el("div", { class: "canvas-stage" });
     this.stage.append(this.svg, this.dragSvg);
     this.tooltip = el("div", { class: "canvas-tooltip", role: "tooltip", hidden: true });
-    container.append(this.stage, this.tooltip);
+    // Shown over the canvas while a pan or drag lasts, for its "grabbing" cursor: a class on the
+    // <svg> would make the browser restyle every shape of the drawing, at the gesture's start
+    // and end (15 ms a time at 1,000 nodes); over it, each pointer move's hit test is trivial.
+    this.shield = el("div", { class: "canvas-shield", hidden: true });
+    container.append(this.stage, this.shield, this.tooltip);
     // The container's box, read once and kept until it is resized or a gesture ends: a wheel
     // burst reading it on every event would force a layout after each frame's writes.
     this.boxCache = null;
@@ -404,7 +408,8 @@ export class CanvasView extends EventTarget {
   }
 
   onWheel(event) {
-    if (!this.stage.contains(event.target) && event.target !== this.container) return;
+    if (!this.stage.contains(event.target) && event.target !== this.container
+        && event.target !== this.shield) return;
     event.preventDefault();
     const factor = Math.exp(-event.deltaY * (event.deltaMode === 1 ? 0.05 : 0.0015));
     this.zoomBy(factor, event.clientX, event.clientY, true);
@@ -446,12 +451,17 @@ export class CanvasView extends EventTarget {
     this.startPan(event);
   }
 
+  /** Show the "grabbing" cursor over the whole canvas (a pan or drag in progress), or not. */
+  grab(on) {
+    this.shield.hidden = !on;
+  }
+
   startPan(event) {
     const start = { x: event.clientX, y: event.clientY, tx: this.t.x, ty: this.t.y };
     let moved = false;
     const host = this.container;
     host.setPointerCapture(event.pointerId);
-    this.svg.classList.add("panning");
+    this.grab(true);
     const move = (e) => {
       if (Math.abs(e.clientX - start.x) + Math.abs(e.clientY - start.y) > 3) moved = true;
       this.t.x = start.tx + e.clientX - start.x;
@@ -462,7 +472,7 @@ export class CanvasView extends EventTarget {
       host.removeEventListener("pointermove", move);
       host.removeEventListener("pointerup", up);
       host.removeEventListener("pointercancel", up);
-      this.svg.classList.remove("panning");
+      this.grab(false);
       this.applyTransform();
       if (!moved) this.select([]);
     };
