@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import uuid
@@ -11,6 +12,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from app.engine.columns import Typed
 from app.engine.context import ModuleError, StepContext
 from app.engine.datastores import DatastoreError
 from app.engine.outbound import OutboundError, fetch, redacted
@@ -46,22 +48,49 @@ def fingerprint(params: dict, datastores) -> str | None:
     return f"{path['datastore']}:{path['path']}|{file}|{stat.st_size}|{stat.st_mtime_ns}"
 
 
+# Up to this size a file is read whole at design time, once per version of the file, for its
+# columns' types (they decide choices by type); a larger one gives its names only.
+TYPES_MAX_BYTES = 32 * 1024 * 1024
+
+
 def imported_columns(fed, params, datastores) -> dict:
-    """The columns Import Data will read from a datastore file: its first line only."""
+    """The columns Import Data will read from a datastore file: with their types, from the file
+    read as the run reads it, when it has up to TYPES_MAX_BYTES; else the names alone (a
+    Parquet file's schema, a text file's first line)."""
     path = params.get("path")
     if params.get("source") != "datastore" or not path:
         return {"dataset": None}  # a URL is not fetched at design time
     file = datastores.resolve_file(path["datastore"], path["path"])
     fmt, header = params["format"], params["header"]
+    stat = file.stat()
+    if 0 < stat.st_size <= TYPES_MAX_BYTES:
+        typed = _typed_read(file, stat.st_size, stat.st_mtime_ns, fmt, header,
+                            params["na_values"], params["column_names"], _where(path))
+        if typed is not None:
+            names, dtypes = typed
+            return {"dataset": Typed(names, dict(zip(names, dtypes, strict=True)))}
     source = file.open("rb") if isinstance(file, RemotePath) else file
     if fmt == "parquet":
         return {"dataset": [str(n) for n in pq.read_schema(source).names]}
     first = _read_text(source, fmt, header, nrows=0 if header else 1)
     if header:
         return {"dataset": [str(c) for c in first.columns]}
-    where = _where(path)
-    return {"dataset": _headerless_names(first.shape[1], params["column_names"], where,
+    return {"dataset": _headerless_names(first.shape[1], params["column_names"], _where(path),
                                          "Import Data")}
+
+
+@functools.lru_cache(maxsize=64)
+def _typed_read(file, size, mtime_ns, fmt, header, na_values, column_names, where):
+    """(names, dtypes) of a file as Import Data parses it, or None when it cannot be parsed
+    (the run will say why); one entry per version of the file (``size`` and ``mtime_ns`` are
+    part of the key), so a file is read once, not at every edit."""
+    data = io.BytesIO(file.read_bytes()) if isinstance(file, RemotePath) else file
+    try:
+        frame = _parse(data, where, fmt, header, column_names, na_values, "Import Data",
+                       StepContext("design-time columns"))
+    except (ModuleError, OSError):
+        return None
+    return tuple(frame.columns), tuple(frame.dtypes)
 
 
 @module(

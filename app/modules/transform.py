@@ -14,7 +14,7 @@ from pandas.api import types as ptypes
 from scipy import special, stats
 
 from app.engine.column_rules import is_numeric, is_text
-from app.engine.columns import passed_through
+from app.engine.columns import Typed, kept, passed_through
 from app.engine.context import ModuleError
 from app.engine.registry import module
 from app.engine.spec import (
@@ -83,14 +83,18 @@ def _kept(names: list, chosen: set, mode: str) -> list:
 
 
 def _selected_columns(fed, params, datastores):
-    """Known from the names alone unless columns are also chosen by their type."""
+    """Known from the names, and when columns are also chosen by their type, from the types
+    the names carry (unknown without them)."""
     names = fed.get("dataset")
-    if names is None or params["column_type"] != "any":
+    kind = params["column_type"]
+    if names is None or (kind != "any" and not isinstance(names, Typed)):
         return {"dataset": None}
     chosen = set(params["columns"] or [])
-    if params["mode"] == "include" and not chosen:
-        return {"dataset": names}
-    return {"dataset": _kept(names, chosen, params["mode"])}
+    if params["mode"] == "include" and not chosen and kind == "any":
+        return {"dataset": kept(names, names)}
+    if kind != "any":
+        chosen |= {n for n in names if column_kind_matches(names.empty(n), kind)}
+    return {"dataset": kept(names, _kept(names, chosen, params["mode"]))}
 
 
 @module(

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import KFold, StratifiedKFold
 
-from app.engine.columns import passed_through
+from app.engine.columns import kept, passed_through
 from app.engine.context import ModuleError
 from app.engine.registry import module
 from app.engine.spec import (
@@ -111,7 +111,7 @@ def add_rows(dataset1, dataset2):
 @module(
     "remove_duplicate_rows", label="Remove Duplicate Rows", category=CATEGORY,
     inputs=[Port("dataset", DATAFRAME)], outputs=[Port("results_dataset", DATAFRAME)],
-    columns=passed_through("dataset", "results_dataset"),
+    columns=passed_through("dataset", "results_dataset", keeps_types=True),
     params=[
         Columns("key_columns", optional=True,
                 description="Rows with equal values in these columns are duplicates "
@@ -137,8 +137,8 @@ def _partitioned_columns(fed, params, datastores):
     names = fed.get("dataset")
     if names is not None and params["mode"] == "assign_to_folds":
         names = [*names, FOLD_COLUMN]
-    elif names is not None and params["mode"] == "pick_fold":
-        names = [n for n in names if n != FOLD_COLUMN]
+    elif names is not None:  # rows picked, the columns as they were (less the fold column)
+        names = kept(names, [n for n in names if n != FOLD_COLUMN])
     return {"results_dataset": names}
 
 

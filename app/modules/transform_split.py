@@ -49,7 +49,7 @@ ROWS = {"mode": "split_rows"}  # the fields of Split Data's "Split rows" mode
     "split_data", label=LABEL, category=CATEGORY,
     inputs=[Port("dataset", DATAFRAME)],
     outputs=[Port("results1", DATAFRAME), Port("results2", DATAFRAME)],
-    columns=passed_through("dataset", "results1", "results2"),
+    columns=passed_through("dataset", "results1", "results2", keeps_types=True),
     params=[
         Choice("mode", options=["split_rows", "regular_expression", "relative_expression"],
                default="split_rows", label="Splitting mode",

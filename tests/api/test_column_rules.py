@@ -86,10 +86,60 @@ def test_design_time_columns_follow_rules_by_name(client, adult_store):
     assert "fnlwgt" in columns["columns"]["pick"]["dataset"]
     after = columns["columns"]["after"]["dataset"]
     assert after[:3] == ["age", "workclass", "education"] and "income" not in after
-    # By type, the names alone cannot tell: unknown rather than wrong.
-    doc["nodes"][1]["params"]["columns"] = RULES
-    columns = client.post("/api/v1/pipelines/columns", json={"document": doc}).get_json()
-    assert columns["columns"]["after"]["dataset"] is None
+
+
+
+def test_design_time_columns_follow_rules_by_type_as_the_run_does(client, run_queued,
+                                                                   adult_store):
+    # Import Data reads the file's types at design time; Split Data keeps them.
+    doc = document(RULES)
+    doc["nodes"].insert(1, {"id": "split", "module": "split_data", "params": {"fraction": 0.5}})
+    doc["edges"] = [{"from": {"node": "data", "port": "dataset"},
+                     "to": {"node": "split", "port": "dataset"}},
+                    {"from": {"node": "split", "port": "results1"},
+                     "to": {"node": "pick", "port": "dataset"}}]
+    doc["nodes"].append({"id": "numbers", "module": "select_columns",
+                         "params": {"column_type": "numeric", "mode": "exclude"}})
+    doc["edges"].append({"from": {"node": "split", "port": "results2"},
+                         "to": {"node": "numbers", "port": "dataset"}})
+    known = client.post("/api/v1/pipelines/columns", json={"document": doc}).get_json()
+    assert len(known["columns"]["pick"]["dataset"]) == 15  # what arrives: every column
+    ran = picked(client, run_queued, doc)
+    after_pick = client.post("/api/v1/pipelines/columns", json={"document": doc | {
+        "nodes": [*doc["nodes"], {"id": "after", "module": "select_columns", "params": {}}],
+        "edges": [*doc["edges"], {"from": {"node": "pick", "port": "dataset"},
+                                  "to": {"node": "after", "port": "dataset"}}]}}).get_json()
+    assert after_pick["columns"]["after"]["dataset"] == ran == [
+        "age", "fnlwgt", "education", "education-num", "capital-gain", "capital-loss",
+        "hours-per-week"]
+    # Select Columns by type (exclude the numbers) is known the same way.
+    numbers = submit(client, doc, to_node="numbers")
+    run_queued()
+    preview = client.get(f"/api/v1/runs/{numbers.get_json()['id']}/steps/numbers/outputs"
+                         "/dataset/preview?rows=1").get_json()
+    after_numbers = client.post("/api/v1/pipelines/columns", json={"document": doc | {
+        "nodes": [*doc["nodes"], {"id": "after", "module": "select_columns", "params": {}}],
+        "edges": [*doc["edges"], {"from": {"node": "numbers", "port": "dataset"},
+                                  "to": {"node": "after", "port": "dataset"}}]}}).get_json()
+    assert after_numbers["columns"]["after"]["dataset"] == preview["column_names"]
+    assert "age" not in preview["column_names"] and "education" in preview["column_names"]
+
+
+def test_choices_by_type_stay_unknown_after_a_module_that_may_change_types(client,
+                                                                            adult_store):
+    doc = document(RULES)
+    doc["nodes"].insert(1, {"id": "edit", "module": "edit_metadata",
+                            "params": {"columns": ["age"], "data_type": "string"}})
+    doc["edges"] = [{"from": {"node": "data", "port": "dataset"},
+                     "to": {"node": "edit", "port": "dataset"}},
+                    {"from": {"node": "edit", "port": "dataset"},
+                     "to": {"node": "pick", "port": "dataset"}}]
+    doc["nodes"].append({"id": "after", "module": "select_columns", "params": {}})
+    doc["edges"].append({"from": {"node": "pick", "port": "dataset"},
+                         "to": {"node": "after", "port": "dataset"}})
+    known = client.post("/api/v1/pipelines/columns", json={"document": doc}).get_json()
+    assert known["columns"]["pick"]["dataset"][0] == "age"  # the names pass, not the types
+    assert known["columns"]["after"]["dataset"] is None
 
 
 def test_a_bad_rule_set_is_refused_naming_node_field_and_rule(client, adult_store):

@@ -99,3 +99,32 @@ def test_a_module_brings_its_columns_function_when_imported_alone():
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                          text=True, check=True).stdout.split()
     assert out[0] == "_joined_columns" and int(out[1]) < 10  # not every module file
+
+
+def by_type(folder, kind):
+    """Import t:a.csv, then Select Columns of one kind; what the step after it receives."""
+    doc = PipelineDocument.model_validate({"name": "t", "nodes": [
+        {"id": "a", "module": "import_data", "params": {"path": "t:a.csv"}},
+        {"id": "s", "module": "select_columns", "params": {"column_type": kind}},
+        {"id": "after", "module": "select_columns", "params": {}}], "edges": [
+        {"from": {"node": "a", "port": "dataset"}, "to": {"node": "s", "port": "dataset"}},
+        {"from": {"node": "s", "port": "dataset"}, "to": {"node": "after", "port": "dataset"}}]})
+    return infer_columns(doc, REGISTRY, Datastores({"t": folder}))["after"]["dataset"]
+
+
+def test_types_are_read_once_per_version_of_the_file_and_not_from_big_files(tmp_path,
+                                                                             monkeypatch):
+    import os
+
+    from app.modules import data
+
+    (tmp_path / "a.csv").write_text("x,y\n1,a\n2,b\n")
+    assert by_type(tmp_path, "numeric") == ["x"]
+    assert by_type(tmp_path, "string") == ["y"]
+    (tmp_path / "a.csv").write_text("x,y\n1,a\nthree,b\n")  # x is text now
+    stamp = os.stat(tmp_path / "a.csv").st_mtime_ns + 10**9
+    os.utime(tmp_path / "a.csv", ns=(stamp, stamp))
+    assert by_type(tmp_path, "numeric") == []
+    assert by_type(tmp_path, "string") == ["x", "y"]
+    monkeypatch.setattr(data, "TYPES_MAX_BYTES", 8)  # past the size read at design time
+    assert by_type(tmp_path, "numeric") is None
