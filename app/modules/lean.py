@@ -18,7 +18,7 @@ import pandas as pd
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder
 
-from .training import categories_as_text
+from .training import categories_as_text, category_of
 
 
 class _Column:
@@ -36,15 +36,10 @@ class _Column:
                 self.index[category] = offset + i
 
     def position(self, value) -> int:
-        """Where the 1 goes for ``value``, or -1 for a category never seen: as
-        ``categories_as_text`` makes it, a missing value is its own category and anything
-        else is the text of the value."""
-        if isinstance(value, str):
-            return self.index.get(value, -1)
-        gone = value is None or pd.isna(value)  # an array for a list: not missing
-        if gone is True or gone is np.True_:
-            return self.missing
-        return self.index.get(str(value), -1)
+        """Where the 1 goes for ``value`` (its category as Train Model encodes it), or -1 for
+        a category never seen."""
+        category = category_of(value)
+        return self.missing if isinstance(category, float) else self.index.get(category, -1)
 
 
 class LeanPipeline:

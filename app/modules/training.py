@@ -73,8 +73,17 @@ def is_categorical(series: pd.Series) -> bool:
     return not pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series)
 
 
+def category_of(value) -> str | float:
+    """The category one value of a categorical feature falls in: a missing value (None, NaN,
+    pd.NA, NaT) is a category of its own, np.nan; anything else is the value's text."""
+    if isinstance(value, str):
+        return value
+    missing = value is None or pd.isna(value)  # an array for a list-like value: not missing
+    return np.nan if missing is True or missing is np.True_ else str(value)
+
+
 def categories_as_text(frame) -> np.ndarray:
-    """Categorical features as an object array of str with np.nan for missing values.
+    """Categorical features as an object array of their categories (``category_of``).
 
     OneHotEncoder refuses pd.NA (nullable "string" dtype) and mixed str/number object
     columns; text with np.nan it handles, giving missing values a category of their own.
@@ -82,10 +91,7 @@ def categories_as_text(frame) -> np.ndarray:
     frame = pd.DataFrame(frame)
     out = np.empty(frame.shape, dtype=object)
     for i, name in enumerate(frame.columns):
-        column = frame[name]
-        missing = column.isna().to_numpy()
-        values = column.astype(object).to_numpy()
-        out[:, i] = [np.nan if gone else str(v) for v, gone in zip(values, missing, strict=True)]
+        out[:, i] = [category_of(v) for v in frame[name].astype(object).to_numpy()]
     return out
 
 
