@@ -168,6 +168,11 @@ def echo_list(endpoint: str, as_json: bool, kind: str | None = None) -> None:
                  if kind is None or s.kind == kind]
         return [json.dumps(s) if as_json else line(s) for s in found]
 
+    echo_rows(rows)
+
+
+def echo_rows(rows) -> None:
+    """Print the lines ``rows()`` makes inside the app, one each."""
     for row in service_call(rows):
         click.echo(row)
 
@@ -305,15 +310,26 @@ def echo_history(endpoint: str, name: str, limit: int, as_json: bool, *, trigger
         found = service.history(find_kind(endpoint, name, trigger=trigger), limit=limit)
         return [json.dumps(f) if as_json else history_line(f) for f in found]
 
-    for row in service_call(rows):
-        click.echo(row)
+    echo_rows(rows)
 
 
-@schedules.command("history")
-@click.argument("endpoint")
-@click.argument("name")
-@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 1000))
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+def history_command(group: click.Group):
+    """A decorator making its function ``group``'s `history ENDPOINT NAME [--limit N] [--json]`
+    command (schedules and triggers show their history alike)."""
+
+    def register(fn):
+        for option in (click.option("--json", "as_json", is_flag=True,
+                                     help="One JSON object per line."),
+                       click.option("--limit", default=20, show_default=True,
+                                    type=click.IntRange(1, 1000)),
+                       click.argument("name"), click.argument("endpoint")):
+            fn = option(fn)
+        return group.command("history")(fn)
+
+    return register
+
+
+@history_command(schedules)
 def schedules_history(endpoint, name, limit, as_json):
     """The runs schedule NAME started, newest first: fire time, slot, run id and status."""
     echo_history(endpoint, name, limit, as_json, trigger=False)

@@ -13,6 +13,7 @@ from .cli_schedules import (
     echo_list,
     edit_run,
     find_kind,
+    history_command,
     remove,
     run_body,
     saved_lines,
@@ -123,11 +124,7 @@ def triggers_delete(endpoint, name):
     click.echo(f"deleted trigger {name}")
 
 
-@triggers.command("history")
-@click.argument("endpoint")
-@click.argument("name")
-@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 1000))
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@history_command(triggers)
 def triggers_history(endpoint, name, limit, as_json):
     """The runs trigger NAME started, newest first: time, file@SHA-256, run id and status."""
     echo_history(endpoint, name, limit, as_json, trigger=True)
