@@ -111,7 +111,8 @@ def test_a_nodes_name_and_ports_sit_on_it_and_follow_a_drag(page, client):
     page.mouse.move(before["x"] + 40, before["y"] + 40)
     page.mouse.down()
     page.mouse.move(before["x"] + 140, before["y"] + 100, steps=6)
-    cursor = f"getComputedStyle(document.elementFromPoint({before['x'] + 140}, {before['y'] + 100})).cursor"
+    at = f"{before['x'] + 140}, {before['y'] + 100}"
+    cursor = f"getComputedStyle(document.elementFromPoint({at})).cursor"
     assert page.evaluate(cursor) == "grabbing"  # while the node is held
     page.mouse.up()
     assert page.evaluate(cursor) != "grabbing"
