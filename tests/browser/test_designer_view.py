@@ -138,3 +138,41 @@ def test_zoomed_far_out_nodes_are_boxes_and_zooming_in_shows_their_names(page, c
     expect(name).to_be_visible()
     expect(port).to_be_visible()
     assert page.errors == []
+
+
+FAR_APART = {"schema_version": 1, "name": "Far apart", "parameters": [], "edges": [], "nodes": [
+    {"id": "near", "module": "split_data", "position": {"x": 0, "y": 0}, "params": {}},
+    {"id": "far", "module": "split_data", "position": {"x": 3000, "y": 0}, "params": {}},
+]}
+
+
+def test_a_node_far_off_screen_is_drawn_when_panned_to(page, client):
+    created = client.post("/api/v1/pipelines", json={"document": FAR_APART}).get_json()
+    page.goto(f"/pipelines/{created['id']}")
+    far = page.locator('g.node[data-node-id="far"]')
+    expect(far).to_be_visible()  # fitted: both on screen
+    canvas = page.locator("svg.canvas")
+    while float(canvas.get_attribute("data-zoom")) < 1:
+        page.get_by_role("button", name="Zoom in").click()
+    # Zoomed in between the two, each is more than a screen away: not drawn at all.
+    expect(far).to_be_hidden()
+    expect(page.locator('g.node[data-node-id="near"]')).to_be_hidden()
+    box = page.locator(".canvas-wrap").bounding_box()
+    middle = (box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+
+    def on_screen():
+        if not far.is_visible():
+            return False
+        node = far.locator(".node-body").bounding_box()
+        return box["x"] <= node["x"] and node["x"] + node["width"] <= box["x"] + box["width"]
+
+    for _ in range(8):  # drag the background to the left until the node is in sight
+        if on_screen():
+            break
+        page.mouse.move(middle[0] + 200, middle[1])
+        page.mouse.down()
+        page.mouse.move(middle[0] - 200, middle[1], steps=4)
+        page.mouse.up()
+    assert on_screen()
+    expect(far.locator(".node-label")).to_have_text("Split Data")
+    assert page.errors == []

@@ -18,9 +18,11 @@ export function portPoint(position, spec, side, name) {
   return { x: position.x + offset.x, y: position.y + offset.y };
 }
 
+export const MAX_BEND = 160;  // how far a wire's curve goes below its start and above its end
+
 /** SVG path of a wire from an output anchor (going down) to an input anchor (coming from above). */
 export function wirePath(a, b) {
-  const bend = Math.max(30, Math.min(160, Math.abs(b.y - a.y) / 2 + Math.abs(b.x - a.x) / 6));
+  const bend = Math.max(30, Math.min(MAX_BEND, Math.abs(b.y - a.y) / 2 + Math.abs(b.x - a.x) / 6));
   return `M${a.x},${a.y} C${a.x},${a.y + bend} ${b.x},${b.y - bend} ${b.x},${b.y}`;
 }
 

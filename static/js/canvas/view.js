@@ -16,6 +16,7 @@
 // readOnly: select, pan, zoom and fit only. Otherwise canvas/editing.js adds the gestures.
 import { clear, el, svg } from "../dom.js";
 import { attachEditing } from "./editing.js";
+import { drawnArea, outside, wireBox } from "./culling.js";
 import { NODE_H, NODE_W, portPoint, wirePath } from "./geometry.js";
 import { CXY, ICON_W, NodeShapes, placeLabel, placeParts, XY } from "./shapes.js";
 
@@ -146,6 +147,22 @@ export class CanvasView extends EventTarget {
     const gone = this.selection.filter((id) => !this.nodeEls.has(id));
     if (gone.length) this.select(this.selection.filter((id) => this.nodeEls.has(id)));
     if (this.selectedEdge && !this.wireEls.has(this.selectedEdge)) this.selectedEdge = null;
+    this.cull();
+  }
+
+  /** Leave out (display: none) the nodes and wires far outside the visible area (see
+   *  culling.js); each committed pan or zoom draws what has come near it. */
+  cull() {
+    if (this.svg.style.display === "none") return;  // until the first fit: the view is unknown
+    const box = this.box();
+    if (!box.width) return;
+    const area = drawnArea(this.t, box);
+    for (const item of this.nodeEls.values()) {
+      showShapes(item, [item.g], !outside(area, item.x, item.y, item.x + NODE_W, item.y + NODE_H));
+    }
+    for (const item of this.wireEls.values()) {
+      if (item.box) showShapes(item, [item.path, item.hit], !outside(area, item.box.x0, item.box.y0, item.box.x1, item.box.y1));
+    }
   }
 
   /** The canvas area on screen (the container: the svg may be moved by a gesture). */
@@ -256,6 +273,7 @@ export class CanvasView extends EventTarget {
     const d = wirePath(p, q);
     item.path.setAttribute("d", d);
     item.hit.setAttribute("d", d);
+    item.box = wireBox(p, q);
   }
 
   /** A port's anchor on the drawn node `item` (offsets cached per module, side and port). */
@@ -404,6 +422,7 @@ export class CanvasView extends EventTarget {
     // Drawn once the page's first transform is known: laying out text at a zoom that hides it
     // costs the most of a large pipeline's first frame.
     if (show) this.svg.style.display = "";
+    this.cull();
     this.dispatchEvent(new CustomEvent("viewchange", { detail: { ...this.t } }));
   }
 
@@ -423,6 +442,7 @@ export class CanvasView extends EventTarget {
         if (node) positions[id] = node.position;
       }
       this.moveVisual(positions);
+      this.cull();
     } else if (detail.kind !== "param" && detail.kind !== "meta") {
       this.render();
     }
@@ -480,4 +500,11 @@ export class CanvasView extends EventTarget {
     host.addEventListener("pointerup", up);
     host.addEventListener("pointercancel", up);
   }
+}
+
+/** Show or leave out a node's or wire's `shapes` (only when that changes). */
+function showShapes(item, shapes, shown) {
+  if (Boolean(item.culled) === !shown) return;
+  item.culled = !shown;
+  for (const shape of shapes) shape.style.display = shown ? "" : "none";
 }
