@@ -83,8 +83,8 @@ export class CanvasView extends EventTarget {
     container.addEventListener("wheel", (e) => this.onWheel(e), { passive: false });
     graph.addEventListener("change", (e) => this.onChange(e.detail));
     this.editor = readOnly ? null : attachEditing(this);
-    this.render();
     this.svg.style.display = "none";  // until the page's first fit() (or another transform)
+    this.render();
     this.applyTransform(false);
   }
 
