@@ -137,8 +137,9 @@ def _partitioned_columns(fed, params, datastores):
     names = fed.get("dataset")
     if names is not None and params["mode"] == "assign_to_folds":
         names = [*names, FOLD_COLUMN]
-    elif names is not None:  # rows picked, the columns as they were (less the fold column)
-        names = kept(names, [n for n in names if n != FOLD_COLUMN])
+    elif names is not None:  # rows picked, the columns (and types) as they were
+        names = kept(names, [n for n in names
+                             if n != FOLD_COLUMN or params["mode"] != "pick_fold"])
     return {"results_dataset": names}
 
 
