@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { drawnArea, outside, wireBox } from "../../static/js/canvas/culling.js";
+import { covers, drawnArea, outside, wireBox } from "../../static/js/canvas/culling.js";
 import { MAX_BEND } from "../../static/js/canvas/geometry.js";
 
 test("the drawn area is the visible one and half a screen more on each side", () => {
@@ -22,6 +22,14 @@ test("only what lies wholly outside the area is left out", () => {
   assert.equal(outside(area, -500, -500, 500, 500), false);  // covers the area
   assert.equal(outside(area, 101, 0, 200, 50), true);
   assert.equal(outside(area, 0, -80, 50, -1), true);
+});
+
+test("an area covers a rectangle only when it holds all of it", () => {
+  const area = { x0: 0, y0: 0, x1: 100, y1: 100 };
+  assert.equal(covers(area, { x0: 0, y0: 0, x1: 100, y1: 100 }), true);
+  assert.equal(covers(area, { x0: 10, y0: 10, x1: 20, y1: 20 }), true);
+  assert.equal(covers(area, { x0: 10, y0: 10, x1: 120, y1: 20 }), false);
+  assert.equal(covers(area, { x0: -1, y0: 10, x1: 20, y1: 20 }), false);
 });
 
 test("a wire's box holds its curve, which bends below its start and above its end", () => {

@@ -25,6 +25,11 @@ export function outside(area, x0, y0, x1, y1) {
   return x1 < area.x0 || x0 > area.x1 || y1 < area.y0 || y0 > area.y1;
 }
 
+/** Whether `area` holds all of rectangle `rect` (both {x0, y0, x1, y1}). */
+export function covers(area, rect) {
+  return area.x0 <= rect.x0 && area.y0 <= rect.y0 && rect.x1 <= area.x1 && rect.y1 <= area.y1;
+}
+
 /** A rectangle holding the wire from anchor `a` to `b` ({x0, y0, x1, y1}; its curve leaves
  *  `a` downwards and enters `b` from above, by at most MAX_BEND). */
 export function wireBox(a, b) {

@@ -16,7 +16,7 @@
 // readOnly: select, pan, zoom and fit only. Otherwise canvas/editing.js adds the gestures.
 import { clear, el, svg } from "../dom.js";
 import { attachEditing } from "./editing.js";
-import { drawnArea, outside, wireBox } from "./culling.js";
+import { covers, drawnArea, outside, wireBox } from "./culling.js";
 import { NODE_H, NODE_W, portPoint, wirePath } from "./geometry.js";
 import { CXY, ICON_W, NodeShapes, placeLabel, placeParts, XY } from "./shapes.js";
 
@@ -157,6 +157,7 @@ export class CanvasView extends EventTarget {
     const box = this.box();
     if (!box.width) return;
     const area = drawnArea(this.t, box);
+    this.drawn = area;
     for (const item of this.nodeEls.values()) {
       showShapes(item, [item.g], !outside(area, item.x, item.y, item.x + NODE_W, item.y + NODE_H));
     }
@@ -389,6 +390,11 @@ export class CanvasView extends EventTarget {
   }
 
   applyGesture() {
+    // A gesture bringing into sight what is not drawn (past the margin) commits at once.
+    if (this.drawn && !covers(this.drawn, drawnArea(this.t, this.box(), 0))) {
+      this.applyTransform();
+      return;
+    }
     const c = this.committed;
     const k = this.t.k / c.k;
     this.stage.classList.add("gesture");
