@@ -1,10 +1,11 @@
 """Real-time inference pipelines: derived from a finished training run, scored in memory.
 
 ``derive`` turns a training run's document into an inference pipeline as Azure's designer
-does: Train Model becomes the model that run trained (a frozen ``saved_model`` node), a
+does: Train Model (or Train Clustering / Anomaly Detection Model) becomes the model that run
+trained (a frozen ``saved_model`` node; what else it output while training goes), a
 transformation that learned from data becomes Apply Transformation fed by what it learned,
 Split Data and Evaluate Model go, a Web Service Input follows each data source and a Web
-Service Output follows each Score Model.
+Service Output follows each Score Model or Assign Data to Clusters.
 
 ``InferenceGraph`` is a deployed inference pipeline held in memory: the frozen nodes are
 loaded once, and each request calls the modules between the Web Service Inputs and Outputs
@@ -27,6 +28,8 @@ from .spec import DATAFRAME, TRAINED_MODEL, TRANSFORMATION, ModuleSpec
 
 SOURCES = ("import_data", "enter_data_manually")
 DROPPED = ("split_data", "evaluate_model")
+# The modules whose output answers a request, and that output: a Web Service Output follows.
+SCORERS = {"score_model": "scored_dataset", "assign_data_to_clusters": "results_dataset"}
 INPUT, OUTPUT = "web_service_input", "web_service_output"
 FROZEN = ("saved_model", "saved_transformation")
 
@@ -104,7 +107,10 @@ def _stored(outputs, node_id: str, port: str) -> str:
 def _freeze_model(doc, node, outputs, run_id, modules) -> None:
     port = next(p.name for p in modules[node["module"]].outputs if p.type == TRAINED_MODEL)
     key = _stored(outputs, node["id"], port)
-    doc["edges"] = [e for e in doc["edges"] if e["to"]["node"] != node["id"]]
+    # Its inputs go, and its other outputs (Train Clustering Model's assignments of the
+    # training rows): a request brings no training data.
+    doc["edges"] = [e for e in doc["edges"] if e["to"]["node"] != node["id"] and not (
+        e["from"]["node"] == node["id"] and e["from"]["port"] != port)]
     for e in doc["edges"]:
         if e["from"]["node"] == node["id"]:
             e["from"]["port"] = "trained_model"
@@ -158,13 +164,14 @@ def _add_web_service_nodes(doc, modules) -> None:
             if e["from"]["node"] == source["id"]:
                 e["from"] = {"node": wsi, "port": "dataset"}
         doc["edges"].append(_edge(source["id"], "dataset", wsi, "dataset"))
-    scorers = [n for n in doc["nodes"] if n["module"] == "score_model"]
+    scorers = [n for n in doc["nodes"] if n["module"] in SCORERS]
     if not scorers:
-        raise InferenceError("The pipeline has no Score Model to answer requests with.")
+        raise InferenceError("The pipeline has no Score Model or Assign Data to Clusters to "
+                             "answer requests with.")
     for i, scorer in enumerate(scorers):
         wso = _fresh(doc, OUTPUT)
         _node(doc, wso, OUTPUT, {"name": f"WebServiceOutput{i}"}, scorer, dy=110)
-        doc["edges"].append(_edge(scorer["id"], "scored_dataset", wso, "dataset"))
+        doc["edges"].append(_edge(scorer["id"], SCORERS[scorer["module"]], wso, "dataset"))
 
 
 def _graph(doc) -> nx.DiGraph:

@@ -139,3 +139,39 @@ def test_an_anomaly_detector_runs_to_two_class_metrics(client, run_queued):
     assert list(scored.columns) == ["age", "education-num", "hours-per-week", "Scored Labels",
                                     "Scored Probabilities"]
     assert scored["Scored Labels"].isin([0, 1]).all()
+
+
+def test_a_clustering_run_becomes_a_real_time_endpoint_that_assigns_as_the_run_did(
+        client, run_queued):
+    from tests.api.test_realtime import rows_json
+
+    pid = pipeline_id(client, "Diabetes patient clustering")
+    run_id = client.post(f"/api/v1/pipelines/{pid}/runs", json={}).get_json()["id"]
+    run_queued()
+    run = client.get(f"/api/v1/runs/{run_id}").get_json()
+    assert run["status"] == "Finished", run
+    derived = client.post(f"/api/v1/runs/{run_id}/inference-pipeline")
+    assert derived.status_code == 201, derived.get_json()
+    doc = derived.get_json()["document"]
+    assert {n["id"]: n["module"] for n in doc["nodes"]} == {
+        "import": "import_data", "train": "saved_model",
+        "assign": "assign_data_to_clusters", "web_service_input": "web_service_input",
+        "web_service_output": "web_service_output"}
+    wires = {(e["from"]["node"], e["from"]["port"], e["to"]["node"], e["to"]["port"])
+             for e in doc["edges"]}
+    assert ("train", "trained_model", "assign", "trained_model") in wires
+    assert ("assign", "results_dataset", "web_service_output", "dataset") in wires
+    assert not any(e["from"]["node"] == "train" and e["from"]["port"] == "results_dataset"
+                   for e in doc["edges"])  # the training rows' assignments go with training
+
+    deployed = client.post(f"/api/v1/pipelines/{derived.get_json()['id']}/deploy",
+                           json={"name": "patient-clusters"})
+    assert deployed.status_code == 201, deployed.get_json()
+    new = output(client, run, "split", "results2")
+    answer = client.post("/api/v1/score/patient-clusters", json={
+        "Inputs": {"WebServiceInput0": rows_json(new)}, "GlobalParameters": {}})
+    assert answer.status_code == 200, answer.get_json()
+    served = pd.DataFrame(answer.get_json()["Results"]["WebServiceOutput0"])
+    assigned = output(client, run, "assign", "results_dataset")
+    assert list(served["Assignments"]) == list(assigned["Assignments"])
+    np.testing.assert_allclose(served[RESULTS[1:]], assigned[RESULTS[1:]], rtol=1e-12)

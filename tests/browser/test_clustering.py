@@ -72,3 +72,24 @@ def test_k_means_from_the_palette_to_the_clustering_evaluation(page, client):
     metrics = dialog.get_by_role("table", name="Metrics")
     expect(metrics.locator('tr[data-metric="number_of_points"]')).to_contain_text("442")
     assert page.errors == []
+
+
+def test_a_clustering_run_becomes_a_real_time_inference_pipeline(page, client):
+    from tests.browser.test_designer_submit import pipeline_id
+    from tests.browser.test_endpoints_page import wait_finished
+
+    pid = pipeline_id(client, "Diabetes patient clustering")
+    run_id = client.post(f"/api/v1/pipelines/{pid}/runs", json={}).get_json()["id"]
+    assert wait_finished(client, run_id)["status"] == "Finished"
+    page.goto(f"/runs/{run_id}")
+    page.get_by_role("button", name=re.compile("^Create inference pipeline")).click()
+    page.get_by_role("menuitem", name="Real-time inference pipeline").click()
+    expect(page.get_by_role("button", name=re.compile("real-time inference$"))).to_be_visible()
+    # Training goes (the model is the run's), assignment stays and answers requests.
+    for node_id, label in [("train", "Trained model"), ("assign", "Assign Data to Clusters"),
+                           ("web_service_input", "Web Service Input"),
+                           ("web_service_output", "Web Service Output")]:
+        expect(page.locator(f'g.node[data-node-id="{node_id}"]')).to_contain_text(label)
+    expect(page.locator('g.node[data-module="evaluate_model"]')).to_have_count(0)
+    expect(page.locator('g.node[data-module="split_data"]')).to_have_count(0)
+    assert page.errors == []

@@ -2,7 +2,7 @@
 import { alreadyShown, api, fallback, notify } from "../api.js";
 import { clear, duration, el, when } from "../dom.js";
 import { formatValue, StepPanel } from "../panels/outputs.js";
-import { inferenceMenu } from "../panels/inference.js";
+import { inferenceMenu, trainsModel } from "../panels/inference.js";
 import { openSubmitDialog } from "../panels/submit.js";
 import { TERMINAL } from "../runs.js";
 
@@ -56,7 +56,7 @@ function renderHeader() {
     el("div", { class: "actions" },
       active ? el("button", { type: "button", class: "danger", onclick: cancel, disabled: state.canceling },
         state.canceling ? "Canceling…" : "Cancel") : null,
-      trainsModel(run) ? state.inference : null,
+      derivable(run) ? state.inference : null,
       el("button", { type: "button", onclick: resubmit }, "Resubmit")),
     run.description ? el("div", { class: "params muted" }, run.description) : null,
     params.length ? el("div", { class: "params", "aria-label": "Run parameters" },
@@ -65,9 +65,8 @@ function renderHeader() {
     run.status_reason && run.status !== "Finished" ? el("div", { class: "reason" }, run.status_reason) : null);
 }
 
-/** A finished run whose pipeline has Train Model: an inference pipeline can be made from it. */
-const trainsModel = (run) => run.status === "Finished"
-  && ((run.document || {}).nodes || []).some((n) => n.module === "train_model");
+/** A finished run whose pipeline trains a model: an inference pipeline can be made from it. */
+const derivable = (run) => run.status === "Finished" && trainsModel((run.document || {}).nodes);
 
 /** A limit in seconds as a person reads it: "6 h", "90 min", "45 s"; null is "none". */
 function span(seconds) {

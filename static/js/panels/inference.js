@@ -6,6 +6,12 @@ import { formDialog } from "./dialog.js";
 const enc = encodeURIComponent;
 let uid = 0;
 
+/** The modules that train a model an inference pipeline can serve (app/engine/inference.py). */
+const TRAINERS = new Set(["train_model", "train_clustering_model", "train_anomaly_detection_model"]);
+
+/** Whether a pipeline's nodes train a model, so its finished run can become an inference pipeline. */
+export const trainsModel = (nodes) => (nodes || []).some((n) => TRAINERS.has(n.module));
+
 /** Ask the server for the real-time inference pipeline of a finished run, then open the new draft. */
 async function createRealtime(runId) {
   try {
