@@ -226,5 +226,9 @@ def _import_group(key: str) -> tuple[bool, str]:
 
 
 def _docstring_text(text: str) -> str:
-    return text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+    """``text`` as it can stand in a triple-quoted string of the script: backslashes, quotes
+    and control characters but newline and tab escaped (a NUL would stop it compiling)."""
+    text = text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+    return "".join(f"\\x{ord(c):02x}" if (ord(c) < 32 and c not in "\n\t") or ord(c) == 127
+                   else c for c in text)
 

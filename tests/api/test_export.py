@@ -137,3 +137,18 @@ def test_column_rules_are_resolved_in_the_script_as_in_a_run(client, run_queued,
     expected = run_metrics(client, run_queued, client.post(
         f"/api/v1/pipelines/{pid}/runs", json={"experiment": "export"}))
     assert run_script(text, tmp_path) == expected
+
+
+def test_a_name_and_description_of_any_characters_export_to_a_script_that_compiles(client):
+    from tests.api.test_runs import TINY
+
+    name = 'Q3 """final""" C:\\data\r\nrevised\x00\x7f'
+    doc = copy.deepcopy(TINY) | {"name": name, "description": "tab\there, NUL \x00, ''' end\\"}
+    created = client.post("/api/v1/pipelines", json={"document": doc})
+    assert created.status_code == 201, created.get_json()
+    _, text = export(client, f"/api/v1/pipelines/{created.get_json()['id']}/export.py")
+    module = compile(text, "exported.py", "exec")  # a NUL or a stray quote would not compile
+    namespace: dict = {}
+    exec(module, namespace)  # defines the functions; runs nothing (main is not called)
+    assert namespace["__doc__"].startswith(f"{name}: exported from Pipeline Designer.")
+    assert "tab\there, NUL \x00, ''' end\\" in namespace["__doc__"]
