@@ -40,9 +40,9 @@ Figures, each the median of ``--repeats`` page loads (after one discarded warm-u
             are drawn and most of a large pipeline lies off screen.
 Targets (issue 3): p95 frame < 16 ms, load < 1 s; the 50-node case "instant": load < 0.3 s.
 ``--profile`` adds, per interaction, the main-thread time per frame split into script / style /
-layout / other (CDP); ``--trace FILE`` records a Chrome trace of the 300-node drag and prints
-the per-frame BeginMainFrame wall and CPU times and the heaviest main-thread events. Always
-exits 0.
+layout / other (CDP); ``--trace FILE`` records Chrome traces of one 1,000-node load (FILE with
+-load) and drag (FILE) and prints the per-frame BeginMainFrame wall and CPU times and the
+heaviest main-thread events. Always exits 0.
 """
 
 from __future__ import annotations
@@ -571,7 +571,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=2.0)
     parser.add_argument("--profile", action="store_true",
                         help="CDP main-thread time per frame for each interaction")
-    parser.add_argument("--trace", type=Path, help="write a Chrome trace of the 300-node drag")
+    parser.add_argument("--trace", type=Path,
+                        help="write Chrome traces of a 1,000-node load and drag")
     parser.add_argument("--case", choices=[c[0].split()[0] for c in CASES],
                         help="only this many nodes")
     args = parser.parse_args()
