@@ -76,7 +76,8 @@ export class CanvasView extends EventTarget {
     // The container's box, read once and kept until it is resized or a gesture ends: a wheel
     // burst reading it on every event would force a layout after each frame's writes.
     this.boxCache = null;
-    new ResizeObserver(() => { this.boxCache = null; }).observe(container);
+    // A larger canvas (a panel closed, the window widened) may show what was left undrawn.
+    new ResizeObserver(() => { this.boxCache = null; this.cull(); }).observe(container);
 
     // On the container, not the svg: a gesture in flight scales the svg's own box.
     container.addEventListener("pointerdown", (e) => this.onPointerDown(e));
