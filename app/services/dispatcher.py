@@ -4,8 +4,8 @@ Claiming is one conditional UPDATE (``WHERE status = 'Queued'``, candidates read
 ``FOR UPDATE SKIP LOCKED`` on PostgreSQL), so several server and worker processes can share one
 database without running a run twice. A free slot is filled as soon as a run ends or a run is
 queued (a notice, see ``notices``); the poll every ``poll_seconds`` is only the fallback. Step
-events are written by one lock-held writer per process, in short transactions (SQLite in WAL
-mode tolerates that).
+events are written behind the steps by one thread (``step_events``), under the process's one
+SQLite writer lock; a run is announced as ended once its events are written.
 """
 
 from __future__ import annotations
@@ -29,7 +29,6 @@ from ..engine.executor import (
     CANCELED,
     FAILED,
     FINISHED,
-    LOG,
     NOT_STARTED,
     QUEUED,
     RUNNING,
@@ -40,9 +39,10 @@ from ..engine.executor import (
 )
 from ..engine.spec import ModuleSpec, ParamError
 from ..extensions import db
-from ..models import Run, StepRun, now
+from ..models import Run, now
 from . import datastores
 from .notices import CANCEL, NEW_RUN, Notices, add_event
+from .step_events import StepEvents
 
 log = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 5.0
@@ -71,6 +71,7 @@ class Dispatcher:
         self._runs = ThreadPoolExecutor(max_workers=max_runs, thread_name_prefix="run")
         self._slots = threading.Semaphore(max_runs)
         self._write = database.WRITE_LOCK  # shared with submits: one SQLite writer
+        self.step_events = StepEvents(app, self._write)
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -93,6 +94,7 @@ class Dispatcher:
         for token in list(self.tokens.values()):
             token.cancel()
         self._runs.shutdown(wait=True)
+        self.step_events.stop()
         if self._thread is not None:
             self._thread.join(timeout=30)
 
@@ -194,6 +196,7 @@ class Dispatcher:
             return status
 
     def _finish(self, run_id: str, status: str, reason: str) -> None:
+        self.step_events.flush(run_id)
         if status == FINISHED:
             status, reason = self._register_models(run_id)
         with self._write:
@@ -227,26 +230,10 @@ class Dispatcher:
         return FINISHED, ""
 
     def _recorder(self, run_id: str):
-        """The on_event callback: persists each step event (called from worker threads)."""
+        """The on_event callback: queues each step event for the writer (any thread)."""
 
         def record(node_id: str, status: str, **info) -> None:
-            with self._write, self.app.app_context():
-                step = db.session.scalar(select(StepRun).filter_by(run_id=run_id, node_id=node_id))
-                if status == LOG:
-                    step.log = (step.log or "") + info["line"] + "\n"
-                    data = {"line": info["line"]}
-                else:
-                    step.status = status
-                    for field in ("started", "finished", "cache_key", "reused_from",
-                                  "metrics", "error", "outputs"):
-                        if field in info:
-                            setattr(step, field, info[field])
-                    data = {k: info[k] for k in ("reused_from", "metrics") if info.get(k)}
-                    if info.get("error"):
-                        data["error"] = {k: info["error"][k] for k in ("type", "message")}
-                add_event(run_id, status, node_id, data)
-                db.session.commit()
-                db.session.remove()
+            self.step_events.record(run_id, node_id, status, info)
 
         return record
 

@@ -87,3 +87,18 @@ def test_manifest_needs_every_output_present(store):
     store.path(ref).unlink()
     assert store.get_manifest(digest("step")) is None
     assert store.get_manifest("not-a-key") is None
+
+
+@pytest.mark.parametrize("compress", [0, 3])
+def test_models_joblib_dump_wrote_in_earlier_versions_are_still_read(store, compress):
+    import joblib
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    rows = np.random.default_rng(0).normal(size=(200, 3))
+    model = HistGradientBoostingClassifier(max_iter=5).fit(rows, rows[:, 0] > 0)
+    ref = ArtifactRef(digest(f"old model {compress}"), "joblib")
+    store.path(ref).parent.mkdir(parents=True, exist_ok=True)
+    joblib.dump(model, store.path(ref), compress=compress)  # numpy arrays in joblib's format
+    np.testing.assert_array_equal(store.get(ref).predict_proba(rows), model.predict_proba(rows))
+    new = store.put(digest("new model"), model)  # the standard pickler's file
+    np.testing.assert_array_equal(store.get(new).predict_proba(rows), model.predict_proba(rows))

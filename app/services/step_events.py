@@ -1,0 +1,119 @@
+"""Step events written behind the run, in order, several to a transaction.
+
+The executor and the backend's threads report each step's Queued, Running, log lines and end
+as they happen. Written in the reporting thread, one transaction each, every report held the
+next step back by a database commit, several times a step. Here a report is queued and one
+thread writes the queue in order, as many events to a transaction as have arrived; a run is
+announced as ended only once ``flush`` has seen all its events written.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections import Counter
+
+from flask import Flask
+from sqlalchemy import select
+
+from ..engine.executor import LOG
+from ..extensions import db
+from ..models import StepRun
+from .notices import add_event
+
+log = logging.getLogger(__name__)
+BATCH = 200  # events in one transaction at most
+STEP_FIELDS = ("started", "finished", "cache_key", "reused_from", "metrics", "error", "outputs")
+
+
+class StepEvents:
+    """This process's writer of step events (a thread started at the first event)."""
+
+    def __init__(self, app: Flask, lock: threading.Lock):
+        self.app, self._lock = app, lock  # the lock: this process's one SQLite writer
+        self._queue: queue.Queue = queue.Queue()
+        self._pending: Counter[str] = Counter()  # run id: events reported, not yet written
+        self._written = threading.Condition()
+        self._thread: threading.Thread | None = None
+
+    def record(self, run_id: str, node_id: str, status: str, info: dict) -> None:
+        """Queue one event of a step (any thread)."""
+        with self._written:
+            self._pending[run_id] += 1
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._loop, name="step-events",
+                                                daemon=True)
+                self._thread.start()
+        self._queue.put((run_id, node_id, status, info))
+
+    def flush(self, run_id: str, timeout: float = 60.0) -> None:
+        """Wait until every event reported for ``run_id`` is written."""
+        with self._written:
+            if not self._written.wait_for(lambda: not self._pending[run_id], timeout):
+                log.warning("run %s: %s step events still unwritten after %s s", run_id,
+                            self._pending[run_id], timeout)
+            del self._pending[run_id]
+
+    def stop(self) -> None:
+        """Write what is queued, then end the thread."""
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join(timeout=30)
+
+    def _loop(self) -> None:
+        while True:
+            batch = [self._queue.get()]
+            while batch[-1] is not None and len(batch) < BATCH:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            events = [e for e in batch if e is not None]
+            try:
+                self._write(events)
+            finally:
+                with self._written:
+                    self._pending.subtract(run_id for run_id, *_ in events)
+                    self._written.notify_all()
+            if batch[-1] is None:
+                return
+
+    def _write(self, events: list[tuple]) -> None:
+        """All of ``events`` in one transaction; one at a time when that fails (each failure
+        is logged and the others are kept)."""
+        with self._lock, self.app.app_context():
+            try:
+                self._apply(events)
+                db.session.commit()
+            except Exception:
+                db.session.rollback()
+                for event in events:
+                    try:
+                        self._apply([event])
+                        db.session.commit()
+                    except Exception:
+                        log.exception("step event %s could not be written", event[:3])
+                        db.session.rollback()
+            finally:
+                db.session.remove()
+
+    def _apply(self, events: list[tuple]) -> None:
+        steps: dict[tuple[str, str], StepRun] = {}
+        for run_id, node_id, status, info in events:
+            step = steps.get((run_id, node_id))
+            if step is None:
+                step = steps[run_id, node_id] = db.session.scalar(
+                    select(StepRun).filter_by(run_id=run_id, node_id=node_id))
+            if status == LOG:
+                step.log = (step.log or "") + info["line"] + "\n"
+                data = {"line": info["line"]}
+            else:
+                step.status = status
+                for name in STEP_FIELDS:
+                    if name in info:
+                        setattr(step, name, info[name])
+                data = {k: info[k] for k in ("reused_from", "metrics") if info.get(k)}
+                if info.get("error"):
+                    data["error"] = {k: info["error"][k] for k in ("type", "message")}
+            add_event(run_id, status, node_id, data)
