@@ -3,6 +3,7 @@ that never leaves a root."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import unicodedata
@@ -43,6 +44,19 @@ def _forms(folder: str | Path) -> set[Path]:
     return {Path(folder), Path(os.path.realpath(folder))}
 
 
+@functools.cache
+def _system_forms() -> tuple[tuple[str, frozenset[Path]], ...]:
+    """Each system folder with its forms, resolved once a process (a root is resolved at
+    each use; following the system's own links at each one took milliseconds)."""
+    return tuple((system, frozenset(_forms(system))) for system in SYSTEM_FOLDERS)
+
+
+@functools.cache
+def _shared_forms() -> frozenset[Path]:
+    """The forms of the shared folders and of this user's home, resolved once a process."""
+    return frozenset({f for name in SHARED_FOLDERS for f in _forms(name)} | _forms(Path.home()))
+
+
 def root_problem(folder: Path, protected: Iterable[str | Path] = ()) -> str | None:
     """Why the resolved absolute ``folder`` may not be a datastore root, or None.
 
@@ -51,12 +65,11 @@ def root_problem(folder: Path, protected: Iterable[str | Path] = ()) -> str | No
     """
     if folder == Path(folder.anchor):
         return "is the file system's root"
-    for system in SYSTEM_FOLDERS:
-        for form in _forms(system):
+    for system, forms in _system_forms():
+        for form in forms:
             if folder == form or form in folder.parents:
                 return f"is a system folder ({system})"
-    shared = {f for name in SHARED_FOLDERS for f in _forms(name)} | _forms(Path.home())
-    if folder in shared:
+    if folder in _shared_forms():
         return "holds other users' or the system's files; register a folder inside it"
     for own in protected:
         for form in _forms(own):
