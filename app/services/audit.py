@@ -31,8 +31,10 @@ def request_actor(*, load_user: bool = True) -> str:
 
 
 def record(action: str, target: str = "", details: dict | None = None, *,
-           actor: str | None = None) -> AuditEntry:
-    """Append an entry; who and from where come from the request ('cli', 'local' without one)."""
+           actor: str | None = None, commit: bool = True) -> AuditEntry:
+    """Append an entry; who and from where come from the request ('cli', 'local' without one).
+    ``commit=False`` leaves it in the caller's transaction (written with the change or not at
+    all)."""
     if has_request_context():
         who = request_actor() or ANONYMOUS
         address = request.remote_addr or ""
@@ -43,7 +45,8 @@ def record(action: str, target: str = "", details: dict | None = None, *,
                        details={k: _text(v) if isinstance(v, str) else v
                                 for k, v in (details or {}).items()})
     db.session.add(entry)
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return entry
 
 

@@ -69,6 +69,7 @@ class Dispatcher:
         # A live run's heartbeat is renewed several times within the stale interval.
         self.heartbeat_seconds = min(HEARTBEAT_SECONDS, self.stale_after.total_seconds() / 4)
         self._runs = ThreadPoolExecutor(max_workers=max_runs, thread_name_prefix="run")
+        self._beside = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lineage")
         self._slots = threading.Semaphore(max_runs)
         self._write = database.WRITE_LOCK  # shared with submits: one SQLite writer
         self.step_events = StepEvents(app, self._write)
@@ -94,6 +95,7 @@ class Dispatcher:
         for token in list(self.tokens.values()):
             token.cancel()
         self._runs.shutdown(wait=True)
+        self._beside.shutdown(wait=True)
         self.step_events.stop()
         if self._thread is not None:
             self._thread.join(timeout=30)
@@ -168,7 +170,10 @@ class Dispatcher:
 
     def run(self, run_id: str) -> str:
         """Execute a claimed run to its end; returns the final status."""
+        from .models import plan_lineage  # models reads runs, whose module imports this one
+
         token = self.tokens.setdefault(run_id, CancelToken())
+        lineage = None
         with self.app.app_context():
             try:
                 run = db.session.get(Run, run_id)
@@ -177,6 +182,9 @@ class Dispatcher:
                 plan = make_plan(PipelineDocument.model_validate(run.document), self.modules,
                                  run.parameters, regenerate_outputs=run.regenerate_outputs)
                 stores = datastores.mapping()
+                if run.endpoint_id:  # its models are registered with their data's SHA-256,
+                    # taken while the steps run rather than after them
+                    lineage = self._beside.submit(plan_lineage, plan, stores)
                 db.session.remove()
                 result = execute(plan, self.store, self.backend, token=token,
                                  on_event=self._recorder(run_id), datastores=stores,
@@ -192,13 +200,13 @@ class Dispatcher:
                 status, reason = FAILED, f"{type(exc).__name__}: {exc}"
             finally:
                 self.tokens.pop(run_id, None)
-            self._finish(run_id, status, reason)
+            self._finish(run_id, status, reason, lineage)
             return status
 
-    def _finish(self, run_id: str, status: str, reason: str) -> None:
+    def _finish(self, run_id: str, status: str, reason: str, lineage=None) -> None:
         self.step_events.flush(run_id)
         if status == FINISHED:
-            status, reason = self._register_models(run_id)
+            status, reason = self._register_models(run_id, lineage)
         with self._write:
             run = db.session.get(Run, run_id)
             run.status, run.status_reason, run.finished = status, reason, now()
@@ -210,13 +218,15 @@ class Dispatcher:
             self.app.extensions["designer"].run_ended(run_id)
             db.session.remove()
 
-    def _register_models(self, run_id: str) -> tuple[str, str]:
-        """Register the models a finished endpoint run trained, before it is announced."""
+    def _register_models(self, run_id: str, lineage=None) -> tuple[str, str]:
+        """Register the models a finished endpoint run trained, before it is announced
+        (``lineage``: the future of its data paths' fingerprints)."""
         from . import models, promotion  # they read runs, whose module imports this one
 
         try:
+            facts = lineage.result() if lineage is not None else None
             with self._write:
-                registered = models.register_run(run_id, self.store)
+                registered = models.register_run(run_id, self.store, lineage=facts)
         except Exception as exc:
             log.exception("run %s: registering its models failed", run_id)
             db.session.rollback()

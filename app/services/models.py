@@ -65,7 +65,12 @@ def data_lineage(run: Run) -> list[dict]:
     """Every data path the run read, with the fingerprint of the file as it is now."""
     plan = make_plan(PipelineDocument.model_validate(run.document), runtime().modules,
                      run.parameters)
-    stores = datastores.mapping()
+    return plan_lineage(plan, datastores.mapping())
+
+
+def plan_lineage(plan, stores) -> list[dict]:
+    """Every data path ``plan`` reads, with the fingerprint of its file as it is now (no
+    database: a dispatcher takes it while the run's steps execute)."""
     out = []
     for node_id in plan.order:
         step = plan.steps[node_id]
@@ -108,8 +113,9 @@ def register_step(run_id: str, node_id: str, name: Any, *, by: str,
 
 
 def register(run: Run, node_id: str, name: str, *, source: str, by: str,
-             store: ArtifactStore) -> ModelVersion:
-    """Register the trained model of ``node_id`` in ``run`` as the next version of ``name``."""
+             store: ArtifactStore, lineage: list[dict] | None = None) -> ModelVersion:
+    """Register the trained model of ``node_id`` in ``run`` as the next version of ``name``
+    (``lineage``: the run's data paths with their files' fingerprints, when taken already)."""
     _check_name(name)
     ports = dict(trained_model_steps(run))
     run_service.step(run.id, node_id)  # NotFound when the run has no such step
@@ -128,10 +134,14 @@ def register(run: Run, node_id: str, name: str, *, source: str, by: str,
             pipeline_id=run.pipeline_id,
             endpoint_name=endpoint.name if endpoint else None,
             endpoint_version=run.endpoint_version, parameters=dict(run.parameters or {}),
-            data=data_lineage(run), metrics=_metrics(run), task=trained.task,
+            data=data_lineage(run) if lineage is None else lineage, metrics=_metrics(run),
+            task=trained.task,
             label_column=trained.label_column, feature_columns=list(trained.feature_columns),
             source=source, registered_by=by)
         db.session.add(version)
+        audit.record("model.register", f"{name}:{number}",
+                     {"run": run.id, "node": node_id, "source": source}, actor=by or None,
+                     commit=False)  # in the version's own transaction
         try:
             db.session.commit()
         except IntegrityError:
@@ -139,15 +149,14 @@ def register(run: Run, node_id: str, name: str, *, source: str, by: str,
             if attempt == 2:
                 raise
             continue
-        audit.record("model.register", f"{name}:{number}",
-                     {"run": run.id, "node": node_id, "source": source}, actor=by or None)
         return version
     raise AssertionError("unreachable")
 
 
-def register_run(run_id: str, store: ArtifactStore) -> list[ModelVersion]:
+def register_run(run_id: str, store: ArtifactStore,
+                 lineage: list[dict] | None = None) -> list[ModelVersion]:
     """When a pipeline endpoint's run has finished, before it is announced: register each
-    model it trained.
+    model it trained (``lineage`` as ``register`` takes it).
 
     The model is named after the endpoint; a pipeline with several Train Model steps names
     each ``<endpoint>-<node id>``.
@@ -163,7 +172,7 @@ def register_run(run_id: str, store: ArtifactStore) -> list[ModelVersion]:
     for node_id, _port in steps:
         name = endpoint.name if len(steps) == 1 else f"{endpoint.name}-{node_id}"[:64]
         made.append(register(run, node_id, name, source="retrain", by=run.submitted_by,
-                             store=store))
+                             store=store, lineage=lineage))
     return made
 
 
