@@ -81,8 +81,11 @@ def test_a_clustering_run_becomes_a_real_time_inference_pipeline(page, client):
     pid = pipeline_id(client, "Diabetes patient clustering")
     run_id = client.post(f"/api/v1/pipelines/{pid}/runs", json={}).get_json()["id"]
     assert wait_finished(client, run_id)["status"] == "Finished"
+    page.goto(f"/pipelines/{pid}")  # the designer offers it too, for the latest finished run
+    create = page.get_by_role("button", name=re.compile("^Create inference pipeline"))
+    expect(create).to_be_visible()
     page.goto(f"/runs/{run_id}")
-    page.get_by_role("button", name=re.compile("^Create inference pipeline")).click()
+    create.click()
     page.get_by_role("menuitem", name="Real-time inference pipeline").click()
     expect(page.get_by_role("button", name=re.compile("real-time inference$"))).to_be_visible()
     # Training goes (the model is the run's), assignment stays and answers requests.

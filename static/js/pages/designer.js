@@ -13,7 +13,7 @@ import { DetailsPanel } from "../panels/details.js";
 import { compareButton } from "../panels/draft_diff.js";
 import { openConnectDialog } from "../panels/connect.js";
 import { openHelp } from "../panels/help.js";
-import { deployButton, inferenceMenu } from "../panels/inference.js";
+import { deployButton, inferenceMenu, trainsModel } from "../panels/inference.js";
 import { ParametersPanel } from "../panels/parameters.js";
 import { dockedPanel } from "../panels/dock.js";
 import { buildPalette } from "../panels/palette.js";
@@ -301,7 +301,7 @@ function attachInference(submitButton, graph, autosave) {
       const run = runs[0];
       if (!run) return;
       const menu = inferenceMenu(() => run.id);
-      const sync = () => { menu.hidden = !graph.doc.nodes.some((n) => n.module === "train_model"); };
+      const sync = () => { menu.hidden = !trainsModel(graph.doc.nodes); };
       graph.addEventListener("change", sync);
       sync();
       publish.before(menu);
