@@ -51,8 +51,10 @@ class Notices:
     def channel(self) -> str | None:
         """The NOTIFY channel on PostgreSQL (one per schema); None elsewhere."""
         if self._channel is None and db.engine.dialect.name == "postgresql":
-            with db.engine.connect() as connection:
-                schema = connection.scalar(text("SELECT current_schema()"))
+            # On the session's own connection: a request holding one that asked the pool for
+            # a second could wait for ever once as many requests did the same (the first
+            # burst of submits to a new server waited out the pool's 30 s).
+            schema = db.session.scalar(text("SELECT current_schema()"))
             self._channel = f"designer_{schema}"[:63]
         return self._channel
 

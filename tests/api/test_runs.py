@@ -436,3 +436,45 @@ def test_a_step_over_its_time_limit_fails_and_a_run_beside_it_finishes(tmp_path,
     assert [s["status"] for s in stuck_run["steps"]] == ["Finished", "Failed", "Skipped"]
     assert stuck_run["steps"][1]["error"]["message"] == (
         "Step exceeded the time limit of 2 seconds (DESIGNER_STEP_SECONDS)")
+
+
+def test_a_submit_on_postgresql_needs_one_connection_of_the_pool(pg_app):
+    """Requests at once may take every connection of the pool: a request that held one and
+    asked for a second (as a new server's first notices did) waited out the pool's timeout.
+    Here the pool has a single connection: every submit must still be served at once."""
+    import threading
+    import time
+
+    from app import create_app
+    from app.extensions import db
+    from tests.conftest import bearer
+
+    token = bearer(pg_app)
+    options = pg_app.config["SQLALCHEMY_ENGINE_OPTIONS"] | {
+        "pool_size": 1, "max_overflow": 0, "pool_timeout": 5}
+    fresh = create_app({key: pg_app.config[key] for key in (
+        "DESIGNER_HOME", "SECRET_KEY", "SQLALCHEMY_DATABASE_URI")}
+        | {"SQLALCHEMY_ENGINE_OPTIONS": options})
+    headers = {"Authorization": f"Bearer {token}"}
+    statuses, start = [], time.monotonic()
+
+    def submit_one():
+        pipeline = fresh.test_client().get("/api/v1/pipelines", headers=headers).get_json()[
+            "pipelines"][0]["id"]
+        answer = fresh.test_client().post(f"/api/v1/pipelines/{pipeline}/runs", json={},
+                                          headers=headers)
+        statuses.append(answer.status_code)
+
+    try:
+        submit_one()  # the first: it also finds the notice channel
+        threads = [threading.Thread(target=submit_one) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+        assert statuses == [202] * 9
+        assert time.monotonic() - start < 5  # the pool's wait
+    finally:
+        fresh.extensions["designer"].shutdown()
+        with fresh.app_context():
+            db.engine.dispose()
