@@ -20,9 +20,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.update(config.load() if test_config is None else _test_defaults(test_config))
     security.init(app)
     Path(app.config["DESIGNER_HOME"]).mkdir(parents=True, exist_ok=True)
-    logging.basicConfig(level=logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)  # its set-up lines at every start
+    configure_logging()
 
     db.init_app(app)
     login_manager.init_app(app)
@@ -55,6 +53,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(pages.bp)
     app.register_blueprint(auth_views.bp)
     return app
+
+
+def configure_logging() -> None:
+    """Log lines at INFO and above to standard error, with time, level and logger."""
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # its set-up lines at every start
 
 
 def _test_defaults(test_config: dict) -> dict:

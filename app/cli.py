@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 import json
 import logging
+import os
 import signal
 import sys
 import time
@@ -105,9 +106,35 @@ def _safe_url(url: str) -> str:
 @click.option("--worker/--no-worker", default=True, show_default=True,
               help="Also run queued runs in this process (--no-worker: serve only, and let "
                    "`designer worker` processes run them).")
-def serve(host, port, threads, worker):
+@click.option("--processes", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Server processes answering on the port, one core each (POSIX); the first "
+                   "also runs queued runs, schedules and webhook deliveries.")
+def serve(host, port, threads, worker, processes):
     """Serve the app with waitress and (unless --no-worker) run queued runs in this process; run
     schedules and triggers; send webhook deliveries."""
+    if processes == 1:
+        _serve(0, worker, threads, where={"host": host, "port": port})
+        return
+    from . import configure_logging
+    from . import processes as server_processes
+
+    configure_logging()
+    try:
+        supervisor = server_processes.Supervisor(
+            processes, server_processes.reserve(host, port),
+            lambda index, ready: _serve(index, worker, threads, ready=ready))
+    except (OSError, server_processes.StartFailed) as exc:
+        raise click.ClickException(f"cannot serve on {host}:{port}: {exc}") from None
+    click.echo(f"Serving on http://{host}:{port} with {processes} processes"
+               + ("" if worker else " (no worker)"))
+    sys.exit(supervisor.run())
+
+
+def _serve(index: int, worker: bool, threads: int, where: dict | None = None,
+           ready=None) -> None:
+    """Server process ``index`` (0: the only one, or the first of several, which also runs
+    queued runs, schedules and webhook deliveries), on waitress's ``where`` (host and port),
+    or on the socket ``ready()`` returns once the app is made (see app/processes.py)."""
     from waitress import serve as waitress_serve
 
     app = _app()
@@ -117,16 +144,24 @@ def serve(host, port, threads, worker):
                     app.config["DESIGNER_SSE_MAX"], spare, threads)
         app.config["DESIGNER_SSE_MAX"] = spare
     runtime = app.extensions["designer"]
-    if worker:
-        runtime.start_dispatcher()
-    runtime.start_scheduler()
-    runtime.start_webhook_sender()
+    if index == 0:
+        if worker:
+            runtime.start_dispatcher()
+        runtime.start_scheduler()
+        runtime.start_webhook_sender()
     _stop_on_sigterm()
     settle_heap()
-    click.echo(f"Using {_home(app)}")
-    click.echo(f"Serving on http://{host}:{port}" + ("" if worker else " (no worker)"))
+    if ready is None:
+        click.echo(f"Using {_home(app)}")
+        click.echo(f"Serving on http://{where['host']}:{where['port']}"
+                   + ("" if worker else " (no worker)"))
+    else:
+        if index == 0:
+            click.echo(f"Using {_home(app)}")
+        click.echo(f"Server process {index + 1} (pid {os.getpid()}) ready")
+        where = {"sockets": [ready()]}
     try:
-        waitress_serve(app, host=host, port=port, threads=threads, channel_timeout=120)
+        waitress_serve(app, threads=threads, channel_timeout=120, **where)
     finally:
         runtime.shutdown()
 

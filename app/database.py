@@ -7,10 +7,16 @@ existed (tables, no ``alembic_version``) is taken to be at the first revision, t
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None
 
 from alembic import command
 from alembic.config import Config
@@ -24,21 +30,43 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 BASELINE = "0001"
 _LOCK = 7_305_112  # PostgreSQL advisory lock: one process migrates at a time
 WRITE_LOCK = threading.Lock()  # this process's writers to SQLite, one at a time
+_WRITER_FILES: dict[tuple[str, int], int] = {}  # (database file, pid) -> lock file descriptor
 
 
 @contextmanager
 def writing(engine: Engine) -> Iterator[None]:
-    """Hold the block's writes and commit as this process's only SQLite writer.
+    """Hold the block's writes and commit as the only SQLite writer of this process, and of
+    every process on the database file (`designer serve --processes`, `designer worker`).
 
     SQLite lets one connection write at a time; the others wait in its busy handler, which
     sleeps up to 100 ms between tries while the lock may long be free. Queuing the threads on
-    a lock instead hands the database over at once. PostgreSQL locks rows: nothing to do.
+    a lock, and the processes on an flock of a file beside the database, instead hands the
+    database over at once. PostgreSQL locks rows: nothing to do.
     """
     if engine.dialect.name != "sqlite":
         yield
         return
     with WRITE_LOCK:
-        yield
+        descriptor = _writer_file(engine.url.database)
+        if descriptor is None:
+            yield
+            return
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(descriptor, fcntl.LOCK_UN)
+
+
+def _writer_file(database: str | None) -> int | None:
+    """This process's descriptor of the database's writer lock file; None for a database in
+    memory, or where flock does not exist (Windows: the busy handler alone then)."""
+    if fcntl is None or not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    key = (database, os.getpid())  # a forked process opens its own: flock is per open file
+    if key not in _WRITER_FILES:
+        _WRITER_FILES[key] = os.open(f"{database}-writer", os.O_RDWR | os.O_CREAT, 0o600)
+    return _WRITER_FILES[key]
 
 
 def alembic_config(connection: Connection) -> Config:

@@ -1,13 +1,15 @@
 """Benchmark: how quickly runs are accepted, started and drained by real server processes.
 
 Run from the repository root: ``python benchmarks/bench_scale.py [--runs 300] [--clients 32]
-[--database URL]``.
+[--processes 2] [--database URL]``.
 
 On a fresh instance (SQLite, or the PostgreSQL URL given), with real `designer` processes:
   1. `designer serve`: submit-to-Finished of a two-step pipeline (POST, then the run's live
      event stream until it ends), median of ``--latency`` runs one after another;
-  2. `designer serve --no-worker`: ``--runs`` submits from ``--clients`` concurrent kept-alive
-     connections: submits/s, latency percentiles, and every accepted run found queued;
+  2. `designer serve --no-worker --processes 2` (one server process per core, the
+     ``--processes`` option): ``--runs`` submits from ``--clients`` concurrent kept-alive
+     connections: submits/s, latency percentiles, and every accepted run found queued; the
+     same with one process first, for comparison (its runs are then canceled);
   3. `designer worker` (2 run slots): drain time of those queued runs, from the first start to
      the last finish (the runs' own timestamps);
   4. the Income retrain through the REST path (`POST /api/v1/endpoints/income-retrain/submit`
@@ -198,7 +200,8 @@ def latency(port: int, token: str, pipeline: str, repeats: int) -> list[float]:
     return out
 
 
-def submits(port: int, token: str, pipeline: str, count: int, clients: int):
+def submits(port: int, token: str, pipeline: str, count: int, clients: int,
+            experiment: str = "bench"):
     """(seconds, per-submit milliseconds, statuses) of ``count`` concurrent submits."""
     times, statuses = [], []
     lock = threading.Lock()
@@ -212,7 +215,7 @@ def submits(port: int, token: str, pipeline: str, count: int, clients: int):
                     return
             start = time.perf_counter()
             status, _ = client.call("POST", f"/api/v1/pipelines/{pipeline}/runs",
-                                    {"regenerate_outputs": True, "experiment": "bench"})
+                                    {"regenerate_outputs": True, "experiment": experiment})
             with lock:
                 times.append((time.perf_counter() - start) * 1000)
                 statuses.append(status)
@@ -226,9 +229,9 @@ def submits(port: int, token: str, pipeline: str, count: int, clients: int):
     return time.perf_counter() - start, times, statuses
 
 
-def runs_of(client: Client, status: str) -> list[dict]:
-    return client.call("GET", f"/api/v1/runs?experiment=bench&status={status}&limit=1000")[1][
-        "runs"]
+def runs_of(client: Client, status: str, experiment: str = "bench") -> list[dict]:
+    return client.call(
+        "GET", f"/api/v1/runs?experiment={experiment}&status={status}&limit=1000")[1]["runs"]
 
 
 def drain(env: dict, client: Client, count: int) -> float:
@@ -340,6 +343,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=300, help="submits, then runs drained")
     parser.add_argument("--clients", type=int, default=32, help="concurrent connections")
+    parser.add_argument("--processes", type=int, default=2,
+                        help="server processes of the submit phase (also timed with one)")
     parser.add_argument("--latency", type=int, default=10, help="runs timed one at a time")
     parser.add_argument("--database", help="a PostgreSQL URL (default: SQLite)")
     parser.add_argument("--income", type=int, default=5,
@@ -384,24 +389,31 @@ def phases(env: dict, credentials, args) -> None:
           f"(target < {TARGETS['latency_ms']:.0f} ms): "
           f"{verdict(median < TARGETS['latency_ms'])}")
 
-    server = serve(env, "--no-worker")
-    try:
-        seconds, times, statuses = submits(server.port, token, pipeline, args.runs,
-                                           args.clients)
-        client = Client(server.port, token)
-        queued = len(runs_of(client, "Queued"))
-        accepted = statuses.count(202)
-        rate = len(statuses) / seconds
-        ok = rate >= TARGETS["submits_per_s"] and accepted == queued == args.runs
-        print(f"{args.runs} concurrent submits ({args.clients} connections, no worker): "
-              f"{rate:.0f} submits/s, p50 {percentile(times, 50):.1f} ms, "
-              f"p99 {percentile(times, 99):.1f} ms; accepted {accepted}, queued {queued} "
-              f"(target >= {TARGETS['submits_per_s']:.0f}/s, none lost): "
-              f"{verdict(ok)}")
-        took = drain(env, client, queued)
-    finally:
-        server.stop()
-    print(f"drain of {queued} queued two-step runs by one worker (2 run slots): "
+    for processes in (1, args.processes) if args.processes > 1 else (1,):
+        experiment = "bench" if processes == args.processes else "bench-single"
+        server = serve(env, "--no-worker", "--processes", str(processes))
+        try:
+            seconds, times, statuses = submits(server.port, token, pipeline, args.runs,
+                                               args.clients, experiment)
+            client = Client(server.port, token)
+            queued = runs_of(client, "Queued", experiment)
+            accepted = statuses.count(202)
+            rate = len(statuses) / seconds
+            ok = rate >= TARGETS["submits_per_s"] and accepted == len(queued) == args.runs
+            judged = (f"(target >= {TARGETS['submits_per_s']:.0f}/s, none lost): {verdict(ok)}"
+                      if experiment == "bench" else "(for comparison)")
+            print(f"{args.runs} concurrent submits ({args.clients} connections, no worker, "
+                  f"`--processes {processes}`): {rate:.0f} submits/s, "
+                  f"p50 {percentile(times, 50):.1f} ms, p99 {percentile(times, 99):.1f} ms; "
+                  f"accepted {accepted}, queued {len(queued)} {judged}")
+            if experiment != "bench":  # only the last phase's runs are drained
+                for run in queued:
+                    client.call("POST", f"/api/v1/runs/{run['id']}/cancel")
+                continue
+            took = drain(env, client, len(queued))
+        finally:
+            server.stop()
+    print(f"drain of {len(queued)} queued two-step runs by one worker (2 run slots): "
           f"{took:.1f} s (target < {TARGETS['drain_s']:.0f} s): "
           f"{verdict(took < TARGETS['drain_s'])}")
 

@@ -151,8 +151,9 @@ _INSERT_EVENT = RunEvent.__table__.insert()  # built once: events are written of
 def add_event(run_id: str, status: str, node_id: str | None = None,
               data: dict | None = None) -> None:
     """Record a run event and announce it to the pages watching that run."""
-    db.session.execute(_INSERT_EVENT, {"run_id": run_id, "node_id": node_id, "status": status,
-                                       "data": data or {}, "created": now()})
+    db.session.connection().execute(_INSERT_EVENT, {
+        "run_id": run_id, "node_id": node_id, "status": status, "data": data or {},
+        "created": now()})
     notices().announce(EVENT, run_id)
 
 
