@@ -12,14 +12,18 @@ import os
 import signal
 import socket
 import sqlite3
+import subprocess
+import tempfile
 import threading
 import time
+import urllib.request
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import wait_for
-from tests.helpers_server import Server, cli, designer, http
+from tests.helpers_server import DESIGNER, ROOT, Server, cli, designer, designer_env, http
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(),
                                 reason="reads server processes from /proc")
@@ -51,13 +55,13 @@ def alive(pid: int) -> bool:
     return state != "Z"
 
 
-def start(home: Path, *args: str) -> Server:
+def start(home: Path, *args: str, env: dict | None = None) -> Server:
     init = cli(home, "init")
     assert init.returncode == 0, init.stderr
     created = cli(home, "clients", "create", "tests", "--role", "editor")
     credentials = json.loads(created.stdout)
-    server = Server(home, home / "server.log", args=("--processes", "2", *args)).start(
-        timeout=120)
+    server = Server(home, home / "server.log", args=("--processes", "2", *args),
+                    env=env).start(timeout=120)
     server.authorize(credentials["client_id"], credentials["client_secret"])
     return server
 
@@ -120,25 +124,76 @@ def test_both_processes_answer_and_every_concurrent_submit_is_kept(served):
     assert "database is locked" not in served.tail(400)
 
 
-def test_a_run_accepted_by_either_process_is_executed_once(tmp_path):
-    server = start(tmp_path)
+def test_runs_and_events_cross_processes_at_once(tmp_path):
+    """A run accepted by either process is executed once by the first, and a live stream on
+    either one follows it to the end, with the poll fallback set to a minute: carried by the
+    processes' notices."""
+    server = start(tmp_path, env={"DESIGNER_POLL_SECONDS": "60"})
     try:
         pipeline = new_pipeline(server)
+        begun = time.monotonic()
         ids = []
-        for _ in range(8):  # new connections: the kernel spreads them over both processes
+        for _ in range(12):  # new connections: the kernel spreads them over both processes
             status, _, raw = http("POST", f"{server.url}/api/v1/pipelines/{pipeline}/runs",
                                   {"regenerate_outputs": True}, headers=server.headers)
             assert status == 202, raw
             ids.append(json.loads(raw)["id"])
-        wait_for(lambda: all(
-            server.get_json(f"/api/v1/runs/{i}")["status"] == "Finished" for i in ids),
-            "8 runs to finish", 60)
+        for run_id in ids:  # each stream on a new connection, so on either process
+            with urllib.request.urlopen(urllib.request.Request(
+                    f"{server.url}/api/v1/runs/{run_id}/events", headers=server.headers),
+                    timeout=45) as stream:
+                text = stream.read().decode()
+            assert '"Finished"' in text, text
+        assert time.monotonic() - begun < 45, "a notice was lost: the poll carried a run"
+        # Without notices a run accepted by the second process waits for the first one's
+        # next look (every 5 s, with its heartbeats): 0-5 s; with them, a few milliseconds.
+        waits = [_claimed_after(server, run_id) for run_id in ids]
+        assert max(waits) < 2.0, waits
         with sqlite3.connect(tmp_path / "designer.db") as db:
             claims = db.execute("SELECT run_id, count(*) FROM run_events WHERE status = "
                                 "'Running' AND node_id IS NULL GROUP BY run_id").fetchall()
         assert sorted(claims) == sorted((i, 1) for i in ids)
     finally:
         server.stop(signal.SIGTERM, timeout=60)
+
+
+def test_a_worker_hears_a_server_s_runs_at_once_on_sqlite(tmp_path):
+    """`designer serve --no-worker` and `designer worker` on one SQLite file: the worker
+    claims a submitted run at once, though its poll is a minute."""
+    server = start(tmp_path, "--no-worker", env={"DESIGNER_POLL_SECONDS": "60"})
+    worker = subprocess.Popen([str(DESIGNER), "worker"], cwd=ROOT,
+                              env={**designer_env(tmp_path), "DESIGNER_POLL_SECONDS": "60"},
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: any(p.startswith(f"{worker.pid}-") for p in _notice_sockets()),
+                 "the worker to listen", 60)
+        pipeline = new_pipeline(server)
+        waits = []
+        for _ in range(5):
+            status, _, raw = http("POST", f"{server.url}/api/v1/pipelines/{pipeline}/runs",
+                                  {"regenerate_outputs": True}, headers=server.headers)
+            assert status == 202, raw
+            run_id = json.loads(raw)["id"]
+            wait_for(lambda run_id=run_id: server.get_json(
+                f"/api/v1/runs/{run_id}")["status"] == "Finished", "the run to finish", 30)
+            waits.append(_claimed_after(server, run_id))
+        assert max(waits) < 2.0, waits  # the worker's own look comes every 5 s
+    finally:
+        worker.terminate()
+        worker.wait(timeout=60)
+        server.stop(signal.SIGTERM, timeout=60)
+
+
+def _claimed_after(server: Server, run_id: str) -> float:
+    """Seconds from a run's submit to its start."""
+    run = server.get_json(f"/api/v1/runs/{run_id}")
+    return (datetime.fromisoformat(run["started"])
+            - datetime.fromisoformat(run["created"])).total_seconds()
+
+
+def _notice_sockets() -> list[str]:
+    folder = Path(tempfile.gettempdir())
+    return [p.name for d in folder.glob("designer-notices-*") for p in d.iterdir()]
 
 
 def test_a_server_process_that_dies_is_started_again(served):
