@@ -58,6 +58,46 @@ def writing(engine: Engine) -> Iterator[None]:
             fcntl.flock(descriptor, fcntl.LOCK_UN)
 
 
+class Writer:
+    """``with writer:`` around the executing side's writes (claims, step events, a run's end):
+    this process's writer lock on every database, and on a SQLite file also the lock file that
+    the writers of every process queue on (see ``writing``)."""
+
+    def __init__(self, app):
+        self.app = app
+        self._engine: Engine | None = None
+        self._held: int | None = None  # the lock file locked now (one holder: WRITE_LOCK)
+
+    def __enter__(self) -> None:
+        WRITE_LOCK.acquire()
+        try:
+            descriptor = self._file()
+            if descriptor is not None:
+                fcntl.flock(descriptor, fcntl.LOCK_EX)
+            self._held = descriptor
+        except BaseException:
+            WRITE_LOCK.release()
+            raise
+
+    def __exit__(self, *_exc) -> None:
+        try:
+            if self._held is not None:
+                fcntl.flock(self._held, fcntl.LOCK_UN)
+                self._held = None
+        finally:
+            WRITE_LOCK.release()
+
+    def _file(self) -> int | None:
+        if self._engine is None:
+            from .extensions import db
+
+            with self.app.app_context():
+                self._engine = db.engine
+        if self._engine.dialect.name != "sqlite":
+            return None
+        return _writer_file(self._engine.url.database)
+
+
 def _writer_file(database: str | None) -> int | None:
     """This process's descriptor of the database's writer lock file; None for a database in
     memory, or where flock does not exist (Windows: the busy handler alone then)."""

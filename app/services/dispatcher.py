@@ -71,7 +71,7 @@ class Dispatcher:
         self._runs = ThreadPoolExecutor(max_workers=max_runs, thread_name_prefix="run")
         self._beside = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lineage")
         self._slots = threading.Semaphore(max_runs)
-        self._write = database.WRITE_LOCK  # shared with submits: one SQLite writer
+        self._write = database.Writer(app)  # shared with submits: one SQLite writer
         self.step_events = StepEvents(app, self._write)
         self._wake = threading.Event()
         self._stop = threading.Event()
