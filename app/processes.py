@@ -44,6 +44,9 @@ def reserve(host: str, port: int) -> socket.socket:
     which the kernel spreads new connections evenly. (One socket shared by all would hand most
     connections to whichever process happened to be waiting in accept.) A port something
     else holds is refused (OSError), even another instance that shares its port the same way."""
+    if not hasattr(os, "fork") or not hasattr(socket, "SO_REUSEPORT"):
+        raise StartFailed("--processes needs fork() and SO_REUSEPORT (Linux, BSD, macOS); "
+                          "elsewhere run one process per port behind a proxy")
     _bound(host, port, shared=False).close()
     return _bound(host, port)
 
@@ -66,9 +69,6 @@ class Supervisor:
     """Starts, restarts and stops the server processes."""
 
     def __init__(self, count: int, port: socket.socket, serve: ServeProcess):
-        if not hasattr(os, "fork") or not hasattr(socket, "SO_REUSEPORT"):
-            raise StartFailed("--processes needs fork() and SO_REUSEPORT (Linux, BSD, macOS); "
-                              "elsewhere run one process per port behind a proxy")
         self.count, self.port, self.serve = count, port, serve
         self.children: dict[int, int] = {}  # pid -> index
         self.waiting: dict[int, int] = {}  # pid -> the pipe that lets a ready process listen

@@ -241,3 +241,11 @@ def test_start_up_waits_for_every_process_before_the_port_answers(tmp_path):
         assert time.monotonic() - begun < 120
     finally:
         server.stop(signal.SIGTERM, timeout=60)
+
+
+def test_a_system_without_shared_ports_is_told_what_to_do(tmp_path, monkeypatch):
+    monkeypatch.delattr(socket, "SO_REUSEPORT")
+    result = cli(tmp_path, "serve", "--processes", "2", "--port", "0")
+    assert result.returncode == 1
+    assert "--processes needs fork() and SO_REUSEPORT" in result.stderr, result.stderr
+    assert "run one process per port behind a proxy" in result.stderr
