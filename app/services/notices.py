@@ -51,11 +51,9 @@ class Notices:
     # -- announcing ------------------------------------------------------------------------
     def announce(self, kind: str, value: str = "") -> None:
         """Tell every process ``kind`` happened to ``value`` once this transaction commits."""
-        if self.channel:
-            db.session.execute(select(func.pg_notify(self.channel, f"{kind}:{value}")))
-        else:
+        if self.channel is None:
             self.neighbours  # noqa: B018 - looked up here, where the app's engine is at hand
-            db.session.info.setdefault(_PENDING, []).append((self, kind, value))
+        db.session.info.setdefault(_PENDING, []).append((self, kind, value))
 
     @property
     def channel(self) -> str | None:
@@ -205,9 +203,23 @@ def add_event(run_id: str, status: str, node_id: str | None = None,
     notices().announce(EVENT, run_id)
 
 
+@event.listens_for(Session, "before_commit")
+def _notify(session: Session) -> None:
+    """PostgreSQL: NOTIFY this transaction's notices in one statement, each once (a batch of
+    step events announces its run many times). They are delivered when it commits, to every
+    listening process, this one included."""
+    pending = session.info.get(_PENDING)
+    if not pending or not any(owner._channel for owner, *_ in pending):
+        return
+    notify = [func.pg_notify(owner._channel, f"{kind}:{value}")
+              for owner, kind, value in dict.fromkeys(pending) if owner._channel]
+    session.info[_PENDING] = [p for p in pending if not p[0]._channel]
+    session.execute(select(*notify))
+
+
 @event.listens_for(Session, "after_commit")
 def _deliver(session: Session) -> None:
-    for owner, kind, value in session.info.pop(_PENDING, ()):
+    for owner, kind, value in dict.fromkeys(session.info.pop(_PENDING, ())):
         owner.committed(kind, value)
 
 
