@@ -10,7 +10,7 @@ import logging
 import os
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 try:
@@ -46,16 +46,8 @@ def writing(engine: Engine) -> Iterator[None]:
     if engine.dialect.name != "sqlite":
         yield
         return
-    with WRITE_LOCK:
-        descriptor = _writer_file(engine.url.database)
-        if descriptor is None:
-            yield
-            return
-        fcntl.flock(descriptor, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(descriptor, fcntl.LOCK_UN)
+    with WRITE_LOCK, _other_processes(engine):
+        yield
 
 
 class Writer:
@@ -66,36 +58,38 @@ class Writer:
     def __init__(self, app):
         self.app = app
         self._engine: Engine | None = None
-        self._held: int | None = None  # the lock file locked now (one holder: WRITE_LOCK)
+        self._held: ExitStack | None = None  # the locks taken (one holder: WRITE_LOCK)
 
     def __enter__(self) -> None:
-        WRITE_LOCK.acquire()
-        try:
-            descriptor = self._file()
-            if descriptor is not None:
-                fcntl.flock(descriptor, fcntl.LOCK_EX)
-            self._held = descriptor
-        except BaseException:
-            WRITE_LOCK.release()
-            raise
-
-    def __exit__(self, *_exc) -> None:
-        try:
-            if self._held is not None:
-                fcntl.flock(self._held, fcntl.LOCK_UN)
-                self._held = None
-        finally:
-            WRITE_LOCK.release()
-
-    def _file(self) -> int | None:
         if self._engine is None:
             from .extensions import db
 
             with self.app.app_context():
                 self._engine = db.engine
-        if self._engine.dialect.name != "sqlite":
-            return None
-        return _writer_file(self._engine.url.database)
+        with ExitStack() as locks:
+            locks.enter_context(WRITE_LOCK)
+            locks.enter_context(_other_processes(self._engine))
+            self._held = locks.pop_all()
+
+    def __exit__(self, *exc) -> None:
+        held, self._held = self._held, None
+        held.__exit__(*exc)
+
+
+@contextmanager
+def _other_processes(engine: Engine) -> Iterator[None]:
+    """Hold the lock file of a SQLite database against the writers of other processes (no-op
+    on other databases, in memory, and where flock does not exist)."""
+    descriptor = (_writer_file(engine.url.database) if engine.dialect.name == "sqlite"
+                  else None)
+    if descriptor is None:
+        yield
+        return
+    fcntl.flock(descriptor, fcntl.LOCK_EX)
+    try:
+        yield
+    finally:
+        fcntl.flock(descriptor, fcntl.LOCK_UN)
 
 
 def _writer_file(database: str | None) -> int | None:
