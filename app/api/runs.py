@@ -126,7 +126,8 @@ def _events(run_id: str, after: int, woken, seconds: float, poll: float):
             data = {"node_id": event.node_id, "status": event.status, **event.data}
             kind = "log" if event.status == "Log" else "step" if event.node_id else "run"
             yield f"id: {event.id}\nevent: {kind}\ndata: {json.dumps(data)}\n\n"
-        if runs.get(run_id).status in TERMINAL and not runs.events_since(run_id, after):
+        status = runs.status_of(run_id)  # None: the run was deleted meanwhile
+        if (status is None or status in TERMINAL) and not runs.events_since(run_id, after):
             yield "event: end\ndata: {}\n\n"
             return
         woken.wait(min(poll, max(deadline - time.monotonic(), 0)))

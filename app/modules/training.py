@@ -91,7 +91,12 @@ def categories_as_text(frame) -> np.ndarray:
     frame = pd.DataFrame(frame)
     out = np.empty(frame.shape, dtype=object)
     for i, name in enumerate(frame.columns):
-        out[:, i] = [category_of(v) for v in frame[name].astype(object).to_numpy()]
+        values = frame[name].astype(object).to_numpy()
+        dtype = frame[name].dtype
+        # pandas' default text dtype already holds str or np.nan only: no value to visit.
+        if not (isinstance(dtype, pd.StringDtype) and dtype.na_value is np.nan):
+            values = [category_of(v) for v in values]
+        out[:, i] = values
     return out
 
 

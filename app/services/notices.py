@@ -197,10 +197,16 @@ _INSERT_EVENT = RunEvent.__table__.insert()  # built once: events are written of
 def add_event(run_id: str, status: str, node_id: str | None = None,
               data: dict | None = None) -> None:
     """Record a run event and announce it to the pages watching that run."""
-    db.session.connection().execute(_INSERT_EVENT, {
-        "run_id": run_id, "node_id": node_id, "status": status, "data": data or {},
-        "created": now()})
-    notices().announce(EVENT, run_id)
+    add_events([{"run_id": run_id, "node_id": node_id, "status": status, "data": data or {}}])
+
+
+def add_events(events: list[dict]) -> None:
+    """Record run events (dicts of run_id, node_id, status, data) in one statement, and
+    announce each of their runs once."""
+    created = now()
+    db.session.connection().execute(_INSERT_EVENT, [e | {"created": created} for e in events])
+    for run_id in dict.fromkeys(e["run_id"] for e in events):
+        notices().announce(EVENT, run_id)
 
 
 @event.listens_for(Session, "before_commit")

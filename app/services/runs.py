@@ -6,7 +6,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
@@ -277,11 +277,18 @@ def cancel(run_id: str) -> Run:
     return run
 
 
-def events_since(run_id: str, after: int) -> list[RunEvent]:
-    """Events of a run with an id greater than ``after``."""
-    return list(db.session.scalars(
-        select(RunEvent).where(RunEvent.run_id == run_id, RunEvent.id > after)
+def events_since(run_id: str, after: int) -> list[Row]:
+    """Events of a run with an id greater than ``after`` (id, node_id, status, data): rows,
+    not objects, as a live page asks after every step event."""
+    return list(db.session.execute(
+        select(RunEvent.id, RunEvent.node_id, RunEvent.status, RunEvent.data)
+        .where(RunEvent.run_id == run_id, RunEvent.id > after)
         .order_by(RunEvent.id).limit(500)))
+
+
+def status_of(run_id: str) -> str | None:
+    """The run's status alone (None when there is no such run), without loading it."""
+    return db.session.scalar(select(Run.status).where(Run.id == run_id))
 
 
 def _seconds(start: datetime | float | None, end: datetime | float | None) -> float | None:

@@ -15,15 +15,16 @@ import threading
 from collections import Counter
 
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import func
 
 from ..engine.executor import LOG
 from ..extensions import db
 from ..models import StepRun
-from .notices import add_event
+from .notices import add_events
 
 log = logging.getLogger(__name__)
 BATCH = 200  # events in one transaction at most
+_STEPS = StepRun.__table__
 STEP_FIELDS = ("started", "finished", "cache_key", "reused_from", "metrics", "error", "outputs")
 
 
@@ -99,21 +100,29 @@ class StepEvents:
                 db.session.remove()
 
     def _apply(self, events: list[tuple]) -> None:
-        steps: dict[tuple[str, str], StepRun] = {}
+        """Write ``events``: one UPDATE a step (its last status and fields, its log lines
+        appended) and one INSERT of all the events, without loading any row."""
+        changes: dict[tuple[str, str], dict] = {}
+        rows = []
         for run_id, node_id, status, info in events:
-            step = steps.get((run_id, node_id))
-            if step is None:
-                step = steps[run_id, node_id] = db.session.scalar(
-                    select(StepRun).filter_by(run_id=run_id, node_id=node_id))
+            change = changes.setdefault((run_id, node_id), {"lines": []})
             if status == LOG:
-                step.log = (step.log or "") + info["line"] + "\n"
+                change["lines"].append(info["line"] + "\n")
                 data = {"line": info["line"]}
             else:
-                step.status = status
-                for name in STEP_FIELDS:
-                    if name in info:
-                        setattr(step, name, info[name])
+                change["status"] = status
+                change.update((name, info[name]) for name in STEP_FIELDS if name in info)
                 data = {k: info[k] for k in ("reused_from", "metrics") if info.get(k)}
                 if info.get("error"):
                     data["error"] = {k: info["error"][k] for k in ("type", "message")}
-            add_event(run_id, status, node_id, data)
+            rows.append({"run_id": run_id, "node_id": node_id, "status": status, "data": data})
+        connection = db.session.connection()
+        for (run_id, node_id), change in changes.items():
+            if lines := change.pop("lines"):
+                change["log"] = func.coalesce(_STEPS.c.log, "") + "".join(lines)
+            updated = connection.execute(
+                _STEPS.update().where(_STEPS.c.run_id == run_id, _STEPS.c.node_id == node_id)
+                .values(change)).rowcount
+            if updated != 1:
+                raise LookupError(f"run {run_id} has no step {node_id!r}")
+        add_events(rows)

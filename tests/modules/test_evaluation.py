@@ -141,6 +141,40 @@ def test_evaluate_needs_score_model_metadata():
         evaluate(scored, compare=plain)
 
 
+@pytest.mark.parametrize("case", ["all_negative", "all_positive", "none_predicted",
+                                  "all_predicted", "one_row"])
+def test_binary_metrics_at_the_edges_are_scikit_learns(case):
+    """Counts where a metric divides by zero: the numbers of scikit-learn's functions with
+    zero_division=0.0, and no AUC or curves when the label has one value."""
+    scored, actual, proba = binary_scored(200, seed=4)
+    if case == "all_negative":
+        actual[:] = False
+    elif case == "all_positive":
+        actual[:] = True
+    elif case == "none_predicted":
+        proba = proba * 0.49
+    elif case == "all_predicted":
+        proba = 0.5 + proba * 0.5
+    elif case == "one_row":
+        scored, actual, proba = scored.iloc[:1], actual[:1], proba[:1]
+    scored = scored.assign(**{"y": np.where(actual, "yes", "no"),
+                              "Scored Probabilities": proba})
+    result = evaluate(scored)
+    predicted = proba >= 0.5
+    both = len(set(actual)) == 2
+    assert result["metrics"] == {
+        "accuracy": metrics.accuracy_score(actual, predicted),
+        "precision": metrics.precision_score(actual, predicted, zero_division=0.0),
+        "recall": metrics.recall_score(actual, predicted, zero_division=0.0),
+        "f1": metrics.f1_score(actual, predicted, zero_division=0.0),
+        "auc": metrics.roc_auc_score(actual, proba) if both else None,
+    }
+    assert ("roc" in result["curves"]) is both
+    tn, fp, fn, tp = metrics.confusion_matrix(actual, predicted, labels=[False, True]).ravel()
+    assert result["curves"]["confusion_matrix"]["matrix"] == [[tn, fp], [fn, tp]]
+    json.dumps(result, allow_nan=False)
+
+
 def test_binary_metrics_and_curves():
     scored, actual, proba = binary_scored(3000)
     result = evaluate(scored)

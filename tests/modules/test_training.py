@@ -23,7 +23,7 @@ from sklearn.preprocessing import OneHotEncoder
 
 from app.engine.context import Cancelled, CancelToken, ModuleError, StepContext
 from app.engine.registry import REGISTRY
-from app.modules.training import TrainedModel
+from app.modules.training import TrainedModel, categories_as_text, category_of
 
 
 def run(name, inputs, params=None, ctx=None):
@@ -220,6 +220,32 @@ def test_categorical_missing_values_of_every_kind():
     # Unseen levels at scoring time are ignored, not an error.
     unseen = frame.assign(str_col="never seen", mixed=2.5)
     run("score_model", {"trained_model": model, "dataset": unseen})
+
+
+def test_categories_as_text_is_category_of_each_value():
+    """The encoder's input: pandas' default text columns skip the per-value visit and must
+    come out as category_of makes them, missing values of every kind as np.nan."""
+    hint = ["a", None, "b", np.nan, "a"]
+    frame = pd.DataFrame({
+        "str_col": pd.Series(hint, dtype="str"),
+        "string_na": pd.Series(hint, dtype="string"),
+        "object": pd.Series(hint, dtype=object),
+        "category": pd.Series(hint, dtype="category"),
+        "numeric_category": pd.Series([1, 2, None, 1, 2], dtype="category"),
+        "boolean": pd.Series([True, None, False, True, None], dtype="boolean"),
+        "flag": pd.Series([True, False, True, True, False]),
+        "mixed": pd.Series([1, "one", pd.NA, 2.5, pd.NaT], dtype=object),
+        "lists": pd.Series([[1], "x", None, (2,), "y"], dtype=object),
+    })
+    out = categories_as_text(frame)
+    for i, name in enumerate(frame.columns):
+        expected = [category_of(v) for v in frame[name].astype(object)]
+        got = list(out[:, i])
+        assert [type(v) for v in got] == [type(v) for v in expected], name
+        assert [v for v in got if isinstance(v, str)] == \
+            [v for v in expected if isinstance(v, str)], name
+    assert out[:, 0].tolist()[::2] == ["a", "b", "a"]
+    assert all(isinstance(v, float) and np.isnan(v) for v in out[[1, 3], 0])
 
 
 def test_rows_with_missing_label_are_dropped_and_logged():
