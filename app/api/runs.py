@@ -118,6 +118,7 @@ def _events(run_id: str, after: int, woken, seconds: float, poll: float):
     ``seconds``; then the stream ends and the browser reconnects."""
     deadline = time.monotonic() + seconds
     yield "retry: 1000\n\n"
+    ended = True  # at the first look the run may have ended long ago
     while time.monotonic() < deadline:
         woken.clear()
         db.session.rollback()  # a fresh snapshot each look
@@ -126,8 +127,12 @@ def _events(run_id: str, after: int, woken, seconds: float, poll: float):
             data = {"node_id": event.node_id, "status": event.status, **event.data}
             kind = "log" if event.status == "Log" else "step" if event.node_id else "run"
             yield f"id: {event.id}\nevent: {kind}\ndata: {json.dumps(data)}\n\n"
-        status = runs.status_of(run_id)  # None: the run was deleted meanwhile
-        if (status is None or status in TERMINAL) and not runs.events_since(run_id, after):
-            yield "event: end\ndata: {}\n\n"
-            return
+            # A run ends in the transaction that writes its own event of the end.
+            ended = ended or (event.node_id is None and event.status in TERMINAL)
+        if ended:
+            status = runs.status_of(run_id)  # None: the run was deleted meanwhile
+            if (status is None or status in TERMINAL) and not runs.events_since(run_id, after):
+                yield "event: end\ndata: {}\n\n"
+                return
+            ended = False
         woken.wait(min(poll, max(deadline - time.monotonic(), 0)))
