@@ -16,13 +16,14 @@ import socket
 import threading
 import time
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import timedelta
 
 from flask import Flask, current_app
 from sqlalchemy import select
 
 from .. import database
+from ..engine.artifacts import ArtifactRef
 from ..engine.context import CancelToken, Limits
 from ..engine.document import PipelineDocument
 from ..engine.executor import (
@@ -37,9 +38,9 @@ from ..engine.executor import (
     failure_reason,
     make_plan,
 )
-from ..engine.spec import ModuleSpec, ParamError
+from ..engine.spec import TRAINED_MODEL, ModuleSpec, ParamError
 from ..extensions import db
-from ..models import Run, now
+from ..models import Run, StepRun, now
 from . import datastores
 from .notices import CANCEL, NEW_RUN, Notices, add_event
 from .step_events import StepEvents
@@ -174,6 +175,7 @@ class Dispatcher:
 
         token = self.tokens.setdefault(run_id, CancelToken())
         lineage = None
+        trained: dict[str, Future] = {}  # artifact key: the trained model, read ahead
         with self.app.app_context():
             try:
                 run = db.session.get(Run, run_id)
@@ -182,13 +184,18 @@ class Dispatcher:
                 plan = make_plan(PipelineDocument.model_validate(run.document), self.modules,
                                  run.parameters, regenerate_outputs=run.regenerate_outputs)
                 stores = datastores.mapping()
+                models_of = {}
                 if run.endpoint_id:  # its models are registered with their data's SHA-256,
-                    # taken while the steps run rather than after them
+                    # taken while the steps run rather than after them, and the models
+                    # themselves are read as soon as they are stored
                     lineage = self._beside.submit(plan_lineage, plan, stores)
+                    models_of = {n: [p.name for p in step.spec.outputs
+                                     if p.type == TRAINED_MODEL]
+                                 for n, step in plan.steps.items()}
                 db.session.remove()
                 result = execute(plan, self.store, self.backend, token=token,
-                                 on_event=self._recorder(run_id), datastores=stores,
-                                 run_id=run_id, limits=self.limits)
+                                 on_event=self._recorder(run_id, models_of, trained),
+                                 datastores=stores, run_id=run_id, limits=self.limits)
                 status = result.status
                 reason = result.reason or failure_reason(plan, result)
                 if status == CANCELED:
@@ -200,33 +207,40 @@ class Dispatcher:
                 status, reason = FAILED, f"{type(exc).__name__}: {exc}"
             finally:
                 self.tokens.pop(run_id, None)
-            self._finish(run_id, status, reason, lineage)
+            self._finish(run_id, status, reason, lineage, trained)
             return status
 
-    def _finish(self, run_id: str, status: str, reason: str, lineage=None) -> None:
+    def _finish(self, run_id: str, status: str, reason: str, lineage=None,
+                trained: Mapping[str, Future] | None = None) -> None:
         self.step_events.flush(run_id)
         if status == FINISHED:
-            status, reason = self._register_models(run_id, lineage)
+            status, reason = self._register_models(run_id, lineage, trained)
         with self._write:
             run = db.session.get(Run, run_id)
             run.status, run.status_reason, run.finished = status, reason, now()
-            for s in run.steps:
-                if s.status in (NOT_STARTED, QUEUED, RUNNING):
-                    s.status = CANCELED if status == CANCELED else FAILED
+            db.session.execute(
+                StepRun.__table__.update()
+                .where(StepRun.run_id == run_id,
+                       StepRun.status.in_((NOT_STARTED, QUEUED, RUNNING)))
+                .values(status=CANCELED if status == CANCELED else FAILED))
             add_event(run_id, status, data={"reason": reason})
             db.session.commit()
             self.app.extensions["designer"].run_ended(run_id)
             db.session.remove()
 
-    def _register_models(self, run_id: str, lineage=None) -> tuple[str, str]:
+    def _register_models(self, run_id: str, lineage=None,
+                         trained: Mapping[str, Future] | None = None) -> tuple[str, str]:
         """Register the models a finished endpoint run trained, before it is announced
-        (``lineage``: the future of its data paths' fingerprints)."""
+        (``lineage``: the future of its data paths' fingerprints; ``trained``: futures of
+        the trained models read ahead, by artifact key)."""
         from . import models, promotion  # they read runs, whose module imports this one
 
         try:
             facts = lineage.result() if lineage is not None else None
+            loaded = {key: model.result() for key, model in (trained or {}).items()}
             with self._write:
-                registered = models.register_run(run_id, self.store, lineage=facts)
+                registered = models.register_run(run_id, self.store, lineage=facts,
+                                                 loaded=loaded)
         except Exception as exc:
             log.exception("run %s: registering its models failed", run_id)
             db.session.rollback()
@@ -239,11 +253,20 @@ class Dispatcher:
             db.session.rollback()
         return FINISHED, ""
 
-    def _recorder(self, run_id: str):
-        """The on_event callback: queues each step event for the writer (any thread)."""
+    def _recorder(self, run_id: str, models_of: Mapping[str, list[str]],
+                  trained: dict[str, Future]):
+        """The on_event callback: queues each step event for the writer (any thread), and
+        reads each trained model of ``models_of`` (node id: its trained model ports) once it
+        is stored, while the steps after it run, into ``trained``."""
 
         def record(node_id: str, status: str, **info) -> None:
             self.step_events.record(run_id, node_id, status, info)
+            if status == FINISHED and models_of.get(node_id):
+                for port in models_of[node_id]:
+                    ref = info.get("outputs", {}).get(port)
+                    if ref:
+                        trained[ref["key"]] = self._beside.submit(
+                            self.store.get, ArtifactRef(**ref))
 
         return record
 

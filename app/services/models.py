@@ -15,6 +15,7 @@ import shutil
 import tempfile
 import warnings
 import zipfile
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,7 @@ from ..engine.executor import FINISHED, make_plan
 from ..engine.spec import TRAINED_MODEL, DataPath
 from ..errors import BadRequest, Conflict, NotFound, Unprocessable
 from ..extensions import db
-from ..models import ModelVersion, PipelineEndpoint, RegisteredModel, Run, iso
+from ..models import ModelVersion, PipelineEndpoint, RegisteredModel, Run, StepRun, iso
 from . import audit, datastores
 from . import runs as run_service
 from .runtime import runtime
@@ -83,8 +84,11 @@ def plan_lineage(plan, stores) -> list[dict]:
 
 
 def _metrics(run: Run) -> dict:
-    """The scalar metrics of the run's steps, by node id (Evaluate Model's, typically)."""
-    return {s.node_id: dict(s.metrics) for s in run.steps if s.metrics}
+    """The scalar metrics of the run's steps, by node id (Evaluate Model's, typically); the
+    two columns alone, not the steps' logs and outputs."""
+    rows = db.session.execute(select(StepRun.node_id, StepRun.metrics)
+                              .where(StepRun.run_id == run.id).order_by(StepRun.position))
+    return {node_id: dict(metrics) for node_id, metrics in rows if metrics}
 
 
 def _model_named(name: str) -> RegisteredModel:
@@ -113,9 +117,11 @@ def register_step(run_id: str, node_id: str, name: Any, *, by: str,
 
 
 def register(run: Run, node_id: str, name: str, *, source: str, by: str,
-             store: ArtifactStore, lineage: list[dict] | None = None) -> ModelVersion:
+             store: ArtifactStore, lineage: list[dict] | None = None,
+             loaded: Mapping[str, Any] | None = None) -> ModelVersion:
     """Register the trained model of ``node_id`` in ``run`` as the next version of ``name``
-    (``lineage``: the run's data paths with their files' fingerprints, when taken already)."""
+    (``lineage``: the run's data paths with their files' fingerprints, when taken already;
+    ``loaded``: models read from the store already, by artifact key)."""
     _check_name(name)
     ports = dict(trained_model_steps(run))
     run_service.step(run.id, node_id)  # NotFound when the run has no such step
@@ -123,7 +129,9 @@ def register(run: Run, node_id: str, name: str, *, source: str, by: str,
         raise Unprocessable(f"Step '{node_id}' of run '{run.id}' does not output a trained model "
                          f"(steps that do: {', '.join(ports) or 'none'}).")
     ref = run_service.output_ref(run.id, node_id, ports[node_id])
-    trained = store.get(ref)
+    trained = (loaded or {}).get(ref.key)
+    if trained is None:
+        trained = store.get(ref)
     endpoint = db.session.get(PipelineEndpoint, run.endpoint_id) if run.endpoint_id else None
     for attempt in range(3):  # two registrations of one name may race for a number
         model = _model_named(name)
@@ -153,10 +161,10 @@ def register(run: Run, node_id: str, name: str, *, source: str, by: str,
     raise AssertionError("unreachable")
 
 
-def register_run(run_id: str, store: ArtifactStore,
-                 lineage: list[dict] | None = None) -> list[ModelVersion]:
+def register_run(run_id: str, store: ArtifactStore, lineage: list[dict] | None = None,
+                 loaded: Mapping[str, Any] | None = None) -> list[ModelVersion]:
     """When a pipeline endpoint's run has finished, before it is announced: register each
-    model it trained (``lineage`` as ``register`` takes it).
+    model it trained (``lineage`` and ``loaded`` as ``register`` takes them).
 
     The model is named after the endpoint; a pipeline with several Train Model steps names
     each ``<endpoint>-<node id>``.
@@ -172,7 +180,7 @@ def register_run(run_id: str, store: ArtifactStore,
     for node_id, _port in steps:
         name = endpoint.name if len(steps) == 1 else f"{endpoint.name}-{node_id}"[:64]
         made.append(register(run, node_id, name, source="retrain", by=run.submitted_by,
-                             store=store, lineage=lineage))
+                             store=store, lineage=lineage, loaded=loaded))
     return made
 
 
