@@ -353,7 +353,7 @@ def main(argv=None) -> int:
                         help="server processes of the submit phase (also timed with one)")
     parser.add_argument("--latency", type=int, default=10, help="runs timed one at a time")
     parser.add_argument("--database", help="a PostgreSQL URL (default: SQLite)")
-    parser.add_argument("--income", type=int, default=5,
+    parser.add_argument("--income", type=int, default=9,
                         help="Income runs timed one at a time, per executor")
     parser.add_argument("--concurrent", type=int, default=20,
                         help="Income runs submitted at once, per executor")
