@@ -11,7 +11,7 @@ import queue
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +38,7 @@ from .steps import (  # noqa: F401 - the statuses are part of the executor's voc
     Limits,
     StepTask,
     error_info,
+    output_key,
     store_outputs,
     summarize,
 )
@@ -189,6 +190,12 @@ class _Runner:
         self.values: dict[tuple[str, str], Any] = {}
         self.pending_consumers = {n: len(plan.successors[n]) for n in plan.order}
         self.computed: set[str] = set()  # outputs in memory, perhaps still being written
+        # Steps on the backend whose module has not returned: a backend that ``chains``
+        # takes a step waiting on one of them alone as its follower (see _follower).
+        self.chains = getattr(backend, "chains", False)
+        self.submitted: dict[str, Future] = {}  # node id: its future from the backend
+        self.unchained: set[str] = set()  # steps found not to be followers (to be reused)
+        self.follows: dict[str, str] = {}  # follower: the step it follows
         self.done: queue.Queue = queue.Queue()
         self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="artifact-writer")
 
@@ -219,7 +226,11 @@ class _Runner:
                 for node_id in remaining:
                     self._finish(node_id, CANCELED)
                 remaining = []
-            if remaining and self.deadline is not None and time.monotonic() > self.deadline:
+            # Followers whose step has not returned count as not started (the backend skips
+            # them once it stops that step).
+            waiting = remaining or any(a not in self.computed for a in self.follows.values())
+            if (waiting and not self.out_of_time and self.deadline is not None
+                    and time.monotonic() > self.deadline):
                 # Running steps are stopped by the backend, which fails them naming the limit.
                 self.out_of_time = True
                 for node_id in remaining:
@@ -236,6 +247,13 @@ class _Runner:
                 self._finish(node_id, SKIPPED if not self.token.cancelled else CANCELED)
             if ready or blocked:
                 continue
+            for node_id in list(remaining):
+                after = self._follows(node_id, waiting_on[node_id])
+                if after is not None and self._start(node_id, after=after):
+                    remaining.remove(node_id)
+                    in_flight += 1
+                elif after is not None:
+                    self.unchained.add(node_id)
             if not in_flight:
                 break
             try:
@@ -258,20 +276,41 @@ class _Runner:
             return CANCELED
         return FINISHED
 
-    def _start(self, node_id: str) -> int:
-        """Reuse or submit a step; 1 if it went to the backend."""
+    def _follows(self, node_id: str, deps: set[str]) -> str | None:
+        """The step a waiting step can follow on the backend: the one step it waits for that
+        is on the backend and has not returned, when its other inputs are all stored (a
+        follower's inputs are either held by the worker or read from the store)."""
+        if (not self.chains or node_id in self.unchained or self.token.cancelled
+                or self.out_of_time):
+            return None
+        pending = [d for d in deps if self.results[d].status not in DONE]
+        if len(pending) == 1 and pending[0] in self.submitted:
+            return pending[0]
+        return None
+
+    def _start(self, node_id: str, after: str | None = None) -> int:
+        """Reuse or submit a step; 1 if it went to the backend. ``after``: a step on the
+        backend whose outputs it reads (their keys are known before they exist); the step
+        goes to the backend as its follower only if it is not to be reused (0 otherwise,
+        nothing done: it starts the usual way once ``after`` is done)."""
         step = self.plan.steps[node_id]
         result = self.results[node_id]
-        input_keys = {port: self.results[src].outputs[src_port].key
+        input_keys = {port: (output_key(self.results[src].cache_key, src_port) if src == after
+                             else self.results[src].outputs[src_port].key)
                       for port, (src, src_port) in step.inputs.items()}
         try:
-            result.cache_key = cache_key(step, input_keys, self.datastores)
+            key = cache_key(step, input_keys, self.datastores)
         except Exception as exc:  # a fingerprint that cannot be taken (e.g. missing file)
+            if after is not None:
+                return 0
             result.error = error_info(exc, {})
             self._finish(node_id, FAILED, error=result.error)
             return 0
-        manifest = None if step.regenerate else self.store.get_manifest(result.cache_key)
+        manifest = None if step.regenerate else self.store.get_manifest(key)
+        if after is not None and manifest is not None:
+            return 0
         if manifest is not None:
+            result.cache_key = key
             result.outputs = {p: ArtifactRef(**r) for p, r in manifest["outputs"].items()}
             result.reused_from = manifest.get("run_id")
             result.metrics = manifest.get("metrics")
@@ -280,14 +319,26 @@ class _Runner:
                          source_node=manifest.get("node_id"), metrics=result.metrics,
                          outputs={p: r.as_dict() for p, r in result.outputs.items()})
             return 0
-        self.emit(node_id, QUEUED)
-        result.status = QUEUED
-        inputs = {port: self._input_value(src, src_port)
+        # A follower's inputs from ``after`` are in its worker's memory when it starts: they
+        # travel by key (the refs' kind is not known before the step returns).
+        inputs = {port: ArtifactRef(input_keys[port], "") if src == after
+                  else self._input_value(src, src_port)
                   for port, (src, src_port) in step.inputs.items()}
-        task = StepTask(node_id, step.spec, step.params, result.cache_key, inputs, self.store,
+        task = StepTask(node_id, step.spec, step.params, key, inputs, self.store,
                         self.datastores, self.run_id, self.limits, self.deadline, input_keys)
-        future = self.backend.submit_step(
-            task, lambda status, n=node_id, **info: self.emit(n, status, **info), self.token)
+        emit = lambda status, n=node_id, **info: self.emit(n, status, **info)  # noqa: E731
+        if after is None:
+            result.cache_key, result.status = key, QUEUED
+            self.emit(node_id, QUEUED)
+            future = self.backend.submit_step(task, emit, self.token)
+        else:  # the backend reports it Queued once the step it follows is done
+            future = self.backend.submit_step(task, emit, self.token,
+                                              after=self.submitted[after])
+            if future is None:  # that step is done already: this one starts the usual way
+                return 0
+            result.cache_key, result.status = key, QUEUED
+            self.follows[node_id] = after
+        self.submitted[node_id] = future
         future.add_done_callback(lambda f, n=node_id: self.done.put((n, "computed", f)))
         self._release_inputs(step)
         return 1
@@ -311,6 +362,8 @@ class _Runner:
     def _computed(self, node_id: str, future) -> int:
         """A module returned: hand its outputs on and queue their write; 1 if queued."""
         result = self.results[node_id]
+        self.submitted.pop(node_id, None)
+        self.follows.pop(node_id, None)
         try:
             outcome = future.result()
         except BaseException as exc:  # the backend itself failed (worker died)
@@ -318,7 +371,10 @@ class _Runner:
         result.started = outcome.get("started")
         if outcome["status"] != FINISHED:
             result.error = outcome.get("error")
-            self._finish(node_id, outcome["status"], error=result.error)
+            status = outcome["status"]
+            if status == SKIPPED and self.token.cancelled:  # a follower of a canceled step
+                status = CANCELED
+            self._finish(node_id, status, error=result.error)
             return 0
         result.outputs = outcome["refs"]
         result.metrics = outcome["metrics"]

@@ -44,6 +44,12 @@ class StepTask:
     sources: dict[str, str] = field(default_factory=dict)  # port: key of the output it reads
 
 
+def output_key(step_key: str, port: str) -> str:
+    """The artifact key of output ``port`` of the step whose cache key is ``step_key``: known
+    before the step runs, so a consumer can be handed to the step's worker beforehand."""
+    return digest([step_key, port])
+
+
 def portable(task: StepTask) -> StepTask:
     """The task as another process receives it: the module function travels by reference,
     and the spec's helpers that only the executor calls (fingerprint, columns) stay here."""
@@ -126,6 +132,6 @@ def run_step(task: StepTask, emit, token: CancelToken) -> dict:
         return {"status": FAILED, "started": started, "error": error_info(exc, loaded)}
     metrics = next((values[p.name].get("metrics") for p in task.spec.outputs
                     if p.type == METRICS and isinstance(values.get(p.name), dict)), None)
-    refs = {p: ArtifactRef(digest([task.key, p]), kind_of(v)) for p, v in values.items()}
+    refs = {p: ArtifactRef(output_key(task.key, p), kind_of(v)) for p, v in values.items()}
     return {"status": FINISHED, "started": started, "values": values, "refs": refs,
             "metrics": metrics}

@@ -139,7 +139,12 @@ def test_promote_path_browse_submit_and_see_it_in_the_run(page, client):
     expect(browse.get_by_role("treeitem").filter(has_text="us.csv").first).to_be_visible()
     selected = browse.locator('[role="treeitem"][aria-selected="true"]')
     expect(selected).to_have_attribute("data-path", "income/us.csv")
+    # The revealed file's preview first: it resizes the pane, and a click while it arrives
+    # can land beside the row aimed at.
+    expect(browse.get_by_role("heading", name="income/us.csv", exact=True)).to_be_visible()
     browse.get_by_role("button", name="non_us.csv").click()
+    expect(browse.get_by_role("heading", name="income/non_us.csv", exact=True)).to_be_visible()
+    expect(browse.get_by_text("samples:income/non_us.csv")).to_be_visible()
     expect(browse.get_by_label("Detected columns")).to_contain_text("native-country")
     expect(browse.get_by_role("table", name="First rows").locator("tbody tr")).not_to_have_count(0)
     browse.get_by_role("button", name="Choose").click()

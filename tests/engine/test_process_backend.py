@@ -201,3 +201,80 @@ def test_a_step_waits_for_an_input_a_worker_is_still_writing(tmp_path, backend):
     result, _ = run(d, store, backend)
     assert result.status == "Finished", result.steps["c"].error
     assert len(store.get(result.steps["c"].outputs["dataset"])) == 7
+
+
+# -- followers: a step waiting on one running step goes to that step's worker beforehand -----
+def followers(backend) -> list:
+    """The jobs handed to a worker to start after its running step."""
+    return [w.follower for w in backend._pool if w.follower is not None]
+
+
+def test_a_step_waiting_on_a_running_step_is_handed_to_its_worker_beforehand(store, backend):
+    d = doc([("a", "source", {"rows": 3}), ("s", "slow", {"seconds": 1.0}),
+             ("b", "double", {})], [("a.dataset", "s.dataset"), ("s.dataset", "b.dataset")])
+    seen, done = set(), threading.Event()
+
+    def watch():
+        while not done.is_set():
+            seen.update(job.task.node_id for job in followers(backend))
+            time.sleep(0.005)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    rec = Recorder()
+    try:
+        result, _ = run(d, store, backend, on_event=rec)
+    finally:
+        done.set()
+        watcher.join()
+    assert result.status == "Finished"
+    assert seen == {"s", "b"}  # b went to s's worker while s slept a second
+    # Queued only once the step it follows is done, as for a step submitted then.
+    events = [(n, s) for n, s, _ in rec.events if s != "Log"]
+    assert events.index(("b", "Queued")) > events.index(("s", "Running"))
+    assert rec.statuses("b") == ["Queued", "Running", "Finished"]
+    assert store.get(result.steps["b"].outputs["dataset"])["x"].tolist() == [0.0, 2.0, 4.0]
+    assert not followers(backend) and backend.budget._active == 0
+
+
+def test_a_follower_of_a_step_whose_worker_dies_is_skipped_and_the_run_ends(store, backend):
+    d = doc([("a", "source", {}), ("c", "crash", {}), ("b", "double", {}),
+             ("m", "measure", {})],
+            [("a.dataset", "c.dataset"), ("c.dataset", "b.dataset"), ("b.dataset", "m.dataset")])
+    result, rec = run(d, store, backend)
+    assert result.status == "Failed"
+    assert result.steps["c"].error["message"] == (
+        "The worker process running the step exited unexpectedly (exit code 3).")
+    assert [result.steps[n].status for n in "bm"] == ["Skipped", "Skipped"]
+    assert rec.statuses("b") == ["Skipped"] and rec.statuses("m") == ["Skipped"]
+    wait_for(lambda: len(backend.pids()) == 2)
+    assert run(CHAIN, store, backend)[0].status == "Finished"
+
+
+def test_a_step_follows_a_step_that_waited_for_a_worker(store):
+    """One worker: y waits in the queue while x runs, z waits for y; each then follows."""
+    backend = ProcessBackend(1, native_threads=1)
+    try:
+        d = doc([("a", "source", {"rows": 2}), ("x", "slow", {"seconds": 0.3}),
+                 ("y", "slow", {"seconds": 0.3}), ("z", "double", {}), ("w", "double", {})],
+                [("a.dataset", "x.dataset"), ("a.dataset", "y.dataset"),
+                 ("y.dataset", "z.dataset"), ("z.dataset", "w.dataset")])
+        result, _ = run(d, store, backend)
+        assert result.status == "Finished", {n: s.error for n, s in result.steps.items()}
+        assert store.get(result.steps["w"].outputs["dataset"])["x"].tolist() == [0.0, 4.0]
+        assert backend.budget._active == 0  # every share taken was given back
+    finally:
+        backend.shutdown()
+
+
+def test_the_second_consumer_of_a_running_step_reads_its_output_once_it_is_done(store, backend):
+    d = doc([("a", "source", {"rows": 2}), ("s", "slow", {"seconds": 0.3}),
+             ("b1", "double", {}), ("b2", "measure", {})],
+            [("a.dataset", "s.dataset"), ("s.dataset", "b1.dataset"),
+             ("s.dataset", "b2.dataset")])
+    result, rec = run(d, store, backend)
+    assert result.status == "Finished"
+    assert store.get(result.steps["b1"].outputs["dataset"])["x"].tolist() == [0.0, 2.0]
+    assert result.steps["b2"].metrics == {"rows": 2}
+    assert rec.statuses("b2") == ["Queued", "Running", "Finished"]
+    assert backend.budget._active == 0

@@ -45,6 +45,13 @@ class NativeBudget:
             self._active += 1
             return max(1, budget // self._active)
 
+    def inherit(self) -> int:
+        """The OpenMP threads of a step that takes over the running count of the step it
+        follows (that one's ``release`` is then not called)."""
+        budget = self.threads
+        with self._lock:
+            return max(1, budget // max(self._active, 1))
+
     def release(self) -> None:
         """A step stopped running."""
         with self._lock:

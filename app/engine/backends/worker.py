@@ -11,6 +11,11 @@ keeps the outputs of the step it ran last until its next message: when the paren
 consumer of those outputs, the task names them (``Held``) instead of carrying them; a consumer
 elsewhere reads them from the store once written. ``RELEASE`` drops them (the parent sends it
 to a worker left idle).
+
+The parent may send a step's consumer while the step still runs (a follower): it waits in the
+pipe, and the worker takes it as soon as it has answered ``done``, with no round trip through
+the parent in between. When the step did not finish, the follower's held inputs do not exist:
+the worker answers that it skipped it.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from typing import Any
 from threadpoolctl import ThreadpoolController
 
 from ..context import CancelToken
-from ..steps import FINISHED, StepTask, run_step, store_outputs
+from ..steps import FINISHED, SKIPPED, StepTask, run_step, store_outputs
 
 _HEADER = struct.Struct("!I")
 RELEASE = "release"
@@ -108,6 +113,11 @@ def main(conn, cancel_event, preload: tuple[str, ...]) -> None:
                 held = {}
                 continue
             task, share = message
+            if any(isinstance(v, Held) and v.key not in held for v in task.inputs.values()):
+                held = {}  # a follower of a step that did not finish
+                with lock:
+                    send(conn, ("done", {"status": SKIPPED}))
+                continue
             task, held = hand_over(task, held), {}
             with controller.limit(limits=share, user_api="openmp"):
                 outcome = run_step(task, emit, token)
