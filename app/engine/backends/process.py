@@ -249,8 +249,8 @@ class ProcessBackend:
                     w.cancel.clear()
                     w.job = job
                     held, w.held = w.held, set()  # the worker drops what the task does not name
-            if not job.share:
-                job.share = self.budget.acquire()
+                    # Under the lock: a follower may take this share over as soon as it is.
+                    job.share = self.budget.acquire()
             try:
                 worker_main.send(w.conn, (_portable(job.task, held), job.share))
             except OSError:
