@@ -190,11 +190,11 @@ class _Runner:
         self.values: dict[tuple[str, str], Any] = {}
         self.pending_consumers = {n: len(plan.successors[n]) for n in plan.order}
         self.computed: set[str] = set()  # outputs in memory, perhaps still being written
-        # Steps on the backend whose module has not returned: a backend that ``chains``
-        # takes a step waiting on one of them alone as its follower (see _follower).
+        # A backend that ``chains`` takes a step waiting on one submitted step alone as that
+        # step's follower (see _follows).
         self.chains = getattr(backend, "chains", False)
-        self.submitted: dict[str, Future] = {}  # node id: its future from the backend
-        self.unchained: set[str] = set()  # steps found not to be followers (to be reused)
+        self.submitted: dict[str, Future] = {}  # steps whose module has not returned
+        self.unchained: set[str] = set()  # steps that could not follow (reused, or too late)
         self.follows: dict[str, str] = {}  # follower: the step it follows
         self.done: queue.Queue = queue.Queue()
         self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="artifact-writer")

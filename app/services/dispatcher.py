@@ -189,9 +189,9 @@ class Dispatcher:
                     # taken while the steps run rather than after them, and the models
                     # themselves are read as soon as they are stored
                     lineage = self._beside.submit(plan_lineage, plan, stores)
-                    models_of = {n: [p.name for p in step.spec.outputs
-                                     if p.type == TRAINED_MODEL]
-                                 for n, step in plan.steps.items()}
+                    models_of = {n: ports for n, step in plan.steps.items()
+                                 if (ports := [p.name for p in step.spec.outputs
+                                               if p.type == TRAINED_MODEL])}
                 db.session.remove()
                 result = execute(plan, self.store, self.backend, token=token,
                                  on_event=self._recorder(run_id, models_of, trained),
@@ -261,7 +261,7 @@ class Dispatcher:
 
         def record(node_id: str, status: str, **info) -> None:
             self.step_events.record(run_id, node_id, status, info)
-            if status == FINISHED and models_of.get(node_id):
+            if status == FINISHED and node_id in models_of:
                 for port in models_of[node_id]:
                     ref = info.get("outputs", {}).get(port)
                     if ref:
